@@ -1,0 +1,34 @@
+export {
+  BACKEND_NAMES,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendName,
+  backendInfo,
+  type InitBackendOptions,
+  initBackend,
+} from './backend.js';
+export { type BenchmarkResult, recordBenchmark, workspaceRoot } from './bench.js';
+export { parseConfig } from './config.js';
+export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
+export { writeFileAtomic } from './fs.js';
+export { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';
+export { createLogger, type Logger, type LogLevel } from './log.js';
+export { matMul, sumToShape } from './ops/matMul.js';
+export { patchify, unpatchify } from './ops/patchify.js';
+export { type Progress, type ProgressOptions, progress } from './progress.js';
+export { type RandomState, SeededRandom } from './random.js';
+export {
+  fromFloat32,
+  loadSafetensors,
+  MAX_HEADER_BYTES,
+  parseSafetensors,
+  type SafetensorsData,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+  saveSafetensors,
+  serializeSafetensors,
+  toFloat32,
+} from './safetensors.js';
+export { safetensorsToTensor, tensorToSafetensors } from './tensorIO.js';
+export { tf } from './tf.js';

@@ -1,0 +1,94 @@
+import cliProgress from 'cli-progress';
+
+/**
+ * Progress for long loops: a live bar on a terminal, and a plain line every `intervalMs`
+ * (and at the end) when output goes to a file or CI log.
+ */
+export interface Progress {
+  /** Advance by `n` items; `fields` are shown after the bar (loss, lr, ...). */
+  tick(n?: number, fields?: Record<string, string | number>): void;
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  unit?: string;
+  stream?: NodeJS.WriteStream;
+  intervalMs?: number;
+}
+
+function formatFields(fields: Record<string, string | number>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`)
+    .join('  ');
+}
+
+function formatNumber(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  const abs = Math.abs(v);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e5) ? v.toExponential(2) : v.toFixed(4);
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${Math.round(s % 60)}s` : `${s.toFixed(0)}s`;
+}
+
+export function progress(options: ProgressOptions): Progress {
+  const stream = options.stream ?? process.stderr;
+  const unit = options.unit ?? 'it';
+  const start = performance.now();
+  let done = 0;
+  let fields: Record<string, string | number> = {};
+
+  if (stream.isTTY && !process.env.CI) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format: `${options.label} [{bar}] {value}/{total} ${unit}  {rate} ${unit}/s  eta {eta_formatted}  {fields}`,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(options.total, 0, { rate: '0', fields: '' });
+    return {
+      tick(n = 1, f) {
+        done += n;
+        if (f) fields = f;
+        const rate = done / ((performance.now() - start) / 1000);
+        bar.update(done, { rate: formatNumber(rate), fields: formatFields(fields) });
+      },
+      stop() {
+        bar.stop();
+      },
+    };
+  }
+
+  const intervalMs = options.intervalMs ?? 10_000;
+  let lastPrint = start;
+  const print = () => {
+    const elapsed = (performance.now() - start) / 1000;
+    const rate = done / elapsed;
+    const eta = (options.total - done) / rate;
+    stream.write(
+      `${options.label} ${done}/${options.total} ${unit} (${((100 * done) / Math.max(1, options.total)).toFixed(0)}%)  ${formatNumber(rate)} ${unit}/s  eta ${formatSeconds(eta)}  ${formatFields(fields)}\n`,
+    );
+  };
+  return {
+    tick(n = 1, f) {
+      done += n;
+      if (f) fields = f;
+      const now = performance.now();
+      if (now - lastPrint >= intervalMs) {
+        lastPrint = now;
+        print();
+      }
+    },
+    stop() {
+      print();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32) for weight init,
+ * shuffling, masking and augmentation. Same seed, same sequence, on every platform; the
+ * state can be saved into a checkpoint and restored to resume exactly.
+ */
+export type RandomState = readonly [number, number, number, number];
+
+function splitmix32(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+function hashLabel(label: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export class SeededRandom {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  /** A cached second normal deviate from Box-Muller. */
+  private spareNormal: number | null = null;
+
+  constructor(seed: number | RandomState = 0) {
+    if (typeof seed === 'number') {
+      const next = splitmix32(seed);
+      this.s0 = next();
+      this.s1 = next();
+      this.s2 = next();
+      this.s3 = next();
+    } else {
+      this.setState(seed);
+    }
+  }
+
+  /** A snapshot of the generator, JSON-serialisable, for checkpoints. */
+  state(): RandomState {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  setState(state: RandomState): void {
+    if (state.length !== 4 || state.every((v) => v === 0)) {
+      throw new RangeError('RandomState must be four uint32 values, not all zero');
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0) as [number, number, number, number];
+    this.spareNormal = null;
+  }
+
+  /** An independent generator derived from this one's seed path and a label (e.g. 'mask'). */
+  fork(label: string): SeededRandom {
+    const next = splitmix32((this.nextUint32() ^ hashLabel(label)) >>> 0);
+    return new SeededRandom([next(), next(), next(), next() | 1]);
+  }
+
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    this.s0 >>>= 0;
+    this.s1 >>>= 0;
+    this.s2 >>>= 0;
+    this.s3 >>>= 0;
+    return result;
+  }
+
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  uniform(low = 0, high = 1): number {
+    return low + (high - low) * this.next();
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!(n > 0)) throw new RangeError(`int(n) needs n > 0, got ${n}`);
+    return Math.floor(this.next() * n);
+  }
+
+  /** Standard normal deviate (Box-Muller). */
+  normal(mean = 0, std = 1): number {
+    if (this.spareNormal !== null) {
+      const z = this.spareNormal;
+      this.spareNormal = null;
+      return mean + std * z;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return mean + std * r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Normal deviates truncated to [mean - 2 std, mean + 2 std] by resampling, as timm's trunc_normal_. */
+  truncatedNormal(mean = 0, std = 1): number {
+    for (;;) {
+      const z = this.normal();
+      if (z >= -2 && z <= 2) return mean + std * z;
+    }
+  }
+
+  bernoulli(p: number): boolean {
+    return this.next() < p;
+  }
+
+  /** Fills a new Float32Array with deviates from `sample`. */
+  array(length: number, sample: (rng: SeededRandom) => number): Float32Array {
+    const out = new Float32Array(length);
+    for (let i = 0; i < length; i++) out[i] = sample(this);
+    return out;
+  }
+
+  /** Fisher-Yates shuffle in place; returns the same array. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = items[i] as T;
+      items[i] = items[j] as T;
+      items[j] = tmp;
+    }
+    return items;
+  }
+
+  /** A random permutation of 0..n-1. */
+  permutation(n: number): number[] {
+    return this.shuffle(Array.from({ length: n }, (_, i) => i));
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
