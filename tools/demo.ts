@@ -8,10 +8,19 @@ import { initBackend, matMul, SeededRandom, tf } from '@tessera/core';
 
 function gradientCheck(): number[] {
   const rng = new SeededRandom(0);
-  const x = tf.tensor3d(rng.array(2 * 8 * 16, (r) => r.normal()), [2, 8, 16]);
-  const w = tf.tensor2d(rng.array(16 * 4, (r) => r.normal()), [16, 4]);
+  const x = tf.tensor3d(
+    rng.array(2 * 8 * 16, (r) => r.normal()),
+    [2, 8, 16],
+  );
+  const w = tf.tensor2d(
+    rng.array(16 * 4, (r) => r.normal()),
+    [16, 4],
+  );
   const ids = tf.tensor1d([3, 1, 3, 0], 'int32');
-  const table = tf.tensor2d(rng.array(5 * 16, (r) => r.normal()), [5, 16]);
+  const table = tf.tensor2d(
+    rng.array(5 * 16, (r) => r.normal()),
+    [5, 16],
+  );
   const [gw, gt] = tf.grads((wv: tf.Tensor, tv: tf.Tensor) =>
     tf.add(tf.sum(tf.square(matMul(x, wv))), tf.sum(tf.square(tf.gather(tv, ids)))),
   )([w, table]) as [tf.Tensor, tf.Tensor];

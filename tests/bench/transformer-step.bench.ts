@@ -25,21 +25,40 @@ function gelu(x: tf.Tensor): tf.Tensor {
 
 function buildModel(rng: SeededRandom) {
   const { dim, ff, vocab, seq, layers } = shape;
-  const normal = (rows: number, cols: number, std: number) => tf.variable(tf.tensor2d(rng.array(rows * cols, (r) => r.normal(0, std)), [rows, cols]));
+  const normal = (rows: number, cols: number, std: number) =>
+    tf.variable(
+      tf.tensor2d(
+        rng.array(rows * cols, (r) => r.normal(0, std)),
+        [rows, cols],
+      ),
+    );
   const zeros = (n: number) => tf.variable(tf.zeros([n]));
   const ones = (n: number) => tf.variable(tf.ones([n]));
   const params = {
     emb: normal(vocab, dim, 1),
     pos: normal(seq, dim, 0.02),
     blocks: Array.from({ length: layers }, () => ({
-      ln1g: ones(dim), ln1b: zeros(dim),
-      wq: normal(dim, dim, 0.05), bq: zeros(dim), wk: normal(dim, dim, 0.05), bk: zeros(dim),
-      wv: normal(dim, dim, 0.05), bv: zeros(dim), wo: normal(dim, dim, 0.05), bo: zeros(dim),
-      ln2g: ones(dim), ln2b: zeros(dim),
-      w1: normal(dim, ff, 0.05), b1: zeros(ff), w2: normal(ff, dim, 0.05), b2: zeros(dim),
+      ln1g: ones(dim),
+      ln1b: zeros(dim),
+      wq: normal(dim, dim, 0.05),
+      bq: zeros(dim),
+      wk: normal(dim, dim, 0.05),
+      bk: zeros(dim),
+      wv: normal(dim, dim, 0.05),
+      bv: zeros(dim),
+      wo: normal(dim, dim, 0.05),
+      bo: zeros(dim),
+      ln2g: ones(dim),
+      ln2b: zeros(dim),
+      w1: normal(dim, ff, 0.05),
+      b1: zeros(ff),
+      w2: normal(ff, dim, 0.05),
+      b2: zeros(dim),
     })),
-    lnG: ones(dim), lnB: zeros(dim),
-    head: normal(dim, vocab, 0.05), headB: zeros(vocab),
+    lnG: ones(dim),
+    lnB: zeros(dim),
+    head: normal(dim, vocab, 0.05),
+    headB: zeros(vocab),
   };
   return params;
 }
@@ -67,8 +86,16 @@ function forwardLoss(p: ReturnType<typeof buildModel>, ids: tf.Tensor2D, labels:
 function stepsPerSecond(timedSteps: number): number {
   const rng = new SeededRandom(0);
   const params = buildModel(rng);
-  const ids = tf.tensor2d(Int32Array.from({ length: shape.batch * shape.seq }, () => rng.int(shape.vocab)), [shape.batch, shape.seq], 'int32');
-  const labels = tf.tensor2d(Int32Array.from({ length: shape.batch * shape.seq }, () => rng.int(shape.vocab)), [shape.batch, shape.seq], 'int32');
+  const ids = tf.tensor2d(
+    Int32Array.from({ length: shape.batch * shape.seq }, () => rng.int(shape.vocab)),
+    [shape.batch, shape.seq],
+    'int32',
+  );
+  const labels = tf.tensor2d(
+    Int32Array.from({ length: shape.batch * shape.seq }, () => rng.int(shape.vocab)),
+    [shape.batch, shape.seq],
+    'int32',
+  );
   const optimizer = tf.train.adam(1e-3);
   const step = () => {
     const loss = optimizer.minimize(() => forwardLoss(params, ids, labels), true) as tf.Scalar;
@@ -89,10 +116,14 @@ function pytorchStepsPerSecond(): number {
   const script = path.join(import.meta.dirname, 'transformer_step.py');
   const args = Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]);
   try {
-    const out = execFileSync('/usr/bin/python3', [script, ...args, '--steps', String(Math.max(steps, 20)), '--threads', '1'], { encoding: 'utf8' });
+    const out = execFileSync('/usr/bin/python3', [script, ...args, '--steps', String(Math.max(steps, 20)), '--threads', '1'], {
+      encoding: 'utf8',
+    });
     return JSON.parse(out.trim().split('\n').at(-1) as string).stepsPerSecond;
   } catch (error) {
-    throw new Error(`PyTorch peer failed (install with: apt-get install -y python3-torch libopenblas0-pthread): ${(error as Error).message}`);
+    throw new Error(
+      `PyTorch peer failed (install with: apt-get install -y python3-torch libopenblas0-pthread): ${(error as Error).message}`,
+    );
   }
 }
 

@@ -126,7 +126,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         ? `auto: ${failures.join('; ')}; chose ${name}`
         : `auto: ${name} is the fastest available`
       : `requested ${requested}${fromEnv ? ' via TESSERA_BACKEND' : ''}`;
-  current = { name, requested, reason, kernelFixes: name === 'wasm' ? [...WASM_MISSING_KERNELS, ...(fastKernels ? WASM_KERNEL_FIXES : [])] : [], threads: 1 };
+  current = {
+    name,
+    requested,
+    reason,
+    kernelFixes: name === 'wasm' ? [...WASM_MISSING_KERNELS, ...(fastKernels ? WASM_KERNEL_FIXES : [])] : [],
+    threads: 1,
+  };
   return current;
 }
 

@@ -44,7 +44,7 @@ describe('safetensors', () => {
         expect([...(got.data as Uint16Array)], name).toEqual(want.bits);
         expect([...toFloat32(got)], name).toEqual(want.values.map(parsePy));
       } else {
-        expect([...(got.data as ArrayLike<number>)].map(Number), name).toEqual(want.values.map(parsePy));
+        expect(Array.from(got.data as ArrayLike<number>, Number), name).toEqual(want.values.map(parsePy));
       }
     }
   });

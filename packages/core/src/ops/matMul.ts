@@ -23,7 +23,8 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transpose
 }
 
 function broadcastMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  const op = tf.customGrad((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad(((...args: [tf.Tensor, tf.Tensor, tf.GradSaveFunc]) => {
+    const [x, y, save] = args;
     save([x, y]);
     return {
       value: tf.matMul(x, y, transposeA, transposeB),
@@ -34,7 +35,7 @@ function broadcastMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transp
         return [sumToShape(dx, sx.shape), sumToShape(dyB, sy.shape)];
       },
     };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(a, b);
 }
 
