@@ -1,0 +1,28 @@
+// Kernels on raw float32/int32 buffers; shapes are already validated by the caller.
+#pragma once
+#include <cstdint>
+
+namespace tessera {
+
+enum class Reduce { Sum = 0, Max = 1, Min = 2, Mean = 3 };
+enum class Unary { Exp = 0, Log = 1, Neg = 2, Sqrt = 3, Rsqrt = 4, Square = 5, Tanh = 6 };
+enum class Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, Maximum = 5 };
+
+constexpr int kMaxRank = 8;
+
+// out[o, i] = reduce over r of x[o, r, i]
+void reduce(Reduce op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
+void unary(Unary op, const float* x, float* out, int64_t n);
+// out = a (op) b; shapes of `rank` dims with per-operand strides (0 where broadcast).
+void binary(Binary op, const float* a, const float* b, float* out, int rank, const int64_t* shape, const int64_t* aStrides,
+            const int64_t* bStrides);
+// Softmax (or log-softmax) over the last axis of [rows, cols].
+void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log);
+// out (contiguous, `shape`) gathers x at `strides` (a permutation of x's strides); 4-byte elements.
+void transpose(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape, const int64_t* strides);
+// out[o, j, :] = x[o, ids[j], :]; returns the first bad position or -1.
+int64_t gather(const uint32_t* x, const int32_t* ids, uint32_t* out, int64_t outer, int64_t rows, int64_t inner, int64_t count);
+// out[ids[r], :] += x[r, :], out zeroed first; ids outside [0, segments) are dropped.
+void scatterAdd(const float* x, const int32_t* ids, float* out, int64_t rows, int64_t width, int64_t segments);
+
+}  // namespace tessera

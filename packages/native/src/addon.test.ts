@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { BinaryOp, type NativeAddon, ReduceOp, UnaryOp } from './addon.js';
+import { loadNative } from './load.js';
+
+// Reference results are the textbook definitions computed with plain JS loops in float64.
+const loaded = loadNative();
+if (!loaded.ok) throw new Error(`@tessera/native tests need the built addon: ${loaded.reason}`);
+const native: NativeAddon = loaded.addon;
+
+let seed = 1;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648 - 0.5;
+};
+
+/** A heap with `arrays` laid out one after another from byte 16; returns their byte offsets. */
+function layout(arrays: ArrayLike<number>[], extra = 0) {
+  let bytes = 16;
+  const offsets = arrays.map((a) => {
+    const at = bytes;
+    bytes += a.length * 4;
+    return at;
+  });
+  const heap = new ArrayBuffer(bytes + extra * 4);
+  arrays.forEach((a, i) => {
+    new Float32Array(heap, offsets[i], a.length).set(a);
+  });
+  return { heap, offsets, end: bytes };
+}
+
+function expectClose(actual: Float32Array, expected: number[]) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (actual[i] === expected[i]) continue; // also infinities (max over nothing)
+    expect(Math.abs((actual[i] as number) - (expected[i] as number)), `element ${i}`).toBeLessThan(
+      1e-5 * Math.max(1, Math.abs(expected[i] as number)),
+    );
+  }
+}
+
+describe('@tessera/native addon', () => {
+  it('reports its BLAS', () => {
+    expect(['openblas', 'plain']).toContain(native.blas);
+    expect(native.getThreads()).toBeGreaterThanOrEqual(1);
+  });
+
+  for (const [batch, m, n, k] of [
+    [1, 5, 3, 7],
+    [3, 4, 6, 5],
+    [2, 1, 1, 1],
+    [2, 3, 4, 0],
+    [0, 3, 4, 5],
+    [1, 33, 17, 65],
+  ] as const) {
+    for (const ta of [0, 1]) {
+      for (const tb of [0, 1]) {
+        for (const shareB of [false, true]) {
+          it(`gemm batch=${batch} m=${m} n=${n} k=${k} transA=${ta} transB=${tb}${shareB ? ' shared B' : ''}`, () => {
+            const a = Array.from({ length: batch * m * k }, random);
+            const b = Array.from({ length: (shareB ? 1 : batch) * k * n }, random);
+            const { heap, offsets, end } = layout([a, b], batch * m * n);
+            native.gemm(heap, batch, m, n, k, ta, tb, offsets[0] as number, m * k, offsets[1] as number, shareB ? 0 : k * n, end);
+            const expected: number[] = [];
+            for (let t = 0; t < batch; t++) {
+              for (let i = 0; i < m; i++) {
+                for (let j = 0; j < n; j++) {
+                  let s = 0;
+                  for (let p = 0; p < k; p++) {
+                    const av = a[t * m * k + (ta ? p * m + i : i * k + p)] as number;
+                    const bv = b[(shareB ? 0 : t * k * n) + (tb ? j * k + p : p * n + j)] as number;
+                    s += Math.fround(av) * Math.fround(bv);
+                  }
+                  expected.push(s);
+                }
+              }
+            }
+            expectClose(new Float32Array(heap, end, batch * m * n), expected);
+          });
+        }
+      }
+    }
+  }
+
+  it('refuses out-of-bounds, misaligned, and detached heaps instead of writing', () => {
+    const heap = new ArrayBuffer(64);
+    expect(() => native.gemm(heap, 1, 2, 2, 2, 0, 0, 0, 4, 16, 4, 56)).toThrow(/outside the wasm heap/);
+    expect(() => native.gemm(heap, 2, 2, 2, 2, 0, 0, 0, 4, 16, 4, 40)).toThrow(/outside the wasm heap/);
+    expect(() => native.unary(heap, UnaryOp.exp, 2, 0, 1)).toThrow(/outside the wasm heap/);
+    expect(() => native.unary(heap, UnaryOp.exp, -4, 0, 1)).toThrow(/outside the wasm heap/);
+    expect(() => native.unary(heap, UnaryOp.exp, 0, 0, 2 ** 40)).toThrow(/outside the wasm heap/);
+    expect(() => native.unary(heap, 99, 0, 0, 1)).toThrow(/unknown unary/);
+    expect(() => native.unary(heap, UnaryOp.exp, 0.5, 0, 1)).toThrow(/integer/);
+    expect(() => (native.gemm as (...args: unknown[]) => void)(heap, 1, 2, 2, 2, 0, 0, 0, 4, 16, 4)).toThrow(/expected 12 arguments/);
+    expect(() => native.unary(new Float32Array(4) as never, UnaryOp.exp, 0, 0, 1)).toThrow(/heap ArrayBuffer/);
+    const detached = new ArrayBuffer(64);
+    structuredClone(detached, { transfer: [detached] });
+    expect(() => native.unary(detached, UnaryOp.exp, 0, 0, 1)).toThrow(/outside the wasm heap/);
+  });
+
+  it('reduce: sum, max, min, mean over the middle axis of [outer, r, inner], including inner = 1', () => {
+    for (const [outer, r, inner] of [
+      [2, 3, 4],
+      [3, 17, 1],
+      [1, 0, 3],
+    ] as const) {
+      const x = Array.from({ length: outer * r * inner }, random);
+      for (const [name, op] of Object.entries(ReduceOp)) {
+        const { heap, offsets, end } = layout([x], outer * inner);
+        native.reduce(heap, op, offsets[0] as number, end, outer, r, inner);
+        const expected: number[] = [];
+        for (let o = 0; o < outer; o++) {
+          for (let i = 0; i < inner; i++) {
+            const values = Array.from({ length: r }, (_, p) => Math.fround(x[(o * r + p) * inner + i] as number));
+            const sum = values.reduce((s, v) => s + v, 0);
+            expected.push(
+              name === 'sum' ? sum : name === 'mean' ? (r ? sum / r : 0) : name === 'max' ? Math.max(...values) : Math.min(...values),
+            );
+          }
+        }
+        expectClose(new Float32Array(heap, end, outer * inner), expected);
+      }
+    }
+  });
+
+  it('unary ops match Math', () => {
+    const x = Array.from({ length: 37 }, () => random() * 4 + 2.5);
+    const refs: Record<keyof typeof UnaryOp, (v: number) => number> = {
+      exp: Math.exp,
+      log: Math.log,
+      neg: (v) => -v,
+      sqrt: Math.sqrt,
+      rsqrt: (v) => 1 / Math.sqrt(v),
+      square: (v) => v * v,
+      tanh: Math.tanh,
+    };
+    for (const [name, op] of Object.entries(UnaryOp)) {
+      const { heap, offsets, end } = layout([x], x.length);
+      native.unary(heap, op, offsets[0] as number, end, x.length);
+      expectClose(
+        new Float32Array(heap, end, x.length),
+        x.map((v) => refs[name as keyof typeof UnaryOp](Math.fround(v))),
+      );
+    }
+  });
+
+  it('binary ops broadcast through strides (0 = broadcast dim), including scalars', () => {
+    // out [2, 3, 4] = a [2, 1, 4] op b [3, 1]
+    const a = Array.from({ length: 8 }, random);
+    const b = Array.from({ length: 3 }, () => random() + 2);
+    const refs = [
+      (x: number, y: number) => x + y,
+      (x: number, y: number) => x - y,
+      (x: number, y: number) => x * y,
+      (x: number, y: number) => x / y,
+      (x: number, y: number) => (x - y) ** 2,
+      Math.max,
+    ];
+    for (const op of Object.values(BinaryOp)) {
+      const { heap, offsets, end } = layout([a, b], 24);
+      native.binary(heap, op, offsets[0] as number, offsets[1] as number, end, new Float64Array([3, 2, 3, 4, 4, 0, 1, 0, 1, 0]));
+      const expected: number[] = [];
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 3; j++)
+          for (let l = 0; l < 4; l++)
+            expected.push((refs[op] as (x: number, y: number) => number)(Math.fround(a[i * 4 + l] as number), Math.fround(b[j] as number)));
+      expectClose(new Float32Array(heap, end, 24), expected);
+    }
+    const { heap, offsets, end } = layout([[3], [4]], 1);
+    native.binary(heap, BinaryOp.mul, offsets[0] as number, offsets[1] as number, end, new Float64Array([0]));
+    expect(new Float32Array(heap, end, 1)[0]).toBe(12);
+    expect(() => native.binary(heap, BinaryOp.add, 16, 20, end, new Float64Array([1, 5, 1, 1]))).toThrow(/outside the wasm heap/);
+    expect(() => native.binary(heap, BinaryOp.add, 16, 20, end, new Float64Array([9]))).toThrow(/rank/);
+  });
+
+  it('softmax and log-softmax over rows', () => {
+    const x = Array.from({ length: 15 }, () => random() * 20);
+    for (const log of [0, 1]) {
+      const { heap, offsets, end } = layout([x], 15);
+      native.softmax(heap, offsets[0] as number, end, 3, 5, log);
+      const expected: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        const row = x.slice(r * 5, r * 5 + 5).map(Math.fround);
+        const max = Math.max(...row);
+        const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+        for (const v of row) expected.push(log ? v - max - Math.log(sum) : Math.exp(v - max) / sum);
+      }
+      expectClose(new Float32Array(heap, end, 15), expected);
+    }
+  });
+
+  it('transpose by source strides', () => {
+    // x [2, 3, 4] -> perm [2, 0, 1]: out [4, 2, 3] with source strides [1, 12, 4]
+    const x = Array.from({ length: 24 }, (_, i) => i);
+    const { heap, offsets, end } = layout([x], 24);
+    native.transpose(heap, offsets[0] as number, end, new Float64Array([3, 4, 2, 3, 1, 12, 4]));
+    const expected: number[] = [];
+    for (let l = 0; l < 4; l++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) expected.push(i * 12 + j * 4 + l);
+    expect(Array.from(new Float32Array(heap, end, 24))).toEqual(expected);
+  });
+
+  it('gather rows with bounds-checked ids, and scatter-add (its gradient) dropping bad ids', () => {
+    const table = Array.from({ length: 8 }, (_, i) => i + 1); // [4, 2]
+    const { heap, offsets, end } = layout([table, [0, 0, 0]], 6);
+    new Int32Array(heap, offsets[1], 3).set([3, 0, 3]);
+    native.gather(heap, offsets[0] as number, offsets[1] as number, end, 1, 4, 2, 3);
+    expect(Array.from(new Float32Array(heap, end, 6))).toEqual([7, 8, 1, 2, 7, 8]);
+    new Int32Array(heap, offsets[1], 3).set([3, 4, 0]);
+    expect(() => native.gather(heap, offsets[0] as number, offsets[1] as number, end, 1, 4, 2, 3)).toThrow(/index 4 at position 1/);
+
+    const grads = layout(
+      [
+        [1, 2, 3, 4, 5, 6],
+        [0, 0, 0],
+      ],
+      6,
+    );
+    new Int32Array(grads.heap, grads.offsets[1], 3).set([2, -1, 2]);
+    native.scatterAdd(grads.heap, grads.offsets[0] as number, grads.offsets[1] as number, grads.end, 3, 2, 3);
+    expect(Array.from(new Float32Array(grads.heap, grads.end, 6))).toEqual([0, 0, 0, 0, 6, 8]);
+  });
+});

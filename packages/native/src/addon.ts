@@ -1,0 +1,54 @@
+/**
+ * The raw addon interface. Offsets are byte offsets into `heap` (the tfjs wasm heap's
+ * ArrayBuffer, fetched afresh for every call); counts are elements; every call is
+ * synchronous and bounds-checked (a bad offset throws instead of writing out of bounds).
+ */
+export interface NativeAddon {
+  /** 'openblas' when built against OpenBLAS, 'plain' for the built-in blocked kernel. */
+  readonly blas: 'openblas' | 'plain';
+  /** `batch` products C_i = op(A_i) @ op(B_i) of float32 [m,k]x[k,n]; strides in elements, 0 broadcasts. */
+  gemm(
+    heap: ArrayBuffer,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: number,
+    transB: number,
+    aOffset: number,
+    aStride: number,
+    bOffset: number,
+    bStride: number,
+    cOffset: number,
+  ): void;
+  /** out[o, i] = op over r of x[o, r, i] (op: see `ReduceOp`). */
+  reduce(heap: ArrayBuffer, op: number, xOffset: number, outOffset: number, outer: number, r: number, inner: number): void;
+  /** out[i] = op(x[i]) (op: see `UnaryOp`). */
+  unary(heap: ArrayBuffer, op: number, xOffset: number, outOffset: number, n: number): void;
+  /** out = a op b over `layout` = [rank, ...shape, ...aStrides, ...bStrides] (op: see `BinaryOp`). */
+  binary(heap: ArrayBuffer, op: number, aOffset: number, bOffset: number, outOffset: number, layout: Float64Array): void;
+  /** Softmax (log = 1: log-softmax) over the last axis of [rows, cols]. */
+  softmax(heap: ArrayBuffer, xOffset: number, outOffset: number, rows: number, cols: number, log: number): void;
+  /** Contiguous out of `layout` = [rank, ...outShape, ...sourceStrides]; 4-byte elements. */
+  transpose(heap: ArrayBuffer, xOffset: number, outOffset: number, layout: Float64Array): void;
+  /** out[o, j, :] = x[o, ids[j], :] for int32 ids; throws on an id outside [0, rows). 4-byte elements. */
+  gather(
+    heap: ArrayBuffer,
+    xOffset: number,
+    idsOffset: number,
+    outOffset: number,
+    outer: number,
+    rows: number,
+    inner: number,
+    count: number,
+  ): void;
+  /** out = zeros([segments, width]); out[ids[r]] += x[r] (ids outside [0, segments) dropped). */
+  scatterAdd(heap: ArrayBuffer, xOffset: number, idsOffset: number, outOffset: number, rows: number, width: number, segments: number): void;
+  /** BLAS threads (OpenBLAS only; the plain kernel is single-threaded). */
+  setThreads(threads: number): void;
+  getThreads(): number;
+}
+
+export const ReduceOp = { sum: 0, max: 1, min: 2, mean: 3 } as const;
+export const UnaryOp = { exp: 0, log: 1, neg: 2, sqrt: 3, rsqrt: 4, square: 5, tanh: 6 } as const;
+export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, squaredDifference: 4, maximum: 5 } as const;
