@@ -1,0 +1,147 @@
+import { Module, matMul, parseConfig, tf } from '@tessera/core';
+import { z } from 'zod';
+import { assertLastDim, assertRank, shapeError } from '../checks.js';
+import { InitSchemeSchema, RngSchema } from '../init.js';
+import { Dropout } from '../layers/dropout.js';
+import { Linear } from '../layers/linear.js';
+import { causalBias, paddingBias } from './masks.js';
+
+export const MultiHeadAttentionConfigSchema = z
+  .object({
+    dim: z.number().int().positive(),
+    numHeads: z.number().int().positive(),
+    /** Width of the key/value source for cross-attention (default: dim). */
+    kvDim: z.number().int().positive().optional(),
+    bias: z.boolean().default(true),
+    /** Dropout on the attention weights. */
+    dropout: z.number().min(0).lt(1).default(0),
+    init: InitSchemeSchema.default('kaiming_uniform'),
+    std: z.number().positive().default(0.02),
+    rng: RngSchema,
+  })
+  .strict()
+  .refine((c) => c.dim % c.numHeads === 0, { message: 'dim must be divisible by numHeads', path: ['numHeads'] });
+export type MultiHeadAttentionConfig = z.input<typeof MultiHeadAttentionConfigSchema>;
+
+/** Projected keys and values, [B, heads, S, headDim] each: what a KV cache stores. */
+export interface KeyValue {
+  key: tf.Tensor;
+  value: tf.Tensor;
+}
+
+export interface AttentionOptions {
+  /** Cross-attention source [B, Sk, kvDim]; omitted for self-attention. */
+  keyValue?: tf.Tensor;
+  /** [B, Sk] with 1 for real keys and 0 for padding (Sk counts cached keys too). */
+  keyPaddingMask?: tf.Tensor;
+  /** Each query sees only keys at or before its own position. */
+  causal?: boolean;
+  /** Additive bias broadcastable to [B, heads, Sq, Sk]. */
+  bias?: tf.Tensor;
+  returnWeights?: boolean;
+  /**
+   * Cached projections. Self-attention: keys/values of earlier positions, the new ones are
+   * appended. Cross-attention: the source's projections, used instead of projecting `keyValue`.
+   */
+  past?: KeyValue;
+  /** Return `present` (the keys and values to cache). */
+  useCache?: boolean;
+}
+
+export interface AttentionOutput {
+  /** [B, Sq, dim] */
+  output: tf.Tensor;
+  /** [B, heads, Sq, Sk], when asked for. */
+  weights?: tf.Tensor;
+  /**
+   * With `useCache`: keys and values for the next call. In cross-attention with `past` these
+   * are the same tensors as `past`; otherwise new ones, owned by the caller's scope.
+   */
+  present?: KeyValue;
+}
+
+/**
+ * Multi-head scaled dot-product attention with separate q/k/v/out projections
+ * (`q_proj`, `k_proj`, `v_proj`, `out_proj`), scores scaled by 1/sqrt(headDim).
+ * Heads are split with 4-D transposes only (5-D ones are slow on wasm).
+ */
+export class MultiHeadAttention extends Module {
+  readonly dim: number;
+  readonly numHeads: number;
+  readonly headDim: number;
+  readonly kvDim: number;
+  readonly q_proj: Linear;
+  readonly k_proj: Linear;
+  readonly v_proj: Linear;
+  readonly out_proj: Linear;
+  private readonly attnDropout: Dropout;
+
+  constructor(config: MultiHeadAttentionConfig) {
+    super();
+    const c = parseConfig(MultiHeadAttentionConfigSchema, config, 'MultiHeadAttention config');
+    this.dim = c.dim;
+    this.numHeads = c.numHeads;
+    this.headDim = c.dim / c.numHeads;
+    this.kvDim = c.kvDim ?? c.dim;
+    const common = { bias: c.bias, init: c.init, std: c.std, rng: c.rng };
+    this.q_proj = this.addModule('q_proj', new Linear({ inFeatures: c.dim, outFeatures: c.dim, ...common }));
+    this.k_proj = this.addModule('k_proj', new Linear({ inFeatures: this.kvDim, outFeatures: c.dim, ...common }));
+    this.v_proj = this.addModule('v_proj', new Linear({ inFeatures: this.kvDim, outFeatures: c.dim, ...common }));
+    this.out_proj = this.addModule('out_proj', new Linear({ inFeatures: c.dim, outFeatures: c.dim, ...common }));
+    this.attnDropout = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('attention-dropout') }));
+  }
+
+  /** [B, S, dim] -> [B, heads, S, headDim] */
+  private splitHeads(x: tf.Tensor): tf.Tensor {
+    const [batch, length] = x.shape as [number, number, number];
+    return tf.transpose(tf.reshape(x, [batch, length, this.numHeads, this.headDim]), [0, 2, 1, 3]);
+  }
+
+  forward(query: tf.Tensor, options: AttentionOptions = {}): AttentionOutput {
+    assertRank(query, 3, 'MultiHeadAttention', '[batch, queries, dim]');
+    assertLastDim(query, this.dim, 'MultiHeadAttention query');
+    const { keyValue, past } = options;
+    if (keyValue) {
+      assertRank(keyValue, 3, 'MultiHeadAttention', '[batch, keys, kvDim]');
+      assertLastDim(keyValue, this.kvDim, 'MultiHeadAttention keyValue');
+    }
+    const [batch, queries] = query.shape as [number, number, number];
+    return tf.tidy(() => {
+      const q = tf.mul(this.splitHeads(this.q_proj.forward(query)), 1 / Math.sqrt(this.headDim));
+      let k: tf.Tensor;
+      let v: tf.Tensor;
+      if (keyValue && past) {
+        k = past.key;
+        v = past.value;
+      } else {
+        const source = keyValue ?? query;
+        k = this.splitHeads(this.k_proj.forward(source));
+        v = this.splitHeads(this.v_proj.forward(source));
+        if (past) {
+          k = tf.concat([past.key, k], 2);
+          v = tf.concat([past.value, v], 2);
+        }
+      }
+      const keys = k.shape[2] as number;
+      let scores = matMul(q, k, false, true);
+      if (options.keyPaddingMask) {
+        if (options.keyPaddingMask.shape[0] !== batch || options.keyPaddingMask.shape[1] !== keys) {
+          throw shapeError(
+            'MultiHeadAttention',
+            `keyPaddingMask must be [${batch}, ${keys}], got [${options.keyPaddingMask.shape.join(', ')}]`,
+          );
+        }
+        scores = tf.add(scores, paddingBias(options.keyPaddingMask));
+      }
+      if (options.causal) scores = tf.add(scores, causalBias(queries, keys));
+      if (options.bias) scores = tf.add(scores, options.bias);
+      const weights = tf.softmax(scores, -1);
+      const context = matMul(this.attnDropout.forward(weights), v);
+      const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, queries, this.dim]);
+      const result: AttentionOutput = { output: this.out_proj.forward(merged) };
+      if (options.returnWeights) result.weights = weights;
+      if (options.useCache) result.present = { key: k, value: v };
+      return result as unknown as tf.TensorContainer;
+    }) as unknown as AttentionOutput;
+  }
+}

@@ -1,0 +1,41 @@
+import { TesseraError, tf } from '@tessera/core';
+
+/**
+ * The activations Transformers use, as in torch:
+ * - `gelu`: exact, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (BERT, ViT);
+ * - `gelu_tanh`: the tanh approximation (GPT-2, F.gelu(approximate='tanh'));
+ * - `quick_gelu`: x * sigmoid(1.702 x) (OpenAI CLIP);
+ * - `relu`.
+ */
+export const ACTIVATIONS = ['gelu', 'gelu_tanh', 'quick_gelu', 'relu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  });
+}
+
+export function quickGelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
+}
+
+export function activation(name: Activation): (x: tf.Tensor) => tf.Tensor {
+  switch (name) {
+    case 'gelu':
+      return gelu;
+    case 'gelu_tanh':
+      return geluTanh;
+    case 'quick_gelu':
+      return quickGelu;
+    case 'relu':
+      return (x) => tf.relu(x);
+    default:
+      throw new TesseraError('E_CONFIG', `unknown activation "${name as string}"; use one of ${ACTIVATIONS.join(', ')}`);
+  }
+}

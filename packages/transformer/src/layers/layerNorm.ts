@@ -1,0 +1,38 @@
+import { Module, parseConfig, tf } from '@tessera/core';
+import { z } from 'zod';
+import { assertLastDim } from '../checks.js';
+
+export const LayerNormConfigSchema = z
+  .object({
+    dim: z.number().int().positive(),
+    eps: z.number().positive().default(1e-5),
+  })
+  .strict();
+export type LayerNormConfig = z.input<typeof LayerNormConfigSchema>;
+
+/** torch.nn.LayerNorm over the last axis: biased variance, `weight` ones and `bias` zeros. */
+export class LayerNorm extends Module {
+  readonly dim: number;
+  readonly eps: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(config: LayerNormConfig) {
+    super();
+    const c = parseConfig(LayerNormConfigSchema, config, 'LayerNorm config');
+    this.dim = c.dim;
+    this.eps = c.eps;
+    this.weight = this.addParameter('weight', tf.ones([c.dim]));
+    this.bias = this.addParameter('bias', tf.zeros([c.dim]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    assertLastDim(x, this.dim, 'LayerNorm');
+    return tf.tidy(() => {
+      const centered = tf.sub(x, tf.mean(x, -1, true));
+      const variance = tf.mean(tf.square(centered), -1, true);
+      const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
+      return tf.add(tf.mul(normalized, this.weight), this.bias);
+    });
+  }
+}
