@@ -1,0 +1,71 @@
+import { TesseraError, tf } from '@tessera/core';
+
+/**
+ * Cross-entropy of logits [R, C] against probability targets [R, C], averaged over rows, with
+ * optional label smoothing applied to the targets as PyTorch does for probability targets
+ * (`t * (1 - eps) + eps / C`).
+ */
+export function softTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, labelSmoothing = 0): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape[1];
+    const smoothed = labelSmoothing > 0 ? tf.add(tf.mul(targets, 1 - labelSmoothing), labelSmoothing / classes) : targets;
+    return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits, -1), smoothed), -1))) as tf.Scalar;
+  });
+}
+
+export interface TokenCrossEntropyOptions {
+  /** Labels equal to this are ignored (PyTorch's ignore_index; default -100). */
+  ignoreIndex?: number;
+  /** Mixes the one-hot target with the uniform distribution (default 0). */
+  labelSmoothing?: number;
+}
+
+export type TokenCrossEntropyOutput = {
+  /** Mean loss over the labels that are not ignored (0 when all are ignored). */
+  loss: tf.Scalar;
+  /** Fraction of non-ignored positions whose argmax equals the label. */
+  accuracy: tf.Scalar;
+  /** Number of positions that count. */
+  count: number;
+};
+
+/**
+ * Classification loss over logits [..., V] and integer labels [...], as PyTorch's
+ * `F.cross_entropy(logits.reshape(-1, V), labels.reshape(-1), ignore_index, label_smoothing)`.
+ * Shared by masked LM, captioning, text denoising and ITM.
+ */
+export function tokenCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: TokenCrossEntropyOptions = {}): TokenCrossEntropyOutput {
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const smoothing = options.labelSmoothing ?? 0;
+  const vocab = logits.shape[logits.rank - 1] as number;
+  if (logits.shape.slice(0, -1).join() !== labels.shape.join()) {
+    throw new TesseraError(
+      'E_INPUT',
+      `labels [${labels.shape.join(', ')}] must match the leading dims of logits [${logits.shape.join(', ')}]`,
+    );
+  }
+  if (labels.dtype !== 'int32') throw new TesseraError('E_INPUT', `labels must be int32, got ${labels.dtype}`);
+  const values = labels.dataSync();
+  let count = 0;
+  for (const v of values) {
+    if (v === ignoreIndex) continue;
+    if (v < 0 || v >= vocab) {
+      throw new TesseraError('E_INPUT', `label ${v} is outside [0, ${vocab}); use ${ignoreIndex} for positions that do not count`);
+    }
+    count++;
+  }
+  return tf.tidy(() => {
+    const flatLogits = tf.reshape(logits, [-1, vocab]) as tf.Tensor2D;
+    const flatLabels = tf.reshape(labels, [-1]) as tf.Tensor1D;
+    const valid = tf.cast(tf.notEqual(flatLabels, ignoreIndex), 'float32');
+    const safeLabels = tf.where(tf.notEqual(flatLabels, ignoreIndex), flatLabels, tf.zerosLike(flatLabels)) as tf.Tensor1D;
+    const logProbs = tf.logSoftmax(flatLogits, -1);
+    const nll = tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(safeLabels, vocab)), -1));
+    const perToken = smoothing > 0 ? tf.add(tf.mul(nll, 1 - smoothing), tf.mul(tf.neg(tf.mean(logProbs, -1)), smoothing)) : nll;
+    const denominator = Math.max(count, 1);
+    const loss = tf.div(tf.sum(tf.mul(perToken, valid)), denominator) as tf.Scalar;
+    const correct = tf.cast(tf.equal(tf.argMax(flatLogits, -1), flatLabels), 'float32');
+    const accuracy = tf.div(tf.sum(tf.mul(correct, valid)), denominator) as tf.Scalar;
+    return { loss, accuracy, count };
+  });
+}

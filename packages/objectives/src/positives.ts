@@ -1,0 +1,75 @@
+import { TesseraError, tf } from '@tessera/core';
+
+/**
+ * Checks a positives mask [N, M] (1 where image i and text j match) and returns it as float32.
+ * Without one, pair i matches only text i, which needs N == M. Every row and every column needs
+ * at least one positive when `requireEach` (softmax losses: otherwise the target is undefined);
+ * sigmoid losses accept rows or columns of negatives only.
+ */
+export function resolvePositives(
+  positives: tf.Tensor | undefined,
+  rows: number,
+  cols: number,
+  what: string,
+  requireEach = true,
+): tf.Tensor2D {
+  if (positives === undefined) {
+    if (rows !== cols) {
+      throw new TesseraError(
+        'E_INPUT',
+        `${what}: ${rows} images and ${cols} texts need a positives mask [${rows}, ${cols}] saying which pairs match`,
+      );
+    }
+    return tf.eye(rows) as tf.Tensor2D;
+  }
+  if (positives.rank !== 2 || positives.shape[0] !== rows || positives.shape[1] !== cols) {
+    throw new TesseraError('E_INPUT', `${what}: positives must be [${rows}, ${cols}], got [${positives.shape.join(', ')}]`);
+  }
+  const values = positives.dataSync();
+  const rowHas = new Array<boolean>(rows).fill(false);
+  const colHas = new Array<boolean>(cols).fill(false);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const v = values[i * cols + j] as number;
+      if (v !== 0 && v !== 1) throw new TesseraError('E_INPUT', `${what}: positives must hold 0 or 1, found ${v}`);
+      if (v === 1) {
+        rowHas[i] = true;
+        colHas[j] = true;
+      }
+    }
+  }
+  const emptyRow = rowHas.indexOf(false);
+  const emptyCol = colHas.indexOf(false);
+  if (requireEach && (emptyRow >= 0 || emptyCol >= 0)) {
+    const which = emptyRow >= 0 ? `image ${emptyRow}` : `text ${emptyCol}`;
+    throw new TesseraError('E_INPUT', `${what}: ${which} has no positive in the positives mask; every image and text needs one`);
+  }
+  return tf.cast(positives, 'float32') as tf.Tensor2D;
+}
+
+/** Mean similarity over positive pairs and over negative pairs, and argmax accuracy both ways. */
+export function retrievalMetrics(similarity: tf.Tensor2D, positives: tf.Tensor2D): ContrastiveMetrics {
+  return tf.tidy(() => {
+    const negatives = tf.sub(1, positives);
+    const hit = (sim: tf.Tensor2D, pos: tf.Tensor2D) =>
+      tf.mean(tf.sum(tf.mul(tf.oneHot(tf.argMax(sim, 1) as tf.Tensor1D, sim.shape[1]), pos), 1)) as tf.Scalar;
+    return {
+      accuracyImageToText: hit(similarity, positives),
+      accuracyTextToImage: hit(tf.transpose(similarity), tf.transpose(positives)),
+      positiveSimilarity: tf.div(tf.sum(tf.mul(similarity, positives)), tf.maximum(tf.sum(positives), 1)) as tf.Scalar,
+      negativeSimilarity: tf.div(tf.sum(tf.mul(similarity, negatives)), tf.maximum(tf.sum(negatives), 1)) as tf.Scalar,
+    };
+  });
+}
+
+/** What a user watches while training a contrastive objective. */
+export type ContrastiveMetrics = {
+  /** Fraction of images whose most similar text is a positive. */
+  accuracyImageToText: tf.Scalar;
+  /** Fraction of texts whose most similar image is a positive. */
+  accuracyTextToImage: tf.Scalar;
+  /** Mean similarity (cosine for normalised embeddings) of matching pairs. */
+  positiveSimilarity: tf.Scalar;
+  /** Mean similarity of non-matching pairs. */
+  negativeSimilarity: tf.Scalar;
+};

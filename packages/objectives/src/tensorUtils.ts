@@ -1,0 +1,38 @@
+import { TesseraError, tf } from '@tessera/core';
+
+/**
+ * Identity in the forward pass, zero gradient backwards (torch's `.detach()`): used for
+ * targets built from a frozen teacher or a momentum encoder, which must not be trained
+ * through the loss.
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  const op = tf.customGrad(((...args: [tf.Tensor, tf.GradSaveFunc]) => {
+    const [input] = args;
+    return { value: tf.clone(input), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as T;
+}
+
+/** Rows divided by their L2 norm, as torch's `F.normalize(x, dim=-1)` (norm floored at 1e-12). */
+export function l2Normalize<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)) as T);
+}
+
+/** Throws E_INPUT unless `t` has the given rank. */
+export function expectRank(t: tf.Tensor, rank: number, what: string): void {
+  if (t.rank !== rank) {
+    throw new TesseraError('E_INPUT', `${what} must have rank ${rank}, got shape [${t.shape.join(', ')}]`);
+  }
+}
+
+/** Throws E_INPUT unless two tensors have the same shape. */
+export function expectSameShape(a: tf.Tensor, b: tf.Tensor, what: string): void {
+  if (a.shape.join() !== b.shape.join()) {
+    throw new TesseraError('E_INPUT', `${what}: shapes differ, [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`);
+  }
+}
+
+/** Mean of `values` over the positions where `mask` is 1, as a scalar; 0 when the mask is empty. */
+export function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar);
+}
