@@ -1,0 +1,83 @@
+import { parseConfig, TesseraError, tf } from '@tessera/core';
+import { z } from 'zod';
+import { type TokenCrossEntropyOutput, tokenCrossEntropy } from './crossEntropy.js';
+import { expectRank } from './tensorUtils.js';
+
+/**
+ * Teacher forcing: the decoder reads tokens 0..T-2 and predicts tokens 1..T-1.
+ * Returns int32 [B, T-1] tensors `inputIds` and `targetIds`.
+ */
+export function teacherForcing(ids: tf.Tensor2D): { inputIds: tf.Tensor2D; targetIds: tf.Tensor2D } {
+  const [b, t] = ids.shape;
+  if (t < 2) throw new TesseraError('E_INPUT', `teacherForcing: sequences need at least 2 tokens, got ${t}`);
+  return tf.tidy(() => ({
+    inputIds: tf.slice(ids, [0, 0], [b, t - 1]) as tf.Tensor2D,
+    targetIds: tf.slice(ids, [0, 1], [b, t - 1]) as tf.Tensor2D,
+  }));
+}
+
+export type CaptioningLossInput = {
+  /** Decoder logits [B, S, V] for each target position. */
+  logits: tf.Tensor;
+  /** [B, S] int32 next-token targets (from `teacherForcing`). */
+  targets: tf.Tensor;
+  /** Targets equal to this id (padding) do not count. */
+  padTokenId: number;
+  labelSmoothing?: number;
+};
+
+/**
+ * Captioning LM loss: token cross-entropy over non-padding targets, with label smoothing, as
+ * `F.cross_entropy(logits, targets, ignore_index=pad, label_smoothing=eps)`. `accuracy` is
+ * next-token accuracy over the same positions.
+ */
+export function captioningLoss(input: CaptioningLossInput): TokenCrossEntropyOutput {
+  expectRank(input.logits, 3, 'captioningLoss logits');
+  return tokenCrossEntropy(input.logits, input.targets, { ignoreIndex: input.padTokenId, labelSmoothing: input.labelSmoothing ?? 0 });
+}
+
+export const captioningLossConfigSchema = z
+  .object({
+    padTokenId: z.number().int(),
+    labelSmoothing: z.number().min(0).lt(1).default(0.1),
+  })
+  .strict();
+export type CaptioningLossConfig = z.input<typeof captioningLossConfigSchema>;
+
+/** Captioning LM objective with its config. */
+export class CaptioningLoss {
+  readonly config: z.infer<typeof captioningLossConfigSchema>;
+
+  constructor(config: CaptioningLossConfig) {
+    this.config = parseConfig(captioningLossConfigSchema, config, 'CaptioningLoss config');
+  }
+
+  forward(logits: tf.Tensor, targets: tf.Tensor): TokenCrossEntropyOutput {
+    return captioningLoss({ logits, targets, ...this.config });
+  }
+}
+
+export const cocaWeightsSchema = z
+  .object({
+    /** open_clip's CoCa defaults: contrastive 1, captioning 2. */
+    contrastive: z.number().min(0).default(1),
+    captioning: z.number().min(0).default(2),
+  })
+  .strict();
+export type CocaWeights = z.input<typeof cocaWeightsSchema>;
+
+export type CocaLossOutput = {
+  loss: tf.Scalar;
+  contrastive: tf.Scalar;
+  captioning: tf.Scalar;
+};
+
+/** CoCa (Yu et al. 2022): weighted sum of a contrastive loss and a captioning loss. */
+export function cocaLoss(contrastive: tf.Scalar, captioning: tf.Scalar, weights: CocaWeights = {}): CocaLossOutput {
+  const w = parseConfig(cocaWeightsSchema, weights, 'CoCa weights');
+  return tf.tidy(() => ({
+    loss: tf.add(tf.mul(contrastive, w.contrastive), tf.mul(captioning, w.captioning)) as tf.Scalar,
+    contrastive: tf.clone(contrastive),
+    captioning: tf.clone(captioning),
+  }));
+}
