@@ -8,7 +8,29 @@ export {
   MultiHeadAttention,
   type MultiHeadAttentionConfig,
 } from './attention/multiHeadAttention.js';
+export {
+  type BlockCache,
+  type BlockOptions,
+  type BlockOutput,
+  TransformerBlock,
+  type TransformerBlockConfig,
+} from './blocks/transformerBlock.js';
+export { type StackCache, TransformerStack } from './blocks/transformerStack.js';
 export { shapeError } from './checks.js';
+export {
+  Decoder,
+  type DecoderCache,
+  type DecoderConfig,
+  type DecoderOptions,
+  type DecoderOutput,
+  disposeCache,
+} from './decoder/decoder.js';
+export type { EncoderOutput } from './encoders/encoderOutput.js';
+export { FusionEncoder, type FusionEncoderConfig, type FusionInputs } from './encoders/fusionEncoder.js';
+export { POOLINGS, type Pooling, poolHidden, poolingWeights } from './encoders/pooling.js';
+export { TextEmbeddings, TextEncoder, type TextEncoderConfig } from './encoders/textEncoder.js';
+export { VideoEncoder, type VideoEncoderConfig } from './encoders/videoEncoder.js';
+export { VisionEncoder, type VisionEncoderConfig } from './encoders/visionEncoder.js';
 export { INIT_SCHEMES, type InitScheme, initWeight } from './init.js';
 export { ACTIVATIONS, type Activation, activation, gelu, geluTanh, quickGelu } from './layers/activations.js';
 export { ClassToken, type ClassTokenConfig } from './layers/classToken.js';
@@ -25,3 +47,4 @@ export {
   sinusoidalTable,
 } from './layers/positionEmbedding.js';
 export { TokenEmbedding, type TokenEmbeddingConfig } from './layers/tokenEmbedding.js';
+export { ModuleList } from './moduleList.js';

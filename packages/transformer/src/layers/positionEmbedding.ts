@@ -18,12 +18,18 @@ export type LearnedPositionEmbeddingConfig = z.input<typeof LearnedPositionEmbed
 export interface PositionEmbedding extends Module {
   readonly maxPositions: number;
   forward(x: tf.Tensor, offset?: number): tf.Tensor;
+  /** Rows `offset .. offset+length-1` of the table, [length, dim]. */
+  rows(length: number, offset?: number): tf.Tensor;
 }
 
-function rows(table: tf.Tensor, x: tf.Tensor, offset: number, maxPositions: number, who: string): tf.Tensor {
+function rowsFor(table: tf.Tensor, x: tf.Tensor, offset: number, maxPositions: number, who: string): tf.Tensor {
   assertLastDim(x, table.shape[1] as number, who);
-  const length = x.shape[x.rank - 2] as number;
-  if (x.rank < 2 || offset < 0 || offset + length > maxPositions) {
+  if (x.rank < 2) throw shapeError(who, `expected [..., positions, dim], got [${x.shape.join(', ')}]`);
+  return slice(table, x.shape[x.rank - 2] as number, offset, maxPositions, who);
+}
+
+function slice(table: tf.Tensor, length: number, offset: number, maxPositions: number, who: string): tf.Tensor {
+  if (offset < 0 || offset + length > maxPositions) {
     throw shapeError(who, `positions ${offset}..${offset + length - 1} exceed the table of ${maxPositions}; raise maxPositions`);
   }
   return tf.slice(table, [offset, 0], [length, table.shape[1] as number]);
@@ -41,8 +47,12 @@ export class LearnedPositionEmbedding extends Module implements PositionEmbeddin
     this.weight = this.addParameter('weight', initWeight([c.maxPositions, c.dim], c.init, c.rng, c.std));
   }
 
+  rows(length: number, offset = 0): tf.Tensor {
+    return slice(this.weight, length, offset, this.maxPositions, 'LearnedPositionEmbedding');
+  }
+
   forward(x: tf.Tensor, offset = 0): tf.Tensor {
-    return tf.tidy(() => tf.add(x, rows(this.weight, x, offset, this.maxPositions, 'LearnedPositionEmbedding')));
+    return tf.tidy(() => tf.add(x, rowsFor(this.weight, x, offset, this.maxPositions, 'LearnedPositionEmbedding')));
   }
 }
 
@@ -76,8 +86,12 @@ export class SinusoidalPositionEmbedding extends Module implements PositionEmbed
     this.table = tf.keep(tf.tensor(sinusoidalTable(c.maxPositions, c.dim), [c.maxPositions, c.dim]));
   }
 
+  rows(length: number, offset = 0): tf.Tensor {
+    return slice(this.table, length, offset, this.maxPositions, 'SinusoidalPositionEmbedding');
+  }
+
   forward(x: tf.Tensor, offset = 0): tf.Tensor {
-    return tf.tidy(() => tf.add(x, rows(this.table, x, offset, this.maxPositions, 'SinusoidalPositionEmbedding')));
+    return tf.tidy(() => tf.add(x, rowsFor(this.table, x, offset, this.maxPositions, 'SinusoidalPositionEmbedding')));
   }
 
   override dispose(): void {

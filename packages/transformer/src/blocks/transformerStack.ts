@@ -1,0 +1,36 @@
+import { Module, tf } from '@tessera/core';
+import { ModuleList } from '../moduleList.js';
+import { type BlockCache, type BlockOptions, TransformerBlock, type TransformerBlockConfig } from './transformerBlock.js';
+
+/** What a stack of blocks caches: one entry per layer. */
+export type StackCache = BlockCache[];
+
+/**
+ * `numLayers` TransformerBlocks applied in order, registered as `layers.0`, `layers.1`, ...
+ * (Hugging Face `encoder.layers.N` when held under the name `encoder`).
+ */
+export class TransformerStack extends Module {
+  readonly layers: TransformerBlock[];
+
+  constructor(numLayers: number, block: TransformerBlockConfig) {
+    super();
+    const list = this.addModule(
+      'layers',
+      new ModuleList(Array.from({ length: numLayers }, (_, i) => new TransformerBlock({ ...block, rng: block.rng.fork(`layer${i}`) }))),
+    );
+    this.layers = list.items;
+  }
+
+  forward(x: tf.Tensor, options: Omit<BlockOptions, 'past'> & { past?: StackCache } = {}): { hidden: tf.Tensor; present?: StackCache } {
+    return tf.tidy(() => {
+      let hidden = x;
+      const present: StackCache = [];
+      this.layers.forEach((layer, i) => {
+        const r = layer.forward(hidden, { ...options, past: options.past?.[i] });
+        hidden = r.hidden;
+        if (r.present) present.push(r.present);
+      });
+      return (options.useCache ? { hidden, present } : { hidden }) as unknown as tf.TensorContainer;
+    }) as unknown as { hidden: tf.Tensor; present?: StackCache };
+  }
+}

@@ -1,0 +1,170 @@
+import { Module, matMul, parseConfig, TesseraError, tf } from '@tessera/core';
+import { z } from 'zod';
+import { type StackCache, TransformerStack } from '../blocks/transformerStack.js';
+import { assertRank } from '../checks.js';
+import { TextEmbeddings, TextEncoderConfigSchema } from '../encoders/textEncoder.js';
+import { InitSchemeSchema, RngSchema } from '../init.js';
+import { ACTIVATIONS } from '../layers/activations.js';
+import { LayerNorm } from '../layers/layerNorm.js';
+import { Linear } from '../layers/linear.js';
+
+export const DecoderConfigSchema = z
+  .object({
+    vocabSize: z.number().int().positive(),
+    maxPositions: z.number().int().positive(),
+    dim: z.number().int().positive(),
+    numHeads: z.number().int().positive(),
+    numLayers: z.number().int().positive(),
+    mlpDim: z.number().int().positive().optional(),
+    /** Cross-attention to encoder states in every layer (false: a decoder-only LM). */
+    crossAttention: z.boolean().default(true),
+    /** Width of the encoder states (default dim). */
+    crossDim: z.number().int().positive().optional(),
+    norm: z.enum(['pre', 'post']).default('pre'),
+    activation: z.enum(ACTIVATIONS).default('gelu'),
+    positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
+    /** The output projection reuses the token embedding matrix (no `lm_head.weight`). */
+    tieWordEmbeddings: z.boolean().default(true),
+    dropout: z.number().min(0).lt(1).default(0),
+    attentionDropout: z.number().min(0).lt(1).default(0),
+    layerNormEps: z.number().positive().default(1e-5),
+    init: InitSchemeSchema.default('normal'),
+    std: z.number().positive().default(0.02),
+    rng: RngSchema,
+  })
+  .strict();
+export type DecoderConfig = z.input<typeof DecoderConfigSchema>;
+
+/** Cached keys/values of every layer plus how many positions they hold. */
+export interface DecoderCache {
+  layers: StackCache;
+  length: number;
+}
+
+export interface DecoderOptions {
+  /** [B, S] (or [B, cached + S] with a cache) 1 = token, 0 = padding. */
+  mask?: tf.Tensor;
+  /** [B, N, crossDim]; required with cross-attention, on every call. */
+  encoderStates?: tf.Tensor;
+  encoderMask?: tf.Tensor;
+  /** From the previous call: `ids` continue these positions. */
+  cache?: DecoderCache;
+  /** Return the updated cache (the caller disposes it with `disposeCache`). */
+  useCache?: boolean;
+}
+
+export interface DecoderOutput {
+  /** [B, S, vocab] */
+  logits: tf.Tensor;
+  /** [B, S, dim] before the output projection */
+  hidden: tf.Tensor;
+  cache?: DecoderCache;
+}
+
+/**
+ * A Transformer decoder: causal self-attention, cross-attention to encoder states, MLP; token
+ * logits through the (tied) embedding. With a key/value cache each new token costs one row
+ * of attention and projections, whatever the prefix length. Names:
+ * `embeddings.token_embedding.weight`, `embeddings.position_embedding.weight`,
+ * `decoder.layers.N.{self_attn,cross_attn,mlp,...}`, `final_layer_norm`, `lm_head.weight` (untied).
+ */
+export class Decoder extends Module {
+  readonly config: z.output<typeof DecoderConfigSchema>;
+  readonly embeddings: TextEmbeddings;
+  readonly decoder: TransformerStack;
+  readonly final_layer_norm: LayerNorm | null = null;
+  readonly lm_head: Linear | null = null;
+
+  constructor(config: DecoderConfig) {
+    super();
+    const c = parseConfig(DecoderConfigSchema, config, 'Decoder config');
+    this.config = c;
+    const embeddingConfig = parseConfig(
+      TextEncoderConfigSchema,
+      {
+        vocabSize: c.vocabSize,
+        maxPositions: c.maxPositions,
+        dim: c.dim,
+        numHeads: c.numHeads,
+        numLayers: c.numLayers,
+        norm: c.norm,
+        positionEmbedding: c.positionEmbedding,
+        dropout: c.dropout,
+        layerNormEps: c.layerNormEps,
+        init: c.init,
+        std: c.std,
+        rng: c.rng.fork('embeddings'),
+      },
+      'Decoder embeddings',
+    );
+    this.embeddings = this.addModule('embeddings', new TextEmbeddings(embeddingConfig));
+    this.decoder = this.addModule(
+      'decoder',
+      new TransformerStack(c.numLayers, {
+        dim: c.dim,
+        numHeads: c.numHeads,
+        mlpDim: c.mlpDim,
+        norm: c.norm,
+        crossAttention: c.crossAttention,
+        crossDim: c.crossDim ?? c.dim,
+        activation: c.activation,
+        dropout: c.dropout,
+        attentionDropout: c.attentionDropout,
+        layerNormEps: c.layerNormEps,
+        init: c.init,
+        std: c.std,
+        rng: c.rng.fork('decoder'),
+      }),
+    );
+    if (c.norm === 'pre') this.final_layer_norm = this.addModule('final_layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
+    if (!c.tieWordEmbeddings) {
+      this.lm_head = this.addModule(
+        'lm_head',
+        new Linear({ inFeatures: c.dim, outFeatures: c.vocabSize, bias: false, init: c.init, std: c.std, rng: c.rng.fork('lm_head') }),
+      );
+    }
+  }
+
+  /** ids [B, S] int32 -> logits [B, S, vocab]. */
+  forward(ids: tf.Tensor, options: DecoderOptions = {}): DecoderOutput {
+    assertRank(ids, 2, 'Decoder', 'of token ids [batch, length]');
+    if (this.config.crossAttention && !options.encoderStates) {
+      throw new TesseraError('E_INPUT', 'Decoder has cross-attention: pass encoderStates [batch, tokens, crossDim] on every call');
+    }
+    const past = options.cache?.length ?? 0;
+    return tf.tidy(() => {
+      const x = this.embeddings.forward(ids, past);
+      const r = this.decoder.forward(x, {
+        mask: options.mask,
+        causal: true,
+        encoderStates: options.encoderStates,
+        encoderMask: options.encoderMask,
+        past: options.cache?.layers,
+        useCache: options.useCache,
+      });
+      const hidden = this.final_layer_norm ? this.final_layer_norm.forward(r.hidden) : r.hidden;
+      const logits = this.lm_head ? this.lm_head.forward(hidden) : matMul(hidden, this.embeddings.token_embedding.weight, false, true);
+      const out: DecoderOutput = { logits, hidden };
+      if (options.useCache) out.cache = { layers: r.present as StackCache, length: past + (ids.shape[1] as number) };
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as DecoderOutput;
+  }
+}
+
+function cacheTensors(cache: DecoderCache): Set<tf.Tensor> {
+  const out = new Set<tf.Tensor>();
+  for (const layer of cache.layers) {
+    for (const kv of [layer.self, layer.cross]) if (kv) for (const t of [kv.key, kv.value]) out.add(t);
+  }
+  return out;
+}
+
+/**
+ * Frees a cache's tensors, except those `next` still uses (a step reuses the cross-attention
+ * keys of the previous cache): `disposeCache(old, next)` after each generation step.
+ */
+export function disposeCache(cache: DecoderCache | undefined, next?: DecoderCache): void {
+  if (!cache) return;
+  const keep = next ? cacheTensors(next) : new Set<tf.Tensor>();
+  for (const t of cacheTensors(cache)) if (!keep.has(t)) t.dispose();
+}

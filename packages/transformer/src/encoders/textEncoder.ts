@@ -1,0 +1,134 @@
+import { Module, parseConfig, TesseraError, tf } from '@tessera/core';
+import { z } from 'zod';
+import { TransformerStack } from '../blocks/transformerStack.js';
+import { assertRank } from '../checks.js';
+import { InitSchemeSchema, RngSchema } from '../init.js';
+import { ACTIVATIONS } from '../layers/activations.js';
+import { Dropout } from '../layers/dropout.js';
+import { LayerNorm } from '../layers/layerNorm.js';
+import { LearnedPositionEmbedding, type PositionEmbedding, SinusoidalPositionEmbedding } from '../layers/positionEmbedding.js';
+import { TokenEmbedding } from '../layers/tokenEmbedding.js';
+import type { EncoderOutput } from './encoderOutput.js';
+import { POOLINGS, poolHidden, poolingWeights } from './pooling.js';
+
+export const TextEncoderConfigSchema = z
+  .object({
+    vocabSize: z.number().int().positive(),
+    maxPositions: z.number().int().positive(),
+    dim: z.number().int().positive(),
+    numHeads: z.number().int().positive(),
+    numLayers: z.number().int().positive(),
+    mlpDim: z.number().int().positive().optional(),
+    /** false: bidirectional (BERT); true: each token sees only earlier ones (CLIP text). */
+    causal: z.boolean().default(false),
+    pooling: z.enum(POOLINGS).default('cls'),
+    /** For 'eos' pooling: the EOS id; without it, the last real token is pooled. */
+    eosTokenId: z.number().int().nonnegative().optional(),
+    norm: z.enum(['pre', 'post']).default('pre'),
+    activation: z.enum(ACTIVATIONS).default('gelu'),
+    positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
+    dropout: z.number().min(0).lt(1).default(0),
+    attentionDropout: z.number().min(0).lt(1).default(0),
+    layerNormEps: z.number().positive().default(1e-5),
+    init: InitSchemeSchema.default('normal'),
+    std: z.number().positive().default(0.02),
+    rng: RngSchema,
+  })
+  .strict();
+export type TextEncoderConfig = z.input<typeof TextEncoderConfigSchema>;
+
+/** Token and position embeddings (+ LayerNorm for post-LN, as BERT), dropout. */
+export class TextEmbeddings extends Module {
+  readonly token_embedding: TokenEmbedding;
+  readonly position_embedding: PositionEmbedding;
+  readonly layer_norm: LayerNorm | null = null;
+  private readonly drop: Dropout;
+
+  constructor(c: z.output<typeof TextEncoderConfigSchema>) {
+    super();
+    const init = { init: c.init, std: c.std };
+    this.token_embedding = this.addModule(
+      'token_embedding',
+      new TokenEmbedding({ vocabSize: c.vocabSize, dim: c.dim, ...init, rng: c.rng.fork('tokens') }),
+    );
+    this.position_embedding = this.addModule(
+      'position_embedding',
+      c.positionEmbedding === 'learned'
+        ? new LearnedPositionEmbedding({ maxPositions: c.maxPositions, dim: c.dim, ...init, rng: c.rng.fork('positions') })
+        : new SinusoidalPositionEmbedding({ maxPositions: c.maxPositions, dim: c.dim }),
+    );
+    if (c.norm === 'post') this.layer_norm = this.addModule('layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
+    this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('embedding-dropout') }));
+  }
+
+  /** ids [B, S] -> [B, S, dim]; `offset` = tokens already cached (generation). */
+  forward(ids: tf.Tensor, offset = 0): tf.Tensor {
+    return tf.tidy(() => {
+      let x = this.position_embedding.forward(this.token_embedding.forward(ids), offset);
+      if (this.layer_norm) x = this.layer_norm.forward(x);
+      return this.drop.forward(x);
+    });
+  }
+}
+
+/** Converts a 0/1 mask given as any dtype to int32 host values, checking its shape. */
+export function maskValues(mask: tf.Tensor | undefined, batch: number, length: number, who: string): Int32Array {
+  if (!mask) return new Int32Array(batch * length).fill(1);
+  if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== length) {
+    throw new TesseraError(
+      'E_SHAPE',
+      `${who}: mask must be [${batch}, ${length}] (1 = token, 0 = padding), got [${mask.shape.join(', ')}]`,
+    );
+  }
+  return Int32Array.from(mask.dataSync(), (v) => (v ? 1 : 0));
+}
+
+/**
+ * A Transformer text encoder: bidirectional (BERT-like, CLS pooling, post-LN option) or causal
+ * (CLIP-like, EOS pooling). Names: `embeddings.token_embedding.weight`,
+ * `embeddings.position_embedding.weight`, `encoder.layers.N.*`, `final_layer_norm.*` (pre-LN).
+ */
+export class TextEncoder extends Module {
+  readonly config: z.output<typeof TextEncoderConfigSchema>;
+  readonly embeddings: TextEmbeddings;
+  readonly encoder: TransformerStack;
+  readonly final_layer_norm: LayerNorm | null = null;
+
+  constructor(config: TextEncoderConfig) {
+    super();
+    const c = parseConfig(TextEncoderConfigSchema, config, 'TextEncoder config');
+    this.config = c;
+    this.embeddings = this.addModule('embeddings', new TextEmbeddings(c));
+    this.encoder = this.addModule(
+      'encoder',
+      new TransformerStack(c.numLayers, {
+        dim: c.dim,
+        numHeads: c.numHeads,
+        mlpDim: c.mlpDim,
+        norm: c.norm,
+        activation: c.activation,
+        dropout: c.dropout,
+        attentionDropout: c.attentionDropout,
+        layerNormEps: c.layerNormEps,
+        init: c.init,
+        std: c.std,
+        rng: c.rng.fork('encoder'),
+      }),
+    );
+    if (c.norm === 'pre') this.final_layer_norm = this.addModule('final_layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
+  }
+
+  /** ids [B, S] int32; mask [B, S] 1 = token, 0 = padding (default: all tokens). */
+  forward(ids: tf.Tensor, mask?: tf.Tensor): EncoderOutput {
+    assertRank(ids, 2, 'TextEncoder', 'of token ids [batch, length]');
+    const [batch, length] = ids.shape as [number, number];
+    const maskHost = maskValues(mask, batch, length, 'TextEncoder');
+    const weights = poolingWeights(this.config.pooling, maskHost, batch, length, ids.dataSync() as Int32Array, this.config.eosTokenId);
+    return tf.tidy(() => {
+      const keyMask = tf.tensor(maskHost, [batch, length], 'int32');
+      let hidden = this.encoder.forward(this.embeddings.forward(ids), { mask: keyMask, causal: this.config.causal }).hidden;
+      if (this.final_layer_norm) hidden = this.final_layer_norm.forward(hidden);
+      return { hidden, pooled: poolHidden(hidden, weights), mask: keyMask } as unknown as tf.TensorContainer;
+    }) as unknown as EncoderOutput;
+  }
+}

@@ -1,0 +1,118 @@
+import { Module, parseConfig, tf } from '@tessera/core';
+import { PatchEmbedding } from '@tessera/patches';
+import { z } from 'zod';
+import { TransformerStack } from '../blocks/transformerStack.js';
+import { assertRank } from '../checks.js';
+import { InitSchemeSchema, RngSchema } from '../init.js';
+import { ACTIVATIONS } from '../layers/activations.js';
+import { Dropout } from '../layers/dropout.js';
+import { LayerNorm } from '../layers/layerNorm.js';
+import type { EncoderOutput } from './encoderOutput.js';
+import { poolHidden, poolingWeights } from './pooling.js';
+
+export const VisionEncoderConfigSchema = z
+  .object({
+    imageSize: z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])]),
+    patchSize: z.number().int().positive(),
+    channels: z.number().int().positive().default(3),
+    dim: z.number().int().positive(),
+    numHeads: z.number().int().positive(),
+    numLayers: z.number().int().positive(),
+    mlpDim: z.number().int().positive().optional(),
+    classToken: z.boolean().default(true),
+    positionEmbedding: z.enum(['learned', 'sincos']).default('learned'),
+    /** 'cls' needs the class token; 'mean' averages the patch tokens (class token excluded). */
+    pooling: z.enum(['cls', 'mean']).optional(),
+    norm: z.enum(['pre', 'post']).default('pre'),
+    activation: z.enum(ACTIVATIONS).default('gelu'),
+    dropout: z.number().min(0).lt(1).default(0),
+    attentionDropout: z.number().min(0).lt(1).default(0),
+    layerNormEps: z.number().positive().default(1e-5),
+    init: InitSchemeSchema.default('trunc_normal'),
+    std: z.number().positive().default(0.02),
+    rng: RngSchema,
+  })
+  .strict()
+  .refine((c) => c.classToken || c.pooling !== 'cls', { message: "pooling 'cls' needs classToken: true", path: ['pooling'] });
+export type VisionEncoderConfig = z.input<typeof VisionEncoderConfigSchema>;
+
+/**
+ * ViT: patch embedding (from @tessera/patches: `embeddings.projection.*`, `embeddings.cls_token`,
+ * `embeddings.position_embeddings`), `encoder.layers.N.*`, then `layernorm` over all tokens
+ * (pre-LN) as Hugging Face ViT; pooled by the class token or the mean of patch tokens.
+ */
+export class VisionEncoder extends Module {
+  readonly config: z.output<typeof VisionEncoderConfigSchema>;
+  readonly pooling: 'cls' | 'mean';
+  readonly embeddings: PatchEmbedding;
+  readonly encoder: TransformerStack;
+  readonly layernorm: LayerNorm | null = null;
+  private readonly drop: Dropout;
+
+  constructor(config: VisionEncoderConfig) {
+    super();
+    const c = parseConfig(VisionEncoderConfigSchema, config, 'VisionEncoder config');
+    this.config = c;
+    this.pooling = c.pooling ?? (c.classToken ? 'cls' : 'mean');
+    this.embeddings = this.addModule(
+      'embeddings',
+      new PatchEmbedding({
+        imageSize: c.imageSize as number | [number, number],
+        patchSize: c.patchSize,
+        channels: c.channels,
+        dim: c.dim,
+        classToken: c.classToken,
+        positionEmbedding: c.positionEmbedding,
+        rng: c.rng.fork('patches'),
+      }),
+    );
+    this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('embedding-dropout') }));
+    this.encoder = this.addModule(
+      'encoder',
+      new TransformerStack(c.numLayers, {
+        dim: c.dim,
+        numHeads: c.numHeads,
+        mlpDim: c.mlpDim,
+        norm: c.norm,
+        activation: c.activation,
+        dropout: c.dropout,
+        attentionDropout: c.attentionDropout,
+        layerNormEps: c.layerNormEps,
+        init: c.init,
+        std: c.std,
+        rng: c.rng.fork('encoder'),
+      }),
+    );
+    if (c.norm === 'pre') this.layernorm = this.addModule('layernorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
+  }
+
+  /** Tokens per image: patches plus the class token. */
+  get numTokens(): number {
+    return this.embeddings.numPatches + (this.config.classToken ? 1 : 0);
+  }
+
+  /** Token states of images NCHW [B, C, H, W] before pooling (shared with VideoEncoder). */
+  tokens(images: tf.Tensor): tf.Tensor {
+    assertRank(images, 4, 'VisionEncoder', 'of images [batch, channels, height, width]');
+    return tf.tidy(() => {
+      let hidden = this.encoder.forward(this.drop.forward(this.embeddings.forward(images as tf.Tensor4D))).hidden;
+      if (this.layernorm) hidden = this.layernorm.forward(hidden);
+      return hidden;
+    });
+  }
+
+  /** Pools token states [B, tokens, dim] -> [B, dim]. */
+  pool(hidden: tf.Tensor): tf.Tensor {
+    const [batch, length] = hidden.shape as [number, number, number];
+    const mask = new Int32Array(batch * length).fill(1);
+    if (this.config.classToken && this.pooling === 'mean') for (let b = 0; b < batch; b++) mask[b * length] = 0;
+    return poolHidden(hidden, poolingWeights(this.pooling, mask, batch, length));
+  }
+
+  forward(images: tf.Tensor): EncoderOutput {
+    return tf.tidy(() => {
+      const hidden = this.tokens(images);
+      return { hidden, pooled: this.pool(hidden) } as unknown as tf.TensorContainer;
+    }) as unknown as EncoderOutput;
+  }
+}
