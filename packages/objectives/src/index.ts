@@ -1,15 +1,58 @@
 /**
  * @tessera/objectives: contrastive and masked pretraining objectives. Each objective is a pure
  * function over tensors plus a thin class configured by a zod schema, returning a typed output
- * (the loss, its parts, and metrics to watch).
+ * (the loss, its parts, and the metrics to watch). Losses and gradients are checked against
+ * PyTorch (test/fixtures/make_fixtures.py).
  */
+export {
+  AlbefContrastive,
+  type AlbefItcConfig,
+  type AlbefItcForward,
+  type AlbefItcInput,
+  type AlbefItcOutput,
+  albefItcConfigSchema,
+  albefItcLoss,
+} from './albefItc.js';
+export {
+  CaptioningLoss,
+  type CaptioningLossConfig,
+  type CaptioningLossInput,
+  type CocaLossOutput,
+  type CocaWeights,
+  captioningLoss,
+  captioningLossConfigSchema,
+  cocaLoss,
+  cocaWeightsSchema,
+  teacherForcing,
+} from './captioningLoss.js';
 export { ClipLoss, type ClipLossConfig, type ClipLossInput, type ClipLossOutput, clipLoss, clipLossConfigSchema } from './clipLoss.js';
+export {
+  CombinedObjective,
+  type CombinedObjectiveConfig,
+  type CombinedObjectiveOutput,
+  combinedObjectiveConfigSchema,
+  combineLosses,
+} from './combinedObjective.js';
 export {
   softTargetCrossEntropy,
   type TokenCrossEntropyOptions,
   type TokenCrossEntropyOutput,
   tokenCrossEntropy,
 } from './crossEntropy.js';
+export {
+  type DistillationConfig,
+  type DistillationInput,
+  DistillationLoss,
+  type DistillationOutput,
+  distillationConfigSchema,
+  type EmbeddingLossKind,
+  embeddingDistillationLoss,
+  logitDistillationLoss,
+} from './distillation.js';
+export { FeatureQueue } from './featureQueue.js';
+export { type HardNegatives, ItmHead, type ItmHeadConfig, itmHeadConfigSchema, itmLabels, itmLoss, sampleHardNegatives } from './itm.js';
+export { type MaeLossConfig, type MaeLossInput, type MaeLossOutput, MaskedImageModeling, maeLoss, maeLossConfigSchema } from './maeLoss.js';
+export { gatherPatches, type PatchMasking, randomPatchMasking } from './maeMasking.js';
 export { MaskedLanguageModeling, type MlmLossInput, mlmLoss } from './mlmLoss.js';
 export {
   type MlmMaskingConfig,
@@ -20,6 +63,7 @@ export {
   mlmMaskingConfigSchema,
   wordIdsFromContinuation,
 } from './mlmMasking.js';
+export { MomentumEncoder } from './momentum.js';
 export { type ContrastiveMetrics, resolvePositives, retrievalMetrics } from './positives.js';
 export {
   SiglipLoss,
@@ -30,3 +74,4 @@ export {
   siglipLossConfigSchema,
 } from './siglipLoss.js';
 export { l2Normalize, stopGradient } from './tensorUtils.js';
+export { shuffleWordOrder, shuffleWordOrderTensor, type WordShuffleOptions } from './textDenoising.js';

@@ -31,8 +31,3 @@ export function expectSameShape(a: tf.Tensor, b: tf.Tensor, what: string): void 
     throw new TesseraError('E_INPUT', `${what}: shapes differ, [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`);
   }
 }
-
-/** Mean of `values` over the positions where `mask` is 1, as a scalar; 0 when the mask is empty. */
-export function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar);
-}

@@ -31,7 +31,11 @@ export class Reference {
   }
 }
 
-/** Every element of `actual` within `tolerance` of the reference `name`, and the same shape. */
+/**
+ * Same shape as the reference `name`, and every element within `tolerance * max(1, |expected|)`:
+ * 1e-5 absolute for values up to 1, 1e-5 relative above (float32 keeps ~7 digits, so a gradient
+ * of 300 cannot be checked to 1e-5 absolute).
+ */
 export function expectClose(actual: tf.Tensor, ref: Reference, name: string, tolerance = 1e-5): void {
   const expected = ref.tensor(name);
   expect(actual.shape).toEqual(expected.shape);
@@ -39,8 +43,11 @@ export function expectClose(actual: tf.Tensor, ref: Reference, name: string, tol
   const e = expected.dataSync();
   expected.dispose();
   let worst = 0;
-  for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (e[i] as number)));
-  expect(worst, `${name}: max |diff| ${worst}`).toBeLessThanOrEqual(tolerance);
+  for (let i = 0; i < e.length; i++) {
+    const scaled = Math.abs((a[i] as number) - (e[i] as number)) / Math.max(1, Math.abs(e[i] as number));
+    worst = Math.max(worst, scaled);
+  }
+  expect(worst, `${name}: max scaled |diff| ${worst}`).toBeLessThanOrEqual(tolerance);
 }
 
 /** Runs `f` and asserts it throws a TesseraError with `code`. */
