@@ -1,5 +1,26 @@
 // @tessera/patches: image and video input — decode with sharp, Hugging Face-style preprocessing,
 // augmentation, patchify and patch embedding, ffmpeg frame sampling.
 export { patchify, unpatchify } from '@tessera/core';
+export {
+  DEFAULT_MAX_PIXELS,
+  type DecodedImage,
+  type DecodeOptions,
+  decodeImage,
+  type ImageInput,
+  type RawImage,
+  rawToRgb,
+} from './decodeImage.js';
+export { INPUT_ERROR_CODES, type InputErrorCode } from './errors.js';
+export {
+  CLIP_MEAN,
+  CLIP_STD,
+  centerCrop,
+  ImageProcessor,
+  type ImageProcessorConfig,
+  type ImageProcessorConfigInput,
+  ImageProcessorConfigSchema,
+  type ProcessOptions,
+} from './imageProcessor.js';
 export { PatchEmbedding, type PatchEmbeddingForwardOptions, type PatchEmbeddingOptions } from './patchEmbedding.js';
 export { bicubicMatrix, interpolateGrid, sincos1d, sincos2d, temporalPositionEmbedding } from './positionEmbedding.js';
+export { PIL_RESAMPLE, type ResampleBox, type ResampleFilter, type RgbImage, resample } from './resample.js';

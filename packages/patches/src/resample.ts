@@ -1,0 +1,191 @@
+import { TesseraError } from '@tessera/core';
+
+/**
+ * Pillow's resampling filters by their integer codes (`PIL.Image.Resampling`), which is what
+ * Hugging Face image processors store under `resample`.
+ */
+export const PIL_RESAMPLE = { nearest: 0, lanczos: 1, bilinear: 2, bicubic: 3, box: 4, hamming: 5 } as const;
+export type ResampleFilter = keyof typeof PIL_RESAMPLE;
+
+interface Filter {
+  support: number;
+  weight(x: number): number;
+}
+
+const sinc = (x: number) => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
+
+// Transcribed from Pillow's src/libImaging/Resample.c.
+const FILTERS: Record<Exclude<ResampleFilter, 'nearest'>, Filter> = {
+  box: { support: 0.5, weight: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
+  bilinear: { support: 1, weight: (x) => (Math.abs(x) < 1 ? 1 - Math.abs(x) : 0) },
+  hamming: {
+    support: 1,
+    weight: (x) => {
+      const a = Math.abs(x);
+      if (a === 0) return 1;
+      if (a >= 1) return 0;
+      return (Math.sin(a * Math.PI) / (a * Math.PI)) * (0.54 + 0.46 * Math.cos(a * Math.PI));
+    },
+  },
+  bicubic: {
+    support: 2,
+    weight: (x) => {
+      const a = Math.abs(x);
+      if (a < 1) return (1.5 * a - 2.5) * a * a + 1;
+      if (a < 2) return (((a - 5) * a + 8) * a - 4) * -0.5;
+      return 0;
+    },
+  },
+  lanczos: { support: 3, weight: (x) => (x > -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
+};
+
+/** Fixed-point precision of Pillow's 8-bit resampler. */
+const PRECISION_BITS = 32 - 8 - 2;
+const HALF = 1 << (PRECISION_BITS - 1);
+const CLIP_HIGH = 255 * 2 ** PRECISION_BITS;
+
+interface Coefficients {
+  /** Taps per output sample (some trailing ones are zero). */
+  ksize: number;
+  /** First input index and tap count per output sample. */
+  bounds: Int32Array;
+  /** Integer weights, `ksize` per output sample. */
+  weights: Int32Array;
+}
+
+/** Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc`, for the input span [in0, in1). */
+function coefficients(inSize: number, in0: number, in1: number, outSize: number, filter: Filter): Coefficients {
+  const scale = (in1 - in0) / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filter.support * filterScale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const bounds = new Int32Array(outSize * 2);
+  const weights = new Int32Array(outSize * ksize);
+  const k = new Float64Array(ksize);
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = in0 + (xx + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
+    let total = 0;
+    for (let x = 0; x < xmax; x++) {
+      k[x] = filter.weight((x + xmin - center + 0.5) / filterScale);
+      total += k[x] as number;
+    }
+    for (let x = 0; x < xmax; x++) {
+      const w = total === 0 ? (k[x] as number) : (k[x] as number) / total;
+      weights[xx * ksize + x] = Math.trunc(w < 0 ? -0.5 + w * 2 ** PRECISION_BITS : 0.5 + w * 2 ** PRECISION_BITS);
+    }
+    bounds[xx * 2] = xmin;
+    bounds[xx * 2 + 1] = xmax;
+  }
+  return { ksize, bounds, weights };
+}
+
+function clip8(v: number): number {
+  if (v >= CLIP_HIGH) return 255;
+  if (v <= 0) return 0;
+  return Math.floor(v / 2 ** PRECISION_BITS);
+}
+
+/** A region of a source image, in source pixels (Pillow's `box`): [left, top, right, bottom]. */
+export type ResampleBox = [number, number, number, number];
+
+export interface RgbImage {
+  /** Interleaved 8-bit samples, row-major, `channels` per pixel. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/**
+ * Resizes 8-bit interleaved pixels exactly as Pillow's `Image.resize(size, resample, box)` does
+ * for 'RGB'/'L' images (two separable fixed-point passes, the filter widened by the scale when
+ * shrinking), so preprocessing matches Hugging Face's PIL-based image processors bit for bit.
+ */
+export function resample(image: RgbImage, width: number, height: number, filter: ResampleFilter, box?: ResampleBox): RgbImage {
+  const [x0, y0, x1, y1] = box ?? [0, 0, image.width, image.height];
+  if (!(width > 0 && height > 0 && Number.isInteger(width) && Number.isInteger(height))) {
+    throw new TesseraError('E_INPUT', `resample: target size ${width}x${height} must be positive integers`);
+  }
+  if (filter === 'nearest') return nearest(image, width, height, [x0, y0, x1, y1]);
+  const spec = FILTERS[filter];
+  if (!spec) throw new TesseraError('E_CONFIG', `unknown resampling filter "${filter}"`);
+  const needH = width !== image.width || x0 !== 0 || x1 !== width;
+  const needV = height !== image.height || y0 !== 0 || y1 !== height;
+  if (!needH && !needV) return { ...image, data: image.data.slice() };
+  const horiz = coefficients(image.width, x0, x1, width, spec);
+  const vert = coefficients(image.height, y0, y1, height, spec);
+  let current = image;
+  if (needH) {
+    // Only the source rows that the vertical pass reads.
+    const first = vert.bounds[0] as number;
+    const last = (vert.bounds[(height - 1) * 2] as number) + (vert.bounds[(height - 1) * 2 + 1] as number);
+    for (let i = 0; i < height; i++) vert.bounds[i * 2] = (vert.bounds[i * 2] as number) - first;
+    current = horizontalPass(image, horiz, width, first, last - first);
+  }
+  return needV ? verticalPass(current, vert, height) : current;
+}
+
+function horizontalPass(src: RgbImage, c: Coefficients, outWidth: number, firstRow: number, rows: number): RgbImage {
+  const ch = src.channels;
+  const out = new Uint8Array(outWidth * rows * ch);
+  const { ksize, bounds, weights } = c;
+  const inData = src.data;
+  for (let yy = 0; yy < rows; yy++) {
+    const rowStart = (yy + firstRow) * src.width * ch;
+    const outRow = yy * outWidth * ch;
+    for (let xx = 0; xx < outWidth; xx++) {
+      const xmin = bounds[xx * 2] as number;
+      const xmax = bounds[xx * 2 + 1] as number;
+      const kOffset = xx * ksize;
+      for (let k = 0; k < ch; k++) {
+        let ss = HALF;
+        let p = rowStart + xmin * ch + k;
+        for (let x = 0; x < xmax; x++, p += ch) ss += (inData[p] as number) * (weights[kOffset + x] as number);
+        out[outRow + xx * ch + k] = clip8(ss);
+      }
+    }
+  }
+  return { data: out, width: outWidth, height: rows, channels: ch };
+}
+
+function verticalPass(src: RgbImage, c: Coefficients, outHeight: number): RgbImage {
+  const ch = src.channels;
+  const rowLength = src.width * ch;
+  const out = new Uint8Array(rowLength * outHeight);
+  const { ksize, bounds, weights } = c;
+  const inData = src.data;
+  const acc = new Float64Array(rowLength);
+  for (let yy = 0; yy < outHeight; yy++) {
+    const ymin = bounds[yy * 2] as number;
+    const ymax = bounds[yy * 2 + 1] as number;
+    acc.fill(HALF);
+    // Row-wise accumulation: contiguous reads, same sums as Pillow's per-pixel loop.
+    for (let y = 0; y < ymax; y++) {
+      const w = weights[yy * ksize + y] as number;
+      const base = (y + ymin) * rowLength;
+      for (let i = 0; i < rowLength; i++) acc[i] = (acc[i] as number) + (inData[base + i] as number) * w;
+    }
+    const outRow = yy * rowLength;
+    for (let i = 0; i < rowLength; i++) out[outRow + i] = clip8(acc[i] as number);
+  }
+  return { data: out, width: src.width, height: outHeight, channels: ch };
+}
+
+/** Pillow's NEAREST: source pixel at floor(in0 + (x + 0.5) * scale). */
+function nearest(src: RgbImage, width: number, height: number, box: ResampleBox): RgbImage {
+  const [x0, y0, x1, y1] = box;
+  const ch = src.channels;
+  const out = new Uint8Array(width * height * ch);
+  const sx = (x1 - x0) / width;
+  const sy = (y1 - y0) / height;
+  for (let y = 0; y < height; y++) {
+    const yi = Math.min(Math.floor(y0 + (y + 0.5) * sy), src.height - 1);
+    for (let x = 0; x < width; x++) {
+      const xi = Math.min(Math.floor(x0 + (x + 0.5) * sx), src.width - 1);
+      for (let k = 0; k < ch; k++) out[(y * width + x) * ch + k] = src.data[(yi * src.width + xi) * ch + k] as number;
+    }
+  }
+  return { data: out, width, height, channels: ch };
+}
