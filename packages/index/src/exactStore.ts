@@ -1,0 +1,210 @@
+import { existsSync } from 'node:fs';
+import { TesseraError } from '@tessera/core';
+import { checkFilter, checkK, checkModel, checkRecord, closedError, normalizedCopy } from './checks.js';
+import { type FlatMeta, readFlatStore, writeFlatStore } from './flatFile.js';
+import { TopK } from './topK.js';
+import type { SearchFilter, SearchHit, StoredEntry, StoredRecord, StoreInfo, VectorRecord, VectorStore } from './vectorStore.js';
+
+export interface ExactStoreOptions {
+  modelId: string;
+  dim: number;
+  /** File to persist to on `flush`/`close`; omit for a memory-only store. */
+  path?: string;
+}
+
+/**
+ * Exact cosine search in memory: vectors live in one contiguous row-major Float32Array and a
+ * query scans every row, keeping the top k in a heap. Persisted to one flat file, written
+ * atomically. The embedded default for collections up to a few hundred thousand items.
+ */
+export class ExactStore implements VectorStore {
+  readonly info: StoreInfo;
+  private matrix: Float32Array;
+  private meta: FlatMeta[] = [];
+  private rows = new Map<string, number>();
+  private dirty = false;
+  private closed = false;
+
+  private constructor(info: StoreInfo, matrix: Float32Array, meta: FlatMeta[]) {
+    this.info = info;
+    this.matrix = matrix;
+    this.meta = meta;
+    meta.forEach((m, row) => {
+      this.rows.set(m.id, row);
+    });
+  }
+
+  /** A new empty store. Refuses to replace an existing file (open it instead). */
+  static async create(options: ExactStoreOptions): Promise<ExactStore> {
+    const { modelId, dim, path } = options;
+    if (typeof modelId !== 'string' || modelId.length === 0) throw new TesseraError('E_INPUT', 'modelId must be a non-empty string');
+    if (!Number.isInteger(dim) || dim < 1) throw new TesseraError('E_INPUT', `dim must be a positive integer (got ${dim})`);
+    if (path !== undefined && existsSync(path)) {
+      throw new TesseraError('E_STORE_EXISTS', `${path} already exists: open it with ExactStore.open or openStore, or delete it first`, {
+        details: { path },
+      });
+    }
+    const store = new ExactStore({ kind: 'exact', modelId, dim, path }, new Float32Array(dim * 16), []);
+    store.dirty = path !== undefined;
+    return store;
+  }
+
+  /** Opens a store file written by `flush`, validating it (E_STORE_CORRUPT names the file). */
+  static async open(path: string): Promise<ExactStore> {
+    const data = await readFlatStore(path);
+    return new ExactStore({ kind: 'exact', modelId: data.modelId, dim: data.dim, path }, data.vectors, data.meta);
+  }
+
+  async upsert(modelId: string, records: readonly VectorRecord[]): Promise<void> {
+    this.assertOpen();
+    checkModel(this.info, modelId);
+    // Validate everything first so a bad record leaves the store unchanged.
+    const vectors = records.map((record) => checkRecord(this.info, record));
+    const { dim } = this.info;
+    records.forEach((record, i) => {
+      let row = this.rows.get(record.id);
+      if (row === undefined) {
+        row = this.meta.length;
+        this.ensureCapacity(row + 1);
+        this.rows.set(record.id, row);
+        this.meta.push({ id: record.id, path: record.path });
+      }
+      this.matrix.set(vectors[i], row * dim);
+      this.meta[row] = metaOf(record);
+    });
+    if (records.length > 0) this.dirty = true;
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    this.assertOpen();
+    const { dim } = this.info;
+    let removed = 0;
+    for (const id of ids) {
+      const row = this.rows.get(id);
+      if (row === undefined) continue;
+      // Move the last row into the hole so the matrix stays contiguous.
+      const last = this.meta.length - 1;
+      if (row !== last) {
+        this.matrix.copyWithin(row * dim, last * dim, (last + 1) * dim);
+        this.meta[row] = this.meta[last];
+        this.rows.set(this.meta[row].id, row);
+      }
+      this.meta.pop();
+      this.rows.delete(id);
+      removed++;
+    }
+    if (removed > 0) this.dirty = true;
+    return removed;
+  }
+
+  async get(id: string): Promise<StoredRecord | undefined> {
+    this.assertOpen();
+    const row = this.rows.get(id);
+    if (row === undefined) return undefined;
+    const { dim } = this.info;
+    return { ...this.meta[row], vector: this.matrix.slice(row * dim, (row + 1) * dim) };
+  }
+
+  async has(id: string): Promise<boolean> {
+    this.assertOpen();
+    return this.rows.has(id);
+  }
+
+  async count(): Promise<number> {
+    this.assertOpen();
+    return this.meta.length;
+  }
+
+  async search(modelId: string, query: Float32Array, k: number, filter?: SearchFilter): Promise<SearchHit[]> {
+    this.assertOpen();
+    checkModel(this.info, modelId);
+    checkK(k);
+    checkFilter(filter);
+    const q = normalizedCopy(this.info, query, 'query');
+    const top = this.scan(q, k, filter?.pathPrefix);
+    return top.sorted().map(({ index, score }) => {
+      const m = this.meta[index];
+      return m.caption === undefined ? { id: m.id, score, path: m.path } : { id: m.id, score, path: m.path, caption: m.caption };
+    });
+  }
+
+  async entries(): Promise<StoredEntry[]> {
+    this.assertOpen();
+    return this.meta.map(({ id, path, mtime, hash }) => ({
+      id,
+      path,
+      ...(mtime === undefined ? {} : { mtime }),
+      ...(hash === undefined ? {} : { hash }),
+    }));
+  }
+
+  async flush(): Promise<void> {
+    this.assertOpen();
+    if (!this.dirty || this.info.path === undefined) return;
+    const count = this.meta.length;
+    await writeFlatStore(this.info.path, {
+      modelId: this.info.modelId,
+      dim: this.info.dim,
+      count,
+      vectors: this.matrix.subarray(0, count * this.info.dim),
+      meta: this.meta,
+    });
+    this.dirty = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    this.matrix = new Float32Array(0);
+    this.meta = [];
+    this.rows.clear();
+  }
+
+  /** The hot loop: one dot product per row, four accumulators to shorten the dependency chain. */
+  private scan(q: Float32Array, k: number, pathPrefix: string | undefined): TopK {
+    const { dim } = this.info;
+    const m = this.matrix;
+    const n = this.meta.length;
+    const top = new TopK(Math.min(k, Math.max(n, 1)));
+    const tail = dim - (dim % 4);
+    for (let row = 0, off = 0; row < n; row++, off += dim) {
+      if (pathPrefix !== undefined && !this.meta[row].path.startsWith(pathPrefix)) continue;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let j = 0;
+      for (; j < tail; j += 4) {
+        s0 += m[off + j] * q[j];
+        s1 += m[off + j + 1] * q[j + 1];
+        s2 += m[off + j + 2] * q[j + 2];
+        s3 += m[off + j + 3] * q[j + 3];
+      }
+      for (; j < dim; j++) s0 += m[off + j] * q[j];
+      const score = s0 + s1 + s2 + s3;
+      if (score > top.threshold) top.push(score, row);
+    }
+    return top;
+  }
+
+  private ensureCapacity(rows: number): void {
+    const needed = rows * this.info.dim;
+    if (needed <= this.matrix.length) return;
+    const grown = new Float32Array(Math.max(needed, this.matrix.length * 2));
+    grown.set(this.matrix);
+    this.matrix = grown;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError(this.info);
+  }
+}
+
+function metaOf(record: VectorRecord): FlatMeta {
+  const meta: FlatMeta = { id: record.id, path: record.path };
+  if (record.caption !== undefined) meta.caption = record.caption;
+  if (record.mtime !== undefined) meta.mtime = record.mtime;
+  if (record.hash !== undefined) meta.hash = record.hash;
+  return meta;
+}

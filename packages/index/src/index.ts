@@ -1,0 +1,7 @@
+// @tessera/index: vector stores behind one interface (exact in memory, LanceDB on disk).
+export { ExactStore, type ExactStoreOptions } from './exactStore.js';
+export { FLAT_MAGIC, FLAT_VERSION, parseFlatStore, serializeFlatStore } from './flatFile.js';
+export { LANCE_MANIFEST, type LanceIndexOptions, LanceIndexSchema, LanceStore, type LanceStoreOptions } from './lanceStore.js';
+export { type OpenStoreOptions, openStore } from './openStore.js';
+export { TopK } from './topK.js';
+export type { SearchFilter, SearchHit, StoredEntry, StoredRecord, StoreInfo, VectorRecord, VectorStore } from './vectorStore.js';

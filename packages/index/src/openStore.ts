@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { TesseraError } from '@tessera/core';
+import { ExactStore } from './exactStore.js';
+import { hasFlatMagic } from './flatFile.js';
+import { LANCE_MANIFEST, LanceStore } from './lanceStore.js';
+import type { StoreInfo, VectorStore } from './vectorStore.js';
+
+export interface OpenStoreOptions {
+  /** Create this kind of store when nothing is at `path` yet (otherwise that is E_STORE_NOT_FOUND). */
+  create?: { kind: StoreInfo['kind']; modelId: string; dim: number };
+}
+
+/**
+ * Opens the store at `path`, choosing by what is on disk: a flat file starting with the exact
+ * store's magic is an ExactStore, a directory holding tessera-store.json is a LanceStore.
+ */
+export async function openStore(storePath: string, options: OpenStoreOptions = {}): Promise<VectorStore> {
+  if (!existsSync(storePath)) {
+    const { create } = options;
+    if (create === undefined) {
+      throw new TesseraError('E_STORE_NOT_FOUND', `no vector store at ${storePath}: build one with \`tessera index\``, {
+        details: { path: storePath },
+      });
+    }
+    if (create.kind === 'exact') return ExactStore.create({ ...create, path: storePath });
+    return LanceStore.create({ ...create, path: storePath });
+  }
+  const stats = await stat(storePath);
+  if (stats.isDirectory()) {
+    if (existsSync(path.join(storePath, LANCE_MANIFEST))) return LanceStore.open(storePath);
+    throw new TesseraError('E_STORE_UNKNOWN', `${storePath} is a directory without ${LANCE_MANIFEST}: not a Tessera vector store`, {
+      details: { path: storePath },
+    });
+  }
+  const handle = await open(storePath, 'r');
+  const head = new Uint8Array(8);
+  try {
+    await handle.read(head, 0, 8, 0);
+  } finally {
+    await handle.close();
+  }
+  if (!hasFlatMagic(head)) {
+    throw new TesseraError('E_STORE_UNKNOWN', `${storePath} is not a Tessera vector store file (wrong magic bytes)`, {
+      details: { path: storePath },
+    });
+  }
+  return ExactStore.open(storePath);
+}
