@@ -1,2 +1,46 @@
-// @tessera/tokenizer: Hugging Face-compatible tokenizers (normalizers, pre-tokenizers, WordPiece/BPE, post-processors, decoders) with trainers, for English and Chinese
-export {};
+export { type AddedToken, addedTokenFromJSON } from './addedVocabulary.js';
+export { BYTE_TO_CHAR, byteLevelAlphabet } from './byteLevel.js';
+export type { Decoder } from './decoders/decoder.js';
+export { BPEDecoder, ByteLevelDecoder, FuseDecoder, MetaspaceDecoder, SequenceDecoder, WordPieceDecoder } from './decoders/decoders.js';
+export { decoderFromJSON } from './decoders/fromJSON.js';
+export { Encoding } from './encoding.js';
+export { BPE, type BpeOptions } from './models/bpe.js';
+export { modelFromJSON } from './models/fromJSON.js';
+export type { Model, WordTokens } from './models/model.js';
+export { WordPiece, type WordPieceOptions } from './models/wordPiece.js';
+export { NormalizedString } from './normalizedString.js';
+export { BertNormalizer, type BertNormalizerOptions } from './normalizers/bertNormalizer.js';
+export { normalizerFromJSON } from './normalizers/fromJSON.js';
+export { LowercaseNormalizer } from './normalizers/lowercase.js';
+export type { Normalizer } from './normalizers/normalizer.js';
+export { PrependNormalizer, ReplaceNormalizer, SequenceNormalizer, StripNormalizer } from './normalizers/simple.js';
+export { StripAccentsNormalizer } from './normalizers/stripAccents.js';
+export { type UnicodeForm, UnicodeNormalizer } from './normalizers/unicodeForm.js';
+export type { PaddingOptions, TruncationOptions } from './options.js';
+export { ByteLevelProcessing, SequenceProcessing } from './postProcessors/byteLevel.js';
+export { postProcessorFromJSON } from './postProcessors/fromJSON.js';
+export type { PostProcessor } from './postProcessors/postProcessor.js';
+export { BertProcessing, type TemplatePiece, TemplateProcessing } from './postProcessors/template.js';
+export {
+  BertPreTokenizer,
+  CharDelimiterSplitPreTokenizer,
+  DigitsPreTokenizer,
+  PunctuationPreTokenizer,
+  SequencePreTokenizer,
+  SplitPreTokenizer,
+  WhitespacePreTokenizer,
+  WhitespaceSplitPreTokenizer,
+} from './preTokenizers/basic.js';
+export { ByteLevelPreTokenizer, GPT2_PATTERN } from './preTokenizers/byteLevel.js';
+export { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
+export type { PreTokenizer } from './preTokenizers/preTokenizer.js';
+export type { SplitBehavior } from './preTokenizers/split.js';
+export {
+  type DecodeOptions,
+  type EncodeInput,
+  type EncodeOptions,
+  SPECIAL_TOKEN_ROLES,
+  type SpecialTokenRole,
+  Tokenizer,
+  type TokenizerParts,
+} from './tokenizer.js';

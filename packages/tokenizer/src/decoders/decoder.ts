@@ -1,0 +1,6 @@
+/** Last pipeline stage: turns tokens back into text. */
+export interface Decoder {
+  /** Rewrites tokens one by one (stages chain); the decoded text is the concatenation. */
+  decodeChain(tokens: string[]): string[];
+  toJSON(): Record<string, unknown>;
+}

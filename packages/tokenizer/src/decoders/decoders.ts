@@ -1,0 +1,119 @@
+import { CHAR_TO_BYTE } from '../byteLevel.js';
+import type { Decoder } from './decoder.js';
+
+/** BERT's clean-up of spaces before punctuation and contractions. */
+export function cleanup(s: string): string {
+  return s
+    .replaceAll(' .', '.')
+    .replaceAll(' ?', '?')
+    .replaceAll(' !', '!')
+    .replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(' do not', " don't")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
+}
+
+/** Joins WordPiece subwords: `##` continues a word, anything else starts one after a space. */
+export class WordPieceDecoder implements Decoder {
+  constructor(
+    readonly prefix = '##',
+    readonly cleanup = true,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t, i) => {
+      let out = t;
+      if (i !== 0) out = out.startsWith(this.prefix) ? out.replace(this.prefix, '') : ` ${out}`;
+      return this.cleanup ? cleanup(out) : out;
+    });
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'WordPiece', prefix: this.prefix, cleanup: this.cleanup };
+  }
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Maps byte characters back to bytes and decodes UTF-8 (invalid sequences become U+FFFD). */
+export class ByteLevelDecoder implements Decoder {
+  decodeChain(tokens: string[]): string[] {
+    const bytes: number[] = [];
+    const enc = new TextEncoder();
+    for (const t of tokens) {
+      const start = bytes.length;
+      let ok = true;
+      for (let i = 0; i < t.length; i++) {
+        const b = CHAR_TO_BYTE.get(t.charCodeAt(i));
+        if (b === undefined) {
+          ok = false;
+          break;
+        }
+        bytes.push(b);
+      }
+      if (!ok) {
+        // Not byte characters (an added token): keep its own UTF-8.
+        bytes.length = start;
+        for (const b of enc.encode(t)) bytes.push(b);
+      }
+    }
+    return [utf8Decoder.decode(Uint8Array.from(bytes))];
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+  }
+}
+
+/** SentencePiece-style: the replacement character becomes a space; the first one is dropped. */
+export class MetaspaceDecoder implements Decoder {
+  constructor(
+    readonly replacement = '▁',
+    readonly prependScheme: 'always' | 'first' | 'never' = 'always',
+    readonly split = true,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t, i) => {
+      const out = t.replaceAll(this.replacement, ' ');
+      return i === 0 && this.prependScheme !== 'never' && out.startsWith(' ') ? out.slice(1) : out;
+    });
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'Metaspace', replacement: this.replacement, prepend_scheme: this.prependScheme, split: this.split };
+  }
+}
+
+/** Classic BPE end-of-word suffix: the suffix becomes a space (dropped at the end). */
+export class BPEDecoder implements Decoder {
+  constructor(readonly suffix = '</w>') {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t, i) => t.replaceAll(this.suffix, i === tokens.length - 1 ? '' : ' '));
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'BPEDecoder', suffix: this.suffix };
+  }
+}
+
+/** Concatenates all tokens into one. */
+export class FuseDecoder implements Decoder {
+  decodeChain(tokens: string[]): string[] {
+    return [tokens.join('')];
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'Fuse' };
+  }
+}
+
+/** Applies decoders in order. */
+export class SequenceDecoder implements Decoder {
+  constructor(readonly decoders: Decoder[]) {}
+  decodeChain(tokens: string[]): string[] {
+    let out = tokens;
+    for (const d of this.decoders) out = d.decodeChain(out);
+    return out;
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'Sequence', decoders: this.decoders.map((d) => d.toJSON()) };
+  }
+}

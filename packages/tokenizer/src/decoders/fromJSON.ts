@@ -1,0 +1,29 @@
+import { asObject, badField, getArray, getBool, getString, getType, unknownType } from '../json.js';
+import type { Decoder } from './decoder.js';
+import { BPEDecoder, ByteLevelDecoder, FuseDecoder, MetaspaceDecoder, SequenceDecoder, WordPieceDecoder } from './decoders.js';
+
+/** Builds a decoder from its tokenizer.json section. */
+export function decoderFromJSON(value: unknown, path = 'decoder'): Decoder {
+  const obj = asObject(value, path);
+  const type = getType(obj, path);
+  switch (type) {
+    case 'WordPiece':
+      return new WordPieceDecoder(getString(obj, 'prefix', path, '##'), getBool(obj, 'cleanup', path, true));
+    case 'ByteLevel':
+      return new ByteLevelDecoder();
+    case 'Metaspace': {
+      const scheme = getString(obj, 'prepend_scheme', path, getBool(obj, 'add_prefix_space', path, true) ? 'always' : 'never');
+      if (scheme !== 'always' && scheme !== 'first' && scheme !== 'never')
+        throw badField(`${path}.prepend_scheme`, 'must be always, first or never');
+      return new MetaspaceDecoder(getString(obj, 'replacement', path, '▁'), scheme, getBool(obj, 'split', path, true));
+    }
+    case 'BPEDecoder':
+      return new BPEDecoder(getString(obj, 'suffix', path, '</w>'));
+    case 'Fuse':
+      return new FuseDecoder();
+    case 'Sequence':
+      return new SequenceDecoder(getArray(obj, 'decoders', path).map((d, i) => decoderFromJSON(d, `${path}.decoders.${i}`)));
+    default:
+      throw unknownType(path, type, ['WordPiece', 'ByteLevel', 'Metaspace', 'BPEDecoder', 'Fuse', 'Sequence']);
+  }
+}

@@ -1,0 +1,157 @@
+/** The output of encoding one text (or pair): ids plus everything a model or a UI needs. */
+export class Encoding {
+  constructor(
+    public ids: number[],
+    public typeIds: number[],
+    public tokens: string[],
+    /** [start, end) in UTF-16 units of the input text ((0, 0) for added special tokens and padding). */
+    public offsets: Array<[number, number]>,
+    public specialTokensMask: number[],
+    public attentionMask: number[],
+    /** Which input (0 or 1) each token comes from; null for special tokens and padding. */
+    public sequenceIds: Array<number | null>,
+    /** The windows that truncation cut off, each a full encoding. */
+    public overflowing: Encoding[] = [],
+  ) {}
+
+  static empty(): Encoding {
+    return new Encoding([], [], [], [], [], [], []);
+  }
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  clone(): Encoding {
+    return new Encoding(
+      this.ids.slice(),
+      this.typeIds.slice(),
+      this.tokens.slice(),
+      this.offsets.slice(),
+      this.specialTokensMask.slice(),
+      this.attentionMask.slice(),
+      this.sequenceIds.slice(),
+      this.overflowing.map((o) => o.clone()),
+    );
+  }
+
+  slice(a: number, b: number): Encoding {
+    return new Encoding(
+      this.ids.slice(a, b),
+      this.typeIds.slice(a, b),
+      this.tokens.slice(a, b),
+      this.offsets.slice(a, b),
+      this.specialTokensMask.slice(a, b),
+      this.attentionMask.slice(a, b),
+      this.sequenceIds.slice(a, b),
+    );
+  }
+
+  private append(other: Encoding): void {
+    for (let i = 0; i < other.ids.length; i++) {
+      this.ids.push(other.ids[i]);
+      this.typeIds.push(other.typeIds[i]);
+      this.tokens.push(other.tokens[i]);
+      this.offsets.push(other.offsets[i]);
+      this.specialTokensMask.push(other.specialTokensMask[i]);
+      this.attentionMask.push(other.attentionMask[i]);
+      this.sequenceIds.push(other.sequenceIds[i]);
+    }
+  }
+
+  /** Appends `pair`; overflowing windows combine as Hugging Face's `merge_with` (every pairing). */
+  mergeWith(pair: Encoding): void {
+    const overflowing: Encoding[] = [];
+    for (const selfO of this.overflowing) {
+      const a = selfO.clone();
+      a.mergeWith(pair.clone());
+      overflowing.push(a);
+      for (const otherO of pair.overflowing) {
+        const b = selfO.clone();
+        b.mergeWith(otherO.clone());
+        overflowing.push(b);
+      }
+    }
+    for (const otherO of pair.overflowing) {
+      const c = this.clone();
+      c.overflowing = [];
+      c.mergeWith(otherO.clone());
+      overflowing.push(c);
+    }
+    this.append(pair);
+    this.overflowing = overflowing;
+  }
+
+  static merge(encodings: Encoding[]): Encoding {
+    const out = Encoding.empty();
+    for (const e of encodings) out.mergeWith(e);
+    return out;
+  }
+
+  /**
+   * Keeps `maxLength` tokens; the rest go to `overflowing` in windows of `maxLength` that
+   * overlap by `stride` tokens (Hugging Face `Encoding::truncate`).
+   */
+  truncate(maxLength: number, stride: number, direction: 'right' | 'left'): void {
+    const n = this.ids.length;
+    if (maxLength >= n) return;
+    if (maxLength === 0) {
+      const all = this.clone();
+      all.overflowing = [];
+      const e = Encoding.empty();
+      this.assign(e);
+      this.overflowing = [all];
+      return;
+    }
+    const step = maxLength - stride;
+    const ranges: Array<[number, number]> = [];
+    if (direction === 'right') {
+      for (let start = 0; start < n; start += step) {
+        const stop = Math.min(start + maxLength, n);
+        ranges.push([start, stop]);
+        if (stop === n) break;
+      }
+    } else {
+      for (let last = n - 1; last >= 0; last -= step) {
+        const stop = last + 1;
+        const start = stop < maxLength ? 0 : stop - maxLength;
+        ranges.push([start, stop]);
+        if (start === 0) break;
+      }
+    }
+    const main = this.slice(ranges[0][0], ranges[0][1]);
+    main.overflowing = ranges.slice(1).map(([a, b]) => this.slice(a, b));
+    this.assign(main);
+  }
+
+  /** Pads to `length` tokens on the given side. */
+  pad(length: number, padId: number, padTypeId: number, padToken: string, direction: 'right' | 'left'): void {
+    for (const o of this.overflowing) o.pad(length, padId, padTypeId, padToken, direction);
+    const n = length - this.ids.length;
+    if (n <= 0) return;
+    const fill = <T>(arr: T[], v: T): T[] => {
+      const extra = new Array<T>(n).fill(v);
+      return direction === 'right' ? arr.concat(extra) : extra.concat(arr);
+    };
+    this.ids = fill(this.ids, padId);
+    this.typeIds = fill(this.typeIds, padTypeId);
+    this.tokens = fill(this.tokens, padToken);
+    this.specialTokensMask = fill(this.specialTokensMask, 1);
+    this.attentionMask = fill(this.attentionMask, 0);
+    this.sequenceIds = fill<number | null>(this.sequenceIds, null);
+    const offsets = new Array<[number, number]>(n);
+    for (let i = 0; i < n; i++) offsets[i] = [0, 0];
+    this.offsets = direction === 'right' ? this.offsets.concat(offsets) : offsets.concat(this.offsets);
+  }
+
+  private assign(e: Encoding): void {
+    this.ids = e.ids;
+    this.typeIds = e.typeIds;
+    this.tokens = e.tokens;
+    this.offsets = e.offsets;
+    this.specialTokensMask = e.specialTokensMask;
+    this.attentionMask = e.attentionMask;
+    this.sequenceIds = e.sequenceIds;
+    this.overflowing = e.overflowing;
+  }
+}

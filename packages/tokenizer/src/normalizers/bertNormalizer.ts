@@ -1,0 +1,60 @@
+import { mapCodePoints, type NormalizedString } from '../normalizedString.js';
+import { isBertControl, isBertWhitespace, isChineseChar, isNonspacingMark } from '../unicode.js';
+import { lowercase } from './lowercase.js';
+import type { Normalizer } from './normalizer.js';
+import { normalizeForm } from './unicodeForm.js';
+
+export interface BertNormalizerOptions {
+  cleanText?: boolean;
+  handleChineseChars?: boolean;
+  /** null: strip accents when lowercasing (the BERT default). */
+  stripAccents?: boolean | null;
+  lowercase?: boolean;
+}
+
+/**
+ * BERT's normalizer: drops NUL, U+FFFD and control characters and maps whitespace to spaces,
+ * puts spaces around CJK ideographs, strips accents (NFD, then drops nonspacing marks) and lowercases.
+ */
+export class BertNormalizer implements Normalizer {
+  readonly cleanText: boolean;
+  readonly handleChineseChars: boolean;
+  readonly stripAccents: boolean | null;
+  readonly lowercase: boolean;
+
+  constructor(options: BertNormalizerOptions = {}) {
+    this.cleanText = options.cleanText ?? true;
+    this.handleChineseChars = options.handleChineseChars ?? true;
+    this.stripAccents = options.stripAccents ?? null;
+    this.lowercase = options.lowercase ?? true;
+  }
+
+  normalize(ns: NormalizedString): NormalizedString {
+    const clean = this.cleanText;
+    const chinese = this.handleChineseChars;
+    let out = mapCodePoints(ns, (cp) => {
+      if (clean) {
+        if (cp === 0 || cp === 0xfffd || isBertControl(cp)) return '';
+        if (cp !== 32 && isBertWhitespace(cp)) return ' ';
+      }
+      if (chinese && isChineseChar(cp)) return ` ${String.fromCodePoint(cp)} `;
+      return undefined;
+    });
+    if (this.stripAccents ?? this.lowercase) {
+      out = normalizeForm(out, 'NFD');
+      out = mapCodePoints(out, (cp) => (isNonspacingMark(cp) ? '' : undefined));
+    }
+    if (this.lowercase) out = lowercase(out);
+    return out;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      type: 'BertNormalizer',
+      clean_text: this.cleanText,
+      handle_chinese_chars: this.handleChineseChars,
+      strip_accents: this.stripAccents,
+      lowercase: this.lowercase,
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { mapCodePoints, type NormalizedString } from '../normalizedString.js';
+import type { Normalizer } from './normalizer.js';
+
+const cache = new Map<number, string | undefined>();
+
+/** Lowercases one code point on its own (no context rules such as final sigma), as Rust's `char::to_lowercase`. */
+export function lowerCodePoint(cp: number): string | undefined {
+  if (cp < 128) return cp >= 65 && cp <= 90 ? String.fromCharCode(cp + 32) : undefined;
+  let out = cache.get(cp);
+  if (out === undefined && !cache.has(cp)) {
+    const ch = String.fromCodePoint(cp);
+    const lower = ch.toLowerCase();
+    out = lower === ch ? undefined : lower;
+    cache.set(cp, out);
+  }
+  return out;
+}
+
+export function lowercase(ns: NormalizedString): NormalizedString {
+  if (ns.text.toLowerCase() === ns.text) return ns;
+  return mapCodePoints(ns, lowerCodePoint);
+}
+
+export class LowercaseNormalizer implements Normalizer {
+  normalize(ns: NormalizedString): NormalizedString {
+    return lowercase(ns);
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'Lowercase' };
+  }
+}

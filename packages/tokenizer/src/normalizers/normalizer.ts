@@ -1,0 +1,8 @@
+import type { NormalizedString } from '../normalizedString.js';
+
+/** First pipeline stage: rewrites the text, keeping every unit's original range. */
+export interface Normalizer {
+  normalize(ns: NormalizedString): NormalizedString;
+  /** The tokenizer.json section that rebuilds this normalizer. */
+  toJSON(): Record<string, unknown>;
+}

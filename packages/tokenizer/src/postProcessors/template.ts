@@ -1,0 +1,108 @@
+import { Encoding } from '../encoding.js';
+import type { PostProcessor } from './postProcessor.js';
+
+export type TemplatePiece = { SpecialToken: { id: string; type_id: number } } | { Sequence: { id: 'A' | 'B'; type_id: number } };
+
+export interface TemplateSpecialToken {
+  id: string;
+  ids: number[];
+  tokens: string[];
+}
+
+/** Hugging Face `TemplateProcessing`: `[CLS] $A [SEP]` style templates for single inputs and pairs. */
+export class TemplateProcessing implements PostProcessor {
+  constructor(
+    readonly single: TemplatePiece[],
+    readonly pair: TemplatePiece[],
+    readonly specialTokens: Map<string, TemplateSpecialToken>,
+  ) {}
+
+  /** Parses `"[CLS]:0 $A:0 [SEP]:0"` (type ids default to 0; `$A`/`$B` alone are sequences). */
+  static parseTemplate(template: string): TemplatePiece[] {
+    return template
+      .split(' ')
+      .filter((p) => p.length > 0)
+      .map((p): TemplatePiece => {
+        const colon = p.lastIndexOf(':');
+        const hasType = colon > 0 && /^\d+$/.test(p.slice(colon + 1));
+        const name = hasType ? p.slice(0, colon) : p;
+        const typeId = hasType ? Number(p.slice(colon + 1)) : 0;
+        if (name === '$A' || name === '$') return { Sequence: { id: 'A', type_id: typeId } };
+        if (name === '$B') return { Sequence: { id: 'B', type_id: typeId } };
+        if (/^\$\d+$/.test(name)) return { Sequence: { id: 'A', type_id: Number(name.slice(1)) } };
+        return { SpecialToken: { id: name, type_id: typeId } };
+      });
+  }
+
+  addedTokens(isPair: boolean): number {
+    let n = 0;
+    for (const p of isPair ? this.pair : this.single)
+      if ('SpecialToken' in p) n += this.specialTokens.get(p.SpecialToken.id)?.ids.length ?? 0;
+    return n;
+  }
+
+  process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    const parts: Encoding[] = [];
+    for (const piece of pair === null ? this.single : this.pair) {
+      if ('Sequence' in piece) {
+        const src = piece.Sequence.id === 'A' ? encoding : pair;
+        if (src === null) continue;
+        const typeId = piece.Sequence.type_id;
+        const setType = (e: Encoding) => {
+          e.typeIds = new Array<number>(e.ids.length).fill(typeId);
+          for (const o of e.overflowing) setType(o);
+        };
+        setType(src);
+        parts.push(src);
+      } else if (addSpecialTokens) {
+        const tok = this.specialTokens.get(piece.SpecialToken.id);
+        if (tok === undefined) continue;
+        const n = tok.ids.length;
+        const offsets: Array<[number, number]> = [];
+        for (let i = 0; i < n; i++) offsets.push([0, 0]);
+        parts.push(
+          new Encoding(
+            tok.ids.slice(),
+            new Array<number>(n).fill(piece.SpecialToken.type_id),
+            tok.tokens.slice(),
+            offsets,
+            new Array<number>(n).fill(1),
+            new Array<number>(n).fill(1),
+            new Array<number | null>(n).fill(null),
+          ),
+        );
+      }
+    }
+    return Encoding.merge(parts);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      type: 'TemplateProcessing',
+      single: this.single,
+      pair: this.pair,
+      special_tokens: Object.fromEntries([...this.specialTokens].map(([k, v]) => [k, { id: v.id, ids: v.ids, tokens: v.tokens }])),
+    };
+  }
+}
+
+/** BERT: `[CLS] A [SEP]` and `[CLS] A [SEP] B [SEP]` with type ids 0 then 1. */
+export class BertProcessing extends TemplateProcessing {
+  constructor(
+    readonly sep: [string, number],
+    readonly cls: [string, number],
+  ) {
+    super(
+      TemplateProcessing.parseTemplate(`${cls[0]}:0 $A:0 ${sep[0]}:0`),
+      TemplateProcessing.parseTemplate(`${cls[0]}:0 $A:0 ${sep[0]}:0 $B:1 ${sep[0]}:1`),
+      new Map([
+        [cls[0], { id: cls[0], ids: [cls[1]], tokens: [cls[0]] }],
+        [sep[0], { id: sep[0], ids: [sep[1]], tokens: [sep[0]] }],
+      ]),
+    );
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { type: 'BertProcessing', sep: this.sep, cls: this.cls };
+  }
+}

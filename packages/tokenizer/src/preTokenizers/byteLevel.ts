@@ -1,0 +1,26 @@
+import { WS } from '../unicode.js';
+import type { PreTokenizer } from './preTokenizer.js';
+import { splitByRegex } from './split.js';
+
+/**
+ * GPT-2's split pattern with Oniguruma's `\s` (White_Space) spelled out, since JavaScript's `\s`
+ * differs. Linear: no nested quantifiers.
+ */
+export const GPT2_PATTERN = `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WS}\\p{L}\\p{N}]+|[${WS}]+(?![^${WS}])|[${WS}]+`;
+
+/** Byte-level pre-tokenizer: optional GPT-2 split; words then reach the model as UTF-8 bytes. */
+export class ByteLevelPreTokenizer implements PreTokenizer {
+  readonly byteLevel = true;
+  private readonly re = new RegExp(GPT2_PATTERN, 'gu');
+  constructor(
+    readonly addPrefixSpace = false,
+    readonly useRegex = true,
+    readonly trimOffsets = true,
+  ) {}
+  split(text: string, spans: number[]): number[] {
+    return this.useRegex ? splitByRegex(text, spans, this.re, 'Isolated') : spans;
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
+  }
+}

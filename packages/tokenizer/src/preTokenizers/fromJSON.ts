@@ -1,0 +1,81 @@
+import { asObject, badField, getArray, getBool, getString, getType, unknownType } from '../json.js';
+import {
+  BertPreTokenizer,
+  CharDelimiterSplitPreTokenizer,
+  DigitsPreTokenizer,
+  PunctuationPreTokenizer,
+  SequencePreTokenizer,
+  SplitPreTokenizer,
+  WhitespacePreTokenizer,
+  WhitespaceSplitPreTokenizer,
+} from './basic.js';
+import { ByteLevelPreTokenizer } from './byteLevel.js';
+import type { PreTokenizer } from './preTokenizer.js';
+import { SPLIT_BEHAVIORS, type SplitBehavior } from './split.js';
+
+const KNOWN = [
+  'BertPreTokenizer',
+  'ByteLevel',
+  'Whitespace',
+  'WhitespaceSplit',
+  'CharDelimiterSplit',
+  'Punctuation',
+  'Digits',
+  'Split',
+  'Sequence',
+];
+
+function behavior(obj: Record<string, unknown>, path: string, fallback: SplitBehavior): SplitBehavior {
+  const b = getString(obj, 'behavior', path, fallback);
+  if (!(SPLIT_BEHAVIORS as readonly string[]).includes(b))
+    throw badField(`${path}.behavior`, `must be one of ${SPLIT_BEHAVIORS.join(', ')}`);
+  return b as SplitBehavior;
+}
+
+/** Builds a pre-tokenizer from its tokenizer.json section. */
+export function preTokenizerFromJSON(value: unknown, path = 'pre_tokenizer'): PreTokenizer {
+  const obj = asObject(value, path);
+  const type = getType(obj, path);
+  switch (type) {
+    case 'BertPreTokenizer':
+      return new BertPreTokenizer();
+    case 'ByteLevel':
+      return new ByteLevelPreTokenizer(
+        getBool(obj, 'add_prefix_space', path, true),
+        getBool(obj, 'use_regex', path, true),
+        getBool(obj, 'trim_offsets', path, true),
+      );
+    case 'Whitespace':
+      return new WhitespacePreTokenizer();
+    case 'WhitespaceSplit':
+      return new WhitespaceSplitPreTokenizer();
+    case 'CharDelimiterSplit':
+      return new CharDelimiterSplitPreTokenizer(getString(obj, 'delimiter', path));
+    case 'Punctuation':
+      return new PunctuationPreTokenizer(behavior(obj, path, 'Isolated'));
+    case 'Digits':
+      return new DigitsPreTokenizer(getBool(obj, 'individual_digits', path, false));
+    case 'Split': {
+      const pattern = asObject(obj.pattern, `${path}.pattern`);
+      const p =
+        typeof pattern.String === 'string'
+          ? { String: pattern.String }
+          : typeof pattern.Regex === 'string'
+            ? { Regex: pattern.Regex }
+            : null;
+      if (p === null) throw badField(`${path}.pattern`, 'must be {"String": "..."} or {"Regex": "..."}');
+      try {
+        return new SplitPreTokenizer(p, behavior(obj, path, 'Isolated'), getBool(obj, 'invert', path, false));
+      } catch (e) {
+        if (e instanceof SyntaxError) throw badField(`${path}.pattern.Regex`, `is not a valid regular expression (${e.message})`);
+        throw e;
+      }
+    }
+    case 'Sequence':
+      return new SequencePreTokenizer(
+        getArray(obj, 'pretokenizers', path).map((p, i) => preTokenizerFromJSON(p, `${path}.pretokenizers.${i}`)),
+      );
+    default:
+      throw unknownType(path, type, KNOWN);
+  }
+}

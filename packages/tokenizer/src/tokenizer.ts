@@ -1,0 +1,566 @@
+import { readFileSync } from 'node:fs';
+import { TesseraError, writeFileAtomic } from '@tessera/core';
+import { type AddedToken, AddedTokenMatcher, addedTokenFromJSON, addedTokenToJSON } from './addedVocabulary.js';
+import type { Decoder } from './decoders/decoder.js';
+import { ByteLevelDecoder, WordPieceDecoder } from './decoders/decoders.js';
+import { decoderFromJSON } from './decoders/fromJSON.js';
+import { Encoding } from './encoding.js';
+import { asObject, badField, type JsonObject } from './json.js';
+import { BPE } from './models/bpe.js';
+import { modelFromJSON } from './models/fromJSON.js';
+import { type Model, WordCache } from './models/model.js';
+import { WordPiece } from './models/wordPiece.js';
+import { NormalizedString } from './normalizedString.js';
+import { BertNormalizer } from './normalizers/bertNormalizer.js';
+import { normalizerFromJSON } from './normalizers/fromJSON.js';
+import type { Normalizer } from './normalizers/normalizer.js';
+import { PrependNormalizer } from './normalizers/simple.js';
+import {
+  type PaddingOptions,
+  paddingFromJSON,
+  paddingToJSON,
+  type ResolvedPadding,
+  resolvePadding,
+  type TruncationOptions,
+  truncationFromJSON,
+  truncationToJSON,
+} from './options.js';
+import { ByteLevelProcessing, defaultProcess } from './postProcessors/byteLevel.js';
+import { postProcessorFromJSON } from './postProcessors/fromJSON.js';
+import type { PostProcessor } from './postProcessors/postProcessor.js';
+import { BertProcessing } from './postProcessors/template.js';
+import { BertPreTokenizer } from './preTokenizers/basic.js';
+import { ByteLevelPreTokenizer } from './preTokenizers/byteLevel.js';
+import { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
+import type { PreTokenizer } from './preTokenizers/preTokenizer.js';
+
+/** Roles special tokens play for models. */
+export type SpecialTokenRole = 'pad' | 'unk' | 'cls' | 'sep' | 'mask' | 'bos' | 'eos';
+export const SPECIAL_TOKEN_ROLES: readonly SpecialTokenRole[] = ['pad', 'unk', 'cls', 'sep', 'mask', 'bos', 'eos'];
+
+/** Conventional names, used to find a role's token when no stage names it. */
+const ROLE_NAMES: Record<SpecialTokenRole, string[]> = {
+  pad: ['[PAD]', '<pad>', '<|pad|>'],
+  unk: ['[UNK]', '<unk>', '<|unk|>'],
+  cls: ['[CLS]', '<cls>', '<s>'],
+  sep: ['[SEP]', '<sep>', '</s>'],
+  mask: ['[MASK]', '<mask>'],
+  bos: ['<s>', '<bos>', '<|startoftext|>', '<|endoftext|>', '[CLS]'],
+  eos: ['</s>', '<eos>', '<|endoftext|>', '[SEP]'],
+};
+
+export interface EncodeOptions {
+  /** Add the post-processor's special tokens ([CLS], [SEP]...). Default true. */
+  addSpecialTokens?: boolean;
+}
+
+export interface DecodeOptions {
+  skipSpecialTokens?: boolean;
+}
+
+/** One input of a batch: a text or a pair of texts. */
+export type EncodeInput = string | [string, string];
+
+export interface TokenizerParts {
+  model: Model;
+  normalizer?: Normalizer | null;
+  preTokenizer?: PreTokenizer | null;
+  postProcessor?: PostProcessor | null;
+  decoder?: Decoder | null;
+  addedTokens?: AddedToken[];
+  truncation?: TruncationOptions | null;
+  padding?: PaddingOptions | null;
+}
+
+const LONE_SURROGATE = /\p{Cs}/gu;
+
+function checkText(value: unknown, what: string): string {
+  if (typeof value !== 'string') {
+    throw new TesseraError(
+      'E_INPUT',
+      `${what} must be a string, got ${value === null ? 'null' : typeof value}. Convert it to text first.`,
+      {
+        details: { field: what },
+      },
+    );
+  }
+  // Lone surrogates cannot be encoded as UTF-8; like TextEncoder, they become U+FFFD (same length, so offsets hold).
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(value) ? value.replace(LONE_SURROGATE, '\uFFFD') : value;
+}
+
+/**
+ * A Hugging Face-compatible tokenizer: normalizer -> pre-tokenizer -> model -> post-processor,
+ * and a decoder; reads and writes `tokenizer.json`. Offsets are UTF-16 indices into the input
+ * (`text.slice(start, end)`), where the Rust library counts code points.
+ */
+export class Tokenizer {
+  readonly model: Model;
+  readonly normalizer: Normalizer | null;
+  readonly preTokenizer: PreTokenizer | null;
+  readonly postProcessor: PostProcessor | null;
+  readonly decoder: Decoder | null;
+  private truncation: Required<TruncationOptions> | null = null;
+  private padding: ResolvedPadding | null = null;
+  private addedTokens: AddedToken[] = [];
+  private addedById = new Map<number, AddedToken>();
+  private rawMatcher = new AddedTokenMatcher([]);
+  private normMatcher = new AddedTokenMatcher([]);
+  private readonly words: WordCache;
+  private readonly prefixSpace: PrependNormalizer | null;
+  private readonly roleOverrides = new Map<SpecialTokenRole, string>();
+
+  constructor(parts: TokenizerParts) {
+    this.model = parts.model;
+    this.normalizer = parts.normalizer ?? null;
+    this.preTokenizer = parts.preTokenizer ?? null;
+    this.postProcessor = parts.postProcessor ?? null;
+    this.decoder = parts.decoder ?? null;
+    this.words = new WordCache(this.model, this.preTokenizer?.byteLevel ?? false);
+    this.prefixSpace = this.preTokenizer?.addPrefixSpace ? new PrependNormalizer(' ') : null;
+    if (parts.truncation) this.setTruncation(parts.truncation);
+    if (parts.padding) this.setPadding(parts.padding);
+    this.setAddedTokens(parts.addedTokens ?? []);
+  }
+
+  // ---------------------------------------------------------------- loading and saving
+
+  /** Builds a tokenizer from a parsed `tokenizer.json`; bad fields raise E_TOKENIZER_JSON naming them. */
+  static fromJSON(json: unknown): Tokenizer {
+    const obj = asObject(json, '(root)');
+    if (obj.model === undefined || obj.model === null) throw badField('model', 'is missing');
+    const opt = <T>(key: string, f: (v: unknown, path: string) => T): T | null =>
+      obj[key] === null || obj[key] === undefined ? null : f(obj[key], key);
+    const added = obj.added_tokens === undefined || obj.added_tokens === null ? [] : obj.added_tokens;
+    if (!Array.isArray(added)) throw badField('added_tokens', 'must be an array');
+    const tokenizer = new Tokenizer({
+      model: modelFromJSON(obj.model, 'model'),
+      normalizer: opt('normalizer', normalizerFromJSON),
+      preTokenizer: opt('pre_tokenizer', preTokenizerFromJSON),
+      postProcessor: opt('post_processor', postProcessorFromJSON),
+      decoder: opt('decoder', decoderFromJSON),
+      addedTokens: added.map((t, i) => addedTokenFromJSON(t, `added_tokens.${i}`)),
+    });
+    tokenizer.truncation = truncationFromJSON(obj.truncation);
+    tokenizer.padding = paddingFromJSON(obj.padding);
+    return tokenizer;
+  }
+
+  /** Parses `tokenizer.json` text. */
+  static fromString(text: string): Tokenizer {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new TesseraError('E_TOKENIZER_JSON', `Invalid tokenizer.json: not JSON (${(e as Error).message}).`, {
+        details: { field: '(root)' },
+      });
+    }
+    return Tokenizer.fromJSON(json);
+  }
+
+  /** Reads a Hugging Face `tokenizer.json` file. */
+  static fromFile(path: string): Tokenizer {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new TesseraError('E_IO', `Cannot read tokenizer file ${path}: ${(e as Error).message}`, { details: { path } });
+    }
+    return Tokenizer.fromString(text);
+  }
+
+  /** The `tokenizer.json` object (Hugging Face format, readable by the Rust library). */
+  toJSON(): JsonObject {
+    return {
+      version: '1.0',
+      truncation: truncationToJSON(this.truncation),
+      padding: paddingToJSON(this.padding),
+      added_tokens: this.addedTokens.map(addedTokenToJSON),
+      normalizer: this.normalizer?.toJSON() ?? null,
+      pre_tokenizer: this.preTokenizer?.toJSON() ?? null,
+      post_processor: this.postProcessor?.toJSON() ?? null,
+      decoder: this.decoder?.toJSON() ?? null,
+      model: this.model.toJSON(),
+    };
+  }
+
+  /** Writes `tokenizer.json` atomically. */
+  async save(path: string): Promise<void> {
+    await writeFileAtomic(path, JSON.stringify(this.toJSON()));
+  }
+
+  /**
+   * bert-base-style tokenizer from a WordPiece `vocab.txt` (a path, or its lines):
+   * BERT normalizer, BERT pre-tokenizer, `[CLS] A [SEP]`, WordPiece decoder.
+   */
+  static fromBertVocab(vocab: string | string[], options: { lowercase?: boolean } = {}): Tokenizer {
+    const lines = Array.isArray(vocab) ? vocab : readText(vocab).split('\n');
+    const map = new Map<string, number>();
+    for (const line of lines) {
+      const token = line.replace(/\r$/, '');
+      if (token.length > 0 && !map.has(token)) map.set(token, map.size);
+    }
+    const id = (t: string) => {
+      const v = map.get(t);
+      if (v === undefined)
+        throw new TesseraError('E_TOKENIZER_JSON', `BERT vocab lacks ${t}; add it to vocab.txt.`, { details: { field: t } });
+      return v;
+    };
+    const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].filter((t) => map.has(t));
+    const lowercase = options.lowercase ?? true;
+    return new Tokenizer({
+      model: new WordPiece(map, { unkToken: '[UNK]' }),
+      normalizer: new BertNormalizer({ lowercase }),
+      preTokenizer: new BertPreTokenizer(),
+      postProcessor: new BertProcessing(['[SEP]', id('[SEP]')], ['[CLS]', id('[CLS]')]),
+      decoder: new WordPieceDecoder('##', true),
+      addedTokens: specials.map((t) => specialToken(t, id(t))),
+    });
+  }
+
+  /**
+   * GPT-2-style byte-level BPE from `vocab.json` (token -> id) and `merges.txt`, given as paths.
+   * `<|endoftext|>` (when in the vocabulary) and `specialTokens` become special added tokens.
+   */
+  static fromBpeFiles(
+    vocabPath: string,
+    mergesPath: string,
+    options: { addPrefixSpace?: boolean; specialTokens?: string[] } = {},
+  ): Tokenizer {
+    let vocabJson: unknown;
+    try {
+      vocabJson = JSON.parse(readText(vocabPath));
+    } catch (e) {
+      if (e instanceof TesseraError) throw e;
+      throw new TesseraError('E_TOKENIZER_JSON', `${vocabPath} is not JSON: ${(e as Error).message}`, { details: { path: vocabPath } });
+    }
+    const vocab = asObject(vocabJson, 'vocab.json');
+    const merges = readText(mergesPath)
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))
+      .filter((l, i) => l.length > 0 && !(i === 0 && l.startsWith('#version')));
+    const model = modelFromJSON({ type: 'BPE', vocab, merges }, 'model') as BPE;
+    const specials = (options.specialTokens ?? ['<|endoftext|>']).filter((t) => model.tokenToId(t) !== undefined);
+    const addPrefixSpace = options.addPrefixSpace ?? false;
+    return new Tokenizer({
+      model,
+      preTokenizer: new ByteLevelPreTokenizer(addPrefixSpace, true, true),
+      postProcessor: new ByteLevelProcessing(false, addPrefixSpace),
+      decoder: new ByteLevelDecoder(),
+      addedTokens: specials.map((t) => ({ ...specialToken(t, model.tokenToId(t)!), normalized: true })),
+    });
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  setTruncation(options: TruncationOptions): void {
+    if (!Number.isInteger(options.maxLength) || options.maxLength < 0) {
+      throw new TesseraError('E_CONFIG', 'truncation.maxLength must be a non-negative integer.', { details: { field: 'maxLength' } });
+    }
+    const stride = options.stride ?? 0;
+    if (!Number.isInteger(stride) || stride < 0 || (options.maxLength > 0 && stride >= options.maxLength)) {
+      throw new TesseraError('E_CONFIG', 'truncation.stride must be an integer in [0, maxLength).', { details: { field: 'stride' } });
+    }
+    this.truncation = {
+      maxLength: options.maxLength,
+      stride,
+      strategy: options.strategy ?? 'longest_first',
+      direction: options.direction ?? 'right',
+    };
+  }
+
+  noTruncation(): void {
+    this.truncation = null;
+  }
+
+  setPadding(options: PaddingOptions = {}): void {
+    const pad = this.specialTokens.pad;
+    this.padding = resolvePadding({ padId: pad?.id, padToken: pad?.token, ...options });
+  }
+
+  noPadding(): void {
+    this.padding = null;
+  }
+
+  /** Current truncation and padding settings (null when off). */
+  get settings(): { truncation: Required<TruncationOptions> | null; padding: ResolvedPadding | null } {
+    return { truncation: this.truncation, padding: this.padding };
+  }
+
+  /** Adds special tokens (new ids after the vocabulary when they are not in it). */
+  addSpecialTokens(tokens: string[]): void {
+    const next = [...this.addedTokens];
+    let nextId = this.vocabSize;
+    for (const t of tokens) {
+      if (typeof t !== 'string' || t.length === 0) throw new TesseraError('E_INPUT', 'Special tokens must be non-empty strings.');
+      if (next.some((a) => a.content === t)) continue;
+      next.push(specialToken(t, this.model.tokenToId(t) ?? nextId++));
+    }
+    this.setAddedTokens(next);
+  }
+
+  /** Names the token that plays `role` (it must be in the vocabulary). */
+  setSpecialToken(role: SpecialTokenRole, token: string): void {
+    if (this.tokenToId(token) === undefined) {
+      throw new TesseraError('E_INPUT', `Special token ${token} for role ${role} is not in the vocabulary; add it first.`, {
+        details: { role, token },
+      });
+    }
+    this.roleOverrides.set(role, token);
+  }
+
+  /**
+   * Special tokens by role, with ids: from explicit settings, then the model (unk), the
+   * post-processor (cls, sep), padding (pad), then conventional names among added tokens.
+   */
+  get specialTokens(): Partial<Record<SpecialTokenRole, { token: string; id: number }>> {
+    const out: Partial<Record<SpecialTokenRole, { token: string; id: number }>> = {};
+    const model = this.model;
+    const structural: Partial<Record<SpecialTokenRole, string>> = {};
+    if (model instanceof WordPiece) structural.unk = model.unkToken;
+    if (model instanceof BPE && model.unkToken !== null) structural.unk = model.unkToken;
+    if (this.postProcessor instanceof BertProcessing) {
+      structural.cls = this.postProcessor.cls[0];
+      structural.sep = this.postProcessor.sep[0];
+    }
+    if (this.padding) structural.pad = this.padding.padToken;
+    const added = new Set(this.addedTokens.map((t) => t.content));
+    for (const role of SPECIAL_TOKEN_ROLES) {
+      const candidates = [this.roleOverrides.get(role), structural[role], ...ROLE_NAMES[role].filter((n) => added.has(n))];
+      for (const c of candidates) {
+        if (c === undefined) continue;
+        const id = this.tokenToId(c);
+        if (id !== undefined) {
+          out[role] = { token: c, id };
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private setAddedTokens(tokens: AddedToken[]): void {
+    this.addedTokens = tokens;
+    this.addedById = new Map(tokens.map((t) => [t.id, t]));
+    this.rawMatcher = new AddedTokenMatcher(tokens.filter((t) => !t.normalized));
+    const norm = this.normalizer;
+    this.normMatcher = new AddedTokenMatcher(
+      tokens.filter((t) => t.normalized),
+      (t) => (norm === null ? t.content : norm.normalize(NormalizedString.of(t.content)).text),
+    );
+  }
+
+  // ---------------------------------------------------------------- vocabulary
+
+  get vocabSize(): number {
+    let n = this.model.vocabSize;
+    for (const t of this.addedTokens) if (this.model.tokenToId(t.content) === undefined) n++;
+    return n;
+  }
+
+  getVocab(): Map<string, number> {
+    const v = this.model.getVocab();
+    for (const t of this.addedTokens) v.set(t.content, t.id);
+    return v;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.addedTokens.find((t) => t.content === token)?.id ?? this.model.tokenToId(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.addedById.get(id)?.content ?? this.model.idToToken(id);
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  /** Encodes a text, or a pair of texts, with the configured truncation and padding. */
+  encode(text: string, pair?: string | null, options: EncodeOptions = {}): Encoding {
+    const a = this.encodeSequence(checkText(text, 'text'), 0);
+    const b = pair === undefined || pair === null ? null : this.encodeSequence(checkText(pair, 'pair'), 1);
+    const out = this.postProcess(a, b, options.addSpecialTokens ?? true);
+    if (this.padding) padEncodings([out], this.padding);
+    return out;
+  }
+
+  /** Encodes a batch; padding (if set) brings every encoding to the same length. */
+  encodeBatch(inputs: EncodeInput[], options: EncodeOptions = {}): Encoding[] {
+    if (!Array.isArray(inputs)) throw new TesseraError('E_INPUT', 'encodeBatch expects an array of texts or [text, pair] pairs.');
+    const add = options.addSpecialTokens ?? true;
+    const out = new Array<Encoding>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      if (Array.isArray(input)) {
+        out[i] = this.postProcess(
+          this.encodeSequence(checkText(input[0], `inputs[${i}][0]`), 0),
+          this.encodeSequence(checkText(input[1], `inputs[${i}][1]`), 1),
+          add,
+        );
+      } else {
+        out[i] = this.postProcess(this.encodeSequence(checkText(input, `inputs[${i}]`), 0), null, add);
+      }
+    }
+    if (this.padding) padEncodings(out, this.padding);
+    return out;
+  }
+
+  private encodeSequence(text: string, seq: number): Encoding {
+    const ids: number[] = [];
+    const tokens: string[] = [];
+    const offsets: Array<[number, number]> = [];
+    const model = this.model;
+    for (const [s, e, id] of this.rawMatcher.split(text)) {
+      if (id >= 0) {
+        ids.push(id);
+        tokens.push(this.idToToken(id)!);
+        offsets.push([s, e]);
+        continue;
+      }
+      let ns = NormalizedString.of(s === 0 && e === text.length ? text : text.slice(s, e), s);
+      if (this.normalizer !== null) ns = this.normalizer.normalize(ns);
+      for (const [a, b, nid] of this.normMatcher.split(ns.text)) {
+        if (nid >= 0) {
+          ids.push(nid);
+          tokens.push(this.idToToken(nid)!);
+          offsets.push(ns.original(a, b));
+          continue;
+        }
+        let piece = a === 0 && b === ns.text.length ? ns : ns.slice(a, b);
+        if (this.prefixSpace !== null && piece.text.length > 0 && piece.text.charCodeAt(0) !== 32)
+          piece = this.prefixSpace.normalize(piece);
+        const str = piece.text;
+        if (str.length === 0) continue;
+        const spans = this.preTokenizer === null ? [0, str.length] : this.preTokenizer.split(str, [0, str.length]);
+        for (let k = 0; k < spans.length; k += 2) {
+          const ws = spans[k];
+          const we = spans[k + 1];
+          const wt = this.words.tokenize(ws === 0 && we === str.length ? str : str.slice(ws, we));
+          const wo = wt.offsets;
+          for (let t = 0; t < wt.ids.length; t++) {
+            const tid = wt.ids[t];
+            ids.push(tid);
+            tokens.push(model.idToToken(tid)!);
+            offsets.push(piece.original(ws + wo[2 * t], ws + wo[2 * t + 1]));
+          }
+        }
+      }
+    }
+    const n = ids.length;
+    return new Encoding(
+      ids,
+      new Array<number>(n).fill(seq),
+      tokens,
+      offsets,
+      new Array<number>(n).fill(0),
+      new Array<number>(n).fill(1),
+      new Array<number | null>(n).fill(seq),
+    );
+  }
+
+  private postProcess(a: Encoding, b: Encoding | null, addSpecial: boolean): Encoding {
+    if (this.truncation !== null) {
+      const added = addSpecial && this.postProcessor !== null ? this.postProcessor.addedTokens(b !== null) : 0;
+      if (this.truncation.maxLength < added) {
+        throw new TesseraError(
+          'E_TRUNCATION',
+          `truncation.maxLength ${this.truncation.maxLength} leaves no room for the ${added} special tokens; raise it.`,
+          { details: { field: 'maxLength' } },
+        );
+      }
+      truncateEncodings(a, b, { ...this.truncation, maxLength: this.truncation.maxLength - added });
+    }
+    return this.postProcessor === null ? defaultProcess(a, b) : this.postProcessor.process(a, b, addSpecial);
+  }
+
+  // ---------------------------------------------------------------- decoding
+
+  /** Decodes ids to text; ids outside the vocabulary are skipped. */
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
+      throw new TesseraError('E_INPUT', 'decode expects an array of token ids.');
+    }
+    const skip = options.skipSpecialTokens ?? false;
+    const tokens: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id))
+        throw new TesseraError('E_INPUT', `decode: ids[${i}] is ${String(id)}, not an integer id.`, { details: { index: i } });
+      const added = this.addedById.get(id);
+      if (added !== undefined) {
+        if (!(skip && added.special)) tokens.push(added.content);
+        continue;
+      }
+      const t = this.model.idToToken(id);
+      if (t !== undefined) tokens.push(t);
+    }
+    return this.decoder === null ? tokens.join(' ') : this.decoder.decodeChain(tokens).join('');
+  }
+
+  decodeBatch(batch: ArrayLike<number>[], options: DecodeOptions = {}): string[] {
+    return Array.from(batch, (ids) => this.decode(ids, options));
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TesseraError('E_IO', `Cannot read ${path}: ${(e as Error).message}`, { details: { path } });
+  }
+}
+
+function specialToken(content: string, id: number): AddedToken {
+  return { id, content, singleWord: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
+/** Hugging Face `truncate_encodings`. */
+function truncateEncodings(a: Encoding, b: Encoding | null, t: Required<TruncationOptions>): void {
+  if (t.maxLength === 0) {
+    a.truncate(0, t.stride, t.direction);
+    b?.truncate(0, t.stride, t.direction);
+    return;
+  }
+  const total = a.length + (b?.length ?? 0);
+  if (total <= t.maxLength) return;
+  const toRemove = total - t.maxLength;
+  if (t.strategy === 'longest_first') {
+    if (b === null) {
+      a.truncate(t.maxLength, t.stride, t.direction);
+      return;
+    }
+    let n1 = a.length;
+    let n2 = b.length;
+    const swap = n1 > n2;
+    if (swap) [n1, n2] = [n2, n1];
+    n2 = n1 > t.maxLength ? n1 : Math.max(n1, t.maxLength - n1);
+    if (n1 + n2 > t.maxLength) {
+      n1 = Math.floor(t.maxLength / 2);
+      n2 = n1 + (t.maxLength % 2);
+    }
+    if (swap) [n1, n2] = [n2, n1];
+    a.truncate(n1, t.stride, t.direction);
+    b.truncate(n2, t.stride, t.direction);
+    return;
+  }
+  const target = t.strategy === 'only_first' ? a : b;
+  if (target === null) {
+    throw new TesseraError('E_TRUNCATION', 'Truncation strategy only_second needs a pair of inputs.', { details: { field: 'strategy' } });
+  }
+  if (target.length <= toRemove) {
+    throw new TesseraError(
+      'E_TRUNCATION',
+      `Cannot truncate: the ${t.strategy === 'only_first' ? 'first' : 'second'} input has ${target.length} tokens, ${toRemove} must go. Use longest_first or a larger maxLength.`,
+      { details: { field: 'maxLength' } },
+    );
+  }
+  target.truncate(target.length - toRemove, t.stride, t.direction);
+}
+
+/** Hugging Face `pad_encodings`. */
+export function padEncodings(encodings: Encoding[], p: ResolvedPadding): void {
+  let length = p.length ?? encodings.reduce((m, e) => Math.max(m, e.length), 0);
+  if (p.padToMultipleOf !== null && p.padToMultipleOf > 0 && length % p.padToMultipleOf > 0)
+    length += p.padToMultipleOf - (length % p.padToMultipleOf);
+  for (const e of encodings) e.pad(length, p.padId, p.padTypeId, p.padToken, p.direction);
+}

