@@ -31,6 +31,21 @@ export { POOLINGS, type Pooling, poolHidden, poolingWeights } from './encoders/p
 export { TextEmbeddings, TextEncoder, type TextEncoderConfig } from './encoders/textEncoder.js';
 export { VideoEncoder, type VideoEncoderConfig } from './encoders/videoEncoder.js';
 export { VisionEncoder, type VisionEncoderConfig } from './encoders/visionEncoder.js';
+export {
+  type GenerateConfig,
+  type GenerateInputs,
+  type GenerateResult,
+  generate,
+} from './generation/generate.js';
+export {
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  argmax,
+  logSoftmax,
+  softmax,
+} from './generation/logitsProcessors.js';
 export { INIT_SCHEMES, type InitScheme, initWeight } from './init.js';
 export { ACTIVATIONS, type Activation, activation, gelu, geluTanh, quickGelu } from './layers/activations.js';
 export { ClassToken, type ClassTokenConfig } from './layers/classToken.js';
