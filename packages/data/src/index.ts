@@ -1,0 +1,35 @@
+export { type CsvRow, parseCsv } from './csv.js';
+export {
+  type Batch,
+  DataLoader,
+  type EpochReport,
+  type LoaderOptions,
+  type LoaderState,
+  loaderOptionsSchema,
+  type RecordTransform,
+  type TransformContext,
+} from './loader.js';
+export {
+  DEFAULT_CAPTION_KEYS,
+  DEFAULT_IMAGE_KEYS,
+  type Manifest,
+  type ManifestOptions,
+  type ManifestRow,
+  manifestOptionsSchema,
+  readManifest,
+  writeManifest,
+} from './manifest.js';
+export { type Caption, type DataRecord, type ImageRef, imageExtension, loadImageBytes, parseCaptions } from './record.js';
+export {
+  readShard,
+  resolveShards,
+  splitKey,
+  type WriteShardsOptions,
+  type WriteShardsResult,
+  writeShards,
+  writeShardsOptionsSchema,
+} from './shards.js';
+export { shuffleBuffer } from './shuffleBuffer.js';
+export { SkipCounter, type SkipExample, type SkipReason, SkipSample } from './skipCounter.js';
+export { manifestSource, type RecordSource, shardSource } from './sources.js';
+export { readTar, type TarEntry, TarFormatError, TarWriter, tarHeader } from './tar.js';

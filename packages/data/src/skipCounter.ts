@@ -1,0 +1,83 @@
+/**
+ * Bad records never stop a long job: they are skipped and counted here by a stable reason
+ * string, and the counts are reported at the end of an epoch and in the metrics log.
+ */
+
+/** Stable skip reasons raised by this package (callers' transforms may add their own). */
+export type SkipReason =
+  | 'malformed_line'
+  | 'missing_image_path'
+  | 'empty_caption'
+  | 'missing_image'
+  | 'corrupt_image'
+  | 'incomplete_sample'
+  | 'malformed_json'
+  | 'truncated_shard'
+  | 'corrupt_shard'
+  | 'missing_shard'
+  | 'transform_failed'
+  | (string & {});
+
+/** Thrown by a transform (or helper) to skip one sample with a given reason. */
+export class SkipSample extends Error {
+  readonly reason: SkipReason;
+  constructor(reason: SkipReason, message?: string) {
+    super(message ?? reason);
+    this.name = 'SkipSample';
+    this.reason = reason;
+  }
+}
+
+export interface SkipExample {
+  reason: SkipReason;
+  /** Where: `file:line` for manifests, `shard#key` for shards. */
+  where: string;
+  message?: string;
+}
+
+export class SkipCounter {
+  private readonly byReason = new Map<string, number>();
+  private readonly kept: SkipExample[] = [];
+  /** While muted, `add` does nothing (used when a resumed loader replays records already counted). */
+  muted = false;
+
+  constructor(private readonly maxExamples = 10) {}
+
+  add(reason: SkipReason, where = '', message?: string): void {
+    if (this.muted) return;
+    this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
+    if (this.kept.length < this.maxExamples) this.kept.push(message === undefined ? { reason, where } : { reason, where, message });
+  }
+
+  get total(): number {
+    let sum = 0;
+    for (const n of this.byReason.values()) sum += n;
+    return sum;
+  }
+
+  /** Counts by reason, sorted by reason name (stable for logs and checkpoints). */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.byReason.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** The first few skipped records, to show the user where to look. */
+  examples(): readonly SkipExample[] {
+    return this.kept;
+  }
+
+  /** Adds counts (e.g. restored from a checkpoint or from another counter). */
+  addCounts(counts: Readonly<Record<string, number>>): void {
+    for (const [reason, n] of Object.entries(counts)) this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + n);
+  }
+
+  reset(): void {
+    this.byReason.clear();
+    this.kept.length = 0;
+  }
+
+  /** `3 skipped (2 malformed_line, 1 empty_caption)` or `0 skipped`. */
+  toString(): string {
+    const parts = Object.entries(this.counts()).map(([reason, n]) => `${n} ${reason}`);
+    return parts.length === 0 ? '0 skipped' : `${this.total} skipped (${parts.join(', ')})`;
+  }
+}

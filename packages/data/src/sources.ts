@@ -1,0 +1,37 @@
+import type { SeededRandom } from '@tessera/core';
+import type { Manifest } from './manifest.js';
+import type { DataRecord } from './record.js';
+import { readShard } from './shards.js';
+import type { SkipCounter } from './skipCounter.js';
+
+/**
+ * Where a loader's records come from. `records` gives one epoch's records in an order that
+ * depends only on `rng` (null: natural order), so an epoch can be replayed exactly.
+ */
+export interface RecordSource {
+  records(rng: SeededRandom | null, skips: SkipCounter): AsyncIterable<DataRecord>;
+}
+
+/** Records of a manifest read into memory; shuffling permutes all of them. */
+export function manifestSource(manifest: Manifest | readonly DataRecord[]): RecordSource {
+  const records = 'records' in manifest ? manifest.records : manifest;
+  return {
+    async *records(rng) {
+      const order = rng ? rng.permutation(records.length) : records.map((_, i) => i);
+      for (const i of order) yield records[i] as DataRecord;
+    },
+  };
+}
+
+/**
+ * Samples streamed from WebDataset shards, one entry in memory at a time; shuffling
+ * permutes the shard order (pair it with the loader's shuffle buffer).
+ */
+export function shardSource(shards: readonly string[]): RecordSource {
+  return {
+    async *records(rng, skips) {
+      const order = rng ? rng.permutation(shards.length) : shards.map((_, i) => i);
+      for (const i of order) yield* readShard(shards[i] as string, skips);
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * A small POSIX ustar reader and writer, enough for WebDataset shards: regular files,
+ * pax (`x`) and GNU long-name (`L`) headers on read. Written archives match Python's
+ * `tarfile` in USTAR format byte for byte (mode 0644, uid/gid 0, mtime 0, 10 KiB records).
+ */
+const BLOCK = 512;
+const RECORD = 20 * BLOCK;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export interface TarEntry {
+  name: string;
+  data: Uint8Array;
+}
+
+/** A shard that ends early or has a damaged header; `kind` tells which. */
+export class TarFormatError extends Error {
+  constructor(
+    readonly kind: 'truncated' | 'corrupt',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TarFormatError';
+  }
+}
+
+function writeOctal(buf: Uint8Array, offset: number, width: number, value: number): void {
+  const digits = value.toString(8).padStart(width - 1, '0');
+  if (digits.length > width - 1) throw new RangeError(`tar field overflow: ${value}`);
+  buf.set(encoder.encode(digits), offset);
+  buf[offset + width - 1] = 0;
+}
+
+/** The 512-byte ustar header of a regular file. */
+export function tarHeader(name: string, size: number): Uint8Array {
+  const nameBytes = encoder.encode(name);
+  if (nameBytes.length > 100) throw new RangeError(`tar entry name longer than 100 bytes: ${name}`);
+  const h = new Uint8Array(BLOCK);
+  h.set(nameBytes, 0);
+  writeOctal(h, 100, 8, 0o644);
+  writeOctal(h, 108, 8, 0);
+  writeOctal(h, 116, 8, 0);
+  writeOctal(h, 124, 12, size);
+  writeOctal(h, 136, 12, 0);
+  h[156] = 0x30; // '0': regular file
+  h.set(encoder.encode('ustar\u000000'), 257);
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.set(encoder.encode(sum.toString(8).padStart(6, '0')), 148);
+  h[154] = 0;
+  return h;
+}
+
+/** Appends entries to an open file; `finish` writes the end-of-archive blocks and pads to a 10 KiB record. */
+export class TarWriter {
+  private offset = 0;
+  constructor(private readonly handle: FileHandle) {}
+
+  async add(name: string, data: Uint8Array): Promise<void> {
+    await this.write(tarHeader(name, data.length));
+    await this.write(data);
+    const pad = (BLOCK - (data.length % BLOCK)) % BLOCK;
+    if (pad > 0) await this.write(new Uint8Array(pad));
+  }
+
+  async finish(): Promise<void> {
+    const end = this.offset + 2 * BLOCK;
+    await this.write(new Uint8Array(Math.ceil(end / RECORD) * RECORD - this.offset));
+  }
+
+  private async write(bytes: Uint8Array): Promise<void> {
+    await this.handle.write(bytes);
+    this.offset += bytes.length;
+  }
+}
+
+function cString(buf: Uint8Array, start: number, length: number): string {
+  const end = buf.indexOf(0, start);
+  return decoder.decode(buf.subarray(start, end < 0 || end > start + length ? start + length : end));
+}
+
+function parseNumber(buf: Uint8Array, start: number, length: number): number {
+  if ((buf[start] as number) & 0x80) {
+    // GNU base-256 for sizes over 8 GiB.
+    let value = (buf[start] as number) & 0x7f;
+    for (let i = start + 1; i < start + length; i++) value = value * 256 + (buf[i] as number);
+    return value;
+  }
+  const text = cString(buf, start, length).trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) return Number.NaN;
+  return Number.parseInt(text, 8);
+}
+
+function checksumOk(h: Uint8Array): boolean {
+  const stored = parseNumber(h, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : (h[i] as number);
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** Reads exactly n bytes at a time from a chunked stream, keeping only what is not yet consumed. */
+class ByteReader {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private done = false;
+  constructor(private readonly source: AsyncIterator<Uint8Array>) {}
+
+  /** Exactly n bytes, or fewer only at end of stream. */
+  async read(n: number): Promise<Uint8Array> {
+    while (this.buffered < n && !this.done) {
+      const next = await this.source.next();
+      if (next.done) this.done = true;
+      else {
+        this.chunks.push(next.value);
+        this.buffered += next.value.length;
+      }
+    }
+    const take = Math.min(n, this.buffered);
+    const out = new Uint8Array(take);
+    let filled = 0;
+    while (filled < take) {
+      const chunk = this.chunks[0] as Uint8Array;
+      const part = Math.min(chunk.length, take - filled);
+      out.set(chunk.subarray(0, part), filled);
+      filled += part;
+      if (part === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(part);
+    }
+    this.buffered -= take;
+    return out;
+  }
+}
+
+function paxPath(data: Uint8Array): string | undefined {
+  // Records are "<len> key=value\n"; only the path matters for WebDataset.
+  let found: string | undefined;
+  let i = 0;
+  while (i < data.length) {
+    const space = data.indexOf(0x20, i);
+    if (space < 0) break;
+    const len = Number.parseInt(decoder.decode(data.subarray(i, space)), 10);
+    if (!(len > 0)) break;
+    const record = decoder.decode(data.subarray(space + 1, i + len - 1));
+    const eq = record.indexOf('=');
+    if (record.slice(0, eq) === 'path') found = record.slice(eq + 1);
+    i += len;
+  }
+  return found;
+}
+
+/**
+ * Streams the regular-file entries of a tar file one at a time (one entry in memory, not
+ * the archive). A short read throws TarFormatError('truncated'), a bad header 'corrupt'.
+ */
+export async function* readTar(file: string, chunkSize = 1 << 20): AsyncGenerator<TarEntry> {
+  const stream = createReadStream(file, { highWaterMark: chunkSize });
+  const reader = new ByteReader(stream[Symbol.asyncIterator]());
+  let longName: string | undefined;
+  try {
+    for (;;) {
+      const header = await reader.read(BLOCK);
+      if (header.length === 0) return; // tolerated: no end-of-archive blocks
+      if (header.length < BLOCK) throw new TarFormatError('truncated', `${file}: archive ends inside a header`);
+      if (header.every((b) => b === 0)) return;
+      if (!checksumOk(header)) throw new TarFormatError('corrupt', `${file}: bad header checksum`);
+      const size = parseNumber(header, 124, 12);
+      if (!Number.isFinite(size)) throw new TarFormatError('corrupt', `${file}: bad size field`);
+      const type = String.fromCharCode(header[156] as number);
+      const data = await reader.read(size);
+      if (data.length < size) throw new TarFormatError('truncated', `${file}: archive ends inside an entry`);
+      const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+      if (pad > 0 && (await reader.read(pad)).length < pad) throw new TarFormatError('truncated', `${file}: archive ends inside padding`);
+      if (type === 'x') {
+        longName = paxPath(data) ?? longName;
+        continue;
+      }
+      if (type === 'L') {
+        longName = cString(data, 0, data.length);
+        continue;
+      }
+      if (type !== '0' && type !== '\0' && type !== '7') {
+        longName = undefined; // directories, links, global pax headers: not sample data
+        continue;
+      }
+      let name = longName;
+      if (name === undefined) {
+        const prefix = cString(header, 345, 155);
+        const base = cString(header, 0, 100);
+        name = cString(header, 257, 6) === 'ustar' && prefix !== '' ? `${prefix}/${base}` : base;
+      }
+      longName = undefined;
+      yield { name, data };
+    }
+  } finally {
+    stream.destroy();
+  }
+}
