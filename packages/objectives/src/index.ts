@@ -74,4 +74,4 @@ export {
   siglipLossConfigSchema,
 } from './siglipLoss.js';
 export { l2Normalize, stopGradient } from './tensorUtils.js';
-export { shuffleWordOrder, shuffleWordOrderTensor, type WordShuffleOptions } from './textDenoising.js';
+export { shuffleWordOrder, shuffleWordOrderTensor, TextDenoising, type WordShuffleOptions } from './textDenoising.js';

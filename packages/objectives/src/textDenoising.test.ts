@@ -1,7 +1,11 @@
-import { SeededRandom } from '@tessera/core';
-import { describe, expect, it } from 'vitest';
+import { initBackend, SeededRandom, tf } from '@tessera/core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCode } from '../test/reference.js';
-import { shuffleWordOrder } from './textDenoising.js';
+import { shuffleWordOrder, TextDenoising } from './textDenoising.js';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+});
 
 // [CLS]=1 [SEP]=2 [PAD]=0; words: "the"(10) "cat"(11 12) "sat"(13) "down"(14 15 16); word ids per token.
 const ids = [1, 10, 11, 12, 13, 14, 15, 16, 2, 0];
@@ -53,5 +57,19 @@ describe('shuffleWordOrder', () => {
     const b = shuffleWordOrder(ids, words, [1, 10], new SeededRandom(5), { specialTokenIds: special });
     expect(a).toEqual(b);
     expectCode(() => shuffleWordOrder(ids, words.slice(1), [1, 10], new SeededRandom(5), { specialTokenIds: special }), 'E_INPUT');
+  });
+});
+
+describe('TextDenoising', () => {
+  it('noises a tensor batch and scores a perfect reconstruction at zero loss', () => {
+    const denoise = new TextDenoising({ specialTokenIds: special, padTokenId: 0 });
+    const input = tf.tensor2d([ids], [1, 10], 'int32');
+    const noisy = denoise.noise(input, tf.tensor2d([words], [1, 10], 'int32'), new SeededRandom(6));
+    expect([...noisy.dataSync()].sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+    const perfect = tf.mul(tf.oneHot(input, 20), 50);
+    const out = denoise.loss(perfect, input);
+    expect(out.loss.dataSync()[0]).toBeLessThan(1e-6);
+    expect(out.count).toBe(9); // the one padding position does not count
+    tf.dispose([input, noisy, perfect, out.loss, out.accuracy]);
   });
 });

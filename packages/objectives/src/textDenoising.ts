@@ -1,4 +1,6 @@
 import { type SeededRandom, TesseraError, tf } from '@tessera/core';
+import { captioningLoss } from './captioningLoss.js';
+import type { TokenCrossEntropyOutput } from './crossEntropy.js';
 
 export type WordShuffleOptions = {
   /**
@@ -76,4 +78,26 @@ export function shuffleWordOrderTensor(
   const shape = ids.shape as [number, number];
   const out = shuffleWordOrder(ids.dataSync() as Int32Array, wordIds.dataSync() as Int32Array, shape, rng, options);
   return tf.tensor2d(out, shape, 'int32');
+}
+
+/**
+ * Text denoising objective: `noise` shuffles the word order of a batch; the model (e.g. an
+ * encoder-decoder) reads the noisy ids and is trained to emit the original ones with the
+ * captioning loss (teacher forcing on the original sentence, padding ignored).
+ */
+export class TextDenoising {
+  readonly options: WordShuffleOptions & { padTokenId: number; labelSmoothing: number };
+
+  constructor(options: WordShuffleOptions & { padTokenId: number; labelSmoothing?: number }) {
+    this.options = { ...options, labelSmoothing: options.labelSmoothing ?? 0 };
+  }
+
+  noise(ids: tf.Tensor2D, wordIds: tf.Tensor2D, rng: SeededRandom): tf.Tensor2D {
+    return shuffleWordOrderTensor(ids, wordIds, rng, this.options);
+  }
+
+  /** Reconstruction loss of decoder logits [B, S, V] against the original next tokens [B, S]. */
+  loss(logits: tf.Tensor, targets: tf.Tensor): TokenCrossEntropyOutput {
+    return captioningLoss({ logits, targets, padTokenId: this.options.padTokenId, labelSmoothing: this.options.labelSmoothing });
+  }
 }
