@@ -11,6 +11,7 @@ export {
   rawToRgb,
 } from './decodeImage.js';
 export { INPUT_ERROR_CODES, type InputErrorCode } from './errors.js';
+export { findFfmpeg } from './ffmpeg.js';
 export {
   CLIP_MEAN,
   CLIP_STD,
@@ -23,4 +24,13 @@ export {
 } from './imageProcessor.js';
 export { PatchEmbedding, type PatchEmbeddingForwardOptions, type PatchEmbeddingOptions } from './patchEmbedding.js';
 export { bicubicMatrix, interpolateGrid, sincos1d, sincos2d, temporalPositionEmbedding } from './positionEmbedding.js';
+export { type ProbeOptions, probeVideo, type VideoInfo } from './probeVideo.js';
 export { PIL_RESAMPLE, type ResampleBox, type ResampleFilter, type RgbImage, resample } from './resample.js';
+export {
+  frameIndices,
+  type SampledFrameImages,
+  type SampledFrames,
+  type SampleFramesOptions,
+  sampleFrameImages,
+  sampleFrames,
+} from './sampleFrames.js';
