@@ -1,4 +1,15 @@
+export { createDataCommand } from './command.js';
 export { type CsvRow, parseCsv } from './csv.js';
+export {
+  buildEmojiDataset,
+  EMOJI_SPLITS,
+  type EmojiDatasetOptions,
+  type EmojiDatasetResult,
+  type EmojiSplit,
+  emojiCaptions,
+  emojiDatasetOptionsSchema,
+  normalizeHex,
+} from './emoji.js';
 export {
   type Batch,
   DataLoader,

@@ -203,8 +203,9 @@ export class DataLoader<T> {
     skips.addCounts(this.epochSkips);
     const splits = this.opts.split === undefined ? null : new Set(Array.isArray(this.opts.split) ? this.opts.split : [this.opts.split]);
     const source = this.source;
+    const shuffle = this.opts.shuffle;
     async function* filtered(): AsyncGenerator<DataRecord> {
-      for await (const record of source.records(sourceRng, skips)) {
+      for await (const record of source.records(shuffle ? sourceRng : null, skips)) {
         if (splits === null || (record.split !== undefined && splits.has(record.split))) yield record;
       }
     }
