@@ -2,6 +2,16 @@
 // augmentation, patchify and patch embedding, ffmpeg frame sampling.
 export { patchify, unpatchify } from '@tessera/core';
 export {
+  type AugmentConfig,
+  type AugmentParams,
+  type CropBox,
+  flipHorizontal,
+  ImageAugmenter,
+  randomResizedCropBox,
+  resizedCrop,
+} from './augment.js';
+export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './colorJitter.js';
+export {
   DEFAULT_MAX_PIXELS,
   type DecodedImage,
   type DecodeOptions,
