@@ -17,7 +17,7 @@ export interface CurveOptions {
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 /** About `count` round tick values covering [lo, hi] (1, 2, 5 x 10^k steps). */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
+export function niceTicks(lo: number, hi: number, count = 8): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
@@ -82,6 +82,12 @@ export function renderCurveSvg(series: readonly CurveSeries[], options: CurveOpt
   if (options.yLabel) {
     out.push(
       `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
+    );
+  }
+  if (clean.length > 0) {
+    const longest = Math.max(...clean.map((s) => s.name.length));
+    out.push(
+      `<rect x="${margin.left + plotW - 158}" y="${margin.top + 2}" width="${Math.min(150, 40 + longest * 7)}" height="${clean.length * 18 + 4}" fill="white" fill-opacity="0.85"/>`,
     );
   }
   clean.forEach((s, i) => {

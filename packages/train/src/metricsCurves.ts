@@ -26,7 +26,13 @@ export async function renderMetricsCurves(records: readonly MetricsRecord[], out
   const files: string[] = [];
   if (lossSeries.some((s) => s.points.length > 0)) {
     const file = path.join(outputDir, 'loss.svg');
-    await writeFileAtomic(file, renderCurveSvg(lossSeries, { title: 'Loss', xLabel: 'step', yLabel: 'loss' }));
+    // Losses falling over decades read better on a log axis.
+    const ys = lossSeries.flatMap((s) => s.points.map((p) => p[1]));
+    const logY = ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) > 100;
+    await writeFileAtomic(
+      file,
+      renderCurveSvg(lossSeries, { title: 'Loss', xLabel: 'step', yLabel: logY ? 'loss (log scale)' : 'loss', logY }),
+    );
     files.push(file);
   }
   const otherEval = evalKeys.filter((k) => !k.includes('loss')).map((k) => seriesOf(records, 'eval', k));

@@ -56,6 +56,8 @@ export interface TrainerOptions<B> {
 export interface FitOptions {
   /** true: continue from the newest checkpoint in outputDir if there is one; a path: from that checkpoint. */
   resume?: boolean | string;
+  /** Aborting stops after the current step, with a checkpoint (stopReason 'interrupted'). */
+  signal?: AbortSignal;
 }
 
 export interface TrainResult {
@@ -63,7 +65,7 @@ export interface TrainResult {
   step: number;
   epoch: number;
   samples: number;
-  stopReason: 'steps' | 'epochs' | 'early-stopping';
+  stopReason: 'steps' | 'epochs' | 'early-stopping' | 'interrupted';
   /** Training loss of every step run by this call, in order. */
   losses: number[];
   /** The last evaluation's metrics (`eval/<name>`), if any. */
@@ -150,7 +152,7 @@ export class Trainer<B> {
     const losses: number[] = [];
     let lastEval: Record<string, number> = {};
     let lastSaved = -1;
-    let stopReason: TrainResult['stopReason'] = 'steps';
+    let stopReason: TrainResult['stopReason'] = c.steps === undefined ? 'epochs' : 'steps';
     let windowStart = performance.now();
     let windowSamples = 0;
     const runStart = performance.now() - state.elapsedSeconds * 1000;
@@ -176,7 +178,8 @@ export class Trainer<B> {
       return dir;
     };
 
-    while (state.step < this.totalSteps) {
+    // With `steps` the run ends there; with only `epochs` it ends at the source's last epoch end.
+    while (c.steps === undefined || state.step < c.steps) {
       const micro: B[] = [];
       let epochsDone = false;
       let emptyEpoch = true;
@@ -197,10 +200,7 @@ export class Trainer<B> {
           break;
         }
       }
-      if (epochsDone) {
-        stopReason = 'epochs';
-        break;
-      }
+      if (epochsDone) break;
 
       const lr = this.schedule(state.step);
       const ctx: StepContext = { training: true, step: state.step, rng };
@@ -264,6 +264,11 @@ export class Trainer<B> {
       if (stopEarly) {
         stopReason = 'early-stopping';
         this.log.info(`early stopping at step ${state.step}: ${c.monitor?.metric} did not improve for ${c.monitor?.patience} evaluations`);
+        break;
+      }
+      if (fitOptions.signal?.aborted) {
+        stopReason = 'interrupted';
+        this.log.info(`interrupted at step ${state.step}; continue with resume`);
         break;
       }
     }
