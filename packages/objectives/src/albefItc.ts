@@ -1,7 +1,7 @@
-import { Module, matMul, parseConfig, SeededRandom, TesseraError, tf } from '@tessera/core';
+import { Module, parseConfig, SeededRandom, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
 import { FeatureQueue } from './featureQueue.js';
-import { expectRank, l2Normalize, stopGradient } from './tensorUtils.js';
+import { expectRank, l2Normalize, matMulTransposed, stopGradient } from './tensorUtils.js';
 
 export type AlbefItcInput = {
   /** Online image and text features [B, D] (normalised here). */
@@ -73,12 +73,9 @@ export function albefItcLoss(input: AlbefItcInput): AlbefItcOutput {
     const textAll = stopGradient(tf.concat([input.textFeatMomentum, input.textQueue], 0));
     const positives = positiveTargets(b, k, input.ids, input.queueIds);
     const softTargets = (momentumFeat: tf.Tensor, all: tf.Tensor) =>
-      tf.add(
-        tf.mul(tf.softmax(tf.div(matMul(stopGradient(momentumFeat), all, false, true), tempConst)), alpha),
-        tf.mul(positives, 1 - alpha),
-      );
+      tf.add(tf.mul(tf.softmax(tf.div(matMulTransposed(stopGradient(momentumFeat), all), tempConst)), alpha), tf.mul(positives, 1 - alpha));
     const direction = (feat: tf.Tensor, all: tf.Tensor, targets: tf.Tensor) => {
-      const logits = tf.div(matMul(feat, all, false, true), temp);
+      const logits = tf.div(matMulTransposed(feat, all), temp);
       const loss = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits, -1), targets), -1))) as tf.Scalar;
       const hit = tf.mean(
         tf.sum(tf.mul(tf.oneHot(tf.argMax(logits, -1) as tf.Tensor1D, b + k), tf.cast(tf.greater(positives, 0), 'float32')), -1),

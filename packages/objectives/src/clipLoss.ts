@@ -1,8 +1,8 @@
-import { Module, matMul, parseConfig, TesseraError, tf } from '@tessera/core';
+import { Module, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
 import { softTargetCrossEntropy } from './crossEntropy.js';
 import { type ContrastiveMetrics, resolvePositives, retrievalMetrics } from './positives.js';
-import { expectRank, l2Normalize } from './tensorUtils.js';
+import { expectRank, l2Normalize, matMulTransposed } from './tensorUtils.js';
 
 export interface ClipLossInput {
   /** Image embeddings [N, D]. */
@@ -49,7 +49,7 @@ export function clipLoss(input: ClipLossInput): ClipLossOutput {
     const image = normalize ? l2Normalize(input.imageEmbeds) : input.imageEmbeds;
     const text = normalize ? l2Normalize(input.textEmbeds) : input.textEmbeds;
     const scale = tf.exp(tf.clipByValue(tf.reshape(input.logitScale, []), -Number.MAX_VALUE, maxLogScale)) as tf.Scalar;
-    const similarity = matMul(image, text, false, true) as tf.Tensor2D;
+    const similarity = matMulTransposed(image, text) as tf.Tensor2D;
     const logits = tf.mul(similarity, scale) as tf.Tensor2D;
     const rowTargets = tf.div(positives, tf.sum(positives, 1, true)) as tf.Tensor2D;
     const positivesT = tf.transpose(positives) as tf.Tensor2D;

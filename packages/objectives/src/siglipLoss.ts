@@ -1,7 +1,7 @@
-import { Module, matMul, parseConfig, TesseraError, tf } from '@tessera/core';
+import { Module, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
 import { type ContrastiveMetrics, resolvePositives, retrievalMetrics } from './positives.js';
-import { expectRank, l2Normalize } from './tensorUtils.js';
+import { expectRank, l2Normalize, matMulTransposed } from './tensorUtils.js';
 
 export interface SiglipLossInput {
   /** Image embeddings [N, D]. */
@@ -39,7 +39,7 @@ export function siglipLoss(input: SiglipLossInput): SiglipLossOutput {
     const normalize = input.normalize ?? true;
     const image = normalize ? l2Normalize(input.imageEmbeds) : input.imageEmbeds;
     const text = normalize ? l2Normalize(input.textEmbeds) : input.textEmbeds;
-    const similarity = matMul(image, text, false, true) as tf.Tensor2D;
+    const similarity = matMulTransposed(image, text) as tf.Tensor2D;
     const logits = tf.add(tf.mul(similarity, tf.exp(tf.reshape(input.logitScale, []))), tf.reshape(input.logitBias, []));
     const labels = tf.sub(tf.mul(positives, 2), 1);
     // -log sigmoid(z) = softplus(-z); tf.logSigmoid's gradient reads its input after tidy frees it.

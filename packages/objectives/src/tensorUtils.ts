@@ -1,4 +1,4 @@
-import { TesseraError, tf } from '@tessera/core';
+import { matMul, TesseraError, tf } from '@tessera/core';
 
 /**
  * Identity in the forward pass, zero gradient backwards (torch's `.detach()`): used for
@@ -13,9 +13,20 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
   return op(x) as T;
 }
 
-/** Rows divided by their L2 norm, as torch's `F.normalize(x, dim=-1)` (norm floored at 1e-12). */
+/**
+ * Rows divided by their L2 norm, as torch's `F.normalize(x, dim=-1)` (norm floored at 1e-12).
+ * Written as sqrt of a sum of squares: tf.norm's gradient is about twice as slow on wasm.
+ */
 export function l2Normalize<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12)) as T);
+  return tf.tidy(() => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-24))) as T);
+}
+
+/**
+ * a @ b^T for 2-D a [N, D], b [M, D]. The transpose is explicit: a transposed matMul's
+ * gradient is ~4x slower on wasm than plain products (see /work/shared/notes/tfjs-backends.md).
+ */
+export function matMulTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => matMul(a, tf.transpose(b)) as tf.Tensor2D);
 }
 
 /** Throws E_INPUT unless `t` has the given rank. */
