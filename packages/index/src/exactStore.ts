@@ -3,6 +3,7 @@ import { TesseraError } from '@tessera/core';
 import { checkFilter, checkK, checkModel, checkRecord, closedError, normalizedCopy } from './checks.js';
 import { type FlatMeta, readFlatStore, writeFlatStore } from './flatFile.js';
 import { TopK } from './topK.js';
+import { VectorMatrix } from './vectorMatrix.js';
 import type { SearchFilter, SearchHit, StoredEntry, StoredRecord, StoreInfo, VectorRecord, VectorStore } from './vectorStore.js';
 
 export interface ExactStoreOptions {
@@ -13,21 +14,25 @@ export interface ExactStoreOptions {
 }
 
 /**
- * Exact cosine search in memory: vectors live in one contiguous row-major Float32Array and a
- * query scans every row, keeping the top k in a heap. Persisted to one flat file, written
- * atomically. The embedded default for collections up to a few hundred thousand items.
+ * Exact cosine search in memory: vectors live in one contiguous row-major float32 matrix in
+ * WebAssembly memory, a query scores every row with a SIMD kernel and keeps the top k in a
+ * heap (no full sort). Persisted to one flat file, written atomically. The embedded default
+ * for collections up to about a million 512-d vectors.
  */
 export class ExactStore implements VectorStore {
   readonly info: StoreInfo;
-  private matrix: Float32Array;
+  private matrix: VectorMatrix;
   private meta: FlatMeta[] = [];
   private rows = new Map<string, number>();
   private dirty = false;
   private closed = false;
 
-  private constructor(info: StoreInfo, matrix: Float32Array, meta: FlatMeta[]) {
+  private constructor(info: StoreInfo, vectors: Float32Array, meta: FlatMeta[]) {
     this.info = info;
-    this.matrix = matrix;
+    this.matrix = new VectorMatrix(info.dim);
+    this.matrix.reserve(meta.length);
+    this.matrix.rows = meta.length;
+    this.matrix.values.set(vectors);
     this.meta = meta;
     meta.forEach((m, row) => {
       this.rows.set(m.id, row);
@@ -44,7 +49,7 @@ export class ExactStore implements VectorStore {
         details: { path },
       });
     }
-    const store = new ExactStore({ kind: 'exact', modelId, dim, path }, new Float32Array(dim * 16), []);
+    const store = new ExactStore({ kind: 'exact', modelId, dim, path }, new Float32Array(0), []);
     store.dirty = path !== undefined;
     return store;
   }
@@ -60,16 +65,16 @@ export class ExactStore implements VectorStore {
     checkModel(this.info, modelId);
     // Validate everything first so a bad record leaves the store unchanged.
     const vectors = records.map((record) => checkRecord(this.info, record));
-    const { dim } = this.info;
+    this.matrix.reserve(this.meta.length + records.length);
     records.forEach((record, i) => {
       let row = this.rows.get(record.id);
       if (row === undefined) {
         row = this.meta.length;
-        this.ensureCapacity(row + 1);
+        this.matrix.rows = row + 1;
         this.rows.set(record.id, row);
         this.meta.push({ id: record.id, path: record.path });
       }
-      this.matrix.set(vectors[i], row * dim);
+      this.matrix.row(row).set(vectors[i]);
       this.meta[row] = metaOf(record);
     });
     if (records.length > 0) this.dirty = true;
@@ -85,11 +90,12 @@ export class ExactStore implements VectorStore {
       // Move the last row into the hole so the matrix stays contiguous.
       const last = this.meta.length - 1;
       if (row !== last) {
-        this.matrix.copyWithin(row * dim, last * dim, (last + 1) * dim);
+        this.matrix.values.copyWithin(row * dim, last * dim, (last + 1) * dim);
         this.meta[row] = this.meta[last];
         this.rows.set(this.meta[row].id, row);
       }
       this.meta.pop();
+      this.matrix.rows = last;
       this.rows.delete(id);
       removed++;
     }
@@ -101,8 +107,7 @@ export class ExactStore implements VectorStore {
     this.assertOpen();
     const row = this.rows.get(id);
     if (row === undefined) return undefined;
-    const { dim } = this.info;
-    return { ...this.meta[row], vector: this.matrix.slice(row * dim, (row + 1) * dim) };
+    return { ...this.meta[row], vector: this.matrix.row(row).slice() };
   }
 
   async has(id: string): Promise<boolean> {
@@ -146,7 +151,7 @@ export class ExactStore implements VectorStore {
       modelId: this.info.modelId,
       dim: this.info.dim,
       count,
-      vectors: this.matrix.subarray(0, count * this.info.dim),
+      vectors: this.matrix.values,
       meta: this.meta,
     });
     this.dirty = false;
@@ -156,44 +161,21 @@ export class ExactStore implements VectorStore {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
-    this.matrix = new Float32Array(0);
+    this.matrix = new VectorMatrix(1);
     this.meta = [];
     this.rows.clear();
   }
 
-  /** The hot loop: one dot product per row, four accumulators to shorten the dependency chain. */
+  /** Scores every row (SIMD kernel), then keeps the best k that pass the filter. */
   private scan(q: Float32Array, k: number, pathPrefix: string | undefined): TopK {
-    const { dim } = this.info;
-    const m = this.matrix;
-    const n = this.meta.length;
-    const top = new TopK(Math.min(k, Math.max(n, 1)));
-    const tail = dim - (dim % 4);
-    for (let row = 0, off = 0; row < n; row++, off += dim) {
-      if (pathPrefix !== undefined && !this.meta[row].path.startsWith(pathPrefix)) continue;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let j = 0;
-      for (; j < tail; j += 4) {
-        s0 += m[off + j] * q[j];
-        s1 += m[off + j + 1] * q[j + 1];
-        s2 += m[off + j + 2] * q[j + 2];
-        s3 += m[off + j + 3] * q[j + 3];
-      }
-      for (; j < dim; j++) s0 += m[off + j] * q[j];
-      const score = s0 + s1 + s2 + s3;
-      if (score > top.threshold) top.push(score, row);
+    const scores = this.matrix.scores(q);
+    const top = new TopK(Math.min(k, Math.max(scores.length, 1)));
+    for (let row = 0; row < scores.length; row++) {
+      const score = scores[row];
+      // The filter is checked only for rows good enough to enter the top k.
+      if (score > top.threshold && (pathPrefix === undefined || this.meta[row].path.startsWith(pathPrefix))) top.push(score, row);
     }
     return top;
-  }
-
-  private ensureCapacity(rows: number): void {
-    const needed = rows * this.info.dim;
-    if (needed <= this.matrix.length) return;
-    const grown = new Float32Array(Math.max(needed, this.matrix.length * 2));
-    grown.set(this.matrix);
-    this.matrix = grown;
   }
 
   private assertOpen(): void {

@@ -17,6 +17,12 @@ export const LANCE_MANIFEST = 'tessera-store.json';
 const TABLE = 'vectors';
 /** Rows per Arrow batch when writing: bounds the memory of one write. */
 const WRITE_CHUNK = 65_536;
+/**
+ * Stored vectors are unit length, so cosine distance is 1 - inner product. (LanceDB 0.31.0's
+ * HNSW index returns wrong neighbours with "dot": recall@10 0.01 on random data, against 0.97
+ * with "cosine" or "l2".)
+ */
+const DISTANCE = 'cosine' as const;
 
 /** ANN index settings; `nprobes` and `refineFactor` are query-time and can be changed later. */
 export const LanceIndexSchema = z
@@ -202,7 +208,7 @@ export class LanceStore implements VectorStore {
     checkK(k);
     checkFilter(filter);
     const q = normalizedCopy(this.info, query, 'query');
-    let search = this.table.query().nearestTo(q).distanceType('dot').limit(k).select(['id', 'path', 'caption', '_distance']);
+    let search = this.table.query().nearestTo(q).distanceType(DISTANCE).limit(k).select(['id', 'path', 'caption', '_distance']);
     const index = this.manifest.index;
     if (index !== null) {
       search = search.nprobes(index.nprobes);
@@ -211,7 +217,7 @@ export class LanceStore implements VectorStore {
     }
     if (filter?.pathPrefix !== undefined) search = search.where(`starts_with(path, ${quote(filter.pathPrefix)})`);
     const rows = await search.toArray();
-    // LanceDB's "dot" distance is 1 - <a, b>.
+    // Cosine distance of unit vectors: 1 - <a, b>.
     return rows.map((row) => {
       const hit: SearchHit = { id: row.id, score: 1 - row._distance, path: row.path };
       if (row.caption !== null) hit.caption = row.caption;
@@ -241,7 +247,7 @@ export class LanceStore implements VectorStore {
     if (rows < 256)
       throw new TesseraError('E_INPUT', `an ANN index needs at least 256 rows (store has ${rows}); small stores are searched exactly`);
     const numPartitions = config.numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows)));
-    const common = { distanceType: 'dot' as const, numPartitions, maxIterations: config.maxIterations, sampleRate: config.sampleRate };
+    const common = { distanceType: DISTANCE, numPartitions, maxIterations: config.maxIterations, sampleRate: config.sampleRate };
     const index =
       config.type === 'ivf_pq'
         ? lancedb.Index.ivfPq({ ...common, numSubVectors: config.numSubVectors ?? Math.max(1, Math.floor(this.info.dim / 8)) })

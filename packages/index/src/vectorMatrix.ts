@@ -1,0 +1,318 @@
+import { TesseraError } from '@tessera/core';
+
+/** The few WebAssembly globals used here (the project's TypeScript libs do not declare them). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const PAGE = 65_536;
+/** wasm32 addresses 4 GiB at most (65536 pages). */
+const MAX_PAGES = 65_536;
+
+/**
+ * A hand-assembled WebAssembly SIMD kernel (no toolchain needed):
+ *
+ *   dots(m, q, rows, dim, out): for r < rows: out[r] = <m[r*dim .. r*dim+dim), q>
+ *
+ * with four f32x4 accumulators over 16 floats a step (so dim must be a multiple of 16).
+ * Memory is imported, so the matrix lives in it and is never copied per query.
+ */
+const zeroV128 = [0xfd, 0x0c, ...new Array(16).fill(0)];
+const accumulate = (acc: number, offset: number) => [
+  0x20,
+  acc, // local.get acc
+  0x20,
+  0x00,
+  0x20,
+  0x06,
+  0x6a,
+  0xfd,
+  0x00,
+  0x04,
+  offset, // v128.load (m + j) offset
+  0x20,
+  0x01,
+  0x20,
+  0x06,
+  0x6a,
+  0xfd,
+  0x00,
+  0x04,
+  offset, // v128.load (q + j) offset
+  0xfd,
+  0xe6,
+  0x01,
+  0xfd,
+  0xe4,
+  0x01, // f32x4.mul, f32x4.add
+  0x21,
+  acc, // local.set acc
+];
+const body = [
+  0x02,
+  0x03,
+  0x7f,
+  0x04,
+  0x7b, // locals: r j db (i32), a0..a3 (v128) = 5..7, 8..11
+  0x20,
+  0x03,
+  0x41,
+  0x02,
+  0x74,
+  0x21,
+  0x07, // db = dim << 2
+  0x02,
+  0x40,
+  0x03,
+  0x40, // block $done, loop $row
+  0x20,
+  0x05,
+  0x20,
+  0x02,
+  0x4f,
+  0x0d,
+  0x01, // if r >= rows: break
+  ...zeroV128,
+  0x21,
+  0x08,
+  ...zeroV128,
+  0x21,
+  0x09,
+  ...zeroV128,
+  0x21,
+  0x0a,
+  ...zeroV128,
+  0x21,
+  0x0b,
+  0x41,
+  0x00,
+  0x21,
+  0x06, // j = 0
+  0x02,
+  0x40,
+  0x03,
+  0x40, // block $jdone, loop $j
+  0x20,
+  0x06,
+  0x20,
+  0x07,
+  0x4f,
+  0x0d,
+  0x01, // if j >= db: break
+  ...accumulate(0x08, 0x00),
+  ...accumulate(0x09, 0x10),
+  ...accumulate(0x0a, 0x20),
+  ...accumulate(0x0b, 0x30),
+  0x20,
+  0x06,
+  0x41,
+  0xc0,
+  0x00,
+  0x6a,
+  0x21,
+  0x06, // j += 64
+  0x0c,
+  0x00,
+  0x0b,
+  0x0b, // br $j; end loop; end block
+  0x20,
+  0x04, // out address
+  0x20,
+  0x08,
+  0x20,
+  0x09,
+  0xfd,
+  0xe4,
+  0x01,
+  0x20,
+  0x0a,
+  0x20,
+  0x0b,
+  0xfd,
+  0xe4,
+  0x01,
+  0xfd,
+  0xe4,
+  0x01,
+  0x21,
+  0x08,
+  0x20,
+  0x08,
+  0xfd,
+  0x1f,
+  0x00,
+  0x20,
+  0x08,
+  0xfd,
+  0x1f,
+  0x01,
+  0x92,
+  0x20,
+  0x08,
+  0xfd,
+  0x1f,
+  0x02,
+  0x20,
+  0x08,
+  0xfd,
+  0x1f,
+  0x03,
+  0x92,
+  0x92,
+  0x38,
+  0x02,
+  0x00, // f32.store
+  0x20,
+  0x04,
+  0x41,
+  0x04,
+  0x6a,
+  0x21,
+  0x04, // out += 4
+  0x20,
+  0x00,
+  0x20,
+  0x07,
+  0x6a,
+  0x21,
+  0x00, // m += db
+  0x20,
+  0x05,
+  0x41,
+  0x01,
+  0x6a,
+  0x21,
+  0x05, // r += 1
+  0x0c,
+  0x00,
+  0x0b,
+  0x0b,
+  0x0b, // br $row; end loop; end block; end func
+];
+const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
+const KERNEL = new Uint8Array([
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00,
+  ...section(1, [0x01, 0x60, 0x05, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00]),
+  ...section(2, [0x01, 0x03, 0x65, 0x6e, 0x76, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x00]),
+  ...section(3, [0x01, 0x00]),
+  ...section(7, [0x01, 0x04, 0x64, 0x6f, 0x74, 0x73, 0x00, 0x00]),
+  ...section(10, [0x01, ...uleb(body.length), ...body]),
+]);
+
+function uleb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
+
+let kernelModule: object | null | undefined;
+/** The compiled kernel, or null where WebAssembly SIMD is unavailable (then a JS loop is used). */
+function kernel(): object | null {
+  if (kernelModule === undefined) kernelModule = wasm.validate(KERNEL) ? new wasm.Module(KERNEL) : null;
+  return kernelModule;
+}
+
+type Dots = (m: number, q: number, rows: number, dim: number, out: number) => void;
+
+/**
+ * Row-major float32 matrix kept in WebAssembly memory (rows live at offset 0; the query and
+ * the score buffer go right after the rows in use), with `scores(q)` = matrix x q.
+ */
+export class VectorMatrix {
+  readonly dim: number;
+  private readonly memory = new wasm.Memory({ initial: 1 });
+  private readonly dots: Dots | null;
+  private data: Float32Array;
+  /** Rows the caller uses (the kernel scans these). */
+  rows = 0;
+
+  constructor(dim: number, useSimd = true) {
+    this.dim = dim;
+    const module = useSimd && dim % 16 === 0 ? kernel() : null;
+    this.dots = module === null ? null : (new wasm.Instance(module, { env: { mem: this.memory } }).exports.dots as Dots);
+    this.data = new Float32Array(this.memory.buffer);
+  }
+
+  /** Whether queries run on the WebAssembly SIMD kernel (dim a multiple of 16) or the JS loop. */
+  get simd(): boolean {
+    return this.dots !== null;
+  }
+
+  /** The stored values (rows x dim); valid until the next `reserve`. */
+  get values(): Float32Array {
+    return this.data.subarray(0, this.rows * this.dim);
+  }
+
+  row(index: number): Float32Array {
+    return this.data.subarray(index * this.dim, (index + 1) * this.dim);
+  }
+
+  /** Makes room for `rows` rows plus a query and `rows` scores. */
+  reserve(rows: number): void {
+    const bytes = (rows * this.dim + this.dim + rows + 16) * 4;
+    const pages = Math.ceil(bytes / PAGE);
+    const have = this.memory.buffer.byteLength / PAGE;
+    if (pages <= have) return;
+    if (pages > MAX_PAGES) {
+      throw new TesseraError(
+        'E_STORE_FULL',
+        `an ExactStore holds at most ${Math.floor((MAX_PAGES * PAGE) / 4 / (this.dim + 1)) - this.dim - 16} vectors of dimension ${this.dim} (4 GiB of WebAssembly memory): use a LanceStore for larger collections`,
+      );
+    }
+    // Grow geometrically so appends stay amortised O(1).
+    this.memory.grow(Math.min(MAX_PAGES, Math.max(pages, have * 2)) - have);
+    this.data = new Float32Array(this.memory.buffer);
+  }
+
+  /** Scores of every row against unit query `q`; a view valid until the next `reserve` or `scores`. */
+  scores(q: Float32Array): Float32Array {
+    const { dim, rows } = this;
+    const qOffset = rows * dim;
+    const outOffset = qOffset + dim;
+    this.data.set(q, qOffset);
+    const out = this.data.subarray(outOffset, outOffset + rows);
+    if (this.dots !== null) {
+      this.dots(0, qOffset * 4, rows, dim, outOffset * 4);
+      return out;
+    }
+    const m = this.data;
+    const tail = dim - (dim % 4);
+    for (let r = 0, off = 0; r < rows; r++, off += dim) {
+      // Four accumulators shorten the dependency chain.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let j = 0;
+      for (; j < tail; j += 4) {
+        s0 += m[off + j] * q[j];
+        s1 += m[off + j + 1] * q[j + 1];
+        s2 += m[off + j + 2] * q[j + 2];
+        s3 += m[off + j + 3] * q[j + 3];
+      }
+      for (; j < dim; j++) s0 += m[off + j] * q[j];
+      out[r] = s0 + s1 + s2 + s3;
+    }
+    return out;
+  }
+}
