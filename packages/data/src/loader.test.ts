@@ -164,6 +164,26 @@ describe('DataLoader', () => {
     expect(calls).toBeLessThanOrEqual(6);
   });
 
+  it('prepares batches ahead while the caller holds one, bounded by prefetch', async () => {
+    let calls = 0;
+    const loader = new DataLoader(
+      manifestSource(records),
+      async (r) => {
+        calls++;
+        return r.key;
+      },
+      { batchSize: 2, prefetch: 2, shuffle: false },
+    );
+    const it = loader.epochBatches();
+    expect((await it.next()).value?.items).toEqual(['r00', 'r01']);
+    // While the caller works on batch 0: batches 1-2 wait in the queue and batch 3 is built, then the producer blocks.
+    for (let i = 0; i < 50 && calls < 8; i++) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(8);
+    expect(loader.state().position).toBe(2);
+    await it.return(undefined);
+  });
+
   it('streams shards and resumes exactly over them', async () => {
     const { writeManifest } = await import('./manifest.js');
     const { writeFile } = await import('node:fs/promises');
