@@ -1,14 +1,17 @@
 /**
  * Tiny Transformer training step (embedding gather, attention, GELU MLP, softmax
- * cross-entropy, Adam) on stock tfjs-wasm, Tessera's wasm, and cpu, against the same model
- * in PyTorch (tests/bench/transformer_step.py) measured in the same run.
+ * cross-entropy, Adam) on wasm with @tessera/native kernels (1 and 2 BLAS threads), on
+ * Tessera's wasm kernels, stock tfjs-wasm, and cpu, against the same model in PyTorch
+ * (tests/bench/transformer_step.py, same thread count) measured in the same run.
  *
  *   npx tsx --conditions=development tests/bench/transformer-step.bench.ts
+ *
+ * BENCH_PROFILE=1 also prints where a native step's time goes, kernel by kernel.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { initBackend, matMul, recordBenchmark, SeededRandom, tf, useFastWasmKernels } from '@tessera/core';
+import { initBackend, matMul, recordBenchmark, SeededRandom, tf } from '@tessera/core';
 
 const shape = { batch: 32, seq: 64, dim: 128, heads: 4, layers: 2, ff: 512, vocab: 1000 };
 const steps = Number(process.env.BENCH_STEPS ?? 10);
@@ -83,7 +86,45 @@ function forwardLoss(p: ReturnType<typeof buildModel>, ids: tf.Tensor2D, labels:
   return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(labels, [-1]), vocab), tf.reshape(logits, [-1, vocab])) as tf.Scalar;
 }
 
-function stepsPerSecond(timedSteps: number): number {
+/**
+ * Wraps every registered wasm kernel with a timer (self time: nested kernel calls are
+ * subtracted) and returns a function that restores the kernels and gives ms per kernel.
+ */
+function profileKernels(): () => Map<string, { ms: number; calls: number }> {
+  const configs = tf.getKernelsForBackend('wasm');
+  const totals = new Map<string, { ms: number; calls: number }>();
+  const stack: number[] = [];
+  for (const config of configs) {
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => {
+        const start = performance.now();
+        stack.push(0);
+        try {
+          return config.kernelFunc(args);
+        } finally {
+          const elapsed = performance.now() - start;
+          const nested = stack.pop() as number;
+          if (stack.length > 0) stack[stack.length - 1] = (stack[stack.length - 1] as number) + elapsed;
+          const entry = totals.get(config.kernelName) ?? { ms: 0, calls: 0 };
+          entry.ms += elapsed - nested;
+          entry.calls += 1;
+          totals.set(config.kernelName, entry);
+        }
+      },
+    });
+  }
+  return () => {
+    for (const config of configs) {
+      tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    }
+    return totals;
+  };
+}
+
+function stepsPerSecond(timedSteps: number, profile = false): number {
   const rng = new SeededRandom(0);
   const params = buildModel(rng);
   const ids = tf.tensor2d(
@@ -103,20 +144,39 @@ function stepsPerSecond(timedSteps: number): number {
     loss.dispose();
   };
   step();
+  const stop = profile ? profileKernels() : null;
   const start = performance.now();
   for (let i = 0; i < timedSteps; i++) step();
-  const rate = timedSteps / ((performance.now() - start) / 1000);
+  const elapsed = performance.now() - start;
+  const rate = timedSteps / (elapsed / 1000);
+  if (stop) printProfile(stop(), elapsed / timedSteps, timedSteps);
   optimizer.dispose();
   tf.dispose([ids, labels]);
   tf.disposeVariables();
   return rate;
 }
 
-function pytorchStepsPerSecond(): number {
+function printProfile(totals: Map<string, { ms: number; calls: number }>, stepMs: number, timedSteps: number): void {
+  const native = new Set(backendInfoNativeKernels);
+  const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms);
+  const kernelMs = rows.reduce((s, [, v]) => s + v.ms, 0) / timedSteps;
+  const nativeMs = rows.filter(([k]) => native.has(k)).reduce((s, [, v]) => s + v.ms, 0) / timedSteps;
+  console.log(
+    `profile: ${stepMs.toFixed(1)} ms/step; kernels ${kernelMs.toFixed(1)} ms (native ${nativeMs.toFixed(1)} ms, ${((100 * nativeMs) / stepMs).toFixed(0)} % of the step), outside kernels (JS, autograd) ${(stepMs - kernelMs).toFixed(1)} ms`,
+  );
+  for (const [name, v] of rows.slice(0, 25)) {
+    console.log(
+      `  ${name.padEnd(22)} ${(v.ms / timedSteps).toFixed(2).padStart(8)} ms/step ${String(Math.round(v.calls / timedSteps)).padStart(5)} calls ${native.has(name) ? 'native' : ''}`,
+    );
+  }
+}
+let backendInfoNativeKernels: string[] = [];
+
+function pytorchStepsPerSecond(threads: number): number {
   const script = path.join(import.meta.dirname, 'transformer_step.py');
   const args = Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]);
   try {
-    const out = execFileSync('/usr/bin/python3', [script, ...args, '--steps', String(Math.max(steps, 20)), '--threads', '1'], {
+    const out = execFileSync('/usr/bin/python3', [script, ...args, '--steps', String(Math.max(steps, 20)), '--threads', String(threads)], {
       encoding: 'utf8',
     });
     return JSON.parse(out.trim().split('\n').at(-1) as string).stepsPerSecond;
@@ -127,26 +187,40 @@ function pytorchStepsPerSecond(): number {
   }
 }
 
-const torch = pytorchStepsPerSecond();
-const details = { ...shape, optimizer: 'adam', threads: 1, peerThreads: 1 };
-const variants: Array<{ name: string; backend: 'wasm' | 'cpu'; fast: boolean; steps: number }> = [
-  { name: 'wasm', backend: 'wasm', fast: true, steps },
-  { name: 'wasm-stock', backend: 'wasm', fast: false, steps: Math.max(2, Math.round(steps / 5)) },
-  { name: 'cpu', backend: 'cpu', fast: false, steps: 1 },
+const torch = { 1: pytorchStepsPerSecond(1), 2: pytorchStepsPerSecond(2) };
+type Variant = { name: string; backend: 'wasm' | 'cpu'; fast: boolean; native: boolean; threads: 1 | 2; steps: number };
+const variants: Variant[] = [
+  { name: 'native', backend: 'wasm', fast: true, native: true, threads: 1, steps },
+  { name: 'native-2threads', backend: 'wasm', fast: true, native: true, threads: 2, steps },
+  { name: 'wasm', backend: 'wasm', fast: true, native: false, threads: 1, steps: Math.max(2, Math.round(steps / 2)) },
+  { name: 'wasm-stock', backend: 'wasm', fast: false, native: false, threads: 1, steps: Math.max(2, Math.round(steps / 5)) },
+  { name: 'cpu', backend: 'cpu', fast: false, native: false, threads: 1, steps: 1 },
 ];
-for (const v of variants) {
-  await initBackend({ backend: v.backend, fastKernels: v.fast });
-  if (v.backend === 'wasm') useFastWasmKernels(v.fast);
-  const ours = stepsPerSecond(v.steps);
+const only = process.env.BENCH_VARIANTS?.split(',');
+for (const v of variants.filter((x) => !only || only.includes(x.name))) {
+  const info = await initBackend({ backend: v.backend, fastKernels: v.fast, native: v.native, threads: v.threads });
+  if (v.native && !info.native.active) {
+    console.log(`skipping ${v.name}: native kernels are ${info.native.reason}`);
+    continue;
+  }
+  backendInfoNativeKernels = info.native.kernels;
+  const ours = stepsPerSecond(v.steps, process.env.BENCH_PROFILE === '1' && v.native);
+  console.log(
+    `${v.name}: ${ours.toFixed(2)} steps/s vs PyTorch ${torch[v.threads].toFixed(2)} (${v.threads} thread${v.threads > 1 ? 's' : ''})`,
+  );
   await recordBenchmark({
     benchmark: `transformer-step-${v.name}`,
     metric: 'training steps per second (B32 S64 D128 H4 L2 FF512 V1000, Adam)',
     unit: 'steps/s',
     ours,
-    peer: torch,
-    peerName: 'PyTorch 1.13 + OpenBLAS, 1 thread',
+    peer: torch[v.threads],
+    peerName: `PyTorch 1.13 + OpenBLAS, ${v.threads} thread${v.threads > 1 ? 's' : ''}`,
     higherIsBetter: true,
-    backend: v.fast ? `${v.backend} + Tessera kernels` : `${v.backend} (stock tfjs)`,
-    details: { ...details, timedSteps: v.steps },
+    backend: v.native
+      ? `wasm + @tessera/native (${info.native.blas}, ${info.threads} thread${info.threads > 1 ? 's' : ''})`
+      : v.fast
+        ? `${v.backend} + Tessera kernels`
+        : `${v.backend} (stock tfjs)`,
+    details: { ...shape, optimizer: 'adam', threads: v.threads, peerThreads: v.threads, timedSteps: v.steps },
   });
 }

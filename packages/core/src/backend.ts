@@ -2,14 +2,21 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 import { TesseraError } from './errors.js';
+import { activeNativeAddon, NATIVE_KERNELS, useNativeKernels } from './kernels/native/nativeKernels.js';
+import { checkWasmInternals } from './kernels/native/selfCheck.js';
 import { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';
 import { createLogger } from './log.js';
 import { tf } from './tf.js';
+
+type NativeAddon = import('@tessera/native').NativeAddon;
 
 /**
  * Picks the TensorFlow.js backend once for the whole process:
  * tfjs-node ('tensorflow') when it loads, else wasm SIMD with Tessera's kernel fixes,
  * else cpu (slow; reference only). `TESSERA_BACKEND` overrides the option.
+ * On wasm, @tessera/native's kernels (BLAS matmul, reductions, elementwise, softmax,
+ * gather...) run in place on the wasm heap when the addon is built; `TESSERA_NATIVE=0`
+ * turns them off.
  */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_NAMES)[number];
@@ -21,6 +28,8 @@ export const InitBackendOptionsSchema = z
     threads: z.number().int().min(1).optional(),
     /** Install Tessera's wasm kernel fixes (default true); false gives stock tfjs-wasm. */
     fastKernels: z.boolean().optional(),
+    /** Use @tessera/native's kernels on wasm when the addon is built (default: as fastKernels). TESSERA_NATIVE=0 forces off. */
+    native: z.boolean().optional(),
   })
   .strict();
 export type InitBackendOptions = z.input<typeof InitBackendOptionsSchema>;
@@ -34,12 +43,27 @@ export interface BackendInfo {
   reason: string;
   /** Tessera kernels active on this backend: added where missing, or replacing slow ones. */
   kernelFixes: string[];
+  /** Threads of the BLAS behind native kernels (wasm itself runs single-threaded). */
   threads: number;
+  native: NativeInfo;
+}
+
+export interface NativeInfo {
+  /** Whether @tessera/native's kernels are registered for the wasm backend now. */
+  active: boolean;
+  /** 'openblas' or 'plain' (the addon's own C++ kernel) when active, else null. */
+  blas: string | null;
+  /** The kernels it replaces when active. */
+  kernels: string[];
+  /** Why it is on or off. */
+  reason: string;
 }
 
 const log = createLogger('tessera');
 const require = createRequire(import.meta.url);
 let current: BackendInfo | undefined;
+let wasmVersion = '';
+let nativeWantedNow = false;
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {
   if (value === undefined || value === '') return 'auto';
@@ -63,12 +87,37 @@ async function tryTensorflow(): Promise<string | null> {
 async function tryWasm(): Promise<string | null> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasmVersion = wasm.version_wasm;
     const dist = `${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`;
     wasm.setWasmPaths(dist);
     return (await tf.setBackend('wasm')) ? null : 'the wasm backend did not initialise';
   } catch (error) {
     return `the wasm backend failed (${(error as Error).message})`;
   }
+}
+
+function nativeRequested(option: boolean): { wanted: boolean; why: string } {
+  const env = process.env.TESSERA_NATIVE;
+  if (env === '0' || env === 'false') return { wanted: false, why: 'off: TESSERA_NATIVE=0' };
+  return option ? { wanted: true, why: '' } : { wanted: false, why: 'off: not requested (native: false or fastKernels: false)' };
+}
+
+/** Loads and checks the addon; returns it, or why native kernels stay off. */
+async function loadNativeAddon(): Promise<NativeAddon | string> {
+  let native: typeof import('@tessera/native');
+  try {
+    native = await import('@tessera/native');
+  } catch (error) {
+    return `off: @tessera/native is not installed (${(error as Error).message.split('\n')[0]})`;
+  }
+  const loaded = native.loadNative();
+  if (!loaded.ok) return `off: ${loaded.reason}`;
+  const failure = checkWasmInternals(tf.backend() as never, wasmVersion, loaded.addon);
+  if (failure !== null) {
+    log.warn(`native kernels disabled: ${failure}`);
+    return `off: start-up self-check failed (${failure})`;
+  }
+  return loaded.addon;
 }
 
 async function useCpu(): Promise<void> {
@@ -91,7 +140,18 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const fromEnv = process.env.TESSERA_BACKEND;
   const requested = fromEnv ? parseChoice(fromEnv, 'TESSERA_BACKEND') : parseChoice(parsed.data.backend, 'initBackend({ backend })');
   const fastKernels = parsed.data.fastKernels ?? true;
-  if (current && current.requested === requested && fastWasmKernelsActive() === (fastKernels && current.name === 'wasm')) return current;
+  const native = nativeRequested(parsed.data.native ?? fastKernels);
+  const threads = parsed.data.threads ?? 1;
+  if (
+    current &&
+    current.requested === requested &&
+    current.threads === threads &&
+    fastWasmKernelsActive() === (fastKernels && current.name === 'wasm') &&
+    nativeWantedNow === native.wanted &&
+    (activeNativeAddon() !== null) === current.native.active
+  ) {
+    return current;
+  }
 
   const failures: string[] = [];
   let name: BackendName | undefined;
@@ -118,8 +178,26 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
 
   if (name === 'wasm') useFastWasmKernels(fastKernels);
-  const threads = parsed.data.threads ?? 1;
-  if (threads > 1) log.warn(`threads: ${threads} requested; multi-threaded wasm is not supported yet, running single-threaded`);
+  let nativeInfo: NativeInfo = {
+    active: false,
+    blas: null,
+    kernels: [],
+    reason: name === 'wasm' ? native.why : `off: only for the wasm backend`,
+  };
+  if (name === 'wasm' && native.wanted) {
+    const addon = await loadNativeAddon();
+    if (typeof addon === 'string') nativeInfo = { ...nativeInfo, reason: addon };
+    else {
+      useNativeKernels(addon);
+      addon.setThreads(threads);
+      nativeInfo = { active: true, blas: addon.blas, kernels: [...NATIVE_KERNELS], reason: `on: @tessera/native (${addon.blas})` };
+    }
+  }
+  if (!nativeInfo.active) useNativeKernels(null);
+  nativeWantedNow = native.wanted;
+  const blasThreads = nativeInfo.active && nativeInfo.blas === 'openblas';
+  if (threads > 1 && !blasThreads)
+    log.warn(`threads: ${threads} requested; multi-threaded wasm is not supported yet, running single-threaded`);
   const reason =
     requested === 'auto'
       ? failures.length > 0
@@ -131,7 +209,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     requested,
     reason,
     kernelFixes: name === 'wasm' ? [...WASM_MISSING_KERNELS, ...(fastKernels ? WASM_KERNEL_FIXES : [])] : [],
-    threads: 1,
+    threads: blasThreads ? threads : 1,
+    native: nativeInfo,
   };
   return current;
 }

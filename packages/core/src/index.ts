@@ -6,11 +6,14 @@ export {
   backendInfo,
   type InitBackendOptions,
   initBackend,
+  type NativeInfo,
 } from './backend.js';
 export { type BenchmarkResult, recordBenchmark, workspaceRoot } from './bench.js';
 export { parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { writeFileAtomic } from './fs.js';
+export { NATIVE_KERNELS } from './kernels/native/nativeKernels.js';
+export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';
 export { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export { Module, type ParameterInfo, type ParameterOptions } from './module.js';

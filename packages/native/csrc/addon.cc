@@ -96,7 +96,7 @@ napi_value UnaryFn(napi_env env, napi_callback_info info) {
 int readLayout(const Args& args, size_t i, int operands, int64_t* shape, int64_t (*strides)[kMaxRank]) {
   const double* meta = args.doubles(i, 1, "layout");
   const int64_t rank = static_cast<int64_t>(meta[0]);
-  if (rank < 0 || rank > kMaxRank) throw ArgError("rank must be in [0, 8]");
+  if (rank < 0 || rank > kMaxRank) throw ArgError("rank must be in [0, 16]");
   meta = args.doubles(i, static_cast<size_t>(1 + rank * (1 + operands)), "layout");
   for (int d = 0; d < rank; d++) {
     shape[d] = static_cast<int64_t>(meta[1 + d]);
@@ -125,7 +125,7 @@ napi_value BinaryFn(napi_env env, napi_callback_info info) {
     Args args(env, info, 6);
     const Heap heap = args.heap();
     const int64_t op = args.integer(1, "op");
-    if (op < 0 || op > 5) throw ArgError("unknown binary op");
+    if (op < 0 || op > 6) throw ArgError("unknown binary op");
     int64_t shape[kMaxRank], strides[2][kMaxRank];
     const int rank = readLayout(args, 5, 2, shape, strides);
     int64_t total = 1;
@@ -238,6 +238,9 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_value blas;
   napi_create_string_utf8(env, blasName(), NAPI_AUTO_LENGTH, &blas);
   napi_set_named_property(env, exports, "blas", blas);
+  napi_value vector;
+  napi_get_boolean(env, vectorMath(), &vector);
+  napi_set_named_property(env, exports, "vectorMath", vector);
   return exports;
 }
 

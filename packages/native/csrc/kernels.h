@@ -6,12 +6,14 @@ namespace tessera {
 
 enum class Reduce { Sum = 0, Max = 1, Min = 2, Mean = 3 };
 enum class Unary { Exp = 0, Log = 1, Neg = 2, Sqrt = 3, Rsqrt = 4, Square = 5, Tanh = 6 };
-enum class Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, Maximum = 5 };
+enum class Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, Maximum = 5, Pow = 6 };
 
-constexpr int kMaxRank = 8;
+constexpr int kMaxRank = 16;
 
 // out[o, i] = reduce over r of x[o, r, i]
 void reduce(Reduce op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
+// Whether exp/log/tanh use glibc's vector math (libmvec).
+bool vectorMath();
 void unary(Unary op, const float* x, float* out, int64_t n);
 // out = a (op) b; shapes of `rank` dims with per-operand strides (0 where broadcast).
 void binary(Binary op, const float* a, const float* b, float* out, int rank, const int64_t* shape, const int64_t* aStrides,

@@ -4,7 +4,7 @@
 // stock wasm kernels. Skip with TESSERA_NATIVE_BUILD=0; force the plain kernel with
 // TESSERA_NATIVE_BLAS=none.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -32,14 +32,36 @@ function nodedirArgs() {
   return existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
 }
 
+// Workspace installs run this script too, possibly while a build runs: one build at a time.
+const lock = path.join(root, 'build.lock');
+function acquireLock() {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      return true;
+    } catch {
+      const stale = existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 300_000;
+      if (stale) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) return false;
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+}
+if (!acquireLock()) {
+  say(`another build holds ${lock}; not building now`);
+  process.exit(0);
+}
+process.on('exit', () => rmSync(lock, { recursive: true, force: true }));
+
 const [command, ...prefixArgs] = findNodeGyp();
 const blasOptions = process.env.TESSERA_NATIVE_BLAS === 'none' ? ['none'] : ['openblas', 'none'];
+// configure + build (not rebuild): make recompiles only what changed, and a loaded addon is
+// never deleted under a running process when another workspace install re-runs this script.
+const gyp = (...args) => spawnSync(command, [...prefixArgs, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, JOBS: '2' } });
 for (const blas of blasOptions) {
-  const result = spawnSync(command, [...prefixArgs, 'rebuild', '--release', ...nodedirArgs(), `--tessera_blas=${blas}`], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, JOBS: '2' },
-  });
+  let result = gyp('configure', '--release', ...nodedirArgs(), `--tessera_blas=${blas}`);
+  if (result.status === 0) result = gyp('build', '--release', ...nodedirArgs());
   if (result.status === 0) {
     say(`built build/Release/tessera_native.node (${blas === 'openblas' ? 'OpenBLAS' : 'plain C++ kernel, no BLAS'})`);
     process.exit(0);

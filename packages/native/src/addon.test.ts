@@ -155,7 +155,7 @@ describe('@tessera/native addon', () => {
       (x: number, y: number) => (x - y) ** 2,
       Math.max,
     ];
-    for (const op of Object.values(BinaryOp)) {
+    for (const op of Object.values(BinaryOp).filter((o) => o !== BinaryOp.pow)) {
       const { heap, offsets, end } = layout([a, b], 24);
       native.binary(heap, op, offsets[0] as number, offsets[1] as number, end, new Float64Array([3, 2, 3, 4, 4, 0, 1, 0, 1, 0]));
       const expected: number[] = [];
@@ -169,7 +169,29 @@ describe('@tessera/native addon', () => {
     native.binary(heap, BinaryOp.mul, offsets[0] as number, offsets[1] as number, end, new Float64Array([0]));
     expect(new Float32Array(heap, end, 1)[0]).toBe(12);
     expect(() => native.binary(heap, BinaryOp.add, 16, 20, end, new Float64Array([1, 5, 1, 1]))).toThrow(/outside the wasm heap/);
-    expect(() => native.binary(heap, BinaryOp.add, 16, 20, end, new Float64Array([9]))).toThrow(/rank/);
+    expect(() => native.binary(heap, BinaryOp.add, 16, 20, end, new Float64Array([17]))).toThrow(/rank/);
+  });
+
+  it('pow: tensor exponents, and the scalar 2 and 3 fast paths with negative bases', () => {
+    const base = [1.5, 0.25, 3, 2];
+    const exps = [0.5, -1, 2.5, 3];
+    const { heap, offsets, end } = layout([base, exps], 4);
+    native.binary(heap, BinaryOp.pow, offsets[0] as number, offsets[1] as number, end, new Float64Array([1, 4, 1, 1]));
+    expectClose(
+      new Float32Array(heap, end, 4),
+      base.map((b, i) => Math.fround(b) ** Math.fround(exps[i] as number)),
+    );
+    for (const e of [2, 3, 1.5]) {
+      const x = [-1.5, 0.5, 2, -3, 4];
+      const run = layout([x, [e]], 5);
+      native.binary(run.heap, BinaryOp.pow, run.offsets[0] as number, run.offsets[1] as number, run.end, new Float64Array([1, 5, 1, 0]));
+      const got = Array.from(new Float32Array(run.heap, run.end, 5));
+      x.forEach((v, i) => {
+        const want = v ** e;
+        if (Number.isNaN(want)) expect(got[i]).toBeNaN();
+        else expect(Math.abs((got[i] as number) - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+      });
+    }
   });
 
   it('softmax and log-softmax over rows', () => {

@@ -6,6 +6,8 @@
 export interface NativeAddon {
   /** 'openblas' when built against OpenBLAS, 'plain' for the built-in blocked kernel. */
   readonly blas: 'openblas' | 'plain';
+  /** Whether exp/log/tanh run on glibc's vector math library (libmvec). */
+  readonly vectorMath: boolean;
   /** `batch` products C_i = op(A_i) @ op(B_i) of float32 [m,k]x[k,n]; strides in elements, 0 broadcasts. */
   gemm(
     heap: ArrayBuffer,
@@ -51,4 +53,4 @@ export interface NativeAddon {
 
 export const ReduceOp = { sum: 0, max: 1, min: 2, mean: 3 } as const;
 export const UnaryOp = { exp: 0, log: 1, neg: 2, sqrt: 3, rsqrt: 4, square: 5, tanh: 6 } as const;
-export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, squaredDifference: 4, maximum: 5 } as const;
+export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, squaredDifference: 4, maximum: 5, pow: 6 } as const;

@@ -71,16 +71,16 @@ export function fastBatchMatMul(stock: KernelFunc): KernelFunc {
         out.shape = outShape;
         return out;
       }
-      const batch = sizeOf(outShape.slice(0, -2));
-      if (!(batchA === 1 || batchA === batch) || batchB !== batch) {
-        // Batch broadcasting other than 1-vs-n: correct but slow stock path.
-        return stock({ inputs: { a, b }, backend, attrs: plain });
-      }
+      const outer = outShape.slice(0, -2);
+      const batch = sizeOf(outer);
+      // Numpy broadcasting of the batch dims (the stock kernel pairs items by flat index
+      // modulo each batch size, which is wrong when both operands broadcast).
+      const itemOf = [batchItemIndex(outerA, outer), batchItemIndex(outerB, outer)] as const;
       const out = backend.makeOutput(outShape, 'float32');
       const sharedA = batchA === 1 ? withShape(a, [1, m, k]) : null;
       for (let i = 0; i < batch; i++) {
-        const aItem = sharedA ?? copyBlock(backend, a, i * m * k, m, k);
-        const bItem = copyBlock(backend, b, i * k * n, k, n);
+        const aItem = sharedA ?? copyBlock(backend, a, itemOf[0](i) * m * k, m, k);
+        const bItem = copyBlock(backend, b, itemOf[1](i) * k * n, k, n);
         const product = stock({ inputs: { a: aItem, b: bItem }, backend, attrs: plain }) as TensorInfo;
         heapView(backend, out).set(heapView(backend, product), i * m * n);
         backend.disposeData(product.dataId);
@@ -91,5 +91,24 @@ export function fastBatchMatMul(stock: KernelFunc): KernelFunc {
     } finally {
       for (const t of temporaries) backend.disposeData(t.dataId);
     }
+  };
+}
+
+/** Maps an output batch item (flat index over `outer`) to the operand's own flat batch item. */
+function batchItemIndex(shape: number[], outer: number[]): (item: number) => number {
+  const shift = outer.length - shape.length;
+  return (item) => {
+    let [rest, index, stride] = [item, 0, 1];
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const size = outer[d] as number;
+      const i = rest % size;
+      rest = (rest - i) / size;
+      if (d >= shift) {
+        const own = shape[d - shift] as number;
+        index += (own === 1 ? 0 : i) * stride;
+        stride *= own;
+      }
+    }
+    return index;
   };
 }

@@ -31,8 +31,12 @@ function randomInput(rng: SeededRandom, shape: number[]) {
 }
 
 /** Values and gradients on wasm (with Tessera's kernels) equal those on cpu within 1e-5. */
-async function expectSameOnBothBackends(inputs: ReturnType<typeof randomInput>[], fn: (...xs: tf.Tensor[]) => tf.Tensor[]) {
-  const reference = await run('cpu', inputs, fn);
+async function expectSameOnBothBackends(
+  inputs: ReturnType<typeof randomInput>[],
+  fn: (...xs: tf.Tensor[]) => tf.Tensor[],
+  referenceFn: (...xs: tf.Tensor[]) => tf.Tensor[] = fn,
+) {
+  const reference = await run('cpu', inputs, referenceFn);
   const ours = await run('wasm', inputs, fn);
   expect(ours.length).toBe(reference.length);
   for (let i = 0; i < ours.length; i++) {
@@ -62,7 +66,8 @@ function matMulWithGrads(tA: boolean, tB: boolean) {
 
 describe('wasm kernel fixes', () => {
   beforeAll(async () => {
-    await initBackend({ backend: 'wasm' });
+    // These test Tessera's wasm kernels themselves (native kernels: native/*.test.ts).
+    await initBackend({ backend: 'wasm', native: false });
     expect(fastWasmKernelsActive()).toBe(true);
   });
 
@@ -82,9 +87,16 @@ describe('wasm kernel fixes', () => {
       for (const tB of [false, true]) {
         it(`BatchMatMul ${name} transposeA=${tA} transposeB=${tB}: values and gradients`, async () => {
           const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1] as number, s[s.length - 2] as number] : s);
+          // tfjs's cpu kernel pairs batch items by flat index modulo each batch size; numpy
+          // broadcasting (ours) equals it on operands broadcast explicitly first.
+          const full = (t: tf.Tensor) => tf.broadcastTo(t, [...outShape.slice(0, -2), ...t.shape.slice(-2)]);
           await expectSameOnBothBackends(
             [randomInput(rng, swap(aShape, tA)), randomInput(rng, swap(bShape, tB)), randomInput(rng, outShape)],
             matMulWithGrads(tA, tB),
+            (a, b, w) => {
+              const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(full(x), full(y), tA, tB), w as tf.Tensor));
+              return [tf.matMul(full(a as tf.Tensor), full(b as tf.Tensor), tA, tB), ...tf.grads(f)([a as tf.Tensor, b as tf.Tensor])];
+            },
           );
         });
       }

@@ -1,5 +1,6 @@
 import { getKernel, type KernelConfig, type KernelFunc, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { fastBatchMatMul } from './batchMatMul.js';
+import { withNativeKernelsRemoved } from './native/nativeKernels.js';
 import { fastSum } from './sum.js';
 import { unsortedSegmentSum } from './unsortedSegmentSum.js';
 
@@ -27,10 +28,17 @@ export function registerMissingWasmKernels(): void {
   }
 }
 
-/** Installs (true) or removes (false) the faster replacements. Idempotent. */
+/**
+ * Installs (true) or removes (false) the faster replacements. Idempotent. Native kernels,
+ * when active, stay on top (falling back to whichever these leave registered).
+ */
 export function useFastWasmKernels(enabled: boolean): void {
   registerMissingWasmKernels();
   if (enabled === installed) return;
+  withNativeKernelsRemoved(() => swapFastKernels(enabled));
+}
+
+function swapFastKernels(enabled: boolean): void {
   if (enabled) {
     for (const name of WASM_KERNEL_FIXES) {
       const stock = getKernel(name, 'wasm');
