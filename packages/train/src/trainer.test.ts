@@ -190,7 +190,12 @@ describe('Trainer', () => {
     await expect(nan.trainer.fit()).rejects.toThrow(expect.objectContaining({ code: 'E_DIVERGED' }));
     const empty = setup(dir, {}, { source: { next: async () => null, state: () => 0, restore: () => undefined } });
     await expect(empty.trainer.fit()).rejects.toThrow(expect.objectContaining({ code: 'E_DATA' }));
-    for (const s of [m, nan, empty]) {
+    expect(() => setup(dir, { steps: undefined, epochs: 1, accumulation: 8 }, { batchesPerEpoch: 6 })).toThrow(/no full step/);
+    // batchesPerEpoch overstated: the epoch (6 batches) ends before one step of 8 micro-batches.
+    const short = setup(dir, { steps: undefined, epochs: 1, accumulation: 8, evalEvery: 0 }, { batchesPerEpoch: 100 });
+    await expect(short.trainer.fit()).rejects.toThrow(/no training step ran/);
+    expect(() => setup(dir, { monitor: { metric: 'eval/mse' }, evalEvery: 0 })).toThrow(/monitor needs evaluation/);
+    for (const s of [m, nan, empty, short]) {
       s.model.dispose();
       s.trainer.optimizer.dispose();
     }

@@ -105,6 +105,9 @@ export class Trainer<B> {
       throw new TesseraError('E_CONFIG', 'train.epochs needs the number of batches per epoch (option batchesPerEpoch); or set train.steps');
     }
     this.totalSteps = c.steps ?? Math.floor(((c.epochs as number) * (options.batchesPerEpoch as number)) / c.accumulation);
+    if (c.monitor && !(options.evaluate && c.evalEvery > 0)) {
+      throw new TesseraError('E_CONFIG', 'train.monitor needs evaluation: set train.evalEvery and pass an evaluate function');
+    }
     if (this.totalSteps < 1)
       throw new TesseraError('E_CONFIG', `train.epochs x batchesPerEpoch gives no full step with accumulation ${c.accumulation}`);
     this.gradientFn = options.gradients ?? meanGradients(options.loss as LossFn<B>, c.lossWeights);
@@ -139,6 +142,11 @@ export class Trainer<B> {
       this.optimizer.loadState(ckpt.optimizer);
       rng.setState(ckpt.state.rng);
       source.restore(ckpt.state.data);
+      if (JSON.stringify(ckpt.state.config) !== JSON.stringify(state.config)) {
+        this.log.warn(
+          `the config differs from the one ${resumeFrom} was trained with: the resumed run will not match an uninterrupted one`,
+        );
+      }
       state = { ...ckpt.state, config: state.config };
       await this.metrics.truncateAfter(state.step);
       this.log.info(`resumed from ${resumeFrom} at step ${state.step}`);
@@ -182,18 +190,17 @@ export class Trainer<B> {
     while (c.steps === undefined || state.step < c.steps) {
       const micro: B[] = [];
       let epochsDone = false;
-      let emptyEpoch = true;
+      let lastWasNull = false;
       while (micro.length < c.accumulation) {
         const batch = await source.next();
         if (batch !== null) {
           micro.push(batch);
-          emptyEpoch = false;
+          lastWasNull = false;
           continue;
         }
-        if (emptyEpoch && micro.length === 0 && state.samples === 0) {
-          throw new TesseraError('E_DATA', 'the batch source ended an epoch without giving any batch: check the dataset path and split');
-        }
-        emptyEpoch = true;
+        if (lastWasNull)
+          throw new TesseraError('E_DATA', 'the batch source gave an epoch without any batch: check the dataset path and split');
+        lastWasNull = true;
         state.epoch += 1;
         if (c.steps === undefined && c.epochs !== undefined && state.epoch >= c.epochs) {
           epochsDone = true;
@@ -273,6 +280,7 @@ export class Trainer<B> {
       }
     }
     bar?.stop();
+    if (state.step === 0) throw new TesseraError('E_DATA', 'no training step ran: the batch source gave fewer batches than one step needs');
     const checkpoint =
       lastSaved === state.step ? path.join(this.checkpointDir, `step-${String(state.step).padStart(8, '0')}`) : await save();
     const curveFiles = await renderMetricsCurves(await this.metrics.read(), c.outputDir);
