@@ -4,7 +4,7 @@
  * 0.2989 R + 0.587 G + 0.114 B, as torchvision's rgb_to_grayscale.
  */
 const gray = (r: number, g: number, b: number) => 0.2989 * r + 0.587 * g + 0.114 * b;
-const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+const clamp01 = (x: number) => Math.min(Math.max(x, 0), 1);
 
 /** Blend with black: x * f, clamped. */
 export function adjustBrightness(pixels: Float32Array, factor: number): void {

@@ -10,6 +10,14 @@ export {
   randomResizedCropBox,
   resizedCrop,
 } from './augment.js';
+export {
+  BatchLoader,
+  type BatchLoaderOptions,
+  type ImageBatchLoaderOptions,
+  imageBatchLoader,
+  type LoadedBatch,
+  type LoaderStats,
+} from './batchLoader.js';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './colorJitter.js';
 export {
   DEFAULT_MAX_PIXELS,
