@@ -2,6 +2,7 @@ import { initBackend, isTesseraError, SeededRandom, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, Reference } from '../test/reference.js';
 import { ClipLoss, clipLoss } from './clipLoss.js';
+import { positivesFromIds } from './positives.js';
 
 let ref: Reference;
 beforeAll(async () => {
@@ -81,6 +82,13 @@ describe('clipLoss properties', () => {
     expect(loss.logitScale.dataSync()[0]).toBeCloseTo(Math.log(1 / 0.07), 6);
     expect(() => new ClipLoss({ temperature: 0.07 } as never)).toThrowError(/temperature/);
     loss.dispose();
+  });
+
+  it('positivesFromIds builds the several-captions mask of the PyTorch case', () => {
+    const mask = positivesFromIds([0, 1, 2, 3], [0, 0, 0, 1, 1, 2, 3]);
+    const expected = ref.tensor('clip_multi.in.positives');
+    expect(Array.from(mask.dataSync())).toEqual(Array.from(expected.dataSync()));
+    tf.dispose([mask, expected]);
   });
 
   it('rejects unmatched batch sizes without a positives mask and rows without a positive', () => {

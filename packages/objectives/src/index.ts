@@ -64,7 +64,7 @@ export {
   wordIdsFromContinuation,
 } from './mlmMasking.js';
 export { MomentumEncoder } from './momentum.js';
-export { type ContrastiveMetrics, resolvePositives, retrievalMetrics } from './positives.js';
+export { type ContrastiveMetrics, positivesFromIds, resolvePositives, retrievalMetrics } from './positives.js';
 export {
   SiglipLoss,
   type SiglipLossConfig,

@@ -47,6 +47,18 @@ export function resolvePositives(
   return tf.cast(positives, 'float32') as tf.Tensor2D;
 }
 
+/**
+ * A positives mask [N, M] from ids: 1 where `imageIds[i] === textIds[j]`. For several captions
+ * per image, give each caption the id (e.g. index) of its image.
+ */
+export function positivesFromIds(imageIds: ArrayLike<number>, textIds: ArrayLike<number>): tf.Tensor2D {
+  const n = imageIds.length;
+  const m = textIds.length;
+  const mask = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) mask[i * m + j] = imageIds[i] === textIds[j] ? 1 : 0;
+  return tf.tensor2d(mask, [n, m]);
+}
+
 /** Mean similarity over positive pairs and over negative pairs, and argmax accuracy both ways. */
 export function retrievalMetrics(similarity: tf.Tensor2D, positives: tf.Tensor2D): ContrastiveMetrics {
   return tf.tidy(() => {
