@@ -46,14 +46,13 @@ describe('mlmLoss', () => {
 });
 
 describe('BERT masking', () => {
-  it('over 100k tokens: 15 % predicted, split 80/10/10 (within 1 point), never a special token', () => {
+  it('over 100k maskable tokens: 15 % predicted, split 80/10/10 (within 1 point), never a special token', () => {
     const rng = new SeededRandom(2024);
-    const [batch, seqLen] = [1000, 128];
+    const [batch, seqLen] = [1600, 128];
     const ids = makeBatch(rng, batch, seqLen);
     const out = maskTokens(ids, [batch, seqLen], config, rng.fork('mask'));
     const { maskable, predicted, replacedWithMask, replacedWithRandom, kept } = out.counts;
-    expect(maskable).toBeGreaterThan(60_000);
-    expect(ids.length).toBeGreaterThanOrEqual(100_000);
+    expect(maskable).toBeGreaterThanOrEqual(100_000); // 100k maskable tokens, beside [CLS]/[SEP]/padding
     expect(Math.abs(predicted / maskable - 0.15)).toBeLessThan(0.01);
     expect(Math.abs(replacedWithMask / predicted - 0.8)).toBeLessThan(0.01);
     expect(Math.abs(replacedWithRandom / predicted - 0.1)).toBeLessThan(0.01);
