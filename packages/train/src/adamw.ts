@@ -75,19 +75,32 @@ export class AdamW {
     const biasCorrection1 = 1 - b1 ** this.stepCount;
     const biasCorrection2Sqrt = Math.sqrt(1 - b2 ** this.stepCount);
     const stepSize = lr / biasCorrection1;
+    // One scalar tensor per constant per step, shared by all parameters (a JS number argument
+    // would upload a fresh scalar in every op).
+    const k = tf.tidy(() => ({
+      decay: tf.scalar(1 - lr * this.options.weightDecay),
+      b1: tf.scalar(b1),
+      oneMinusB1: tf.scalar(1 - b1),
+      b2: tf.scalar(b2),
+      oneMinusB2: tf.scalar(1 - b2),
+      bc2Sqrt: tf.scalar(biasCorrection2Sqrt),
+      eps: tf.scalar(this.options.eps),
+      stepSize: tf.scalar(stepSize),
+    }));
     for (const [name, slot] of this.slots) {
       const grad = grads.get(name);
       if (!grad) continue;
       tf.tidy(() => {
-        const param = slot.decay && this.options.weightDecay > 0 ? tf.mul(slot.variable, 1 - lr * this.options.weightDecay) : slot.variable;
-        const expAvg = tf.add(tf.mul(slot.expAvg, b1), tf.mul(grad, 1 - b1));
-        const expAvgSq = tf.add(tf.mul(slot.expAvgSq, b2), tf.mul(tf.mul(grad, grad), 1 - b2));
-        const denom = tf.add(tf.div(tf.sqrt(expAvgSq), biasCorrection2Sqrt), this.options.eps);
-        slot.variable.assign(tf.sub(param, tf.mul(tf.div(expAvg, denom), stepSize)));
+        const param = slot.decay && this.options.weightDecay > 0 ? tf.mul(slot.variable, k.decay) : slot.variable;
+        const expAvg = tf.add(tf.mul(slot.expAvg, k.b1), tf.mul(grad, k.oneMinusB1));
+        const expAvgSq = tf.add(tf.mul(slot.expAvgSq, k.b2), tf.mul(tf.mul(grad, grad), k.oneMinusB2));
+        const denom = tf.add(tf.div(tf.sqrt(expAvgSq), k.bc2Sqrt), k.eps);
+        slot.variable.assign(tf.sub(param, tf.mul(tf.div(expAvg, denom), k.stepSize)));
         slot.expAvg.assign(expAvg);
         slot.expAvgSq.assign(expAvgSq);
       });
     }
+    tf.dispose(Object.values(k));
   }
 
   /** A copy of the optimizer state for a checkpoint. */

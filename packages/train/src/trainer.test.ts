@@ -167,14 +167,22 @@ describe('Trainer', () => {
   });
 
   it('runs whole epochs when the config gives epochs', async () => {
+    let skipped = 0;
+    const source = Object.assign(new ArraySource(24, 4), { stats: () => ({ skipped_corrupt: ++skipped }) });
     const { model, trainer } = setup(
       await tempDir(),
       { steps: undefined, epochs: 2, evalEvery: 0, checkpointEvery: 0 },
-      { batchesPerEpoch: 6 },
+      { batchesPerEpoch: 6, source },
     );
     expect(trainer.totalSteps).toBe(6);
     const result = await trainer.fit();
     expect(result).toMatchObject({ step: 6, epoch: 2, stopReason: 'epochs', samples: 48 });
+    // The source's counters are logged at each epoch end.
+    const data = (await new MetricsLog(result.metricsFile).read()).filter((r) => r.kind === 'data');
+    expect(data).toEqual([
+      { kind: 'data', step: 3, epoch: 1, skipped_corrupt: 1 },
+      { kind: 'data', step: 6, epoch: 2, skipped_corrupt: 2 },
+    ]);
     model.dispose();
     trainer.optimizer.dispose();
   });

@@ -202,6 +202,7 @@ export class Trainer<B> {
           throw new TesseraError('E_DATA', 'the batch source gave an epoch without any batch: check the dataset path and split');
         lastWasNull = true;
         state.epoch += 1;
+        if (source.stats) await this.metrics.append({ kind: 'data', step: state.step, epoch: state.epoch, ...source.stats() });
         if (c.steps === undefined && c.epochs !== undefined && state.epoch >= c.epochs) {
           epochsDone = true;
           break;

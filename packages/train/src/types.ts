@@ -32,6 +32,8 @@ export interface BatchSource<B> {
   next(): Promise<B | null>;
   state(): unknown;
   restore(state: unknown): void;
+  /** Optional counters (e.g. skipped records by reason), logged as a `data` record at each epoch end. */
+  stats?(): Record<string, number>;
 }
 
 /** One optimizer step's gradients (by parameter name) and the values to log. */
