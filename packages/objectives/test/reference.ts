@@ -47,6 +47,11 @@ export function expectClose(actual: tf.Tensor, ref: Reference, name: string, tol
     const scaled = Math.abs((a[i] as number) - (e[i] as number)) / Math.max(1, Math.abs(e[i] as number));
     worst = Math.max(worst, scaled);
   }
+  if (process.env.TESSERA_REPORT_DIFFS) {
+    let abs = 0;
+    for (let i = 0; i < e.length; i++) abs = Math.max(abs, Math.abs((a[i] as number) - (e[i] as number)));
+    console.log(`DIFF ${name} abs ${abs.toExponential(2)} scaled ${worst.toExponential(2)}`);
+  }
   expect(worst, `${name}: max scaled |diff| ${worst}`).toBeLessThanOrEqual(tolerance);
 }
 
