@@ -73,14 +73,79 @@ interface EmojibaseEntry {
   skins?: EmojibaseEntry[];
 }
 
-interface Concept {
+/** One emoji concept as both packages draw it, with emojibase labels and captions. */
+export interface EmojiConcept {
+  /** Codepoints without FE0F, e.g. `1F436`. */
   hex: string;
+  /** Image file name in both emoji-datasource packages (`1f436.png`). */
   image: string;
   name: string;
   category: string;
   subcategory: string;
   emoji: string;
+  label: { en: string; zh: string };
   captions: Caption[];
+}
+
+/** A base emoji and its skin-tone variants (held out together). */
+export interface EmojiConceptGroup {
+  base: string;
+  category: string;
+  members: EmojiConcept[];
+}
+
+export type EmojiPackage = 'emoji-datasource-google' | 'emoji-datasource-twitter' | 'emojibase-data';
+const PACKAGES: readonly EmojiPackage[] = ['emoji-datasource-google', 'emoji-datasource-twitter', 'emojibase-data'];
+
+/** Where an emoji style's 64x64 PNG of a concept is installed. */
+export function emojiImagePath(style: 'google' | 'twitter', image: string): string {
+  return path.join(packageDir(`emoji-datasource-${style}`), 'img', style, '64', image);
+}
+
+/**
+ * Every emoji drawn in both styles, in Unicode order, joined with its English and Chinese
+ * emojibase labels by codepoint (FE0F ignored), with installed package versions.
+ */
+export async function loadEmojiConcepts(options: { skinTones?: boolean; maxTags?: number } = {}): Promise<{
+  groups: EmojiConceptGroup[];
+  versions: Record<EmojiPackage, string>;
+}> {
+  const dirs = Object.fromEntries(PACKAGES.map((p) => [p, packageDir(p)])) as Record<EmojiPackage, string>;
+  const versions = {} as Record<EmojiPackage, string>;
+  for (const p of PACKAGES) versions[p] = JSON.parse(await readFile(path.join(dirs[p], 'package.json'), 'utf8')).version;
+  const emoji: DatasourceEmoji[] = JSON.parse(await readFile(path.join(dirs['emoji-datasource-google'], 'emoji.json'), 'utf8'));
+  const en = labelIndex(JSON.parse(await readFile(path.join(dirs['emojibase-data'], 'en', 'data.json'), 'utf8')));
+  const zh = labelIndex(JSON.parse(await readFile(path.join(dirs['emojibase-data'], 'zh', 'data.json'), 'utf8')));
+  const maxTags = options.maxTags ?? 4;
+  const groups: EmojiConceptGroup[] = [];
+  for (const e of [...emoji].sort((a, b) => a.sort_order - b.sort_order)) {
+    if (!e.has_img_google || !e.has_img_twitter) continue;
+    const variants = [{ unified: e.unified, image: e.image }];
+    if (options.skinTones)
+      for (const v of Object.values(e.skin_variations ?? {})) if (v.has_img_google && v.has_img_twitter) variants.push(v);
+    const members: EmojiConcept[] = [];
+    for (const v of variants) {
+      const hex = normalizeHex(v.unified);
+      const enEntry = en.get(hex);
+      const zhEntry = zh.get(hex);
+      if (!enEntry || !zhEntry) continue;
+      members.push({
+        hex,
+        image: v.image,
+        name: e.short_name,
+        category: e.category,
+        subcategory: e.subcategory,
+        emoji: enEntry.entry.emoji,
+        label: { en: enEntry.entry.label, zh: zhEntry.entry.label },
+        captions: [
+          ...emojiCaptions(enEntry.entry.label, enEntry.tags, 'en', maxTags),
+          ...emojiCaptions(zhEntry.entry.label, zhEntry.tags, 'zh', maxTags),
+        ],
+      });
+    }
+    if (members.length > 0) groups.push({ base: normalizeHex(e.unified), category: e.category, members });
+  }
+  return { groups, versions };
 }
 
 /** Codepoints joined by `-`, upper case, without the FE0F variation selector (how the two packages meet). */
@@ -157,10 +222,9 @@ Images are copied unmodified; captions are emojibase labels and tags, some joine
 export async function buildEmojiDataset(options: EmojiDatasetOptions): Promise<EmojiDatasetResult> {
   const opts = parseConfig(emojiDatasetOptionsSchema, options, 'emoji dataset options');
   const outDir = path.resolve(opts.outDir);
-  const pkgs = ['emoji-datasource-google', 'emoji-datasource-twitter', 'emojibase-data'] as const;
-  const dirs = Object.fromEntries(pkgs.map((p) => [p, packageDir(p)])) as Record<(typeof pkgs)[number], string>;
+  const dirs = Object.fromEntries(PACKAGES.map((p) => [p, packageDir(p)])) as Record<EmojiPackage, string>;
   const versions: Record<string, string> = {};
-  for (const p of pkgs) versions[p] = JSON.parse(await readFile(path.join(dirs[p], 'package.json'), 'utf8')).version;
+  for (const p of PACKAGES) versions[p] = JSON.parse(await readFile(path.join(dirs[p], 'package.json'), 'utf8')).version;
   const { outDir: _o, force: _f, onProgress: _p, ...recipe } = opts;
   const fingerprint = JSON.stringify({ builder: BUILDER_VERSION, versions, recipe });
   const splitFiles = Object.fromEntries(EMOJI_SPLITS.map((s) => [s, path.join(outDir, `${s}.jsonl`)])) as Record<EmojiSplit, string>;
@@ -179,40 +243,10 @@ export async function buildEmojiDataset(options: EmojiDatasetOptions): Promise<E
     }
   }
 
-  const emoji: DatasourceEmoji[] = JSON.parse(await readFile(path.join(dirs['emoji-datasource-google'], 'emoji.json'), 'utf8'));
-  const en = labelIndex(JSON.parse(await readFile(path.join(dirs['emojibase-data'], 'en', 'data.json'), 'utf8')));
-  const zh = labelIndex(JSON.parse(await readFile(path.join(dirs['emojibase-data'], 'zh', 'data.json'), 'utf8')));
-
-  // Concept groups: a base emoji with its skin-tone variants, so held-out concepts hold out all tones.
-  let groups: { base: DatasourceEmoji; members: Concept[] }[] = [];
-  for (const e of [...emoji].sort((a, b) => a.sort_order - b.sort_order)) {
-    if (!e.has_img_google || !e.has_img_twitter) continue;
-    const variants = [{ unified: e.unified, image: e.image }];
-    if (opts.skinTones) for (const v of Object.values(e.skin_variations ?? {})) if (v.has_img_google && v.has_img_twitter) variants.push(v);
-    const members: Concept[] = [];
-    for (const v of variants) {
-      const hex = normalizeHex(v.unified);
-      const enEntry = en.get(hex);
-      const zhEntry = zh.get(hex);
-      if (!enEntry || !zhEntry) continue;
-      members.push({
-        hex,
-        image: v.image,
-        name: e.short_name,
-        category: e.category,
-        subcategory: e.subcategory,
-        emoji: enEntry.entry.emoji,
-        captions: [
-          ...emojiCaptions(enEntry.entry.label, enEntry.tags, 'en', opts.maxTags),
-          ...emojiCaptions(zhEntry.entry.label, zhEntry.tags, 'zh', opts.maxTags),
-        ],
-      });
-    }
-    if (members.length > 0) groups.push({ base: e, members });
-  }
+  let groups = (await loadEmojiConcepts({ skinTones: opts.skinTones, maxTags: opts.maxTags })).groups;
   if (opts.concepts) {
     const wanted = new Set(opts.concepts.map(normalizeHex));
-    groups = groups.filter((g) => wanted.has(normalizeHex(g.base.unified)));
+    groups = groups.filter((g) => wanted.has(g.base));
   }
   if (opts.limit !== undefined && opts.limit < groups.length) {
     const step = groups.length / opts.limit;
@@ -220,17 +254,16 @@ export async function buildEmojiDataset(options: EmojiDatasetOptions): Promise<E
   }
 
   const heldCategories = new Set(opts.zeroShotCategories);
-  const held = new Set(groups.filter((g) => heldCategories.has(g.base.category)).map((g) => g.base.unified));
-  const rest = groups.filter((g) => !held.has(g.base.unified));
+  const held = new Set(groups.filter((g) => heldCategories.has(g.category)).map((g) => g.base));
+  const rest = groups.filter((g) => !held.has(g.base));
   const order = new SeededRandom(opts.seed).fork('zeroshot').permutation(rest.length);
-  for (const i of order.slice(0, Math.round(opts.zeroShotFraction * rest.length)))
-    held.add((rest[i] as (typeof rest)[number]).base.unified);
+  for (const i of order.slice(0, Math.round(opts.zeroShotFraction * rest.length))) held.add((rest[i] as (typeof rest)[number]).base);
 
   const rows: Record<EmojiSplit, ManifestRow[]> = { train: [], test: [], zeroshot: [] };
   const copies = new Map<string, string>();
-  const addRow = (split: EmojiSplit, style: 'google' | 'twitter', c: Concept) => {
+  const addRow = (split: EmojiSplit, style: 'google' | 'twitter', c: EmojiConcept) => {
     const rel = `images/${style}/${c.image}`;
-    copies.set(path.join(outDir, rel), path.join(dirs[`emoji-datasource-${style}`], 'img', style, '64', c.image));
+    copies.set(path.join(outDir, rel), emojiImagePath(style, c.image));
     rows[split].push({
       image: rel,
       captions: c.captions,
@@ -245,7 +278,7 @@ export async function buildEmojiDataset(options: EmojiDatasetOptions): Promise<E
   };
   for (const g of groups) {
     for (const c of g.members) {
-      if (held.has(g.base.unified)) addRow('zeroshot', 'google', c);
+      if (held.has(g.base)) addRow('zeroshot', 'google', c);
       else {
         addRow('train', 'google', c);
         addRow('test', 'twitter', c);
