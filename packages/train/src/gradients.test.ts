@@ -1,6 +1,6 @@
-import { initBackend, Module, SeededRandom, tf } from '@tessera/core';
+import { initBackend, type Module, SeededRandom, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArraySource, type Batch, mseLoss, TinyLinear } from '../test/helpers.js';
+import { ArraySource, type Batch, mseLoss, TinyLinear, ToyClip } from '../test/helpers.js';
 import { cachedFeatureGradients } from './cachedFeatures.js';
 import { meanGradients, totalLoss, valueAndGrads } from './gradients.js';
 import type { StepContext } from './types.js';
@@ -15,47 +15,6 @@ async function expectSameGrads(a: Map<string, tf.Tensor>, b: Map<string, tf.Tens
     const y = await (b.get(k) as tf.Tensor).data();
     const scale = Math.max(...Array.from(y, Math.abs));
     for (const [i, v] of x.entries()) expect(Math.abs(v - (y[i] as number))).toBeLessThanOrEqual(tol * scale);
-  }
-}
-
-/** A toy dual encoder: linear projections of two views, L2-normalised, and a learnable logit scale. */
-class ToyClip extends Module {
-  readonly imageProj: tf.Variable;
-  readonly textProj: tf.Variable;
-  readonly logitScale: tf.Variable;
-  constructor() {
-    super();
-    const rng = new SeededRandom(11);
-    this.imageProj = this.addParameter(
-      'image_proj',
-      tf.tensor2d(
-        rng.array(12, (r) => r.normal(0, 1)),
-        [4, 3],
-      ),
-    );
-    this.textProj = this.addParameter(
-      'text_proj',
-      tf.tensor2d(
-        rng.array(15, (r) => r.normal(0, 1)),
-        [5, 3],
-      ),
-    );
-    this.logitScale = this.addParameter('logit_scale', tf.scalar(Math.log(1 / 0.07)), { decay: false });
-  }
-  features(batch: { images: number[][]; texts: number[][] }) {
-    const norm = (t: tf.Tensor2D) => tf.div(t, tf.norm(t, 2, 1, true));
-    return {
-      image: norm(tf.matMul(tf.tensor2d(batch.images), this.imageProj)),
-      text: norm(tf.matMul(tf.tensor2d(batch.texts), this.textProj)),
-    };
-  }
-  /** CLIP's symmetric InfoNCE over whatever batch the features come from. */
-  loss(f: Record<string, tf.Tensor>) {
-    const logits = tf.mul(tf.exp(this.logitScale), tf.matMul(f.image as tf.Tensor2D, f.text as tf.Tensor2D, false, true));
-    const labels = tf.oneHot(tf.range(0, logits.shape[0] as number, 1, 'int32'), logits.shape[0] as number);
-    const i2t = tf.losses.softmaxCrossEntropy(labels, logits);
-    const t2i = tf.losses.softmaxCrossEntropy(labels, tf.transpose(logits));
-    return { loss: tf.div(tf.add(i2t, t2i), 2) as tf.Scalar, parts: { i2t: i2t as tf.Scalar, t2i: t2i as tf.Scalar } };
   }
 }
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArraySource, type Batch, evalMse, mseLoss, TinyLinear } from '../test/helpers.js';
+import { ArraySource, type Batch, evalMse, mseLoss, type PairBatch, PairSource, TinyLinear, ToyClip } from '../test/helpers.js';
+import { cachedFeatureGradients } from './cachedFeatures.js';
 import { bestCheckpoint, latestCheckpoint, listCheckpoints, loadCheckpoint } from './checkpoint.js';
 import type { TrainConfigInput } from './config.js';
 import { MetricsLog } from './metricsLog.js';
@@ -164,6 +165,36 @@ describe('Trainer', () => {
     expect([...best.optimizer.tensors.keys()]).toEqual(['exp_avg.weight', 'exp_avg_sq.weight', 'exp_avg.bias', 'exp_avg_sq.bias']);
     model.dispose();
     trainer.optimizer.dispose();
+  });
+
+  it('with cached-feature accumulation, 3 micro-batches of 2 train a contrastive model as batches of 6 do', async () => {
+    const config = { lr: 0.05, steps: 4, weightDecay: 0.1, clipGradNorm: 5, checkpointEvery: 0, seed: 1 };
+    const big = new ToyClip();
+    const bigTrainer = new Trainer<PairBatch>({
+      model: big,
+      source: new PairSource(12, 6),
+      config: { ...config, batchSize: 6, outputDir: await tempDir() },
+      loss: (b) => big.loss(big.features(b)),
+      progress: false,
+    });
+    const small = new ToyClip();
+    const smallTrainer = new Trainer<PairBatch>({
+      model: small,
+      source: new PairSource(12, 2),
+      config: { ...config, batchSize: 2, accumulation: 3, outputDir: await tempDir() },
+      gradients: cachedFeatureGradients<PairBatch>({ features: (b) => small.features(b), loss: (f) => small.loss(f) }),
+      progress: false,
+    });
+    const a = await bigTrainer.fit();
+    const b = await smallTrainer.fit();
+    for (const [i, loss] of a.losses.entries()) expect(b.losses[i]).toBeCloseTo(loss, 5);
+    for (const name of ['image_proj', 'text_proj', 'logit_scale']) {
+      const x = await big.namedParameters().get(name)?.variable.data();
+      const y = await small.namedParameters().get(name)?.variable.data();
+      for (const [i, v] of (x as Float32Array).entries()) expect(Math.abs(v - (y as Float32Array)[i]!)).toBeLessThan(1e-5);
+    }
+    expect(b.samples).toBe(a.samples);
+    for (const x of [big, small, bigTrainer.optimizer, smallTrainer.optimizer]) x.dispose();
   });
 
   it('runs whole epochs when the config gives epochs', async () => {

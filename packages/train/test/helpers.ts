@@ -92,3 +92,82 @@ export function mseLoss(model: TinyLinear, noise = 0.05): LossFn<Batch> {
 export function evalMse(model: TinyLinear, source: ArraySource): number {
   return tf.tidy(() => tf.mean(tf.square(tf.sub(model.forward(tf.tensor2d(source.xs)), tf.tensor2d(source.ys)))).dataSync()[0] as number);
 }
+
+/** A toy dual encoder: linear projections of two views, L2-normalised, and a learnable logit scale. */
+export class ToyClip extends Module {
+  readonly imageProj: tf.Variable;
+  readonly textProj: tf.Variable;
+  readonly logitScale: tf.Variable;
+  constructor() {
+    super();
+    const rng = new SeededRandom(11);
+    this.imageProj = this.addParameter(
+      'image_proj',
+      tf.tensor2d(
+        rng.array(12, (r) => r.normal(0, 1)),
+        [4, 3],
+      ),
+    );
+    this.textProj = this.addParameter(
+      'text_proj',
+      tf.tensor2d(
+        rng.array(15, (r) => r.normal(0, 1)),
+        [5, 3],
+      ),
+    );
+    this.logitScale = this.addParameter('logit_scale', tf.scalar(Math.log(1 / 0.07)), { decay: false });
+  }
+  features(batch: { images: number[][]; texts: number[][] }) {
+    const norm = (t: tf.Tensor2D) => tf.div(t, tf.norm(t, 2, 1, true));
+    return {
+      image: norm(tf.matMul(tf.tensor2d(batch.images), this.imageProj)),
+      text: norm(tf.matMul(tf.tensor2d(batch.texts), this.textProj)),
+    };
+  }
+  /** CLIP's symmetric InfoNCE over whatever batch the features come from. */
+  loss(f: Record<string, tf.Tensor>) {
+    const logits = tf.mul(tf.exp(this.logitScale), tf.matMul(f.image as tf.Tensor2D, f.text as tf.Tensor2D, false, true));
+    const labels = tf.oneHot(tf.range(0, logits.shape[0] as number, 1, 'int32'), logits.shape[0] as number);
+    const i2t = tf.losses.softmaxCrossEntropy(labels, logits);
+    const t2i = tf.losses.softmaxCrossEntropy(labels, tf.transpose(logits));
+    return { loss: tf.div(tf.add(i2t, t2i), 2) as tf.Scalar, parts: { i2t: i2t as tf.Scalar, t2i: t2i as tf.Scalar } };
+  }
+}
+
+export interface PairBatch {
+  images: number[][];
+  texts: number[][];
+}
+
+/** Random paired views served in fixed batches of `batchSize` (no shuffling). */
+export class PairSource implements BatchSource<PairBatch> {
+  private index = 0;
+  readonly images: number[][];
+  readonly texts: number[][];
+  constructor(
+    readonly size = 12,
+    readonly batchSize = 6,
+  ) {
+    const rng = new SeededRandom(5);
+    this.images = Array.from({ length: size }, () => Array.from(rng.array(4, (r) => r.normal(0, 1))));
+    this.texts = Array.from({ length: size }, () => Array.from(rng.array(5, (r) => r.normal(0, 1))));
+  }
+  async next(): Promise<PairBatch | null> {
+    if (this.index >= this.size) {
+      this.index = 0;
+      return null;
+    }
+    const b = {
+      images: this.images.slice(this.index, this.index + this.batchSize),
+      texts: this.texts.slice(this.index, this.index + this.batchSize),
+    };
+    this.index += this.batchSize;
+    return b;
+  }
+  state(): unknown {
+    return this.index;
+  }
+  restore(state: unknown): void {
+    this.index = state as number;
+  }
+}
