@@ -53,7 +53,7 @@ async function referenceLosses(outputDir: string): Promise<number[]> {
   });
   const result = await trainer.fit();
   model.dispose();
-  trainer.optimizer.dispose();
+  trainer.dispose();
   return result.losses;
 }
 
@@ -91,7 +91,7 @@ describe('checkpoints under a kill', () => {
       expect((await readdir(root)).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
       expect((await listCheckpoints(root)).map((c) => c.step)).toEqual([2, 4, 6]);
       model.dispose();
-      trainer.optimizer.dispose();
+      trainer.dispose();
     },
   );
 

@@ -81,7 +81,7 @@ describe('Trainer', () => {
     expect(svg).toContain('>loss/second<');
     expect((await listCheckpoints(path.join(dir, 'checkpoints'))).map((c) => c.step)).toEqual([30]);
     model.dispose();
-    trainer.optimizer.dispose();
+    trainer.dispose();
   });
 
   it('resumed after a crash, continues exactly as an uninterrupted run', async () => {
@@ -106,7 +106,7 @@ describe('Trainer', () => {
     expect(await resumed.model.weight.data()).toEqual(await whole.model.weight.data());
     for (const s of [whole, crashed, resumed]) {
       s.model.dispose();
-      s.trainer.optimizer.dispose();
+      s.trainer.dispose();
     }
     crashing.optimizer.dispose();
   });
@@ -135,7 +135,7 @@ describe('Trainer', () => {
     expect([...partial.losses, ...rest.losses]).toEqual(reference.losses);
     for (const s of [whole, first, resumed]) {
       s.model.dispose();
-      s.trainer.optimizer.dispose();
+      s.trainer.dispose();
     }
     aborting.optimizer.dispose();
   });
@@ -164,7 +164,7 @@ describe('Trainer', () => {
     expect([...best.model.keys()]).toEqual(['weight', 'bias']);
     expect([...best.optimizer.tensors.keys()]).toEqual(['exp_avg.weight', 'exp_avg_sq.weight', 'exp_avg.bias', 'exp_avg_sq.bias']);
     model.dispose();
-    trainer.optimizer.dispose();
+    trainer.dispose();
   });
 
   it('with cached-feature accumulation, 3 micro-batches of 2 train a contrastive model as batches of 6 do', async () => {
@@ -215,7 +215,7 @@ describe('Trainer', () => {
       { kind: 'data', step: 6, epoch: 2, skipped_corrupt: 2 },
     ]);
     model.dispose();
-    trainer.optimizer.dispose();
+    trainer.dispose();
   });
 
   it('fails clearly: bad config at start, unknown monitor metric, diverging loss, empty data', async () => {
@@ -236,7 +236,7 @@ describe('Trainer', () => {
     expect(() => setup(dir, { monitor: { metric: 'eval/mse' }, evalEvery: 0 })).toThrow(/monitor needs evaluation/);
     for (const s of [m, nan, empty, short]) {
       s.model.dispose();
-      s.trainer.optimizer.dispose();
+      s.trainer.dispose();
     }
     expect(await readdir(dir)).toContain('metrics.jsonl');
   });

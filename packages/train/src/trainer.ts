@@ -303,6 +303,11 @@ export class Trainer<B> {
     };
   }
 
+  /** Frees the optimizer's moment tensors (the model is the caller's). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
   private async runEval(step: number): Promise<Record<string, number>> {
     const { model, evaluate } = this.options;
     model.eval();
