@@ -1,3 +1,5 @@
+import { TesseraError } from '@tessera/core';
+
 /** The output of encoding one text (or pair): ids plus everything a model or a UI needs. */
 export class Encoding {
   constructor(
@@ -102,6 +104,13 @@ export class Encoding {
       this.assign(e);
       this.overflowing = [all];
       return;
+    }
+    if (stride >= maxLength) {
+      throw new TesseraError(
+        'E_TRUNCATION',
+        `Truncation stride ${stride} must be smaller than the ${maxLength} tokens kept from this input; lower the stride or raise maxLength.`,
+        { details: { field: 'stride' } },
+      );
     }
     const step = maxLength - stride;
     const ranges: Array<[number, number]> = [];

@@ -37,7 +37,7 @@ export function normalizeForm(ns: NormalizedString, form: UnicodeForm): Normaliz
   };
   for (let i = 0; i < s.length; ) {
     const cp = s.codePointAt(i)!;
-    if (!isMark(cp)) {
+    if (!continuesSegment(cp)) {
       flush(i);
       segStart = i;
     }
@@ -46,6 +46,11 @@ export function normalizeForm(ns: NormalizedString, form: UnicodeForm): Normaliz
   flush(s.length);
   builder.copy(done, s.length);
   return builder.build();
+}
+
+/** Marks and Hangul vowel/trailing jamo compose with what precedes them. */
+function continuesSegment(cp: number): boolean {
+  return (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff) || isMark(cp);
 }
 
 export class UnicodeNormalizer implements Normalizer {

@@ -1,4 +1,4 @@
-import { isBertPunctuation, isWhitespace, WORD, WS } from '../unicode.js';
+import { isBertPunctuation, isNumeric, isWhitespace, WORD, WS } from '../unicode.js';
 import type { PreTokenizer } from './preTokenizer.js';
 import { type SplitBehavior, splitByPredicate, splitByRegex } from './split.js';
 
@@ -58,13 +58,13 @@ export class PunctuationPreTokenizer extends PlainPreTokenizer {
   }
 }
 
-/** Splits off ASCII digits, one by one or as runs. */
+/** Splits off numeric characters (Unicode N: digits, ², ½, Ⅻ...), one by one or as runs. */
 export class DigitsPreTokenizer extends PlainPreTokenizer {
   constructor(readonly individualDigits = false) {
     super();
   }
   split(text: string, spans: number[]): number[] {
-    return splitByPredicate(text, spans, (cp) => cp >= 48 && cp <= 57, this.individualDigits ? 'Isolated' : 'Contiguous');
+    return splitByPredicate(text, spans, isNumeric, this.individualDigits ? 'Isolated' : 'Contiguous');
   }
   toJSON(): Record<string, unknown> {
     return { type: 'Digits', individual_digits: this.individualDigits };

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { NormalizedString, normalizerFromJSON, preTokenizerFromJSON } from '../src/index.js';
+import { HARD_STRINGS } from './hardStrings.js';
+import { gpt2TokenizerJSON, rust } from './reference.js';
+
+/** A Rust tokenizer that has only the given stage (the model is a tiny placeholder). */
+function rustWith(section: 'normalizer' | 'pre_tokenizer', value: unknown) {
+  const json = { ...gpt2TokenizerJSON(), normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [] };
+  json.model = {
+    type: 'WordPiece',
+    unk_token: '[UNK]',
+    continuing_subword_prefix: '##',
+    max_input_chars_per_word: 100,
+    vocab: { '[UNK]': 0 },
+  };
+  (json as Record<string, unknown>)[section] = value;
+  return rust.Tokenizer.fromString(JSON.stringify(json));
+}
+
+const NORMALIZERS: unknown[] = [
+  { type: 'NFC' },
+  { type: 'NFD' },
+  { type: 'NFKC' },
+  { type: 'NFKD' },
+  { type: 'Lowercase' },
+  { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'StripAccents' }] },
+  { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+  { type: 'BertNormalizer', clean_text: false, handle_chinese_chars: false, strip_accents: false, lowercase: false },
+  { type: 'Strip', strip_left: true, strip_right: true },
+  { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+  { type: 'Prepend', prepend: '▁' },
+];
+
+const PRE_TOKENIZERS: unknown[] = [
+  { type: 'BertPreTokenizer' },
+  { type: 'Whitespace' },
+  { type: 'WhitespaceSplit' },
+  { type: 'Punctuation', behavior: 'Isolated' },
+  { type: 'Punctuation', behavior: 'MergedWithPrevious' },
+  { type: 'Punctuation', behavior: 'MergedWithNext' },
+  { type: 'Punctuation', behavior: 'Contiguous' },
+  { type: 'Punctuation', behavior: 'Removed' },
+  { type: 'Digits', individual_digits: true },
+  { type: 'Digits', individual_digits: false },
+  { type: 'Split', pattern: { String: ' ' }, behavior: 'Removed', invert: false },
+  { type: 'Split', pattern: { Regex: '\\p{N}+' }, behavior: 'Isolated', invert: false },
+  { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+  { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Digits', individual_digits: true }] },
+];
+
+/** Code-point index -> UTF-16 index in `s`. */
+function units(s: string): number[] {
+  const out: number[] = [];
+  let u = 0;
+  for (const ch of s) {
+    out.push(u);
+    u += ch.length;
+  }
+  out.push(u);
+  return out;
+}
+
+describe('normalizers match Hugging Face', () => {
+  for (const section of NORMALIZERS) {
+    it(JSON.stringify(section), () => {
+      const ours = normalizerFromJSON(section);
+      const ref = rustWith('normalizer', section).getNormalizer()!;
+      for (const text of HARD_STRINGS) {
+        expect(ours.normalize(NormalizedString.of(text)).text, JSON.stringify(text.slice(0, 40))).toBe(ref.normalizeString(text));
+      }
+    });
+  }
+});
+
+describe('pre-tokenizers match Hugging Face', () => {
+  for (const section of PRE_TOKENIZERS) {
+    it(JSON.stringify(section), () => {
+      const ours = preTokenizerFromJSON(section);
+      const ref = rustWith('pre_tokenizer', section).getPreTokenizer()!;
+      for (const text of HARD_STRINGS) {
+        const spans = ours.split(text, [0, text.length]);
+        const words: string[] = [];
+        const offsets: number[][] = [];
+        for (let k = 0; k < spans.length; k += 2) {
+          words.push(text.slice(spans[k], spans[k + 1]));
+          offsets.push([spans[k], spans[k + 1]]);
+        }
+        const r = ref.preTokenizeString(text);
+        const u = units(text);
+        const label = JSON.stringify(text.slice(0, 40));
+        if (ours.byteLevel) {
+          // Rust returns byte-level strings; compare the offsets, which point into the text.
+          expect(offsets, label).toEqual(r.map(([, [a, b]]) => [u[a], u[b]]));
+        } else {
+          expect(words, label).toEqual(r.map(([w]) => w));
+          expect(offsets, label).toEqual(r.map(([, [a, b]]) => [u[a], u[b]]));
+        }
+      }
+    });
+  }
+});
