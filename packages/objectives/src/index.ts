@@ -53,7 +53,7 @@ export { FeatureQueue } from './featureQueue.js';
 export { type HardNegatives, ItmHead, type ItmHeadConfig, itmHeadConfigSchema, itmLabels, itmLoss, sampleHardNegatives } from './itm.js';
 export { type MaeLossConfig, type MaeLossInput, type MaeLossOutput, MaskedImageModeling, maeLoss, maeLossConfigSchema } from './maeLoss.js';
 export { gatherPatches, type PatchMasking, randomPatchMasking } from './maeMasking.js';
-export { MaskedLanguageModeling, type MlmLossInput, mlmLoss } from './mlmLoss.js';
+export { MaskedLanguageModeling, type MlmLossInput, type MlmLossOutput, mlmLoss } from './mlmLoss.js';
 export {
   type MlmMaskingConfig,
   type MlmMaskingCounts,

@@ -45,6 +45,25 @@ describe('mlmLoss', () => {
   });
 });
 
+describe('mlmLoss with ALBEF momentum distillation', () => {
+  it('matches PyTorch (1 - alpha) * CE + alpha * soft CE and its gradient, none into the momentum logits', () => {
+    const [logits, momentumLogits, labels] = ['logits', 'momentum_logits', 'labels'].map((k) => ref.tensor(`mlm_distill.in.${k}`)) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
+    const f = (x: tf.Tensor, m: tf.Tensor) => mlmLoss({ logits: x, labels, momentumLogits: m, alpha: 0.4 });
+    const out = f(logits, momentumLogits);
+    expectClose(out.loss, ref, 'mlm_distill.loss');
+    expectClose(out.distillLoss, ref, 'mlm_distill.distill');
+    const [gx, gm] = tf.grads((x: tf.Tensor, m: tf.Tensor) => f(x, m).loss)([logits, momentumLogits]);
+    expectClose(gx as tf.Tensor, ref, 'mlm_distill.grad.logits');
+    expect(tf.max(tf.abs(gm as tf.Tensor)).dataSync()[0]).toBe(0);
+    expectCode(() => mlmLoss({ logits, labels, alpha: 0.4 }), 'E_INPUT');
+    tf.dispose([logits, momentumLogits, labels, out, gx, gm]);
+  });
+});
+
 describe('BERT masking', () => {
   it('over 100k maskable tokens: 15 % predicted, split 80/10/10 (within 1 point), never a special token', () => {
     const rng = new SeededRandom(2024);

@@ -1,20 +1,53 @@
-import type { SeededRandom, tf } from '@tessera/core';
-import { parseConfig } from '@tessera/core';
+import { parseConfig, type SeededRandom, TesseraError, tf } from '@tessera/core';
 import type { z } from 'zod';
 import { type TokenCrossEntropyOutput, tokenCrossEntropy } from './crossEntropy.js';
 import { type MlmMaskingConfig, type MlmMaskingCounts, maskTokenTensor, mlmMaskingConfigSchema } from './mlmMasking.js';
+import { stopGradient } from './tensorUtils.js';
 
-export interface MlmLossInput {
+export type MlmLossInput = {
   /** Token logits [B, S, V] of the (image-conditioned) encoder's MLM head. */
   logits: tf.Tensor;
   /** [B, S] int32: the original id at predicted positions, `ignoreIndex` elsewhere. */
   labels: tf.Tensor;
   ignoreIndex?: number;
-}
+  /** Logits of the momentum model [B, S, V]: ALBEF's MLM distillation target softmax(momentumLogits). */
+  momentumLogits?: tf.Tensor;
+  /** Weight of the distillation term (ALBEF: 0.4); needs momentumLogits. */
+  alpha?: number;
+};
 
-/** Masked-LM loss: cross-entropy over predicted positions only; `accuracy` is over those too. */
-export function mlmLoss(input: MlmLossInput): TokenCrossEntropyOutput {
-  return tokenCrossEntropy(input.logits, input.labels, { ignoreIndex: input.ignoreIndex ?? -100 });
+export type MlmLossOutput = TokenCrossEntropyOutput & {
+  /** Cross-entropy against the true tokens (equals `loss` without momentum distillation). */
+  hardLoss: tf.Scalar;
+  /** Cross-entropy against softmax(momentumLogits) on predicted positions; 0 without it. */
+  distillLoss: tf.Scalar;
+};
+
+/**
+ * Masked-LM loss: cross-entropy over predicted positions only; `accuracy` is over those too.
+ * With `momentumLogits`, ALBEF's distillation: (1 - alpha) * hard + alpha * soft cross-entropy.
+ */
+export function mlmLoss(input: MlmLossInput): MlmLossOutput {
+  const ignoreIndex = input.ignoreIndex ?? -100;
+  const alpha = input.alpha ?? 0;
+  if (!(alpha >= 0 && alpha <= 1)) throw new TesseraError('E_INPUT', `mlmLoss: alpha must be in [0, 1], got ${alpha}`);
+  if (alpha > 0 && !input.momentumLogits) throw new TesseraError('E_INPUT', 'mlmLoss: alpha > 0 needs momentumLogits');
+  if (input.momentumLogits && input.momentumLogits.shape.join() !== input.logits.shape.join()) {
+    throw new TesseraError('E_INPUT', `mlmLoss: momentumLogits [${input.momentumLogits.shape}] must match logits [${input.logits.shape}]`);
+  }
+  const hard = tokenCrossEntropy(input.logits, input.labels, { ignoreIndex });
+  const momentumLogits = input.momentumLogits;
+  if (!momentumLogits || alpha === 0) return { ...hard, hardLoss: tf.clone(hard.loss), distillLoss: tf.scalar(0) };
+  return tf.tidy(() => {
+    const vocab = input.logits.shape[input.logits.rank - 1] as number;
+    const logProbs = tf.logSoftmax(tf.reshape(input.logits, [-1, vocab]), -1);
+    const soft = stopGradient(tf.softmax(tf.reshape(momentumLogits, [-1, vocab]), -1));
+    const valid = tf.cast(tf.notEqual(tf.reshape(input.labels, [-1]), ignoreIndex), 'float32');
+    const perToken = tf.neg(tf.sum(tf.mul(logProbs, soft), -1));
+    const distillLoss = tf.div(tf.sum(tf.mul(perToken, valid)), Math.max(hard.count, 1)) as tf.Scalar;
+    const loss = tf.add(tf.mul(hard.loss, 1 - alpha), tf.mul(distillLoss, alpha)) as tf.Scalar;
+    return { loss, accuracy: hard.accuracy, count: hard.count, hardLoss: hard.loss, distillLoss };
+  });
 }
 
 /**
@@ -36,7 +69,8 @@ export class MaskedLanguageModeling {
     return maskTokenTensor(ids, this.config, rng, wordIds);
   }
 
-  loss(logits: tf.Tensor, labels: tf.Tensor): TokenCrossEntropyOutput {
-    return mlmLoss({ logits, labels, ignoreIndex: this.config.ignoreIndex });
+  /** The loss; pass the momentum model's logits and alpha for ALBEF's MLM distillation. */
+  loss(logits: tf.Tensor, labels: tf.Tensor, momentum?: { logits: tf.Tensor; alpha: number }): MlmLossOutput {
+    return mlmLoss({ logits, labels, ignoreIndex: this.config.ignoreIndex, momentumLogits: momentum?.logits, alpha: momentum?.alpha });
   }
 }

@@ -55,6 +55,10 @@ describe('no tensor leaks', () => {
     );
     const mlmLabels = t('mlm.in.labels');
     expectNoLeak((l) => mlmLoss({ logits: l as tf.Tensor, labels: mlmLabels }), byLoss, [t('mlm.in.logits')]);
+    const momentumLogits = t('mlm_distill.in.momentum_logits');
+    expectNoLeak((l) => mlmLoss({ logits: l as tf.Tensor, labels: mlmLabels, momentumLogits, alpha: 0.4 }), byLoss, [
+      t('mlm_distill.in.logits'),
+    ]);
     const capTargets = t('caption.in.targets');
     expectNoLeak((l) => captioningLoss({ logits: l as tf.Tensor, targets: capTargets, padTokenId: 0, labelSmoothing: 0.1 }), byLoss, [
       t('caption.in.logits'),
