@@ -77,7 +77,7 @@ describe('truncation and padding match Hugging Face', () => {
         if (!onlySecond) {
           const o = ours.encodeBatch(TEXTS);
           const r = await ref.encodeBatch(TEXTS);
-          o.forEach((e, i) => expectSame(e, r[i], [TEXTS[i]]));
+          for (const [i, e] of o.entries()) expectSame(e, r[i], [TEXTS[i]]);
           expectSame(ours.encode(TEXTS[0]), await ref.encode(TEXTS[0]), [TEXTS[0]]);
         }
         // A window stride must stay below what truncation keeps of each input: the Rust library
@@ -94,7 +94,7 @@ describe('truncation and padding match Hugging Face', () => {
         const o = ours.encodeBatch(pairs);
         const r = await Promise.all(pairs.map(([a, b]) => ref.encode(a, b)));
         if (config.padding !== null) padLikeBatch(r, config.padding as Record<string, unknown>);
-        o.forEach((e, i) => expectSame(e, r[i], pairs[i]));
+        for (const [i, e] of o.entries()) expectSame(e, r[i], pairs[i]);
         const po = ours.encode(PAIRS[1][0], PAIRS[1][1], { addSpecialTokens: false });
         const pr = await ref.encode(PAIRS[1][0], PAIRS[1][1], { addSpecialTokens: false });
         expectSame(po, pr, PAIRS[1]);
