@@ -121,6 +121,53 @@ describe('encoders: masks and pooling', () => {
     b.dispose();
   });
 
+  it('a CLIP-like training step (vision + causal text, dropout on) keeps the tensor count flat over 20 steps', () => {
+    const rng = new SeededRandom(6);
+    const vision = new VisionEncoder({ imageSize: 8, patchSize: 4, dim: 8, numHeads: 2, numLayers: 1, dropout: 0.1, rng });
+    const text = new TextEncoder({ ...config, causal: true, pooling: 'eos', dropout: 0.1, rng });
+    const optimizer = tf.train.adam(1e-2);
+    const images = tf.randomNormal([3, 3, 8, 8]);
+    const ids = tf.tensor(
+      [
+        [1, 4, 2, 0],
+        [1, 5, 6, 2],
+        [1, 7, 2, 0],
+      ],
+      [3, 4],
+      'int32',
+    );
+    const mask = tf.tensor(
+      [
+        [1, 1, 1, 0],
+        [1, 1, 1, 1],
+        [1, 1, 1, 0],
+      ],
+      [3, 4],
+      'int32',
+    );
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2], 'int32'), 3);
+    const vars = [...vision.trainableVariables(), ...text.trainableVariables()];
+    const counts: number[] = [];
+    for (let step = 0; step < 20; step++) {
+      const loss = optimizer.minimize(
+        () => {
+          const v = vision.forward(images).pooled;
+          const t = text.forward(ids, mask).pooled;
+          return tf.losses.softmaxCrossEntropy(labels, tf.matMul(v, t, false, true)) as tf.Scalar;
+        },
+        true,
+        vars,
+      );
+      loss?.dispose();
+      counts.push(tf.memory().numTensors);
+    }
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    optimizer.dispose();
+    tf.dispose([images, ids, mask, labels]);
+    vision.dispose();
+    text.dispose();
+  });
+
   it('bad inputs are typed errors', () => {
     const enc = new TextEncoder({ ...config, rng: new SeededRandom(1) });
     const ids = tf.tensor([[1, 2]], [1, 2], 'int32');
