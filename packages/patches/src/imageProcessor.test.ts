@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, loadSafetensors, type SafetensorsFile, tf } from '@tessera/core';
@@ -113,6 +113,19 @@ describe('ImageProcessor (golden vs PIL + numpy)', () => {
       }
       pixels.dispose();
     }
+  });
+
+  it("resizeEngine 'libvips' stays within 2/255 of PIL on average at CLIP 224 (sharp cubic vs PIL BICUBIC)", async () => {
+    const fast = new ImageProcessor({}, { resizeEngine: 'libvips' });
+    const stride = meta.stride as number;
+    for (const [name, file] of Object.entries(meta.images as Record<string, string>)) {
+      const { data } = await fast.preprocess(path.join(fixtures, file));
+      const ref = array(`clip224.${name}.pixel_values.sampled`);
+      // 2 levels of 255 in normalized units, with the largest CLIP std (the tightest bound).
+      expect([name, meanAbsDiff(strided(data, stride), ref) < 2 / 255 / 0.27577711]).toEqual([name, true]);
+    }
+    const cut = (await readFile(path.join(fixtures, 'photos/home.jpg'))).subarray(0, 3000);
+    await expect(fast.preprocess(cut)).rejects.toMatchObject({ code: 'E_IMAGE_CORRUPT' });
   });
 
   it('loads preprocessor_config.json as published for openai/clip-vit-base-patch32', async () => {

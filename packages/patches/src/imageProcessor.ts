@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
-import { type DecodedImage, type DecodeOptions, decodeImage, type ImageInput } from './decodeImage.js';
+import { type DecodedImage, type DecodeOptions, decodeImage, type ImageInput, openImage, readImageBytes } from './decodeImage.js';
+import { INPUT_ERROR_CODES, inputError } from './errors.js';
 import { PIL_RESAMPLE, type ResampleFilter, type RgbImage, resample } from './resample.js';
 
 /** OpenAI CLIP's normalisation constants (Hugging Face CLIPImageProcessor defaults). */
@@ -51,6 +52,24 @@ export const ImageProcessorConfigSchema = z
 export type ImageProcessorConfigInput = z.input<typeof ImageProcessorConfigSchema>;
 export type ImageProcessorConfig = z.output<typeof ImageProcessorConfigSchema>;
 
+export interface ImageProcessorOptions extends DecodeOptions {
+  /**
+   * 'pillow' (default): decode with sharp, then resize with our transcription of Pillow's
+   * resampler: bit-exact with Hugging Face's PIL pipeline. 'libvips': decode, resize and crop
+   * inside sharp (threaded, several times faster); it matches PIL to about 0.2/255 on average
+   * when shrinking by up to ~3x and drifts to ~1.5/255 at 8-12x; images that would be enlarged
+   * or padded, SVG and raw pixels still take the Pillow path.
+   */
+  resizeEngine?: 'pillow' | 'libvips';
+}
+
+const SHARP_KERNEL: Partial<Record<ResampleFilter, 'nearest' | 'linear' | 'cubic' | 'lanczos3'>> = {
+  nearest: 'nearest',
+  bilinear: 'linear',
+  bicubic: 'cubic',
+  lanczos: 'lanczos3',
+};
+
 export interface ProcessOptions {
   /** 'channels_first' (NCHW, default) or 'channels_last' (NHWC), as Hugging Face's `data_format`. */
   dataFormat?: 'channels_first' | 'channels_last';
@@ -70,12 +89,15 @@ const FILTER_NAMES = Object.fromEntries(Object.entries(PIL_RESAMPLE).map(([k, v]
 export class ImageProcessor {
   readonly config: ImageProcessorConfig;
   readonly decodeOptions: DecodeOptions;
+  readonly resizeEngine: 'pillow' | 'libvips';
   /** value[c][byte] = normalize(rescale(byte)) in float32, as numpy computes it. */
   private readonly lut: Float32Array[];
 
-  constructor(config: ImageProcessorConfigInput = {}, decodeOptions: DecodeOptions = {}) {
+  constructor(config: ImageProcessorConfigInput = {}, options: ImageProcessorOptions = {}) {
     this.config = parseConfig(ImageProcessorConfigSchema, config, 'image processor config');
+    const { resizeEngine = 'pillow', ...decodeOptions } = options;
     this.decodeOptions = decodeOptions;
+    this.resizeEngine = resizeEngine;
     const { do_rescale, rescale_factor, do_normalize, image_mean, image_std } = this.config;
     this.lut = [0, 1, 2].map((c) => {
       const mean = Math.fround(image_mean[c] as number);
@@ -89,12 +111,12 @@ export class ImageProcessor {
   }
 
   /** From a parsed `preprocessor_config.json` object. */
-  static fromConfig(config: unknown, decodeOptions: DecodeOptions = {}): ImageProcessor {
-    return new ImageProcessor(parseConfig(ImageProcessorConfigSchema, config, 'image processor config'), decodeOptions);
+  static fromConfig(config: unknown, options: ImageProcessorOptions = {}): ImageProcessor {
+    return new ImageProcessor(parseConfig(ImageProcessorConfigSchema, config, 'image processor config'), options);
   }
 
   /** From a `preprocessor_config.json` file. */
-  static async fromFile(path: string, decodeOptions: DecodeOptions = {}): Promise<ImageProcessor> {
+  static async fromFile(path: string, options: ImageProcessorOptions = {}): Promise<ImageProcessor> {
     let json: unknown;
     try {
       json = JSON.parse(await readFile(path, 'utf8'));
@@ -104,7 +126,7 @@ export class ImageProcessor {
         cause,
       });
     }
-    return ImageProcessor.fromConfig(json, decodeOptions);
+    return ImageProcessor.fromConfig(json, options);
   }
 
   /** Output [height, width] of one image. */
@@ -133,12 +155,54 @@ export class ImageProcessor {
   /** Resize and center crop of decoded RGB pixels, still 8-bit HWC. */
   transform(image: RgbImage): RgbImage {
     const { do_resize, resample: filter, do_center_crop, crop_size } = this.config;
-    let out = image;
-    if (do_resize) {
-      const [w, h] = this.resizeTarget(image.width, image.height);
-      out = resample(image, w, h, FILTER_NAMES[filter] as ResampleFilter);
+    if (!do_resize) return do_center_crop ? centerCrop(image, crop_size.height, crop_size.width) : image;
+    const [w, h] = this.resizeTarget(image.width, image.height);
+    const top = Math.floor((h - crop_size.height) / 2);
+    const left = Math.floor((w - crop_size.width) / 2);
+    const kernel = FILTER_NAMES[filter] as ResampleFilter;
+    if (do_center_crop && top >= 0 && left >= 0) {
+      // Resize only the pixels the crop keeps: same values, less work.
+      return resample(image, w, h, kernel, undefined, [left, top, left + crop_size.width, top + crop_size.height]);
     }
+    const out = resample(image, w, h, kernel);
     return do_center_crop ? centerCrop(out, crop_size.height, crop_size.width) : out;
+  }
+
+  /** Decode + resize + crop inside sharp, when the image only shrinks; null to take the Pillow path. */
+  private async libvipsTransform(input: string | Uint8Array): Promise<RgbImage | null> {
+    const { do_resize, do_center_crop, crop_size, resample: filter } = this.config;
+    const kernel = SHARP_KERNEL[FILTER_NAMES[filter] as ResampleFilter];
+    if (!do_resize || !kernel) return null;
+    const { bytes, source } = await readImageBytes(input, this.decodeOptions.name);
+    const opened = await openImage(bytes, source, this.decodeOptions);
+    const [w, h] = this.resizeTarget(opened.width, opened.height);
+    const crop = do_center_crop ? crop_size : { height: h, width: w };
+    const top = Math.floor((h - crop.height) / 2);
+    const left = Math.floor((w - crop.width) / 2);
+    if (opened.format === 'svg' || w > opened.width || h > opened.height || top < 0 || left < 0) return null;
+    const bg = this.decodeOptions.background ?? [255, 255, 255];
+    try {
+      const { data, info } = await opened.pipeline
+        .flatten({ background: { r: bg[0], g: bg[1], b: bg[2] } })
+        .toColourspace('srgb')
+        .resize(w, h, { fit: 'fill', kernel, fastShrinkOnLoad: false })
+        .extract({ left, top, width: crop.width, height: crop.height })
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      return {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+        channels: info.channels,
+      };
+    } catch (cause) {
+      throw inputError(
+        INPUT_ERROR_CODES.corrupt,
+        source,
+        `the ${opened.format} data is corrupt or truncated (${(cause as Error).message.split('\n')[0]})`,
+        cause,
+      );
+    }
   }
 
   /** 8-bit HWC pixels -> float32 CHW (or HWC), rescaled and normalized. */
@@ -165,7 +229,11 @@ export class ImageProcessor {
 
   /** One input to float32 pixel values [3, H, W] (or [H, W, 3]). */
   async preprocess(input: ImageInput, options: ProcessOptions = {}): Promise<{ data: Float32Array; height: number; width: number }> {
-    const image = this.transform(await this.decode(input));
+    const fast =
+      this.resizeEngine === 'libvips' && (typeof input === 'string' || input instanceof Uint8Array)
+        ? await this.libvipsTransform(input)
+        : null;
+    const image = fast ?? this.transform(await this.decode(input));
     return { data: this.toFloat(image, options.dataFormat), height: image.height, width: image.width };
   }
 

@@ -84,11 +84,14 @@ function coefficients(inSize: number, in0: number, in1: number, outSize: number,
 function clip8(v: number): number {
   if (v >= CLIP_HIGH) return 255;
   if (v <= 0) return 0;
-  return Math.floor(v / 2 ** PRECISION_BITS);
+  return v >> PRECISION_BITS;
 }
 
 /** A region of a source image, in source pixels (Pillow's `box`): [left, top, right, bottom]. */
 export type ResampleBox = [number, number, number, number];
+
+/** Output pixels to compute, [left, top, right, bottom) in output coordinates (a crop of the result). */
+export type OutputWindow = [number, number, number, number];
 
 export interface RgbImage {
   /** Interleaved 8-bit samples, row-major, `channels` per pixel. */
@@ -102,90 +105,128 @@ export interface RgbImage {
  * Resizes 8-bit interleaved pixels exactly as Pillow's `Image.resize(size, resample, box)` does
  * for 'RGB'/'L' images (two separable fixed-point passes, the filter widened by the scale when
  * shrinking), so preprocessing matches Hugging Face's PIL-based image processors bit for bit.
+ * With `window`, only that part of the output is computed (resize then crop, in one step).
  */
-export function resample(image: RgbImage, width: number, height: number, filter: ResampleFilter, box?: ResampleBox): RgbImage {
+export function resample(
+  image: RgbImage,
+  width: number,
+  height: number,
+  filter: ResampleFilter,
+  box?: ResampleBox,
+  window: OutputWindow = [0, 0, width, height],
+): RgbImage {
   const [x0, y0, x1, y1] = box ?? [0, 0, image.width, image.height];
   if (!(width > 0 && height > 0 && Number.isInteger(width) && Number.isInteger(height))) {
     throw new TesseraError('E_INPUT', `resample: target size ${width}x${height} must be positive integers`);
   }
-  if (filter === 'nearest') return nearest(image, width, height, [x0, y0, x1, y1]);
+  const [wx0, wy0, wx1, wy1] = window;
+  if (!(wx0 >= 0 && wy0 >= 0 && wx1 <= width && wy1 <= height && wx1 > wx0 && wy1 > wy0)) {
+    throw new TesseraError('E_INPUT', `resample: window [${window}] is not inside the ${width}x${height} output`);
+  }
+  if (filter === 'nearest') return nearest(image, width, height, [x0, y0, x1, y1], window);
   const spec = FILTERS[filter];
   if (!spec) throw new TesseraError('E_CONFIG', `unknown resampling filter "${filter}"`);
   const needH = width !== image.width || x0 !== 0 || x1 !== width;
   const needV = height !== image.height || y0 !== 0 || y1 !== height;
-  if (!needH && !needV) return { ...image, data: image.data.slice() };
-  const horiz = coefficients(image.width, x0, x1, width, spec);
-  const vert = coefficients(image.height, y0, y1, height, spec);
-  let current = image;
-  if (needH) {
-    // Only the source rows that the vertical pass reads.
-    const first = vert.bounds[0] as number;
-    const last = (vert.bounds[(height - 1) * 2] as number) + (vert.bounds[(height - 1) * 2 + 1] as number);
-    for (let i = 0; i < height; i++) vert.bounds[i * 2] = (vert.bounds[i * 2] as number) - first;
-    current = horizontalPass(image, horiz, width, first, last - first);
-  }
-  return needV ? verticalPass(current, vert, height) : current;
+  const horiz = needH ? coefficients(image.width, x0, x1, width, spec) : identity(width);
+  const vert = needV ? coefficients(image.height, y0, y1, height, spec) : identity(height);
+  // Only the source rows that the vertical pass reads for the window's rows.
+  const first = vert.bounds[wy0 * 2] as number;
+  const last = (vert.bounds[(wy1 - 1) * 2] as number) + (vert.bounds[(wy1 - 1) * 2 + 1] as number);
+  const rows = horizontalPass(image, horiz, wx0, wx1, first, last);
+  return verticalPass(rows, vert, wy0, wy1, first);
 }
 
-function horizontalPass(src: RgbImage, c: Coefficients, outWidth: number, firstRow: number, rows: number): RgbImage {
+/** Pass-through coefficients: output i reads input i with weight 1. */
+function identity(size: number): Coefficients {
+  const bounds = new Int32Array(size * 2);
+  for (let i = 0; i < size; i++) {
+    bounds[i * 2] = i;
+    bounds[i * 2 + 1] = 1;
+  }
+  return { ksize: 1, bounds, weights: new Int32Array(size).fill(1 << PRECISION_BITS) };
+}
+
+/** Columns [c0, c1) of the horizontal pass over source rows [r0, r1). */
+function horizontalPass(src: RgbImage, c: Coefficients, c0: number, c1: number, r0: number, r1: number): RgbImage {
   const ch = src.channels;
+  const outWidth = c1 - c0;
+  const rows = r1 - r0;
   const out = new Uint8Array(outWidth * rows * ch);
   const { ksize, bounds, weights } = c;
   const inData = src.data;
+  const rowLength = src.width * ch;
   for (let yy = 0; yy < rows; yy++) {
-    const rowStart = (yy + firstRow) * src.width * ch;
-    const outRow = yy * outWidth * ch;
-    for (let xx = 0; xx < outWidth; xx++) {
+    const rowStart = (yy + r0) * rowLength;
+    let o = yy * outWidth * ch;
+    for (let xx = c0; xx < c1; xx++) {
       const xmin = bounds[xx * 2] as number;
       const xmax = bounds[xx * 2 + 1] as number;
-      const kOffset = xx * ksize;
-      for (let k = 0; k < ch; k++) {
-        let ss = HALF;
-        let p = rowStart + xmin * ch + k;
-        for (let x = 0; x < xmax; x++, p += ch) ss += (inData[p] as number) * (weights[kOffset + x] as number);
-        out[outRow + xx * ch + k] = clip8(ss);
+      const k0 = xx * ksize;
+      let p = rowStart + xmin * ch;
+      if (ch === 3) {
+        let s0 = HALF;
+        let s1 = HALF;
+        let s2 = HALF;
+        for (let x = 0; x < xmax; x++, p += 3) {
+          const w = weights[k0 + x] as number;
+          s0 = (s0 + Math.imul(inData[p] as number, w)) | 0;
+          s1 = (s1 + Math.imul(inData[p + 1] as number, w)) | 0;
+          s2 = (s2 + Math.imul(inData[p + 2] as number, w)) | 0;
+        }
+        out[o++] = clip8(s0);
+        out[o++] = clip8(s1);
+        out[o++] = clip8(s2);
+      } else {
+        for (let k = 0; k < ch; k++) {
+          let ss = HALF;
+          for (let x = 0, q = p + k; x < xmax; x++, q += ch) ss = (ss + Math.imul(inData[q] as number, weights[k0 + x] as number)) | 0;
+          out[o++] = clip8(ss);
+        }
       }
     }
   }
   return { data: out, width: outWidth, height: rows, channels: ch };
 }
 
-function verticalPass(src: RgbImage, c: Coefficients, outHeight: number): RgbImage {
-  const ch = src.channels;
-  const rowLength = src.width * ch;
-  const out = new Uint8Array(rowLength * outHeight);
+/** Rows [r0, r1) of the vertical pass; `src` holds source rows from `firstRow` on. */
+function verticalPass(src: RgbImage, c: Coefficients, r0: number, r1: number, firstRow: number): RgbImage {
+  const rowLength = src.width * src.channels;
+  const out = new Uint8Array(rowLength * (r1 - r0));
   const { ksize, bounds, weights } = c;
   const inData = src.data;
-  const acc = new Float64Array(rowLength);
-  for (let yy = 0; yy < outHeight; yy++) {
-    const ymin = bounds[yy * 2] as number;
+  const acc = new Int32Array(rowLength);
+  for (let yy = r0; yy < r1; yy++) {
+    const ymin = (bounds[yy * 2] as number) - firstRow;
     const ymax = bounds[yy * 2 + 1] as number;
     acc.fill(HALF);
-    // Row-wise accumulation: contiguous reads, same sums as Pillow's per-pixel loop.
+    // Row-wise accumulation: contiguous reads, the same integer sums as Pillow's per-pixel loop.
     for (let y = 0; y < ymax; y++) {
       const w = weights[yy * ksize + y] as number;
       const base = (y + ymin) * rowLength;
-      for (let i = 0; i < rowLength; i++) acc[i] = (acc[i] as number) + (inData[base + i] as number) * w;
+      for (let i = 0; i < rowLength; i++) acc[i] = ((acc[i] as number) + Math.imul(inData[base + i] as number, w)) | 0;
     }
-    const outRow = yy * rowLength;
+    const outRow = (yy - r0) * rowLength;
     for (let i = 0; i < rowLength; i++) out[outRow + i] = clip8(acc[i] as number);
   }
-  return { data: out, width: src.width, height: outHeight, channels: ch };
+  return { data: out, width: src.width, height: r1 - r0, channels: src.channels };
 }
 
 /** Pillow's NEAREST: source pixel at floor(in0 + (x + 0.5) * scale). */
-function nearest(src: RgbImage, width: number, height: number, box: ResampleBox): RgbImage {
+function nearest(src: RgbImage, width: number, height: number, box: ResampleBox, window: OutputWindow): RgbImage {
   const [x0, y0, x1, y1] = box;
+  const [wx0, wy0, wx1, wy1] = window;
   const ch = src.channels;
-  const out = new Uint8Array(width * height * ch);
+  const outWidth = wx1 - wx0;
+  const out = new Uint8Array(outWidth * (wy1 - wy0) * ch);
   const sx = (x1 - x0) / width;
   const sy = (y1 - y0) / height;
-  for (let y = 0; y < height; y++) {
+  for (let y = wy0; y < wy1; y++) {
     const yi = Math.min(Math.floor(y0 + (y + 0.5) * sy), src.height - 1);
-    for (let x = 0; x < width; x++) {
+    for (let x = wx0; x < wx1; x++) {
       const xi = Math.min(Math.floor(x0 + (x + 0.5) * sx), src.width - 1);
-      for (let k = 0; k < ch; k++) out[(y * width + x) * ch + k] = src.data[(yi * src.width + xi) * ch + k] as number;
+      for (let k = 0; k < ch; k++) out[((y - wy0) * outWidth + x - wx0) * ch + k] = src.data[(yi * src.width + xi) * ch + k] as number;
     }
   }
-  return { data: out, width, height, channels: ch };
+  return { data: out, width: outWidth, height: wy1 - wy0, channels: ch };
 }

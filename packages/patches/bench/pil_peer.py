@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""The peer for throughput.bench.ts: decode + resize + center crop + rescale + normalize with
+PIL + numpy, the steps of Hugging Face's CLIPImageProcessor (PIL BICUBIC resize on uint8),
+one image at a time in one process, as a PyTorch Dataset would.
+
+usage: pil_peer.py <size> <repeats> <file>...   prints JSON {"images_per_s": ..., "images": ...}
+"""
+import json
+import sys
+import time
+
+import numpy as np
+from PIL import Image
+
+MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
+STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
+
+
+def process(path, size):
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    short, long = (w, h) if w <= h else (h, w)
+    new_long = int(size * long / short)
+    im = im.resize((size, new_long) if w <= h else (new_long, size), Image.BICUBIC)
+    a = np.array(im)
+    oh, ow = a.shape[:2]
+    top, left = (oh - size) // 2, (ow - size) // 2
+    a = a[top : top + size, left : left + size]
+    x = (a.astype(np.float64) * (1 / 255)).astype(np.float32)
+    return ((x - MEAN) / STD).transpose(2, 0, 1)
+
+
+size, repeats, files = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+process(files[0], size)  # warm-up
+start = time.perf_counter()
+n = 0
+for _ in range(repeats):
+    batch = [process(f, size) for f in files]
+    np.stack(batch)
+    n += len(batch)
+elapsed = time.perf_counter() - start
+print(json.dumps({"images_per_s": n / elapsed, "images": n, "seconds": elapsed}))
