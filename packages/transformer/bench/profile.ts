@@ -52,7 +52,7 @@ if (kind === 'vit') {
   lossFn = () => tf.losses.softmaxCrossEntropy(targets, tf.reshape(head.forward(model.forward(ids).hidden), [-1, 2000])) as tf.Scalar;
   vars = [...model.trainableVariables(), ...head.trainableVariables()];
 }
-const step = () => tf.dispose(optimizer.minimize(lossFn, true, vars));
+const step = () => optimizer.minimize(lossFn, true, vars)?.dispose();
 step();
 const info = await tf.profile(() => step());
 const byKernel = new Map<string, { ms: number; calls: number }>();
