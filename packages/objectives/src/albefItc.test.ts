@@ -125,3 +125,67 @@ describe('AlbefContrastive', () => {
     itc.dispose();
   });
 });
+
+describe('ALBEF ITC training loop', () => {
+  it('momentum encoders + queues + soft targets: the loss falls and the tensor count stays flat', () => {
+    const rng = new SeededRandom(77);
+    const make = (seed: number) => new Linear({ inFeatures: 8, outFeatures: 8, rng: new SeededRandom(seed) });
+    const imageEncoder = make(1);
+    const textEncoder = make(2);
+    const imageMomentum = new MomentumEncoder(imageEncoder, () => make(3), 0.9);
+    const textMomentum = new MomentumEncoder(textEncoder, () => make(4), 0.9);
+    const itc = new AlbefContrastive({ embedDim: 8, queueSize: 16, alpha: 0.4, seed: 5 });
+    // Paired data: 16 concepts; the "text" view is a fixed mixing of the "image" view plus noise.
+    const concepts = tf.tensor2d(
+      rng.array(16 * 8, (r) => r.normal()),
+      [16, 8],
+    );
+    const mixing = tf.tensor2d(
+      rng.array(64, (r) => r.normal() / Math.sqrt(8)),
+      [8, 8],
+    );
+    const optimizer = tf.train.adam(0.05);
+    const vars = [...imageEncoder.trainableVariables(), ...textEncoder.trainableVariables(), ...itc.trainableVariables()];
+    const losses: number[] = [];
+    const counts: number[] = [];
+    for (let step = 0; step < 40; step++) {
+      const idx = rng.permutation(16).slice(0, 4);
+      tf.tidy(() => {
+        const picked = tf.gather(concepts, tf.tensor1d(idx, 'int32'));
+        const images = tf.add(picked, tf.randomNormal([4, 8], 0, 0.05, 'float32', step));
+        const texts = tf.add(tf.matMul(picked, mixing), tf.randomNormal([4, 8], 0, 0.05, 'float32', 1000 + step));
+        imageMomentum.update();
+        textMomentum.update();
+        const imageM = l2(imageMomentum.target.forward(images));
+        const textM = l2(textMomentum.target.forward(texts));
+        const cost = optimizer.minimize(
+          () =>
+            itc.forward({
+              imageFeat: imageEncoder.forward(images),
+              textFeat: textEncoder.forward(texts),
+              imageFeatMomentum: imageM,
+              textFeatMomentum: textM,
+              ids: idx,
+            }).loss,
+          true,
+          vars,
+        ) as tf.Scalar;
+        losses.push(cost.dataSync()[0] as number);
+        itc.enqueue(imageM, textM, idx);
+      });
+      counts.push(tf.memory().numTensors);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) * 0.7);
+    expect(new Set(counts.slice(2)).size).toBe(1);
+    // The momentum copies followed the online encoders but lag behind them.
+    const lag = tf.tidy(() => tf.max(tf.abs(tf.sub(imageMomentum.target.weight, imageEncoder.weight))).dataSync()[0] as number);
+    expect(lag).toBeGreaterThan(0);
+    optimizer.dispose();
+    tf.dispose([concepts, mixing]);
+  });
+});
+
+function l2(x: tf.Tensor): tf.Tensor {
+  return tf.div(x, tf.norm(x, 'euclidean', -1, true));
+}
