@@ -40,6 +40,7 @@ describe('createDataCommand', () => {
     const help = shard?.helpInformation() ?? '';
     for (const flag of ['--manifest', '--out', '--per-shard', '--image-key', '--caption-key']) expect(help).toContain(flag);
     expect(cmd.commands.find((c) => c.name() === 'emoji')?.helpInformation()).toContain('--zero-shot-fraction');
+    expect(cmd.commands.find((c) => c.name() === 'moving-emoji')?.helpInformation()).toContain('--clips');
     await expect(
       cmd.parseAsync(['shard', '--manifest', 'm.jsonl', '--out', 'x', '--per-shard', '0'], { from: 'user' }),
     ).rejects.toMatchObject({

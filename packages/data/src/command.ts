@@ -2,6 +2,7 @@ import { createLogger, type Progress, progress } from '@tessera/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { buildEmojiDataset } from './emoji.js';
 import { readManifest } from './manifest.js';
+import { buildMovingEmojiDataset } from './movingEmoji.js';
 import { writeShards } from './shards.js';
 
 const log = createLogger('data');
@@ -34,8 +35,9 @@ function lazyProgress(label: string, unit: string) {
 }
 
 /**
- * `data` commands for the `tessera` CLI: `data emoji` builds the built-in dataset,
- * `data shard` writes a manifest as WebDataset tar shards.
+ * `data` commands for the `tessera` CLI: `data emoji` builds the built-in image dataset,
+ * `data shard` writes a manifest as WebDataset tar shards, `data moving-emoji` builds
+ * captioned video clips.
  */
 export function createDataCommand(): Command {
   const data = new Command('data').description(
@@ -80,7 +82,7 @@ export function createDataCommand(): Command {
     .requiredOption('--manifest <file>', 'manifest file; image paths inside are relative to it')
     .requiredOption('--out <dir>', 'output folder for shard-000000.tar, shard-000001.tar, ...')
     .option('--per-shard <n>', 'samples per shard', positiveInt, 1000)
-    .option('--image-key <key>', 'field/column holding the image path (default: image, filepath, file_name or path)')
+    .option('--image-key <key>', 'field/column holding the image path (default: image, filepath, file_name, path or video)')
     .option('--caption-key <key>', 'field/column holding the caption(s) (default: captions, caption, text or title)')
     .option('--prefix <name>', 'shard file name prefix', 'shard')
     .addHelpText(
@@ -99,6 +101,43 @@ export function createDataCommand(): Command {
       });
       log.info(`wrote ${result.samples} samples in ${result.shards.length} shards to ${o.out}; ${result.skipped.toString()}`);
       for (const e of result.skipped.examples()) log.warn(`skipped ${e.reason} at ${e.where}${e.message ? `: ${e.message}` : ''}`);
+    });
+
+  data
+    .command('moving-emoji')
+    .description(
+      'Build captioned video clips of one or two emoji moving on a canvas (H.264 mp4 via ffmpeg), captions in English and Chinese; the test split holds out emoji-motion pairings',
+    )
+    .requiredOption('--out <dir>', 'output folder (clips/, train.jsonl, test.jsonl, manifest.jsonl, licences)')
+    .option('--clips <n>', 'number of clips', positiveInt, 1000)
+    .option('--seed <n>', 'seed for emoji, motions, positions and splits', (v) => Number.parseInt(v, 10), 0)
+    .option('--concepts <n>', 'number of distinct emoji', positiveInt, 100)
+    .option('--size <px>', 'frame width and height (even)', positiveInt, 64)
+    .option('--frames <n>', 'frames per clip', positiveInt, 16)
+    .option('--fps <n>', 'frames per second', positiveInt, 8)
+    .option('--ffmpeg <path>', 'ffmpeg executable', '/usr/bin/ffmpeg')
+    .option('--force', 'rebuild even when an identical build is already there', false)
+    .addHelpText(
+      'after',
+      '\nExample:\n  tessera data moving-emoji --out data/moving-emoji --clips 1000 --seed 0\n\nAn interrupted build resumes where it stopped; rerunning a finished one is instant.',
+    )
+    .action(async (o) => {
+      const bar = lazyProgress('clips', 'clips');
+      const result = await buildMovingEmojiDataset({
+        outDir: o.out,
+        clips: o.clips,
+        seed: o.seed,
+        concepts: o.concepts,
+        size: o.size,
+        frames: o.frames,
+        fps: o.fps,
+        ffmpegPath: o.ffmpeg,
+        force: o.force,
+        onProgress: (done, total) => bar.tick(done, total),
+      });
+      log.info(
+        `${result.reused ? 'already built' : `built (${result.encoded} clips encoded)`} in ${result.outDir}: train ${result.counts.train}, test ${result.counts.test}`,
+      );
     });
 
   return data;

@@ -8,8 +8,8 @@ import { parseCsv } from './csv.js';
 import { type Caption, type DataRecord, imageExtension, parseCaptions } from './record.js';
 import { SkipCounter } from './skipCounter.js';
 
-/** Image keys tried in order when `imageKey` is not given (open_clip, Hugging Face imagefolder, ours). */
-export const DEFAULT_IMAGE_KEYS = ['image', 'filepath', 'file_name', 'path'] as const;
+/** Image (or video) keys tried in order when `imageKey` is not given (ours, open_clip, Hugging Face imagefolder, video manifests). */
+export const DEFAULT_IMAGE_KEYS = ['image', 'filepath', 'file_name', 'path', 'video'] as const;
 /** Caption keys tried in order when `captionKey` is not given. */
 export const DEFAULT_CAPTION_KEYS = ['captions', 'caption', 'text', 'title'] as const;
 
@@ -160,9 +160,8 @@ export async function readManifest(file: string, options: ManifestOptions = {}):
   return { path: file, records: [...byImage.values()], rows, skipped };
 }
 
-/** One JSONL row: image path relative to the manifest, captions as `{ text, lang }`, meta fields at top level. */
+/** One JSONL row: the image (or `video`) path relative to the manifest, captions as `{ text, lang }`, meta fields at top level. */
 export interface ManifestRow {
-  image: string;
   captions: Caption[];
   split?: string;
   [field: string]: unknown;
