@@ -45,6 +45,19 @@ describe('mlmLoss', () => {
   });
 });
 
+describe('mlmLoss edge cases', () => {
+  it('gives 0 with zero gradient when no position is predicted', () => {
+    const logits = tf.randomNormal([2, 3, 7], 0, 1, 'float32', 1);
+    const labels = tf.fill([2, 3], -100, 'int32');
+    const out = mlmLoss({ logits, labels });
+    expect(out.loss.dataSync()[0]).toBe(0);
+    expect(out.count).toBe(0);
+    const g = tf.grad((x: tf.Tensor) => mlmLoss({ logits: x, labels }).loss)(logits);
+    expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
+    tf.dispose([logits, labels, out, g]);
+  });
+});
+
 describe('mlmLoss with ALBEF momentum distillation', () => {
   it('matches PyTorch (1 - alpha) * CE + alpha * soft CE and its gradient, none into the momentum logits', () => {
     const [logits, momentumLogits, labels] = ['logits', 'momentum_logits', 'labels'].map((k) => ref.tensor(`mlm_distill.in.${k}`)) as [
