@@ -64,5 +64,5 @@ export {
 } from './shards.js';
 export { shuffleBuffer } from './shuffleBuffer.js';
 export { SkipCounter, type SkipExample, type SkipReason, SkipSample } from './skipCounter.js';
-export { manifestSource, type RecordSource, shardSource } from './sources.js';
+export { manifestSource, openSource, type RecordSource, shardSource } from './sources.js';
 export { readTar, type TarEntry, TarFormatError, TarWriter, tarHeader } from './tar.js';

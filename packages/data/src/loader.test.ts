@@ -8,7 +8,7 @@ import type { DataRecord } from './record.js';
 import { writeShards } from './shards.js';
 import { shuffleBuffer } from './shuffleBuffer.js';
 import { SkipCounter, SkipSample } from './skipCounter.js';
-import { manifestSource, shardSource } from './sources.js';
+import { manifestSource, openSource, shardSource } from './sources.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -202,11 +202,37 @@ describe('DataLoader', () => {
     const epoch0 = reference.slice(0, 5).flat();
     expect(new Set(epoch0).size).toBe(15);
     expect(epoch0.every((v) => v >= 0 && v < 17)).toBe(true);
+    // openSource gives the same stream from the folder name.
+    expect(await take(new DataLoader(await openSource(path.join(dir, 'shards')), decode, opts).batches(), 9)).toEqual(reference);
     const first = new DataLoader(shardSource(shards), decode, opts);
     const before = await take(first.batches(), 4);
     const second = new DataLoader(shardSource(shards), decode, opts);
     second.restore(first.state());
     expect([...before, ...(await take(second.batches(), 5))]).toEqual(reference);
+  });
+
+  it('opens a manifest by name and reports its skipped rows with every epoch', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const file = path.join(dir, 'bad-rows.jsonl');
+    await writeFile(
+      file,
+      ['{"image": "a.png", "caption": "a"}', '{"image": "b.png", "caption": "b"}', 'not json', '{"image": "c.png"}'].join('\n'),
+    );
+    const reports: EpochReport[] = [];
+    const source = await openSource(file);
+    const loader = new DataLoader(
+      source,
+      (r) => r.key,
+      { batchSize: 1, shuffle: false },
+      (r) => reports.push(r),
+    );
+    expect((await take(loader.epochBatches(), 10)).flat()).toEqual(['a.png', 'b.png']);
+    expect(reports).toEqual([{ epoch: 0, batches: 2, samples: 2, skipped: { empty_caption: 1, malformed_line: 1 } }]);
+  });
+
+  it('fails with E_INPUT instead of spinning when a whole epoch gives no batch', async () => {
+    const loader = new DataLoader(manifestSource(records), transform, { batchSize: 2, split: 'validation' });
+    await expect(take(loader.batches(), 1)).rejects.toMatchObject({ code: 'E_INPUT' });
   });
 
   it('rejects bad options and states with E_CONFIG, and a second concurrent iteration with E_STATE', async () => {

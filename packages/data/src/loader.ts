@@ -21,7 +21,7 @@ export const loaderOptionsSchema = z
     split: z.union([z.string(), z.array(z.string())]).optional(),
     /** Drop the last, short batch of an epoch (what contrastive training wants). */
     dropLast: z.boolean().default(true),
-    /** Batches prepared ahead while the caller computes. */
+    /** Batches kept ready while the caller computes (one more is being prepared behind them). */
     prefetch: z.number().int().positive().default(2),
   })
   .strict();

@@ -31,9 +31,9 @@ describe('decodePng', () => {
     });
   }
 
-  it('rejects a file that is not a PNG, or is cut short, with E_IMAGE', async () => {
-    expect(() => decodePng(new TextEncoder().encode('GIF89a....'))).toThrow(expect.objectContaining({ code: 'E_IMAGE' }));
+  it('rejects a file that is not a PNG, or is cut short, with typed errors', async () => {
+    expect(() => decodePng(new TextEncoder().encode('GIF89a....'))).toThrow(expect.objectContaining({ code: 'E_IMAGE_UNSUPPORTED' }));
     const bytes = new Uint8Array(await readFile(emojiImagePath('google', '1f436.png')));
-    expect(() => decodePng(bytes.subarray(0, 200))).toThrow(expect.objectContaining({ code: 'E_IMAGE' }));
+    expect(() => decodePng(bytes.subarray(0, 200))).toThrow(expect.objectContaining({ code: 'E_IMAGE_CORRUPT' }));
   });
 });

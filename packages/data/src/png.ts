@@ -11,8 +11,9 @@ export interface RgbaImage {
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
-function bad(message: string): TesseraError {
-  return new TesseraError('E_IMAGE', `Cannot decode PNG: ${message}. Use a non-interlaced 8-bit (or palette/grey 1-8 bit) PNG.`);
+/** Codes as @tessera/patches uses them: a broken file, or a kind this small decoder does not read. */
+function bad(message: string, code: 'E_IMAGE_CORRUPT' | 'E_IMAGE_UNSUPPORTED' = 'E_IMAGE_UNSUPPORTED'): TesseraError {
+  return new TesseraError(code, `Cannot decode PNG: ${message}. Use a non-interlaced 8-bit (or palette/grey 1-8 bit) PNG.`);
 }
 
 function paeth(a: number, b: number, c: number): number {
@@ -41,7 +42,7 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     const body = bytes.subarray(at + 8, at + 8 + length);
-    if (body.length < length) throw bad('file is truncated');
+    if (body.length < length) throw bad('file is truncated', 'E_IMAGE_CORRUPT');
     if (type === 'IHDR') {
       width = view.getUint32(at + 8);
       height = view.getUint32(at + 12);
@@ -62,12 +63,12 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
   try {
     raw = inflateSync(Buffer.concat(idat));
   } catch {
-    throw bad('corrupt image data');
+    throw bad('corrupt image data', 'E_IMAGE_CORRUPT');
   }
   const bitsPerPixel = channels * depth;
   const stride = Math.ceil((width * bitsPerPixel) / 8);
   const bpp = Math.max(1, bitsPerPixel / 8);
-  if (raw.length < height * (stride + 1)) throw bad('image data is short');
+  if (raw.length < height * (stride + 1)) throw bad('image data is short', 'E_IMAGE_CORRUPT');
   // Undo the per-row filters in place, row by row.
   const rows = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
@@ -86,7 +87,7 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
       else if (filter === 2) v = x + b;
       else if (filter === 3) v = x + ((a + b) >> 1);
       else if (filter === 4) v = x + paeth(a, b, c);
-      else throw bad(`unknown row filter ${filter}`);
+      else throw bad(`unknown row filter ${filter}`, 'E_IMAGE_CORRUPT');
       out[i] = v & 0xff;
     }
   }

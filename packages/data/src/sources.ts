@@ -1,7 +1,8 @@
+import path from 'node:path';
 import type { SeededRandom } from '@tessera/core';
-import type { Manifest } from './manifest.js';
+import { type Manifest, type ManifestOptions, readManifest } from './manifest.js';
 import type { DataRecord } from './record.js';
-import { readShard } from './shards.js';
+import { readShard, resolveShards } from './shards.js';
 import type { SkipCounter } from './skipCounter.js';
 
 /**
@@ -34,4 +35,15 @@ export function shardSource(shards: readonly string[]): RecordSource {
       for (const i of order) yield* readShard(shards[i] as string, skips);
     },
   };
+}
+
+/**
+ * Opens what a user names as data: a manifest (`.jsonl`, `.json`, `.ndjson`, `.csv`, `.tsv`),
+ * read into memory with its skip counts, or WebDataset shards (a `.tar`, a folder of them,
+ * `shard-{000000..000009}.tar`, or a list), streamed. Both can be given to `DataLoader`.
+ */
+export async function openSource(spec: string | readonly string[], manifestOptions?: ManifestOptions): Promise<Manifest | RecordSource> {
+  if (typeof spec === 'string' && /^\.(jsonl|json|ndjson|csv|tsv|tab)$/i.test(path.extname(spec)))
+    return readManifest(spec, manifestOptions);
+  return shardSource(await resolveShards(spec));
 }
