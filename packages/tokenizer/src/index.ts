@@ -44,3 +44,5 @@ export {
   Tokenizer,
   type TokenizerParts,
 } from './tokenizer.js';
+export { type BpeTrainerOptions, type BpeTrainerResult, type TrainerProgress, trainBpe } from './trainers/bpeTrainer.js';
+export { countWords, type TrainingInput, type TrainOptions, trainByteLevelBpe, trainTokenizer, trainWordPiece } from './trainers/train.js';

@@ -405,25 +405,26 @@ export class Tokenizer {
     return out;
   }
 
-  private encodeSequence(text: string, seq: number): Encoding {
-    const ids: number[] = [];
-    const tokens: string[] = [];
-    const offsets: Array<[number, number]> = [];
-    const model = this.model;
+  /**
+   * Walks `text` through added-token matching, normalization and pre-tokenization: `onAdded` gets
+   * each added token with its original range, `onWord` each word with its NormalizedString and range.
+   */
+  private walk(
+    text: string,
+    onAdded: (id: number, start: number, end: number) => void,
+    onWord: (piece: NormalizedString, start: number, end: number) => void,
+  ): void {
     for (const [s, e, id] of this.rawMatcher.split(text)) {
       if (id >= 0) {
-        ids.push(id);
-        tokens.push(this.idToToken(id)!);
-        offsets.push([s, e]);
+        onAdded(id, s, e);
         continue;
       }
       let ns = NormalizedString.of(s === 0 && e === text.length ? text : text.slice(s, e), s);
       if (this.normalizer !== null) ns = this.normalizer.normalize(ns);
       for (const [a, b, nid] of this.normMatcher.split(ns.text)) {
         if (nid >= 0) {
-          ids.push(nid);
-          tokens.push(this.idToToken(nid)!);
-          offsets.push(ns.original(a, b));
+          const [oa, ob] = ns.original(a, b);
+          onAdded(nid, oa, ob);
           continue;
         }
         let piece = a === 0 && b === ns.text.length ? ns : ns.slice(a, b);
@@ -432,20 +433,46 @@ export class Tokenizer {
         const str = piece.text;
         if (str.length === 0) continue;
         const spans = this.preTokenizer === null ? [0, str.length] : this.preTokenizer.split(str, [0, str.length]);
-        for (let k = 0; k < spans.length; k += 2) {
-          const ws = spans[k];
-          const we = spans[k + 1];
-          const wt = this.words.tokenize(ws === 0 && we === str.length ? str : str.slice(ws, we));
-          const wo = wt.offsets;
-          for (let t = 0; t < wt.ids.length; t++) {
-            const tid = wt.ids[t];
-            ids.push(tid);
-            tokens.push(model.idToToken(tid)!);
-            offsets.push(piece.original(ws + wo[2 * t], ws + wo[2 * t + 1]));
-          }
-        }
+        for (let k = 0; k < spans.length; k += 2) onWord(piece, spans[k], spans[k + 1]);
       }
     }
+  }
+
+  /** The words the model sees for `text`, after normalization and pre-tokenization (added tokens left out). */
+  preTokenize(text: string): string[] {
+    const words: string[] = [];
+    this.walk(
+      checkText(text, 'text'),
+      () => {},
+      (piece, a, b) => words.push(piece.text.slice(a, b)),
+    );
+    return words;
+  }
+
+  private encodeSequence(text: string, seq: number): Encoding {
+    const ids: number[] = [];
+    const tokens: string[] = [];
+    const offsets: Array<[number, number]> = [];
+    const model = this.model;
+    this.walk(
+      text,
+      (id, s, e) => {
+        ids.push(id);
+        tokens.push(this.idToToken(id)!);
+        offsets.push([s, e]);
+      },
+      (piece, ws, we) => {
+        const str = piece.text;
+        const wt = this.words.tokenize(ws === 0 && we === str.length ? str : str.slice(ws, we));
+        const wo = wt.offsets;
+        for (let t = 0; t < wt.ids.length; t++) {
+          const tid = wt.ids[t];
+          ids.push(tid);
+          tokens.push(model.idToToken(tid)!);
+          offsets.push(piece.original(ws + wo[2 * t], ws + wo[2 * t + 1]));
+        }
+      },
+    );
     const n = ids.length;
     return new Encoding(
       ids,

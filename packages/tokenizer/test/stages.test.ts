@@ -5,7 +5,14 @@ import { gpt2TokenizerJSON, rust } from './reference.js';
 
 /** A Rust tokenizer that has only the given stage (the model is a tiny placeholder). */
 function rustWith(section: 'normalizer' | 'pre_tokenizer', value: unknown) {
-  const json = { ...gpt2TokenizerJSON(), normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [] };
+  const json: Record<string, unknown> = {
+    ...gpt2TokenizerJSON(),
+    normalizer: null,
+    pre_tokenizer: null,
+    post_processor: null,
+    decoder: null,
+    added_tokens: [],
+  };
   json.model = {
     type: 'WordPiece',
     unk_token: '[UNK]',
@@ -13,7 +20,7 @@ function rustWith(section: 'normalizer' | 'pre_tokenizer', value: unknown) {
     max_input_chars_per_word: 100,
     vocab: { '[UNK]': 0 },
   };
-  (json as Record<string, unknown>)[section] = value;
+  json[section] = value;
   return rust.Tokenizer.fromString(JSON.stringify(json));
 }
 
