@@ -96,6 +96,10 @@ describe('AlbefContrastive', () => {
   it('runs a step with the queues, then enqueues, without leaking tensors', () => {
     const itc = new AlbefContrastive({ embedDim: 8, queueSize: 6, seed: 1 });
     expect([...itc.namedParameters().keys()]).toEqual(['temp']);
+    itc.temp.assign(tf.scalar(0.9));
+    itc.clampTemp();
+    expect(itc.temp.dataSync()[0]).toBeCloseTo(0.5, 6);
+    itc.temp.assign(tf.scalar(0.07));
     const rng = new SeededRandom(5);
     const feats = () =>
       tf.tensor2d(

@@ -182,6 +182,11 @@ export class AlbefContrastive extends Module {
     });
   }
 
+  /** Clamps the stored temperature to [tempMin, tempMax] in place, as ALBEF does each step. */
+  clampTemp(): void {
+    tf.tidy(() => this.temp.assign(tf.clipByValue(this.temp, this.config.tempMin, this.config.tempMax)));
+  }
+
   /** Pushes this step's momentum features (and ids) into the queues. */
   enqueue(imageFeatMomentum: tf.Tensor, textFeatMomentum: tf.Tensor, ids?: ArrayLike<number>): void {
     this.imageQueue.enqueue(imageFeatMomentum, ids);

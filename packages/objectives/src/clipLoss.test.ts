@@ -81,6 +81,9 @@ describe('clipLoss properties', () => {
     expect([...loss.namedParameters().keys()]).toEqual(['logit_scale']);
     expect(loss.logitScale.dataSync()[0]).toBeCloseTo(Math.log(1 / 0.07), 6);
     expect(() => new ClipLoss({ temperature: 0.07 } as never)).toThrowError(/temperature/);
+    loss.logitScale.assign(tf.scalar(5));
+    loss.clampLogitScale();
+    expect(loss.logitScale.dataSync()[0]).toBeCloseTo(Math.log(100), 6);
     loss.dispose();
   });
 

@@ -92,6 +92,15 @@ export class ClipLoss extends Module {
     });
   }
 
+  /**
+   * Clamps the stored log scale to [0, maxLogitScale] in place; call after each optimizer step,
+   * as open_clip does. The forward clamp alone gives a zero gradient above the bound, so a scale
+   * that overshot would never come back down.
+   */
+  clampLogitScale(): void {
+    tf.tidy(() => this.logitScale.assign(tf.clipByValue(this.logitScale, 0, this.config.maxLogitScale)));
+  }
+
   forward(imageEmbeds: tf.Tensor, textEmbeds: tf.Tensor, positives?: tf.Tensor): ClipLossOutput {
     return clipLoss({
       imageEmbeds,
