@@ -17,6 +17,8 @@ import {
   videoConcepts,
 } from './movingEmoji.js';
 import { decodePng } from './png.js';
+import { readShard, writeShards } from './shards.js';
+import { SkipCounter } from './skipCounter.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -143,6 +145,11 @@ describe('moving-emoji clips', () => {
     expect((await readFile((all.records[0]!.image as { path: string }).path)).subarray(4, 8).toString()).toBe('ftyp');
     expect(await readFile(path.join(outDir, 'ATTRIBUTION.md'), 'utf8')).toContain('Apache License');
     expect(await buildMovingEmojiDataset(options)).toMatchObject({ reused: true, encoded: 0 });
+    // Clips go through WebDataset shards like images do.
+    const { shards } = await writeShards({ manifest: all, outDir: path.join(dir, 'video-shards'), perShard: 4 });
+    const back = [];
+    for (const s of shards) for await (const r of readShard(s, new SkipCounter())) back.push(r);
+    expect(back.map((r) => [r.image.ext, r.captions])).toEqual(all.records.map((r) => ['mp4', r.captions]));
     await expect(
       buildMovingEmojiDataset({ ...options, outDir: path.join(dir, 'x'), ffmpegPath: path.join(dir, 'no-ffmpeg') }),
     ).rejects.toMatchObject({

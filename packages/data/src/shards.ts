@@ -8,8 +8,8 @@ import { type DataRecord, loadImageBytes, parseCaptions } from './record.js';
 import { SkipCounter, SkipSample } from './skipCounter.js';
 import { readTar, TarFormatError, TarWriter } from './tar.js';
 
-/** Extensions read as the image of a WebDataset sample. */
-const IMAGE_EXTS = new Set(['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp']);
+/** Extensions read as the media (`image`) of a WebDataset sample: images, and videos for video-text data. */
+const IMAGE_EXTS = new Set(['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'mp4', 'webm', 'mkv', 'avi', 'mov']);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
