@@ -60,6 +60,7 @@ describe('sampleHardNegatives', () => {
       expect(textForImage[1]).toBe(2);
     }
     expectCode(() => sampleHardNegatives(tf.zeros([1, 1]), rng), 'E_INPUT');
+    expectCode(() => sampleHardNegatives(tf.tensor2d([0, Number.NaN, 1, 0], [2, 2]), rng), 'E_INPUT');
     const a = sampleHardNegatives(tf.randomUniform([5, 5], 0, 1, 'float32', 3), new SeededRandom(4));
     const b = sampleHardNegatives(tf.randomUniform([5, 5], 0, 1, 'float32', 3), new SeededRandom(4));
     expect(a).toEqual(b);

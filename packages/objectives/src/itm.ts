@@ -26,6 +26,9 @@ export function sampleHardNegatives(similarity: tf.Tensor, rng: SeededRandom, po
     throw new TesseraError('E_INPUT', `sampleHardNegatives: positives must be [${n}, ${n}], got [${positives.shape.join(', ')}]`);
   }
   const sim = similarity.dataSync();
+  if (!sim.every(Number.isFinite)) {
+    throw new TesseraError('E_INPUT', 'sampleHardNegatives: similarity holds NaN or Infinity; check the embeddings and the temperature');
+  }
   const pos = positives?.dataSync();
   const isPositive = (i: number, j: number) => (pos ? pos[i * n + j] !== 0 : i === j);
   const draw = (get: (k: number) => number, excluded: (k: number) => boolean, who: string): number => {
