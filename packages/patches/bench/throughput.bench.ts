@@ -16,7 +16,8 @@ import { ImageProcessor, imageBatchLoader } from '../src/index.js';
 const here = import.meta.dirname;
 const photos = ['HappyFish.jpg', 'home.jpg', 'squirrel_cls.jpg'].map((f) => path.join(here, '../test/fixtures/photos', f));
 const FILES = Number(process.env.BENCH_FILES ?? 48);
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function makeFiles(dir: string): Promise<string[]> {
   const rng = new SeededRandom(0);
@@ -45,7 +46,7 @@ async function ours(files: string[], size: number, resizeEngine: 'pillow' | 'lib
     }
     return n;
   };
-  await run(); // warm-up (JIT, sharp)
+  await run(); // warm-up (JIT, sharp, page cache)
   const start = performance.now();
   let n = 0;
   for (let r = 0; r < REPEATS; r++) n += await run();
@@ -64,9 +65,16 @@ const dir = await mkdtemp(path.join(tmpdir(), 'patches-bench-'));
 try {
   const files = await makeFiles(dir);
   for (const size of [224, 64]) {
-    const peerRate = peer(files, size);
+    // Other jobs share this machine: alternate the three measurements and keep each one's best round.
+    const best = { peer: 0, pillow: 0, libvips: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      best.peer = Math.max(best.peer, peer(files, size));
+      best.pillow = Math.max(best.pillow, await ours(files, size, 'pillow'));
+      best.libvips = Math.max(best.libvips, await ours(files, size, 'libvips'));
+    }
+    const peerRate = best.peer;
     for (const engine of ['pillow', 'libvips'] as const) {
-      const oursRate = await ours(files, size, engine);
+      const oursRate = best[engine];
       await recordBenchmark({
         benchmark: `image-preprocess-${size}-${engine}`,
         metric: `decode + resize + crop + normalize to ${size}x${size} (resizeEngine '${engine}')`,
@@ -79,6 +87,7 @@ try {
         details: {
           files: FILES,
           repeats: REPEATS,
+          rounds: `${ROUNDS}, best of each`,
           source: 'JPEG q90, 480-800 px long side, made from test/fixtures/photos',
           resample:
             engine === 'pillow'

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, rawToRgb } from './decodeImage.js';
 import { INPUT_ERROR_CODES } from './errors.js';
+import { headerSize } from './headerSize.js';
 
 // A 4x3 RGB image with twelve distinct colours, written by hand.
 const W = 4;
@@ -159,6 +160,23 @@ describe('decodeImage', () => {
     const at = (x: number, y: number) => [...img.data.subarray((y * 16 + x) * 3, (y * 16 + x) * 3 + 3)];
     expect(at(8, 4)[0]).toBeGreaterThan(200);
     expect(at(8, 28)[2]).toBeGreaterThan(200);
+  });
+
+  it('reads JPEG/PNG sizes from headers as sharp does (EXIF orientation included)', async () => {
+    const fixtures = path.join(import.meta.dirname, '../test/fixtures');
+    const files = ['photos/HappyFish.jpg', 'photos/home.jpg', 'photos/squirrel_cls.jpg', 'emoji/1f436.png'].map((f) =>
+      path.join(fixtures, f),
+    );
+    const buffers = [...(await Promise.all(files.map((f) => sharp(f).toBuffer())))];
+    for (const orientation of [3, 6, 8]) buffers.push(await raw().jpeg().withMetadata({ orientation }).toBuffer());
+    buffers.push(await raw().png().withMetadata({ orientation: 6 }).toBuffer());
+    for (const [k, b] of buffers.entries()) {
+      const meta = await sharp(b).metadata();
+      const quick = headerSize(b, meta.format === 'jpeg' ? 'jpeg' : 'png');
+      // A PNG carrying EXIF is left to sharp (null).
+      if (quick !== null) expect([k, quick]).toEqual([k, meta.autoOrient]);
+      else expect([k, meta.format, meta.orientation]).toEqual([k, 'png', 6]);
+    }
   });
 
   it('rasterises SVG at the requested size', async () => {

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { TesseraError } from '@tessera/core';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { INPUT_ERROR_CODES, inputError } from './errors.js';
+import { headerSize } from './headerSize.js';
 import type { RgbImage } from './resample.js';
 import { sniffFormat, svgExternalReferences } from './sniffFormat.js';
 
@@ -74,7 +75,7 @@ export async function openImage(
   bytes: Uint8Array,
   source: string,
   options: DecodeOptions = {},
-): Promise<{ pipeline: Sharp; width: number; height: number; format: string; hasAlpha: boolean }> {
+): Promise<{ pipeline: Sharp; width: number; height: number; format: string }> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const sniffed = sniffFormat(bytes);
   if (sniffed.kind === 'unknown') {
@@ -96,36 +97,60 @@ export async function openImage(
   }
   // Bytes, never a path: librsvg then has no base directory to resolve relative references from.
   const common = { limitInputPixels: false as const, failOn: 'truncated' as const };
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes, common).metadata();
-  } catch (cause) {
-    throw inputError(
-      INPUT_ERROR_CODES.corrupt,
-      source,
-      `cannot read the ${format} header (${(cause as Error).message.split('\n')[0]})`,
-      cause,
-    );
-  }
-  const width = meta.autoOrient?.width ?? meta.width;
-  const height = meta.autoOrient?.height ?? meta.height;
-  if (!width || !height) throw inputError(INPUT_ERROR_CODES.corrupt, source, `the ${format} header gives no image size`);
+  let size = format === 'svg' ? null : headerSize(bytes, format);
   let density: number | undefined;
-  let [w, h] = [width, height];
-  if (format === 'svg' && options.svgShortestEdge) {
-    const scale = options.svgShortestEdge / Math.min(width, height);
-    density = (meta.density ?? 72) * scale;
-    [w, h] = [Math.round(width * scale), Math.round(height * scale)];
+  if (!size) {
+    let meta: Metadata;
+    try {
+      meta = await sharp(bytes, common).metadata();
+    } catch (cause) {
+      throw inputError(
+        INPUT_ERROR_CODES.corrupt,
+        source,
+        `cannot read the ${format} header (${(cause as Error).message.split('\n')[0]})`,
+        cause,
+      );
+    }
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) throw inputError(INPUT_ERROR_CODES.corrupt, source, `the ${format} header gives no image size`);
+    size = { width, height };
+    if (format === 'svg' && options.svgShortestEdge) {
+      const scale = options.svgShortestEdge / Math.min(width, height);
+      density = (meta.density ?? 72) * scale;
+      size = { width: Math.round(width * scale), height: Math.round(height * scale) };
+    }
   }
-  if (w * h > maxPixels) {
+  const { width, height } = size;
+  if (width * height > maxPixels) {
     throw inputError(
       INPUT_ERROR_CODES.tooLarge,
       source,
-      `${w}x${h} = ${w * h} pixels exceeds maxPixels ${maxPixels} (possible decompression bomb); refused before decoding`,
+      `${width}x${height} = ${width * height} pixels exceeds maxPixels ${maxPixels} (possible decompression bomb); refused before decoding`,
     );
   }
   const pipeline = sharp(bytes, { ...common, limitInputPixels: maxPixels, ...(density ? { density } : {}) }).autoOrient();
-  return { pipeline, width: w, height: h, format, hasAlpha: meta.hasAlpha ?? false };
+  return { pipeline, width, height, format };
+}
+
+/** Maps a sharp failure while decoding to our codes. */
+export function decodeError(cause: unknown, source: string, format: string, maxPixels = DEFAULT_MAX_PIXELS): TesseraError {
+  if (cause instanceof TesseraError) return cause;
+  const first = (cause as Error).message.split('\n')[0];
+  if (/pixel limit/i.test(first ?? '')) {
+    return inputError(
+      INPUT_ERROR_CODES.tooLarge,
+      source,
+      `more than maxPixels ${maxPixels} pixels (possible decompression bomb); refused before decoding`,
+      cause,
+    );
+  }
+  return inputError(
+    INPUT_ERROR_CODES.corrupt,
+    source,
+    `the ${format} data is corrupt or truncated (${first}); re-encode or remove the file`,
+    cause,
+  );
 }
 
 /**
@@ -139,22 +164,13 @@ export async function decodeImage(input: ImageInput, options: DecodeOptions = {}
   if (isRaw(input)) return { ...rawToRgb(input, background), format: 'raw', source: options.name ?? '<raw>' };
   const { bytes, source } = await readImageBytes(input, options.name);
   const opened = await openImage(bytes, source, options);
-  let pipeline = opened.pipeline.toColourspace('srgb');
-  // Alpha is flattened here rather than by sharp, with Pillow's integer arithmetic.
-  if (opened.hasAlpha) pipeline = pipeline.ensureAlpha();
   try {
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    // RGB, or RGBA when there is alpha: flattened below with Pillow's integer arithmetic.
+    const { data, info } = await opened.pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const pixels = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-    if (info.channels !== 3 && info.channels !== 4) throw new Error(`decoded to ${info.channels} channels`);
     return { ...rawToRgb({ ...pixels, channels: info.channels }, background), format: opened.format, source };
   } catch (cause) {
-    if (cause instanceof TesseraError) throw cause;
-    throw inputError(
-      INPUT_ERROR_CODES.corrupt,
-      source,
-      `the ${opened.format} data is corrupt or truncated (${(cause as Error).message.split('\n')[0]}); re-encode or remove the file`,
-      cause,
-    );
+    throw decodeError(cause, source, opened.format, options.maxPixels);
   }
 }
 

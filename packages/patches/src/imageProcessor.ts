@@ -1,8 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
-import { type DecodedImage, type DecodeOptions, decodeImage, type ImageInput, openImage, readImageBytes } from './decodeImage.js';
-import { INPUT_ERROR_CODES, inputError } from './errors.js';
+import {
+  type DecodedImage,
+  type DecodeOptions,
+  decodeError,
+  decodeImage,
+  type ImageInput,
+  openImage,
+  readImageBytes,
+} from './decodeImage.js';
 import { PIL_RESAMPLE, type ResampleFilter, type RgbImage, resample } from './resample.js';
 
 /** OpenAI CLIP's normalisation constants (Hugging Face CLIPImageProcessor defaults). */
@@ -196,12 +203,7 @@ export class ImageProcessor {
         channels: info.channels,
       };
     } catch (cause) {
-      throw inputError(
-        INPUT_ERROR_CODES.corrupt,
-        source,
-        `the ${opened.format} data is corrupt or truncated (${(cause as Error).message.split('\n')[0]})`,
-        cause,
-      );
+      throw decodeError(cause, source, opened.format, this.decodeOptions.maxPixels);
     }
   }
 
