@@ -1,0 +1,96 @@
+import { parseConfig } from '@tessera/core';
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+/** The vision tower of a model config: a ViT over `imageSize` px images cut into `patchSize` patches. */
+export const visionTowerSchema = z
+  .object({
+    imageSize: positiveInt,
+    patchSize: positiveInt,
+    channels: positiveInt.default(3),
+    dim: positiveInt,
+    numHeads: positiveInt,
+    numLayers: positiveInt,
+    mlpDim: positiveInt.optional(),
+    pooling: z.enum(['cls', 'mean']).default('cls'),
+    dropout: z.number().min(0).lt(1).default(0),
+  })
+  .strict()
+  .refine((v) => v.imageSize % v.patchSize === 0, { message: 'imageSize must be a multiple of patchSize', path: ['patchSize'] })
+  .refine((v) => v.dim % v.numHeads === 0, { message: 'dim must be a multiple of numHeads', path: ['numHeads'] });
+
+/** The text tower: a Transformer over token ids (vocabSize comes from the tokenizer). */
+export const textTowerSchema = z
+  .object({
+    vocabSize: positiveInt,
+    maxPositions: positiveInt,
+    dim: positiveInt,
+    numHeads: positiveInt,
+    numLayers: positiveInt,
+    mlpDim: positiveInt.optional(),
+    causal: z.boolean().default(false),
+    pooling: z.enum(['cls', 'mean', 'eos']).default('cls'),
+    eosTokenId: z.number().int().nonnegative().optional(),
+    dropout: z.number().min(0).lt(1).default(0),
+  })
+  .strict()
+  .refine((v) => v.dim % v.numHeads === 0, { message: 'dim must be a multiple of numHeads', path: ['numHeads'] });
+
+/** A CLIP dual encoder: two towers projected to a shared `embedDim`, with a learnable temperature. */
+export const clipConfigSchema = z
+  .object({
+    type: z.literal('clip'),
+    name: z.string().optional(),
+    embedDim: positiveInt,
+    vision: visionTowerSchema,
+    text: textTowerSchema,
+    /** log(1 / temperature) at start (CLIP: log(1/0.07)). */
+    initLogitScale: z.number().default(Math.log(1 / 0.07)),
+    /** Clamp of the learned log-scale (CLIP: log(100)). */
+    maxLogitScale: z.number().default(Math.log(100)),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+
+/** An ALBEF fusion model: CLIP towers + a cross-attention fusion encoder with ITM and MLM heads. */
+export const albefConfigSchema = z
+  .object({
+    type: z.literal('albef'),
+    name: z.string().optional(),
+    embedDim: positiveInt,
+    vision: visionTowerSchema,
+    text: textTowerSchema,
+    fusion: z
+      .object({
+        numLayers: positiveInt,
+        numHeads: positiveInt,
+        mlpDim: positiveInt.optional(),
+      })
+      .strict(),
+    initLogitScale: z.number().default(Math.log(1 / 0.07)),
+    maxLogitScale: z.number().default(Math.log(100)),
+    /** Weights of the three losses (ALBEF: all 1). */
+    lossWeights: z
+      .object({ itc: z.number().min(0).default(1), itm: z.number().min(0).default(1), mlm: z.number().min(0).default(1) })
+      .strict()
+      .default({ itc: 1, itm: 1, mlm: 1 }),
+    /** Fraction of text tokens predicted by MLM (BERT: 0.15). */
+    maskProbability: z.number().gt(0).lt(1).default(0.15),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+
+export const modelConfigSchema = z.discriminatedUnion('type', [clipConfigSchema, albefConfigSchema]);
+
+export type VisionTowerConfig = z.output<typeof visionTowerSchema>;
+export type TextTowerConfig = z.output<typeof textTowerSchema>;
+export type ClipConfig = z.output<typeof clipConfigSchema>;
+export type AlbefConfig = z.output<typeof albefConfigSchema>;
+export type ModelConfig = z.output<typeof modelConfigSchema>;
+export type ModelConfigInput = z.input<typeof modelConfigSchema>;
+
+/** Validates a model config: an unknown or wrong field is an E_CONFIG error naming its path. */
+export function parseModelConfig(value: unknown): ModelConfig {
+  return parseConfig(modelConfigSchema, value, 'model config');
+}

@@ -1,0 +1,30 @@
+/**
+ * @tessera/models: multimodal model compositions on @tessera/transformer and
+ * @tessera/objectives — a CLIP dual encoder, an ALBEF fusion model, a classification head for
+ * fine-tuning and zero-shot classification — described by JSON configs with presets in a
+ * registry, saved and reloaded as model directories (config, safetensors, tokenizer, preprocessor).
+ */
+export { ClassificationHead, type ClassificationHeadOptions, ImageClassifier } from './classificationHead.js';
+export {
+  type AlbefConfig,
+  albefConfigSchema,
+  type ClipConfig,
+  clipConfigSchema,
+  type ModelConfig,
+  type ModelConfigInput,
+  modelConfigSchema,
+  parseModelConfig,
+  type TextTowerConfig,
+  textTowerSchema,
+  type VisionTowerConfig,
+  visionTowerSchema,
+} from './config.js';
+export { DualEncoder, type DualEncoderBatch, type DualEncoderOptions } from './dualEncoder.js';
+export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';
+export { defaultProcessorConfig, type LoadedModel, loadModel, MODEL_FILES, type SavedModel, saveModel } from './modelDirectory.js';
+export { MODEL_PRESETS } from './presets.js';
+export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
+export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';
+export { buildTextTower, buildVisionTower } from './towers.js';
+export { BERT_SPECIAL_TOKENS, buildWordPieceVocab, trainWordPieceTokenizer, type WordPieceVocabOptions } from './wordPieceVocab.js';
+export { type ContrastiveEncoder, ZeroShotClassifier, type ZeroShotOptions } from './zeroShot.js';
