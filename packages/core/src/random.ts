@@ -27,8 +27,6 @@ export class SeededRandom {
   private s1 = 0;
   private s2 = 0;
   private s3 = 0;
-  /** A cached second normal deviate from Box-Muller. */
-  private spareNormal: number | null = null;
 
   constructor(seed: number | RandomState = 0) {
     if (typeof seed === 'number') {
@@ -52,7 +50,6 @@ export class SeededRandom {
       throw new RangeError('RandomState must be four uint32 values, not all zero');
     }
     [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0) as [number, number, number, number];
-    this.spareNormal = null;
   }
 
   /** An independent generator derived from this one's seed path and a label (e.g. 'mask'). */
@@ -92,19 +89,15 @@ export class SeededRandom {
     return Math.floor(this.next() * n);
   }
 
-  /** Standard normal deviate (Box-Muller). */
+  /**
+   * Normal deviate (Box-Muller). The second deviate of each pair is dropped rather than
+   * cached, so that `state()` alone captures the generator and a resume is exact.
+   */
   normal(mean = 0, std = 1): number {
-    if (this.spareNormal !== null) {
-      const z = this.spareNormal;
-      this.spareNormal = null;
-      return mean + std * z;
-    }
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = r * Math.sin(2 * Math.PI * v);
-    return mean + std * r * Math.cos(2 * Math.PI * v);
+    return mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
   /** Normal deviates truncated to [mean - 2 std, mean + 2 std] by resampling, as timm's trunc_normal_. */
