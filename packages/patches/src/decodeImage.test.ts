@@ -92,6 +92,16 @@ describe('decodeImage', () => {
     }
   });
 
+  it('decodes the first frame of an animated GIF', async () => {
+    const second = Uint8Array.from(PIXELS, (v) => 255 - v);
+    const gif = await sharp(Buffer.concat([PIXELS, second]), { raw: { width: W, height: 2 * H, channels: 3, pageHeight: H } })
+      .gif({ colours: 32, dither: 0 })
+      .toBuffer();
+    expect((await sharp(gif).metadata()).pages).toBe(2);
+    const img = await decodeImage(gif);
+    expect([img.width, img.height, ...img.data]).toEqual([W, H, ...PIXELS]);
+  });
+
   it('decodes lossy JPEG and AVIF close to the pixels', async () => {
     const big = await raw()
       .resize(W * 16, H * 16, { kernel: 'nearest' })
