@@ -95,7 +95,8 @@ describe('MultiHeadAttention', () => {
         steps.push(r.output);
         past = r.present;
       }
-      expect(past?.key.shape).toEqual([2, 4, 5, 2]);
+      expect(past?.key.shape).toEqual([2, 4, 2, 5]);
+      expect(past?.value.shape).toEqual([2, 4, 5, 2]);
       const diff = tf.max(tf.abs(tf.sub(tf.concat(steps, 1), tf.slice(full, [0, 2, 0], [2, 3, 8]))));
       expect(diff.dataSync()[0]).toBeLessThan(1e-5);
     });

@@ -23,9 +23,11 @@ export const MultiHeadAttentionConfigSchema = z
   .refine((c) => c.dim % c.numHeads === 0, { message: 'dim must be divisible by numHeads', path: ['numHeads'] });
 export type MultiHeadAttentionConfig = z.input<typeof MultiHeadAttentionConfigSchema>;
 
-/** Projected keys and values, [B, heads, S, headDim] each: what a KV cache stores. */
+/** Projected keys and values: what a KV cache stores. */
 export interface KeyValue {
+  /** [B, heads, headDim, S]: stored transposed, so scores q·k need no transpose of the cache. */
   key: tf.Tensor;
+  /** [B, heads, S, headDim] */
   value: tf.Tensor;
 }
 
@@ -91,10 +93,10 @@ export class MultiHeadAttention extends Module {
     this.attnDropout = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('attention-dropout') }));
   }
 
-  /** [B, S, dim] -> [B, heads, S, headDim] */
-  private splitHeads(x: tf.Tensor): tf.Tensor {
+  /** [B, S, dim] -> [B, heads, S, headDim], or [B, heads, headDim, S] with `keys` (one 4-D transpose either way). */
+  private splitHeads(x: tf.Tensor, keys = false): tf.Tensor {
     const [batch, length] = x.shape as [number, number, number];
-    return tf.transpose(tf.reshape(x, [batch, length, this.numHeads, this.headDim]), [0, 2, 1, 3]);
+    return tf.transpose(tf.reshape(x, [batch, length, this.numHeads, this.headDim]), keys ? [0, 2, 3, 1] : [0, 2, 1, 3]);
   }
 
   forward(query: tf.Tensor, options: AttentionOptions = {}): AttentionOutput {
@@ -115,15 +117,15 @@ export class MultiHeadAttention extends Module {
         v = past.value;
       } else {
         const source = keyValue ?? query;
-        k = this.splitHeads(this.k_proj.forward(source));
+        k = this.splitHeads(this.k_proj.forward(source), true);
         v = this.splitHeads(this.v_proj.forward(source));
         if (past) {
-          k = tf.concat([past.key, k], 2);
+          k = tf.concat([past.key, k], 3);
           v = tf.concat([past.value, v], 2);
         }
       }
-      const keys = k.shape[2] as number;
-      let scores = matMul(q, k, false, true);
+      const keys = k.shape[3] as number;
+      let scores = matMul(q, k);
       if (options.keyPaddingMask) {
         if (options.keyPaddingMask.shape[0] !== batch || options.keyPaddingMask.shape[1] !== keys) {
           throw shapeError(
