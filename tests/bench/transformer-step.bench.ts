@@ -11,20 +11,15 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { initBackend, matMul, recordBenchmark, SeededRandom, tf } from '@tessera/core';
+import { fusedGelu, fusedLayerNorm, initBackend, matMul, recordBenchmark, SeededRandom, tf } from '@tessera/core';
 
 const shape = { batch: 32, seq: 64, dim: 128, heads: 4, layers: 2, ff: 512, vocab: 1000 };
 const steps = Number(process.env.BENCH_STEPS ?? 10);
 
-function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
-}
-
-function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-}
+// Tessera's fused ops: one native kernel each way with @tessera/native, plain tfjs ops otherwise
+// (as torch.nn.LayerNorm and F.gelu(approximate='tanh') in the PyTorch peer).
+const layerNorm = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => fusedLayerNorm(x, gamma, beta, 1e-5);
+const gelu = (x: tf.Tensor) => fusedGelu(x, true);
 
 function buildModel(rng: SeededRandom) {
   const { dim, ff, vocab, seq, layers } = shape;

@@ -83,7 +83,7 @@ napi_value UnaryFn(napi_env env, napi_callback_info info) {
     Args args(env, info, 5);
     const Heap heap = args.heap();
     const int64_t op = args.integer(1, "op");
-    if (op < 0 || op > 6) throw ArgError("unknown unary op");
+    if (op < 0 || op > 8) throw ArgError("unknown unary op");
     const int64_t n = nonNegative(args, 4, "n");
     const float* x = heap.at<float>(args.integer(2, "xOffset"), n, "x");
     float* out = heap.at<float>(args.integer(3, "outOffset"), n, "out");
@@ -201,6 +201,71 @@ napi_value ScatterAddFn(napi_env env, napi_callback_info info) {
   });
 }
 
+// layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, meanOffset, rstdOffset, rows, cols, eps)
+napi_value LayerNormFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 10);
+    const Heap heap = args.heap();
+    const int64_t rows = nonNegative(args, 7, "rows"), cols = nonNegative(args, 8, "cols");
+    const int64_t n = product(rows, cols);
+    const float eps = static_cast<float>(args.number(9, "eps"));
+    const float* x = heap.at<float>(args.integer(1, "xOffset"), n, "x");
+    const float* gamma = heap.at<float>(args.integer(2, "gammaOffset"), cols, "gamma");
+    const float* beta = heap.at<float>(args.integer(3, "betaOffset"), cols, "beta");
+    float* y = heap.at<float>(args.integer(4, "yOffset"), n, "y");
+    float* mean = heap.at<float>(args.integer(5, "meanOffset"), rows, "mean");
+    float* rstd = heap.at<float>(args.integer(6, "rstdOffset"), rows, "rstd");
+    layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps);
+    return undefined(env);
+  });
+}
+
+// layerNormGrad(heap, dyOffset, xOffset, gammaOffset, meanOffset, rstdOffset, dxOffset, dgammaOffset, dbetaOffset, rows, cols)
+napi_value LayerNormGradFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 11);
+    const Heap heap = args.heap();
+    const int64_t rows = nonNegative(args, 9, "rows"), cols = nonNegative(args, 10, "cols");
+    const int64_t n = product(rows, cols);
+    const float* dy = heap.at<float>(args.integer(1, "dyOffset"), n, "dy");
+    const float* x = heap.at<float>(args.integer(2, "xOffset"), n, "x");
+    const float* gamma = heap.at<float>(args.integer(3, "gammaOffset"), cols, "gamma");
+    const float* mean = heap.at<float>(args.integer(4, "meanOffset"), rows, "mean");
+    const float* rstd = heap.at<float>(args.integer(5, "rstdOffset"), rows, "rstd");
+    float* dx = heap.at<float>(args.integer(6, "dxOffset"), n, "dx");
+    float* dgamma = heap.at<float>(args.integer(7, "dgammaOffset"), cols, "dgamma");
+    float* dbeta = heap.at<float>(args.integer(8, "dbetaOffset"), cols, "dbeta");
+    layerNormGrad(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols);
+    return undefined(env);
+  });
+}
+
+// gelu(heap, xOffset, yOffset, n, approximate) and geluGrad(heap, dyOffset, xOffset, dxOffset, n, approximate)
+napi_value GeluFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 5);
+    const Heap heap = args.heap();
+    const int64_t n = nonNegative(args, 3, "n");
+    const float* x = heap.at<float>(args.integer(1, "xOffset"), n, "x");
+    float* y = heap.at<float>(args.integer(2, "yOffset"), n, "y");
+    gelu(x, y, n, args.integer(4, "approximate") != 0);
+    return undefined(env);
+  });
+}
+
+napi_value GeluGradFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 6);
+    const Heap heap = args.heap();
+    const int64_t n = nonNegative(args, 4, "n");
+    const float* dy = heap.at<float>(args.integer(1, "dyOffset"), n, "dy");
+    const float* x = heap.at<float>(args.integer(2, "xOffset"), n, "x");
+    float* dx = heap.at<float>(args.integer(3, "dxOffset"), n, "dx");
+    geluGrad(dy, x, dx, n, args.integer(5, "approximate") != 0);
+    return undefined(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     size_t argc = 1;
@@ -231,6 +296,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"transpose", nullptr, TransposeFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gather", nullptr, GatherFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"scatterAdd", nullptr, ScatterAddFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"layerNorm", nullptr, LayerNormFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"layerNormGrad", nullptr, LayerNormGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gelu", nullptr, GeluFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"geluGrad", nullptr, GeluGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

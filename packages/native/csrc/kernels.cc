@@ -13,6 +13,7 @@ extern "C" {
 __m256 _ZGVdN8v_expf(__m256) __attribute__((weak));
 __m256 _ZGVdN8v_logf(__m256) __attribute__((weak));
 __m256 _ZGVdN8v_tanhf(__m256) __attribute__((weak));
+__m256 _ZGVdN8v_erff(__m256) __attribute__((weak));
 }
 #define TESSERA_LIBMVEC 1
 #endif
@@ -116,7 +117,9 @@ void mapped(const float* x, float* out, int64_t n, [[maybe_unused]] const void* 
 const void* const kExp = reinterpret_cast<const void*>(&_ZGVdN8v_expf);
 const void* const kLog = reinterpret_cast<const void*>(&_ZGVdN8v_logf);
 const void* const kTanh = reinterpret_cast<const void*>(&_ZGVdN8v_tanhf);
+const void* const kErf = reinterpret_cast<const void*>(&_ZGVdN8v_erff);
 #else
+const void* const kErf = nullptr;
 const void* const kExp = nullptr;
 const void* const kLog = nullptr;
 const void* const kTanh = nullptr;
@@ -145,6 +148,19 @@ void unary(Unary op, const float* x, float* out, int64_t n) {  // may run in pla
       break;
     case Unary::Tanh:
       return mapped(x, out, n, kTanh, [](float v) { return std::tanh(v); });
+    case Unary::Erf:
+      return mapped(x, out, n, kErf, [](float v) { return std::erf(v); });
+    case Unary::Sigmoid: {
+      // 1 / (1 + exp(-x)) in blocks, so exp runs vectorised.
+      float tmp[256];
+      for (int64_t i0 = 0; i0 < n; i0 += 256) {
+        const int64_t len = std::min<int64_t>(256, n - i0);
+        for (int64_t i = 0; i < len; i++) tmp[i] = -x[i0 + i];
+        mapped(tmp, tmp, len, kExp, [](float v) { return std::exp(v); });
+        for (int64_t i = 0; i < len; i++) out[i0 + i] = 1.0f / (1.0f + tmp[i]);
+      }
+      return;
+    }
   }
 }
 

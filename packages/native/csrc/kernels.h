@@ -5,7 +5,7 @@
 namespace tessera {
 
 enum class Reduce { Sum = 0, Max = 1, Min = 2, Mean = 3 };
-enum class Unary { Exp = 0, Log = 1, Neg = 2, Sqrt = 3, Rsqrt = 4, Square = 5, Tanh = 6 };
+enum class Unary { Exp = 0, Log = 1, Neg = 2, Sqrt = 3, Rsqrt = 4, Square = 5, Tanh = 6, Erf = 7, Sigmoid = 8 };
 enum class Binary { Add = 0, Sub = 1, Mul = 2, Div = 3, SquaredDifference = 4, Maximum = 5, Pow = 6 };
 
 constexpr int kMaxRank = 16;
@@ -26,5 +26,15 @@ void transpose(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape,
 int64_t gather(const uint32_t* x, const int32_t* ids, uint32_t* out, int64_t outer, int64_t rows, int64_t inner, int64_t count);
 // out[ids[r], :] += x[r, :], out zeroed first; ids outside [0, segments) are dropped.
 void scatterAdd(const float* x, const int32_t* ids, float* out, int64_t rows, int64_t width, int64_t segments);
+
+// Layer norm over the last axis of [rows, cols]; saves each row's mean and 1/std for the backward.
+void layerNorm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd, int64_t rows, int64_t cols,
+               float eps);
+// dx, and dgamma/dbeta summed over rows, from dy and the forward's saved statistics.
+void layerNormGrad(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma,
+                   float* dbeta, int64_t rows, int64_t cols);
+// GELU, exact (x Phi(x)) or with the tanh approximation, and its gradient dy * gelu'(x).
+void gelu(const float* x, float* y, int64_t n, bool approximate);
+void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approximate);
 
 }  // namespace tessera

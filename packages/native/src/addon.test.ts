@@ -122,6 +122,16 @@ describe('@tessera/native addon', () => {
     }
   });
 
+  // erf by its Maclaurin series (exact to float64 for |x| < 3), for the references below.
+  const erf = (x: number) => {
+    let [term, sum] = [x, x];
+    for (let n = 1; n < 80; n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  };
+
   it('unary ops match Math', () => {
     const x = Array.from({ length: 37 }, () => random() * 4 + 2.5);
     const refs: Record<keyof typeof UnaryOp, (v: number) => number> = {
@@ -132,6 +142,8 @@ describe('@tessera/native addon', () => {
       rsqrt: (v) => 1 / Math.sqrt(v),
       square: (v) => v * v,
       tanh: Math.tanh,
+      erf,
+      sigmoid: (v) => 1 / (1 + Math.exp(-v)),
     };
     for (const [name, op] of Object.entries(UnaryOp)) {
       const { heap, offsets, end } = layout([x], x.length);
@@ -191,6 +203,64 @@ describe('@tessera/native addon', () => {
         if (Number.isNaN(want)) expect(got[i]).toBeNaN();
         else expect(Math.abs((got[i] as number) - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
       });
+    }
+  });
+
+  it('layer norm forward and backward match their definitions', () => {
+    const [rows, cols, eps] = [3, 21, 1e-5];
+    const x = Array.from({ length: rows * cols }, () => random() * 4 + 1);
+    const gamma = Array.from({ length: cols }, () => random() + 1);
+    const beta = Array.from({ length: cols }, random);
+    const dy = Array.from({ length: rows * cols }, random);
+    const { heap, offsets, end } = layout([x, gamma, beta, dy], 3 * rows * cols + 2 * rows + 2 * cols);
+    const [y, mean, rstd] = [end, end + rows * cols * 4, end + (rows * cols + rows) * 4];
+    const [dx, dg, db] = [rstd + rows * 4, rstd + (rows + rows * cols) * 4, rstd + (rows + rows * cols + cols) * 4];
+    native.layerNorm(heap, offsets[0] as number, offsets[1] as number, offsets[2] as number, y, mean, rstd, rows, cols, eps);
+    native.layerNormGrad(heap, offsets[3] as number, offsets[0] as number, offsets[1] as number, mean, rstd, dx, dg, db, rows, cols);
+    const f = (v: number[]) => v.map(Math.fround);
+    const [xf, gf, bf, dyf] = [f(x), f(gamma), f(beta), f(dy)];
+    const expectY: number[] = [];
+    const expectDx: number[] = [];
+    const expectDg = new Array<number>(cols).fill(0);
+    const expectDb = new Array<number>(cols).fill(0);
+    for (let r = 0; r < rows; r++) {
+      const row = xf.slice(r * cols, (r + 1) * cols);
+      const mu = row.reduce((s, v) => s + v, 0) / cols;
+      const inv = 1 / Math.sqrt(row.reduce((s, v) => s + (v - mu) ** 2, 0) / cols + eps);
+      const xhat = row.map((v) => (v - mu) * inv);
+      const g = xhat.map((_, c) => (dyf[r * cols + c] as number) * (gf[c] as number));
+      const a = g.reduce((s, v) => s + v, 0) / cols;
+      const b = g.reduce((s, v, c) => s + v * (xhat[c] as number), 0) / cols;
+      xhat.forEach((h, c) => {
+        expectY.push(h * (gf[c] as number) + (bf[c] as number));
+        expectDx.push(inv * ((g[c] as number) - a - h * b));
+        expectDg[c] = (expectDg[c] as number) + (dyf[r * cols + c] as number) * h;
+        expectDb[c] = (expectDb[c] as number) + (dyf[r * cols + c] as number);
+      });
+    }
+    expectClose(new Float32Array(heap, y, rows * cols), expectY);
+    expectClose(new Float32Array(heap, dx, rows * cols), expectDx);
+    expectClose(new Float32Array(heap, dg, cols), expectDg);
+    expectClose(new Float32Array(heap, db, cols), expectDb);
+  });
+
+  it('GELU (exact and tanh approximation) and its gradient match their definitions', () => {
+    const x = Array.from({ length: 300 }, () => random() * 8);
+    const dy = Array.from({ length: 300 }, random);
+    const c = Math.sqrt(2 / Math.PI);
+    for (const approximate of [0, 1]) {
+      const { heap, offsets, end } = layout([x, dy], 600);
+      native.gelu(heap, offsets[0] as number, end, 300, approximate);
+      native.geluGrad(heap, offsets[1] as number, offsets[0] as number, end + 1200, 300, approximate);
+      const xs = x.map(Math.fround);
+      const value = (v: number) =>
+        approximate ? 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2));
+      const h = 1e-4; // central difference of the float64 definition
+      expectClose(new Float32Array(heap, end, 300), xs.map(value));
+      expectClose(
+        new Float32Array(heap, end + 1200, 300),
+        xs.map((v, i) => Math.fround(dy[i] as number) * ((value(v + h) - value(v - h)) / (2 * h))),
+      );
     }
   });
 

@@ -46,11 +46,42 @@ export interface NativeAddon {
   ): void;
   /** out = zeros([segments, width]); out[ids[r]] += x[r] (ids outside [0, segments) dropped). */
   scatterAdd(heap: ArrayBuffer, xOffset: number, idsOffset: number, outOffset: number, rows: number, width: number, segments: number): void;
+  /** Layer norm over the last axis of [rows, cols]; writes y, and each row's mean and 1/std (for the backward). */
+  layerNorm(
+    heap: ArrayBuffer,
+    xOffset: number,
+    gammaOffset: number,
+    betaOffset: number,
+    yOffset: number,
+    meanOffset: number,
+    rstdOffset: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  /** Layer norm backward: dx, and dgamma/dbeta summed over rows. */
+  layerNormGrad(
+    heap: ArrayBuffer,
+    dyOffset: number,
+    xOffset: number,
+    gammaOffset: number,
+    meanOffset: number,
+    rstdOffset: number,
+    dxOffset: number,
+    dgammaOffset: number,
+    dbetaOffset: number,
+    rows: number,
+    cols: number,
+  ): void;
+  /** GELU: exact x Phi(x) (approximate = 0) or the tanh approximation (1). */
+  gelu(heap: ArrayBuffer, xOffset: number, yOffset: number, n: number, approximate: number): void;
+  /** dx = dy * gelu'(x). */
+  geluGrad(heap: ArrayBuffer, dyOffset: number, xOffset: number, dxOffset: number, n: number, approximate: number): void;
   /** BLAS threads (OpenBLAS only; the plain kernel is single-threaded). */
   setThreads(threads: number): void;
   getThreads(): number;
 }
 
 export const ReduceOp = { sum: 0, max: 1, min: 2, mean: 3 } as const;
-export const UnaryOp = { exp: 0, log: 1, neg: 2, sqrt: 3, rsqrt: 4, square: 5, tanh: 6 } as const;
+export const UnaryOp = { exp: 0, log: 1, neg: 2, sqrt: 3, rsqrt: 4, square: 5, tanh: 6, erf: 7, sigmoid: 8 } as const;
 export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, squaredDifference: 4, maximum: 5, pow: 6 } as const;

@@ -8,7 +8,22 @@ export type NativeLoadResult = { ok: true; addon: NativeAddon; path: string } | 
 /** Where the build script leaves the addon (src/ and dist/ are both one level below the package). */
 export const ADDON_PATH = path.resolve(import.meta.dirname, '..', 'build', 'Release', 'tessera_native.node');
 
-const FUNCTIONS = ['gemm', 'reduce', 'unary', 'binary', 'softmax', 'transpose', 'gather', 'scatterAdd', 'setThreads', 'getThreads'];
+const FUNCTIONS = [
+  'gemm',
+  'reduce',
+  'unary',
+  'binary',
+  'softmax',
+  'transpose',
+  'gather',
+  'scatterAdd',
+  'layerNorm',
+  'layerNormGrad',
+  'gelu',
+  'geluGrad',
+  'setThreads',
+  'getThreads',
+];
 let cached: NativeLoadResult | undefined;
 
 /**

@@ -3,10 +3,12 @@ import { loadNative, type NativeAddon } from '@tessera/native';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../backend.js';
+import { isTesseraError } from '../../errors.js';
 import { matMul } from '../../ops/matMul.js';
 import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
 import { useFastWasmKernels } from '../wasmKernels.js';
+import { fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';
 import { activeNativeAddon, NATIVE_KERNELS, useNativeKernels } from './nativeKernels.js';
 import { checkWasmInternals } from './selfCheck.js';
 
@@ -163,7 +165,17 @@ describe('native kernels on the wasm heap', () => {
       const x = uniform(shape, 0.1, 3);
       await expectSameAsStock([x], (t) => {
         const v = t as tf.Tensor;
-        const outs = [tf.exp(v), tf.log(v), tf.neg(v), tf.sqrt(v), tf.rsqrt(v), tf.square(v), tf.tanh(tf.sub(v, 1.5))];
+        const outs = [
+          tf.exp(v),
+          tf.log(v),
+          tf.neg(v),
+          tf.sqrt(v),
+          tf.rsqrt(v),
+          tf.square(v),
+          tf.tanh(tf.sub(v, 1.5)),
+          tf.erf(tf.sub(v, 1.5)),
+          tf.sigmoid(tf.sub(v, 1.5)),
+        ];
         const g = tf.grad((p: tf.Tensor) => tf.sum(tf.add(tf.add(tf.exp(p), tf.log(p)), tf.add(tf.tanh(p), tf.sqrt(p)))))(v);
         return [...outs, g];
       });
@@ -239,6 +251,41 @@ describe('native kernels on the wasm heap', () => {
         tf.grad((p: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, p) as tf.Scalar)(ls),
       ];
     });
+  });
+
+  it('fused layer norm equals the composite ops, values and gradients (x, gamma, beta)', async () => {
+    // (a width of 1 is degenerate: dx is exactly 0, which the composite ops miss by rounding x 1/sqrt(eps))
+    for (const shape of [
+      [2, 5, 16],
+      [3, 7],
+      [1, 3],
+    ]) {
+      const d = shape[shape.length - 1] as number;
+      await expectSameAsStock([uniform(shape, -3, 5), uniform([d], 0.5, 1.5), uniform([d]), uniform(shape)], (x, g, b, w) => {
+        const f = (xv: tf.Tensor, gv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(layerNorm(xv, gv, bv), w as tf.Tensor));
+        return [
+          layerNorm(x as tf.Tensor, g as tf.Tensor, b as tf.Tensor, 1e-5),
+          ...tf.grads(f)([x as tf.Tensor, g as tf.Tensor, b as tf.Tensor]),
+        ];
+      });
+    }
+    const error = (() => {
+      try {
+        layerNorm(tf.zeros([2, 4]), tf.ones([3]), tf.zeros([4]));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isTesseraError(error, 'E_INPUT')).toBe(true);
+  });
+
+  it('fused GELU (exact and tanh) equals the composite ops, values and gradients', async () => {
+    for (const approximate of [false, true]) {
+      await expectSameAsStock([uniform([3, 37], -6, 6), uniform([3, 37])], (x, w) => [
+        gelu(x as tf.Tensor, approximate),
+        tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v, approximate), w as tf.Tensor)))(x as tf.Tensor),
+      ]);
+    }
   });
 
   it('transpose of float32 and int32 tensors, any permutation', async () => {

@@ -1,6 +1,7 @@
 import { getKernel, type KernelConfig, type KernelFunc, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '@tessera/native';
 import { aliasCast, aliasIdentity } from './aliasKernels.js';
+import { FUSED_KERNEL_NAMES, fusedKernels } from './fusedKernels.js';
 import { nativeBinary, nativeUnary } from './nativeElementwise.js';
 import { nativeBatchMatMul } from './nativeMatMul.js';
 import { nativeReduce } from './nativeReduce.js';
@@ -22,6 +23,8 @@ const FACTORIES: Record<string, Factory> = {
   Rsqrt: (addon, fb) => nativeUnary(addon, 'rsqrt', fb),
   Square: (addon, fb) => nativeUnary(addon, 'square', fb),
   Tanh: (addon, fb) => nativeUnary(addon, 'tanh', fb),
+  Erf: (addon, fb) => nativeUnary(addon, 'erf', fb),
+  Sigmoid: (addon, fb) => nativeUnary(addon, 'sigmoid', fb),
   Add: (addon, fb) => nativeBinary(addon, 'add', fb),
   Sub: (addon, fb) => nativeBinary(addon, 'sub', fb),
   Multiply: (addon, fb) => nativeBinary(addon, 'mul', fb),
@@ -37,8 +40,8 @@ const FACTORIES: Record<string, Factory> = {
   Cast: (_, fb) => aliasCast(fb),
 };
 
-/** The wasm kernels that @tessera/native replaces when it is active. */
-export const NATIVE_KERNELS = Object.keys(FACTORIES);
+/** The wasm kernels that @tessera/native replaces when it is active, then the fused ones it adds. */
+export const NATIVE_KERNELS = [...Object.keys(FACTORIES), ...FUSED_KERNEL_NAMES];
 
 const replaced = new Map<string, KernelConfig>();
 let active: NativeAddon | null = null;
@@ -55,9 +58,12 @@ export function useNativeKernels(addon: NativeAddon | null): void {
       registerKernel(config);
     }
     replaced.clear();
+    for (const name of FUSED_KERNEL_NAMES) unregisterKernel(name, 'wasm');
     active = null;
   }
   if (!addon) return;
+  for (const [name, kernelFunc] of Object.entries(fusedKernels(addon)))
+    registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
   for (const [name, factory] of Object.entries(FACTORIES)) {
     const previous = getKernel(name, 'wasm');
     if (!previous) throw new Error(`tfjs-backend-wasm has no ${name} kernel to fall back to (Tessera is tested with tfjs 4.22.0)`);

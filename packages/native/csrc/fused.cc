@@ -1,0 +1,105 @@
+// Fused kernels that replace chains of small tfjs ops: layer norm (forward and backward) and
+// GELU (forward and backward). One pass over memory instead of ~10 kernels each.
+#include <algorithm>
+#include <cmath>
+
+#include "kernels.h"
+
+namespace tessera {
+
+namespace {
+constexpr int64_t kBlock = 256;
+constexpr float kSqrt2OverPi = 0.7978845608028654f;
+constexpr float kCoef = 0.044715f;
+constexpr float kInvSqrt2 = 0.7071067811865476f;
+constexpr float kInvSqrt2Pi = 0.3989422804014327f;
+}  // namespace
+
+void layerNorm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd, int64_t rows, int64_t cols,
+               float eps) {
+  // Row statistics in double: they feed every element, and the backward reuses them.
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict src = x + r * cols;
+    float* __restrict dst = y + r * cols;
+    double sum = 0;
+    for (int64_t c = 0; c < cols; c++) sum += src[c];
+    const double mu = cols > 0 ? sum / static_cast<double>(cols) : 0.0;
+    double var = 0;
+    for (int64_t c = 0; c < cols; c++) var += (src[c] - mu) * (src[c] - mu);
+    const float inv = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(std::max<int64_t>(cols, 1)) + eps));
+    const float muf = static_cast<float>(mu);
+    for (int64_t c = 0; c < cols; c++) dst[c] = (src[c] - muf) * inv * gamma[c] + beta[c];
+    mean[r] = muf;
+    rstd[r] = inv;
+  }
+}
+
+void layerNormGrad(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma,
+                   float* dbeta, int64_t rows, int64_t cols) {
+  std::fill(dgamma, dgamma + cols, 0.0f);
+  std::fill(dbeta, dbeta + cols, 0.0f);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict d = dy + r * cols;
+    const float* __restrict src = x + r * cols;
+    float* __restrict out = dx + r * cols;
+    const float mu = mean[r], inv = rstd[r];
+    double a = 0, b = 0;
+    for (int64_t c = 0; c < cols; c++) {
+      const float xhat = (src[c] - mu) * inv;
+      const float g = d[c] * gamma[c];
+      a += g;
+      b += static_cast<double>(g) * xhat;
+      dgamma[c] += d[c] * xhat;
+      dbeta[c] += d[c];
+    }
+    const float am = static_cast<float>(a / static_cast<double>(cols)), bm = static_cast<float>(b / static_cast<double>(cols));
+    for (int64_t c = 0; c < cols; c++) {
+      const float xhat = (src[c] - mu) * inv;
+      out[c] = inv * (d[c] * gamma[c] - am - xhat * bm);
+    }
+  }
+}
+
+void gelu(const float* x, float* y, int64_t n, bool approximate) {
+  float t[kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - i0);
+    const float* __restrict v = x + i0;
+    if (approximate) {
+      for (int64_t i = 0; i < len; i++) t[i] = kSqrt2OverPi * (v[i] + kCoef * v[i] * v[i] * v[i]);
+      unary(Unary::Tanh, t, t, len);
+    } else {
+      for (int64_t i = 0; i < len; i++) t[i] = v[i] * kInvSqrt2;
+      unary(Unary::Erf, t, t, len);
+    }
+    for (int64_t i = 0; i < len; i++) y[i0 + i] = 0.5f * v[i] * (1.0f + t[i]);
+  }
+}
+
+void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approximate) {
+  float t[kBlock], e[kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - i0);
+    const float* __restrict v = x + i0;
+    if (approximate) {
+      // d/dx 0.5 x (1 + tanh(u)) = 0.5 (1 + t) + 0.5 x (1 - t^2) u'(x)
+      for (int64_t i = 0; i < len; i++) t[i] = kSqrt2OverPi * (v[i] + kCoef * v[i] * v[i] * v[i]);
+      unary(Unary::Tanh, t, t, len);
+      for (int64_t i = 0; i < len; i++) {
+        const float du = kSqrt2OverPi * (1.0f + 3.0f * kCoef * v[i] * v[i]);
+        dx[i0 + i] = dy[i0 + i] * (0.5f * (1.0f + t[i]) + 0.5f * v[i] * (1.0f - t[i] * t[i]) * du);
+      }
+    } else {
+      // d/dx x Phi(x) = Phi(x) + x phi(x)
+      for (int64_t i = 0; i < len; i++) {
+        t[i] = v[i] * kInvSqrt2;
+        e[i] = -0.5f * v[i] * v[i];
+      }
+      unary(Unary::Erf, t, t, len);
+      unary(Unary::Exp, e, e, len);
+      for (int64_t i = 0; i < len; i++) dx[i0 + i] = dy[i0 + i] * (0.5f * (1.0f + t[i]) + v[i] * kInvSqrt2Pi * e[i]);
+    }
+  }
+}
+
+}  // namespace tessera
