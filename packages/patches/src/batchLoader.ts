@@ -2,6 +2,7 @@ import { createLogger, isTesseraError, SeededRandom, TesseraError, tf } from '@t
 import type { ImageAugmenter } from './augment.js';
 import type { ImageInput } from './decodeImage.js';
 import type { ImageProcessor } from './imageProcessor.js';
+import { type SampleFramesOptions, sampleFrameImages } from './sampleFrames.js';
 
 export interface BatchLoaderOptions<T> {
   items: Iterable<T> | AsyncIterable<T>;
@@ -229,6 +230,37 @@ export function imageBatchLoader(
       if (!augment) return (await processor.preprocess(item)).data;
       const rng = new SeededRandom(augment.seed).fork(`item ${index}`);
       return (await augment.augmenter.augment(item, rng, augment.caption?.(index))).pixels;
+    },
+  });
+}
+
+export interface VideoBatchLoaderOptions extends Omit<BatchLoaderOptions<string>, 'items' | 'load' | 'sampleShape'> {
+  /** How to sample each clip; `numFrames` fixes T. */
+  frames: Omit<SampleFramesOptions, 'fps' | 'maxFrames'> & { numFrames: number };
+}
+
+/**
+ * Batches of clips `[B, T, 3, H, W]` from video paths: `numFrames` frames sampled per clip and
+ * preprocessed by `processor`. Videos that cannot be read are skipped and counted like images.
+ */
+export function videoBatchLoader(
+  paths: Iterable<string> | AsyncIterable<string>,
+  processor: ImageProcessor,
+  options: VideoBatchLoaderOptions,
+): BatchLoader<string> {
+  const [h, w] = processor.outputSize;
+  const t = options.frames.numFrames;
+  return new BatchLoader<string>({
+    ...options,
+    items: paths,
+    sampleShape: [t, 3, h, w],
+    load: async (path) => {
+      const { frames } = await sampleFrameImages(path, options.frames);
+      const out = new Float32Array(t * 3 * h * w);
+      frames.forEach((frame, k) => {
+        processor.toFloat(processor.transform(frame), 'channels_first', out.subarray(k * 3 * h * w, (k + 1) * 3 * h * w));
+      });
+      return out;
     },
   });
 }

@@ -17,6 +17,8 @@ export {
   imageBatchLoader,
   type LoadedBatch,
   type LoaderStats,
+  type VideoBatchLoaderOptions,
+  videoBatchLoader,
 } from './batchLoader.js';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './colorJitter.js';
 export {
