@@ -35,6 +35,7 @@ export { ByteLevelPreTokenizer, GPT2_PATTERN } from './preTokenizers/byteLevel.j
 export { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
 export type { PreTokenizer } from './preTokenizers/preTokenizer.js';
 export type { SplitBehavior } from './preTokenizers/split.js';
+export { type BatchTensorOptions, type BatchTensors, encodeBatchToTensors } from './tensors.js';
 export {
   type DecodeOptions,
   type EncodeInput,

@@ -24,13 +24,29 @@ function table(test: (c: string) => boolean): Uint8Array {
 const ASCII_WS = table((c) => WHITESPACE_RE.test(c));
 const ASCII_PUNCT = table((c) => /[!-/:-@[-`{-~]/.test(c));
 
+// Classes of non-ASCII code points, computed on first use (regex tests are slow per character).
+const KNOWN = 1;
+const F_WS = 2;
+const F_PUNCT = 4;
+const flags = new Uint8Array(0x110000);
+
+function classify(cp: number): number {
+  let f = flags[cp];
+  if (f === 0) {
+    const ch = String.fromCodePoint(cp);
+    f = KNOWN | (WHITESPACE_RE.test(ch) ? F_WS : 0) | (PUNCT_RE.test(ch) ? F_PUNCT : 0);
+    flags[cp] = f;
+  }
+  return f;
+}
+
 export function isWhitespace(cp: number): boolean {
-  return cp < 128 ? ASCII_WS[cp] === 1 : WHITESPACE_RE.test(String.fromCodePoint(cp));
+  return cp < 128 ? ASCII_WS[cp] === 1 : (classify(cp) & F_WS) !== 0;
 }
 
 /** BERT punctuation: ASCII punctuation or Unicode category P. */
 export function isBertPunctuation(cp: number): boolean {
-  return cp < 128 ? ASCII_PUNCT[cp] === 1 : PUNCT_RE.test(String.fromCodePoint(cp));
+  return cp < 128 ? ASCII_PUNCT[cp] === 1 : (classify(cp) & F_PUNCT) !== 0;
 }
 
 /** Rust `char::is_numeric`: categories Nd, Nl, No. */

@@ -4,6 +4,8 @@ import { lowercase } from './lowercase.js';
 import type { Normalizer } from './normalizer.js';
 import { normalizeForm } from './unicodeForm.js';
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 export interface BertNormalizerOptions {
   cleanText?: boolean;
   handleChineseChars?: boolean;
@@ -30,6 +32,8 @@ export class BertNormalizer implements Normalizer {
   }
 
   normalize(ns: NormalizedString): NormalizedString {
+    // Printable ASCII (most English captions): only lowercasing can change anything.
+    if (PRINTABLE_ASCII.test(ns.text)) return this.lowercase ? lowercase(ns) : ns;
     const clean = this.cleanText;
     const chinese = this.handleChineseChars;
     let out = mapCodePoints(ns, (cp) => {

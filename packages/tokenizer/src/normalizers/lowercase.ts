@@ -1,4 +1,4 @@
-import { mapCodePoints, type NormalizedString } from '../normalizedString.js';
+import { mapCodePoints, NormalizedString } from '../normalizedString.js';
 import type { Normalizer } from './normalizer.js';
 
 const cache = new Map<number, string | undefined>();
@@ -17,7 +17,11 @@ export function lowerCodePoint(cp: number): string | undefined {
 }
 
 export function lowercase(ns: NormalizedString): NormalizedString {
-  if (ns.text.toLowerCase() === ns.text) return ns;
+  const lower = ns.text.toLowerCase();
+  if (lower === ns.text) return ns;
+  // Same length: no character expanded, and per-character and whole-string mappings agree
+  // unless a final sigma was rewritten, which only happens with U+03A3 present.
+  if (lower.length === ns.text.length && !ns.text.includes('\u03a3')) return new NormalizedString(lower, ns.align, ns.base);
   return mapCodePoints(ns, lowerCodePoint);
 }
 

@@ -42,6 +42,8 @@ export class TemplateProcessing implements PostProcessor {
   }
 
   process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    if (encoding.overflowing.length === 0 && (pair === null || pair.overflowing.length === 0))
+      return this.processFlat(encoding, pair, addSpecialTokens);
     const parts: Encoding[] = [];
     for (const piece of pair === null ? this.single : this.pair) {
       if ('Sequence' in piece) {
@@ -74,6 +76,40 @@ export class TemplateProcessing implements PostProcessor {
       }
     }
     return Encoding.merge(parts);
+  }
+
+  /** The common case without overflowing windows: one pass, no intermediate encodings. */
+  private processFlat(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    const out = Encoding.empty();
+    for (const piece of pair === null ? this.single : this.pair) {
+      if ('Sequence' in piece) {
+        const src = piece.Sequence.id === 'A' ? encoding : pair;
+        if (src === null) continue;
+        const typeId = piece.Sequence.type_id;
+        for (let i = 0; i < src.ids.length; i++) {
+          out.ids.push(src.ids[i]);
+          out.typeIds.push(typeId);
+          out.tokens.push(src.tokens[i]);
+          out.offsets.push(src.offsets[i]);
+          out.specialTokensMask.push(src.specialTokensMask[i]);
+          out.attentionMask.push(src.attentionMask[i]);
+          out.sequenceIds.push(src.sequenceIds[i]);
+        }
+      } else if (addSpecialTokens) {
+        const tok = this.specialTokens.get(piece.SpecialToken.id);
+        if (tok === undefined) continue;
+        for (let i = 0; i < tok.ids.length; i++) {
+          out.ids.push(tok.ids[i]);
+          out.typeIds.push(piece.SpecialToken.type_id);
+          out.tokens.push(tok.tokens[i]);
+          out.offsets.push([0, 0]);
+          out.specialTokensMask.push(1);
+          out.attentionMask.push(1);
+          out.sequenceIds.push(null);
+        }
+      }
+    }
+    return out;
   }
 
   toJSON(): Record<string, unknown> {
