@@ -65,7 +65,7 @@ describe('BatchLoader', () => {
     const it = loader[Symbol.asyncIterator]();
     const first = await it.next();
     (first.value as { pixels: tf.Tensor }).pixels.dispose();
-    await sleep(50); // the consumer "trains"; the loader works meanwhile
+    await sleep(200); // the consumer "trains"; the loader works meanwhile
     // Ready: 2 batches (4 items) + the one taken (2) + at most `concurrency` in flight.
     expect(started).toBeGreaterThanOrEqual(6);
     expect(started).toBeLessThanOrEqual(2 + 4 + 2);
