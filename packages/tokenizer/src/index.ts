@@ -1,5 +1,6 @@
 export { type AddedToken, addedTokenFromJSON } from './addedVocabulary.js';
 export { BYTE_TO_CHAR, byteLevelAlphabet } from './byteLevel.js';
+export { createTokenizerCommand, type TokenizerCommandOptions } from './cli.js';
 export type { Decoder } from './decoders/decoder.js';
 export { BPEDecoder, ByteLevelDecoder, FuseDecoder, MetaspaceDecoder, SequenceDecoder, WordPieceDecoder } from './decoders/decoders.js';
 export { decoderFromJSON } from './decoders/fromJSON.js';

@@ -1,0 +1,71 @@
+import { TesseraError } from '@tessera/core';
+import { Command, InvalidArgumentError } from 'commander';
+import { Tokenizer } from './tokenizer.js';
+import { trainTokenizer } from './trainers/train.js';
+
+export interface TokenizerCommandOptions {
+  /** Where results go (default: process.stdout). */
+  write?: (text: string) => void;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+/**
+ * The `tokenizer` command for the `tessera` CLI:
+ * `tokenizer train --files a.txt b.txt --type bpe|wordpiece --vocab-size N --out tokenizer.json` and
+ * `tokenizer encode --tokenizer tokenizer.json --json "text"` (prints {"ids": [...], "tokens": [...]}).
+ */
+export function createTokenizerCommand(options: TokenizerCommandOptions = {}): Command {
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const command = new Command('tokenizer').description('Train Hugging Face-compatible tokenizers and encode text');
+
+  command
+    .command('train')
+    .description('Train a byte-level BPE or a WordPiece tokenizer on text files (one text per line)')
+    .requiredOption('--files <files...>', 'training text files')
+    .option('--type <type>', 'bpe (byte-level) or wordpiece', 'bpe')
+    .option('--vocab-size <n>', 'vocabulary size, special tokens included', positiveInt, 30000)
+    .option('--min-frequency <n>', 'minimum pair frequency for a merge', nonNegativeInt, 0)
+    .option('--limit-alphabet <n>', 'keep at most this many initial characters', positiveInt)
+    .requiredOption('--out <path>', 'where to write tokenizer.json')
+    .action(async (o: { files: string[]; type: string; vocabSize: number; minFrequency: number; limitAlphabet?: number; out: string }) => {
+      if (o.type !== 'bpe' && o.type !== 'wordpiece') {
+        throw new TesseraError('E_CONFIG', `--type must be bpe or wordpiece, got ${o.type}.`, { details: { field: 'type' } });
+      }
+      const start = Date.now();
+      const tokenizer = await trainTokenizer(
+        { files: o.files },
+        { type: o.type, vocabSize: o.vocabSize, minFrequency: o.minFrequency, limitAlphabet: o.limitAlphabet },
+      );
+      await tokenizer.save(o.out);
+      write(`${JSON.stringify({ out: o.out, type: o.type, vocabSize: tokenizer.vocabSize, seconds: (Date.now() - start) / 1000 })}\n`);
+    });
+
+  command
+    .command('encode')
+    .description('Encode a text with a tokenizer.json')
+    .requiredOption('--tokenizer <path>', 'tokenizer.json to use')
+    .option('--json', 'print {"ids": [...], "tokens": [...]}')
+    .option('--no-special-tokens', 'do not add [CLS]/[SEP]-style special tokens')
+    .argument('<text>', 'text to encode')
+    .action((text: string, o: { tokenizer: string; json?: boolean; specialTokens: boolean }) => {
+      const encoding = Tokenizer.fromFile(o.tokenizer).encode(text, null, { addSpecialTokens: o.specialTokens });
+      write(
+        o.json
+          ? `${JSON.stringify({ ids: encoding.ids, tokens: encoding.tokens })}\n`
+          : `${encoding.tokens.join(' ')}\n${encoding.ids.join(' ')}\n`,
+      );
+    });
+
+  return command;
+}
