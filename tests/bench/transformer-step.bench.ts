@@ -11,13 +11,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fusedGelu, fusedLayerNorm, initBackend, matMul, recordBenchmark, SeededRandom, tf } from '@tessera/core';
+import { fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy, initBackend, matMul, recordBenchmark, SeededRandom, tf } from '@tessera/core';
 
 const shape = { batch: 32, seq: 64, dim: 128, heads: 4, layers: 2, ff: 512, vocab: 1000 };
 const steps = Number(process.env.BENCH_STEPS ?? 10);
 
 // Tessera's fused ops: one native kernel each way with @tessera/native, plain tfjs ops otherwise
-// (as torch.nn.LayerNorm and F.gelu(approximate='tanh') in the PyTorch peer).
+// (as torch.nn.LayerNorm, F.gelu(approximate='tanh') and F.cross_entropy in the PyTorch peer).
 const layerNorm = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => fusedLayerNorm(x, gamma, beta, 1e-5);
 const gelu = (x: tf.Tensor) => fusedGelu(x, true);
 
@@ -62,7 +62,7 @@ function buildModel(rng: SeededRandom) {
 }
 
 function forwardLoss(p: ReturnType<typeof buildModel>, ids: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar {
-  const { batch, seq, dim, heads, vocab } = shape;
+  const { batch, seq, dim, heads } = shape;
   const dh = dim / heads;
   let x = tf.add(tf.gather(p.emb, ids), p.pos);
   const split = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, seq, heads, dh]), [0, 2, 1, 3]);
@@ -78,7 +78,7 @@ function forwardLoss(p: ReturnType<typeof buildModel>, ids: tf.Tensor2D, labels:
     x = tf.add(x, tf.add(matMul(m, b.w2), b.b2));
   }
   const logits = tf.add(matMul(layerNorm(x, p.lnG, p.lnB), p.head), p.headB);
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(labels, [-1]), vocab), tf.reshape(logits, [-1, vocab])) as tf.Scalar;
+  return fusedSoftmaxCrossEntropy(logits, labels); // F.cross_entropy
 }
 
 /**

@@ -12,7 +12,7 @@ export { type BenchmarkResult, recordBenchmark, workspaceRoot } from './bench.js
 export { parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { writeFileAtomic } from './fs.js';
-export { fusedGelu, fusedLayerNorm } from './kernels/native/fusedOps.js';
+export { type CrossEntropyOptions, fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy } from './kernels/native/fusedOps.js';
 export { NATIVE_KERNELS } from './kernels/native/nativeKernels.js';
 export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';
 export { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';

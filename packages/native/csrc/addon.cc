@@ -266,6 +266,43 @@ napi_value GeluGradFn(napi_env env, napi_callback_info info) {
   });
 }
 
+// crossEntropy(heap, logitsOffset, labelsOffset, lseOffset, rows, cols, smoothing) -> [mean loss, counted rows]
+napi_value CrossEntropyFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 7);
+    const Heap heap = args.heap();
+    const int64_t rows = nonNegative(args, 4, "rows"), cols = nonNegative(args, 5, "cols");
+    const float* logits = heap.at<float>(args.integer(1, "logitsOffset"), product(rows, cols), "logits");
+    const int32_t* labels = heap.at<int32_t>(args.integer(2, "labelsOffset"), rows, "labels");
+    float* lse = heap.at<float>(args.integer(3, "lseOffset"), rows, "lse");
+    int64_t counted = 0;
+    const double loss = crossEntropy(logits, labels, lse, rows, cols, static_cast<float>(args.number(6, "smoothing")), &counted);
+    napi_value result, first, second;
+    napi_create_array_with_length(env, 2, &result);
+    napi_create_double(env, loss, &first);
+    napi_create_double(env, static_cast<double>(counted), &second);
+    napi_set_element(env, result, 0, first);
+    napi_set_element(env, result, 1, second);
+    return result;
+  });
+}
+
+// crossEntropyGrad(heap, logitsOffset, labelsOffset, lseOffset, dlogitsOffset, rows, cols, smoothing, scale)
+napi_value CrossEntropyGradFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 9);
+    const Heap heap = args.heap();
+    const int64_t rows = nonNegative(args, 5, "rows"), cols = nonNegative(args, 6, "cols");
+    const float* logits = heap.at<float>(args.integer(1, "logitsOffset"), product(rows, cols), "logits");
+    const int32_t* labels = heap.at<int32_t>(args.integer(2, "labelsOffset"), rows, "labels");
+    const float* lse = heap.at<float>(args.integer(3, "lseOffset"), rows, "lse");
+    float* dlogits = heap.at<float>(args.integer(4, "dlogitsOffset"), product(rows, cols), "dlogits");
+    crossEntropyGrad(logits, labels, lse, dlogits, rows, cols, static_cast<float>(args.number(7, "smoothing")),
+                     static_cast<float>(args.number(8, "scale")));
+    return undefined(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     size_t argc = 1;
@@ -300,6 +337,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"layerNormGrad", nullptr, LayerNormGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gelu", nullptr, GeluFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"geluGrad", nullptr, GeluGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"crossEntropy", nullptr, CrossEntropyFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"crossEntropyGrad", nullptr, CrossEntropyGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

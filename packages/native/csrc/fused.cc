@@ -2,6 +2,7 @@
 // GELU (forward and backward). One pass over memory instead of ~10 kernels each.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "kernels.h"
 
@@ -99,6 +100,55 @@ void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approx
       unary(Unary::Exp, e, e, len);
       for (int64_t i = 0; i < len; i++) dx[i0 + i] = dy[i0 + i] * (0.5f * (1.0f + t[i]) + v[i] * kInvSqrt2Pi * e[i]);
     }
+  }
+}
+
+double crossEntropy(const float* logits, const int32_t* labels, float* lse, int64_t rows, int64_t cols, float smoothing, int64_t* counted) {
+  double total = 0;
+  int64_t n = 0;
+  float e[kBlock];
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict z = logits + r * cols;
+    float max = -INFINITY;
+    double sum = 0, zsum = 0;
+    for (int64_t c = 0; c < cols; c++) max = std::max(max, z[c]);
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      const int64_t len = std::min(kBlock, cols - c0);
+      for (int64_t c = 0; c < len; c++) {
+        e[c] = z[c0 + c] - max;
+        zsum += z[c0 + c];
+      }
+      unary(Unary::Exp, e, e, len);
+      for (int64_t c = 0; c < len; c++) sum += e[c];
+    }
+    const double logSumExp = max + std::log(sum);
+    lse[r] = static_cast<float>(logSumExp);
+    const int32_t label = labels[r];
+    if (label < 0 || label >= cols) continue;
+    // (1 - s) * -log p(label) + s * mean over classes of -log p(c)
+    total += (1.0 - smoothing) * (logSumExp - z[label]) + smoothing * (logSumExp - zsum / static_cast<double>(cols));
+    n++;
+  }
+  *counted = n;
+  return n > 0 ? total / static_cast<double>(n) : 0.0;
+}
+
+void crossEntropyGrad(const float* logits, const int32_t* labels, const float* lse, float* dlogits, int64_t rows, int64_t cols,
+                      float smoothing, float scale) {
+  const float uniform = smoothing / static_cast<float>(std::max<int64_t>(cols, 1));
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict z = logits + r * cols;
+    float* __restrict d = dlogits + r * cols;
+    const int32_t label = labels[r];
+    if (label < 0 || label >= cols) {
+      std::fill(d, d + cols, 0.0f);
+      continue;
+    }
+    const float shift = lse[r];
+    for (int64_t c = 0; c < cols; c++) d[c] = z[c] - shift;
+    unary(Unary::Exp, d, d, cols);
+    for (int64_t c = 0; c < cols; c++) d[c] = scale * (d[c] - uniform);
+    d[label] -= scale * (1.0f - smoothing);
   }
 }
 

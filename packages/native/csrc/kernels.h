@@ -37,4 +37,12 @@ void layerNormGrad(const float* dy, const float* x, const float* gamma, const fl
 void gelu(const float* x, float* y, int64_t n, bool approximate);
 void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approximate);
 
+// Softmax cross-entropy of [rows, cols] logits against int32 labels, with label smoothing;
+// rows whose label is outside [0, cols) (e.g. -100) are ignored. Writes each row's
+// log-sum-exp and returns the mean loss over counted rows (0 if none); *counted gets their number.
+double crossEntropy(const float* logits, const int32_t* labels, float* lse, int64_t rows, int64_t cols, float smoothing, int64_t* counted);
+// dlogits = scale * (softmax - target) on counted rows, 0 on ignored ones.
+void crossEntropyGrad(const float* logits, const int32_t* labels, const float* lse, float* dlogits, int64_t rows, int64_t cols,
+                      float smoothing, float scale);
+
 }  // namespace tessera

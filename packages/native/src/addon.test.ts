@@ -264,6 +264,34 @@ describe('@tessera/native addon', () => {
     }
   });
 
+  it('softmax cross-entropy with label smoothing and ignored rows, and its gradient', () => {
+    const [rows, cols] = [4, 13];
+    const logits = Array.from({ length: rows * cols }, () => random() * 20);
+    const labels = [3, -100, 12, 0];
+    for (const smoothing of [0, 0.1]) {
+      const { heap, offsets, end } = layout([logits, labels], rows + rows * cols);
+      new Int32Array(heap, offsets[1], rows).set(labels);
+      const [loss, counted] = native.crossEntropy(heap, offsets[0] as number, offsets[1] as number, end, rows, cols, smoothing);
+      native.crossEntropyGrad(heap, offsets[0] as number, offsets[1] as number, end, end + rows * 4, rows, cols, smoothing, 0.5);
+      let total = 0;
+      const grad: number[] = [];
+      labels.forEach((label, r) => {
+        const z = logits.slice(r * cols, (r + 1) * cols).map(Math.fround);
+        const max = Math.max(...z);
+        const lse = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
+        const target = z.map((_, c) => (label < 0 ? 0 : (c === label ? 1 - smoothing : 0) + smoothing / cols));
+        if (label >= 0) total += target.reduce((s, t, c) => s + t * (lse - (z[c] as number)), 0);
+        grad.push(...z.map((v, c) => (label < 0 ? 0 : 0.5 * (Math.exp(v - lse) - (target[c] as number)))));
+      });
+      expect(counted).toBe(3);
+      expect(Math.abs(loss - total / 3)).toBeLessThan(1e-5 * (total / 3));
+      expectClose(new Float32Array(heap, end + rows * 4, rows * cols), grad);
+    }
+    const empty = layout([[0], [0]], 1);
+    new Int32Array(empty.heap, empty.offsets[1], 1).set([-1]);
+    expect(native.crossEntropy(empty.heap, empty.offsets[0] as number, empty.offsets[1] as number, empty.end, 1, 1, 0)).toEqual([0, 0]);
+  });
+
   it('softmax and log-softmax over rows', () => {
     const x = Array.from({ length: 15 }, () => random() * 20);
     for (const log of [0, 1]) {

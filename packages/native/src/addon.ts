@@ -77,6 +77,31 @@ export interface NativeAddon {
   gelu(heap: ArrayBuffer, xOffset: number, yOffset: number, n: number, approximate: number): void;
   /** dx = dy * gelu'(x). */
   geluGrad(heap: ArrayBuffer, dyOffset: number, xOffset: number, dxOffset: number, n: number, approximate: number): void;
+  /**
+   * Softmax cross-entropy of [rows, cols] logits against int32 labels (label smoothing; labels
+   * outside [0, cols) are ignored). Writes each row's log-sum-exp; returns [mean loss, counted rows].
+   */
+  crossEntropy(
+    heap: ArrayBuffer,
+    logitsOffset: number,
+    labelsOffset: number,
+    lseOffset: number,
+    rows: number,
+    cols: number,
+    smoothing: number,
+  ): [number, number];
+  /** dlogits = scale * (softmax - smoothed one-hot), 0 on ignored rows. */
+  crossEntropyGrad(
+    heap: ArrayBuffer,
+    logitsOffset: number,
+    labelsOffset: number,
+    lseOffset: number,
+    dlogitsOffset: number,
+    rows: number,
+    cols: number,
+    smoothing: number,
+    scale: number,
+  ): void;
   /** BLAS threads (OpenBLAS only; the plain kernel is single-threaded). */
   setThreads(threads: number): void;
   getThreads(): number;

@@ -5,9 +5,17 @@ import { heapBuffer, offsetOf, sizeOf } from './nativeHeap.js';
 
 /**
  * Kernels tfjs does not have, registered for wasm while native kernels are active: fused
- * layer norm and GELU, forward and backward (see fusedOps.ts for the ops that use them).
+ * layer norm, GELU and softmax cross-entropy, forward and backward (see fusedOps.ts for the
+ * ops that use them).
  */
-export const FUSED_KERNEL_NAMES = ['TesseraLayerNorm', 'TesseraLayerNormGrad', 'TesseraGelu', 'TesseraGeluGrad'] as const;
+export const FUSED_KERNEL_NAMES = [
+  'TesseraLayerNorm',
+  'TesseraLayerNormGrad',
+  'TesseraGelu',
+  'TesseraGeluGrad',
+  'TesseraCrossEntropy',
+  'TesseraCrossEntropyGrad',
+] as const;
 
 type Inputs = Record<string, TensorInfo>;
 
@@ -86,6 +94,51 @@ export function fusedKernels(addon: NativeAddon): Record<(typeof FUSED_KERNEL_NA
         approximate ? 1 : 0,
       );
       return dx;
+    },
+    TesseraCrossEntropy: (args) => {
+      const backend = args.backend as BackendWasm;
+      const { logits, labels } = args.inputs as unknown as Inputs;
+      const { smoothing } = args.attrs as unknown as { smoothing: number };
+      const [rows, cols] = (logits as TensorInfo).shape as [number, number];
+      const lse = backend.makeOutput([rows], 'float32');
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      const [loss, counted] = addon.crossEntropy(
+        heapBuffer(backend),
+        at(logits as TensorInfo),
+        at(labels as TensorInfo),
+        at(lse),
+        rows,
+        cols,
+        smoothing,
+      );
+      return [
+        backend.makeOutput([], 'float32', undefined, new Float32Array([loss])),
+        lse,
+        backend.makeOutput([], 'float32', undefined, new Float32Array([counted])),
+      ];
+    },
+    TesseraCrossEntropyGrad: (args) => {
+      const backend = args.backend as BackendWasm;
+      const { dy, logits, labels, lse, counted } = args.inputs as unknown as Inputs;
+      const { smoothing } = args.attrs as unknown as { smoothing: number };
+      const [rows, cols] = (logits as TensorInfo).shape as [number, number];
+      // d(mean loss) / d logits = dy / counted * (softmax - target)
+      const n = backend.typedArrayFromHeap(counted as TensorInfo)[0] as number;
+      const scale = n > 0 ? (backend.typedArrayFromHeap(dy as TensorInfo)[0] as number) / n : 0;
+      const dlogits = backend.makeOutput([rows, cols], 'float32');
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      addon.crossEntropyGrad(
+        heapBuffer(backend),
+        at(logits as TensorInfo),
+        at(labels as TensorInfo),
+        at(lse as TensorInfo),
+        at(dlogits),
+        rows,
+        cols,
+        smoothing,
+        scale,
+      );
+      return dlogits;
     },
   };
 }

@@ -3,7 +3,7 @@ import { tf } from '../../tf.js';
 import { activeNativeAddon } from './nativeKernels.js';
 
 /**
- * Layer norm and GELU as single fused kernels (forward and backward) when @tessera/native is
+ * Layer norm, GELU and softmax cross-entropy as single fused kernels (forward and backward) when @tessera/native is
  * active on wasm, and as the same math in plain tfjs ops everywhere else. Same values and
  * gradients either way (within float rounding); ~10 kernels become one in each direction.
  */
@@ -62,4 +62,54 @@ export function fusedGelu(x: tf.Tensor, approximate = false): tf.Tensor {
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x);
+}
+
+export interface CrossEntropyOptions {
+  /** Weight spread uniformly over all classes, as torch's `label_smoothing` (default 0). */
+  labelSmoothing?: number;
+}
+
+/**
+ * Mean softmax cross-entropy of logits [..., V] against int32 class ids [...]
+ * (F.cross_entropy): labels outside [0, V), such as -100, are ignored and not counted in the mean.
+ */
+export function fusedSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, options: CrossEntropyOptions = {}): tf.Scalar {
+  const smoothing = options.labelSmoothing ?? 0;
+  const classes = logits.shape[logits.rank - 1] as number;
+  if (
+    logits.rank < 1 ||
+    labels.dtype !== 'int32' ||
+    labels.shape.join() !== logits.shape.slice(0, -1).join() ||
+    !(smoothing >= 0 && smoothing <= 1)
+  ) {
+    throw new TesseraError(
+      'E_INPUT',
+      `fusedSoftmaxCrossEntropy: labels must be int32 of shape [${logits.shape.slice(0, -1).join(', ')}] for logits [${logits.shape.join(', ')}] (got ${labels.dtype} [${labels.shape.join(', ')}]), and labelSmoothing in [0, 1] (got ${smoothing})`,
+    );
+  }
+  return tf.tidy(() => {
+    const flat = tf.reshape(logits, [-1, classes]) as tf.Tensor2D;
+    const ids = tf.reshape(labels, [-1]);
+    if (!fused() || logits.dtype !== 'float32') {
+      const valid = tf.logicalAnd(tf.greaterEqual(ids, 0), tf.less(ids, classes));
+      const target = tf.add(tf.mul(tf.oneHot(tf.where(valid, ids, tf.zerosLike(ids)), classes), 1 - smoothing), smoothing / classes);
+      const rowLoss = tf.mul(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(flat)), -1)), tf.cast(valid, 'float32'));
+      return tf.div(tf.sum(rowLoss), tf.maximum(tf.sum(tf.cast(valid, 'float32')), 1)) as tf.Scalar;
+    }
+    const op = tf.customGrad(((...args: [tf.Tensor, tf.GradSaveFunc]) => {
+      const [z, save] = args;
+      const [loss, lse, counted] = tf.engine().runKernel('TesseraCrossEntropy', { logits: z, labels: ids }, { smoothing }) as tf.Tensor[];
+      save([z, lse as tf.Tensor, counted as tf.Tensor, ids]); // ids too: the tidy disposes its own copy
+      return {
+        value: loss as tf.Tensor,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sz, slse, scount, sids] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          return tf
+            .engine()
+            .runKernel('TesseraCrossEntropyGrad', { dy, logits: sz, labels: sids, lse: slse, counted: scount }, { smoothing }) as tf.Tensor;
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return op(flat) as tf.Scalar;
+  });
 }

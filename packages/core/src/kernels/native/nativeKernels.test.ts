@@ -8,7 +8,7 @@ import { matMul } from '../../ops/matMul.js';
 import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
 import { useFastWasmKernels } from '../wasmKernels.js';
-import { fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';
+import { fusedSoftmaxCrossEntropy, fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';
 import { activeNativeAddon, NATIVE_KERNELS, useNativeKernels } from './nativeKernels.js';
 import { checkWasmInternals } from './selfCheck.js';
 
@@ -286,6 +286,31 @@ describe('native kernels on the wasm heap', () => {
         tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v, approximate), w as tf.Tensor)))(x as tf.Tensor),
       ]);
     }
+  });
+
+  it('fused softmax cross-entropy equals the composite ops and tf.losses, with smoothing and ignored labels', async () => {
+    const labels = ints([2, 3], [4, -100, 0, 6, 6, 1]);
+    for (const labelSmoothing of [0, 0.1]) {
+      await expectSameAsStock([uniform([2, 3, 7], -8, 8), labels], (z, y) => {
+        const f = (v: tf.Tensor) => fusedSoftmaxCrossEntropy(v, y as tf.Tensor, { labelSmoothing });
+        return [f(z as tf.Tensor), tf.grad(f)(z as tf.Tensor)];
+      });
+    }
+    // without ignored labels it is tf.losses.softmaxCrossEntropy on one-hot targets
+    await expectSameAsStock(
+      [uniform([5, 7], -8, 8), ints([5], [0, 6, 3, 3, 1])],
+      (z, y) => [
+        fusedSoftmaxCrossEntropy(z as tf.Tensor, y as tf.Tensor),
+        tf.grad((v: tf.Tensor) => fusedSoftmaxCrossEntropy(v, y as tf.Tensor))(z as tf.Tensor),
+      ],
+      {
+        referenceFn: (z, y) => {
+          const f = (v: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(y as tf.Tensor, 7), v) as tf.Scalar;
+          return [f(z as tf.Tensor), tf.grad(f)(z as tf.Tensor)];
+        },
+      },
+    );
+    expect(() => fusedSoftmaxCrossEntropy(tf.zeros([2, 3]), tf.zeros([2]))).toThrow(/int32/);
   });
 
   it('transpose of float32 and int32 tensors, any permutation', async () => {
