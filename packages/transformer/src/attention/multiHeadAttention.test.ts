@@ -110,7 +110,9 @@ describe('MultiHeadAttention', () => {
     const x = tf.zeros([1, 3, 4]);
     const mask = tf.ones([1, 2]);
     expect(() => mha.forward(x, { keyPaddingMask: mask })).toThrow(/keyPaddingMask must be \[1, 3\]/);
-    tf.dispose([x, mask]);
+    const other = tf.zeros([2, 3, 4]);
+    expect(() => mha.forward(x, { keyValue: other })).toThrow(/batch 1 and keyValue batch 2 differ/);
+    tf.dispose([x, mask, other]);
     mha.dispose();
   });
 });

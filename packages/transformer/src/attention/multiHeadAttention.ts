@@ -106,6 +106,9 @@ export class MultiHeadAttention extends Module {
     if (keyValue) {
       assertRank(keyValue, 3, 'MultiHeadAttention', '[batch, keys, kvDim]');
       assertLastDim(keyValue, this.kvDim, 'MultiHeadAttention keyValue');
+      if (keyValue.shape[0] !== query.shape[0]) {
+        throw shapeError('MultiHeadAttention', `query batch ${query.shape[0]} and keyValue batch ${keyValue.shape[0]} differ`);
+      }
     }
     const [batch, queries] = query.shape as [number, number, number];
     return tf.tidy(() => {
