@@ -169,7 +169,7 @@ export class ImageProcessor {
     const kernel = FILTER_NAMES[filter] as ResampleFilter;
     if (do_center_crop && top >= 0 && left >= 0) {
       // Resize only the pixels the crop keeps: same values, less work.
-      return resample(image, w, h, kernel, undefined, [left, top, left + crop_size.width, top + crop_size.height]);
+      return resample(image, w, h, kernel, [left, top, left + crop_size.width, top + crop_size.height]);
     }
     const out = resample(image, w, h, kernel);
     return do_center_crop ? centerCrop(out, crop_size.height, crop_size.width) : out;

@@ -45,7 +45,7 @@ export {
 export { PatchEmbedding, type PatchEmbeddingForwardOptions, type PatchEmbeddingOptions } from './patchEmbedding.js';
 export { bicubicMatrix, interpolateGrid, sincos1d, sincos2d, temporalPositionEmbedding } from './positionEmbedding.js';
 export { type ProbeOptions, probeVideo, type VideoInfo } from './probeVideo.js';
-export { PIL_RESAMPLE, type ResampleBox, type ResampleFilter, type RgbImage, resample } from './resample.js';
+export { PIL_RESAMPLE, type ResampleFilter, type RgbImage, resample } from './resample.js';
 export {
   frameIndices,
   type SampledFrameImages,

@@ -53,9 +53,9 @@ interface Coefficients {
   weights: Int32Array;
 }
 
-/** Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc`, for the input span [in0, in1). */
-function coefficients(inSize: number, in0: number, in1: number, outSize: number, filter: Filter): Coefficients {
-  const scale = (in1 - in0) / outSize;
+/** Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` (whole input: box [0, inSize)). */
+function coefficients(inSize: number, outSize: number, filter: Filter): Coefficients {
+  const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filter.support * filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
@@ -63,7 +63,7 @@ function coefficients(inSize: number, in0: number, in1: number, outSize: number,
   const weights = new Int32Array(outSize * ksize);
   const k = new Float64Array(ksize);
   for (let xx = 0; xx < outSize; xx++) {
-    const center = in0 + (xx + 0.5) * scale;
+    const center = (xx + 0.5) * scale;
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
     const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let total = 0;
@@ -87,9 +87,6 @@ function clip8(v: number): number {
   return v >> PRECISION_BITS;
 }
 
-/** A region of a source image, in source pixels (Pillow's `box`): [left, top, right, bottom]. */
-export type ResampleBox = [number, number, number, number];
-
 /** Output pixels to compute, [left, top, right, bottom) in output coordinates (a crop of the result). */
 export type OutputWindow = [number, number, number, number];
 
@@ -102,7 +99,7 @@ export interface RgbImage {
 }
 
 /**
- * Resizes 8-bit interleaved pixels exactly as Pillow's `Image.resize(size, resample, box)` does
+ * Resizes 8-bit interleaved pixels exactly as Pillow's `Image.resize(size, resample)` does
  * for 'RGB'/'L' images (two separable fixed-point passes, the filter widened by the scale when
  * shrinking), so preprocessing matches Hugging Face's PIL-based image processors bit for bit.
  * With `window`, only that part of the output is computed (resize then crop, in one step).
@@ -112,10 +109,8 @@ export function resample(
   width: number,
   height: number,
   filter: ResampleFilter,
-  box?: ResampleBox,
   window: OutputWindow = [0, 0, width, height],
 ): RgbImage {
-  const [x0, y0, x1, y1] = box ?? [0, 0, image.width, image.height];
   if (!(width > 0 && height > 0 && Number.isInteger(width) && Number.isInteger(height))) {
     throw new TesseraError('E_INPUT', `resample: target size ${width}x${height} must be positive integers`);
   }
@@ -123,13 +118,11 @@ export function resample(
   if (!(wx0 >= 0 && wy0 >= 0 && wx1 <= width && wy1 <= height && wx1 > wx0 && wy1 > wy0)) {
     throw new TesseraError('E_INPUT', `resample: window [${window}] is not inside the ${width}x${height} output`);
   }
-  if (filter === 'nearest') return nearest(image, width, height, [x0, y0, x1, y1], window);
+  if (filter === 'nearest') return nearest(image, width, height, window);
   const spec = FILTERS[filter];
   if (!spec) throw new TesseraError('E_CONFIG', `unknown resampling filter "${filter}"`);
-  const needH = width !== image.width || x0 !== 0 || x1 !== width;
-  const needV = height !== image.height || y0 !== 0 || y1 !== height;
-  const horiz = needH ? coefficients(image.width, x0, x1, width, spec) : identity(width);
-  const vert = needV ? coefficients(image.height, y0, y1, height, spec) : identity(height);
+  const horiz = width !== image.width ? coefficients(image.width, width, spec) : identity(width);
+  const vert = height !== image.height ? coefficients(image.height, height, spec) : identity(height);
   // Only the source rows that the vertical pass reads for the window's rows.
   const first = vert.bounds[wy0 * 2] as number;
   const last = (vert.bounds[(wy1 - 1) * 2] as number) + (vert.bounds[(wy1 - 1) * 2 + 1] as number);
@@ -212,19 +205,29 @@ function verticalPass(src: RgbImage, c: Coefficients, r0: number, r1: number, fi
   return { data: out, width: src.width, height: r1 - r0, channels: src.channels };
 }
 
-/** Pillow's NEAREST: source pixel at floor(in0 + (x + 0.5) * scale). */
-function nearest(src: RgbImage, width: number, height: number, box: ResampleBox, window: OutputWindow): RgbImage {
-  const [x0, y0, x1, y1] = box;
+/**
+ * Pillow's NEAREST (ImagingScaleAffine): source index = trunc(x0), x0 = scale / 2 then + scale
+ * per pixel, accumulated in double precision exactly as Pillow does (the sum, not (x + 0.5) * scale,
+ * decides ties when enlarging).
+ */
+function nearest(src: RgbImage, width: number, height: number, window: OutputWindow): RgbImage {
   const [wx0, wy0, wx1, wy1] = window;
   const ch = src.channels;
   const outWidth = wx1 - wx0;
   const out = new Uint8Array(outWidth * (wy1 - wy0) * ch);
-  const sx = (x1 - x0) / width;
-  const sy = (y1 - y0) / height;
+  const sourceIndices = (inSize: number, outSize: number) => {
+    const scale = inSize / outSize;
+    const table = new Int32Array(outSize);
+    let pos = scale * 0.5;
+    for (let i = 0; i < outSize; i++, pos += scale) table[i] = Math.min(Math.trunc(pos), inSize - 1);
+    return table;
+  };
+  const xs = sourceIndices(src.width, width);
+  const ys = sourceIndices(src.height, height);
   for (let y = wy0; y < wy1; y++) {
-    const yi = Math.min(Math.floor(y0 + (y + 0.5) * sy), src.height - 1);
+    const yi = ys[y] as number;
     for (let x = wx0; x < wx1; x++) {
-      const xi = Math.min(Math.floor(x0 + (x + 0.5) * sx), src.width - 1);
+      const xi = xs[x] as number;
       for (let k = 0; k < ch; k++) out[((y - wy0) * outWidth + x - wx0) * ch + k] = src.data[(yi * src.width + xi) * ch + k] as number;
     }
   }
