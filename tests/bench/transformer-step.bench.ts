@@ -7,6 +7,8 @@
  *   npx tsx --conditions=development tests/bench/transformer-step.bench.ts
  *
  * BENCH_PROFILE=1 also prints where a native step's time goes, kernel by kernel.
+ * BENCH_LONG_RUN=500 instead trains 500 steps with and without native kernels, growing the
+ * wasm heap half-way, and checks the losses agree and the tensor count stays flat.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
@@ -119,7 +121,7 @@ function profileKernels(): () => Map<string, { ms: number; calls: number }> {
   };
 }
 
-function stepsPerSecond(timedSteps: number, profile = false): number {
+function setup() {
   const rng = new SeededRandom(0);
   const params = buildModel(rng);
   const ids = tf.tensor2d(
@@ -135,9 +137,20 @@ function stepsPerSecond(timedSteps: number, profile = false): number {
   const optimizer = tf.train.adam(1e-3);
   const step = () => {
     const loss = optimizer.minimize(() => forwardLoss(params, ids, labels), true) as tf.Scalar;
-    loss.dataSync();
+    const value = loss.dataSync()[0] as number;
     loss.dispose();
+    return value;
   };
+  const teardown = () => {
+    optimizer.dispose();
+    tf.dispose([ids, labels]);
+    tf.disposeVariables();
+  };
+  return { step, teardown };
+}
+
+function stepsPerSecond(timedSteps: number, profile = false): number {
+  const { step, teardown } = setup();
   step();
   const stop = profile ? profileKernels() : null;
   const start = performance.now();
@@ -145,10 +158,27 @@ function stepsPerSecond(timedSteps: number, profile = false): number {
   const elapsed = performance.now() - start;
   const rate = timedSteps / (elapsed / 1000);
   if (stop) printProfile(stop(), elapsed / timedSteps, timedSteps);
-  optimizer.dispose();
-  tf.dispose([ids, labels]);
-  tf.disposeVariables();
+  teardown();
   return rate;
+}
+
+/** Trains `steps` steps, growing the heap half-way; returns the losses and tensor counts. */
+function longRun(steps: number) {
+  const { step, teardown } = setup();
+  const losses: number[] = [];
+  const counts: number[] = [];
+  let ballast: tf.Tensor | null = null;
+  for (let i = 0; i < steps; i++) {
+    if (i === steps / 2) {
+      const heapBytes = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+      ballast = tf.fill([heapBytes / 4 + 1024], 1); // more than the whole heap: it must grow
+    }
+    losses.push(step());
+    counts.push(tf.memory().numTensors - (ballast ? 1 : 0));
+  }
+  ballast?.dispose();
+  teardown();
+  return { losses, counts };
 }
 
 function printProfile(totals: Map<string, { ms: number; calls: number }>, stepMs: number, timedSteps: number): void {
@@ -182,7 +212,23 @@ function pytorchStepsPerSecond(threads: number): number {
   }
 }
 
-const torch = { 1: pytorchStepsPerSecond(1), 2: pytorchStepsPerSecond(2) };
+if (process.env.BENCH_LONG_RUN) {
+  const n = Number(process.env.BENCH_LONG_RUN);
+  await initBackend({ backend: 'wasm', native: true });
+  const ours = longRun(n);
+  await initBackend({ backend: 'wasm', native: false });
+  const reference = longRun(n);
+  let worst = 0;
+  ours.losses.forEach((l, i) => {
+    worst = Math.max(worst, Math.abs(l - (reference.losses[i] as number)) / Math.abs(reference.losses[i] as number));
+  });
+  const flat = new Set(ours.counts.slice(1)).size === 1;
+  console.log(
+    `${n} steps with heap growth at ${n / 2}: loss ${ours.losses[0]?.toFixed(4)} -> ${ours.losses.at(-1)?.toFixed(4)} (native) vs ${reference.losses.at(-1)?.toFixed(4)} (wasm); worst relative loss difference ${worst.toExponential(2)}; tensor count ${flat ? `flat at ${ours.counts[1]}` : `NOT flat: ${[...new Set(ours.counts)].join(', ')}`}`,
+  );
+  process.exit(flat && worst < 1e-3 ? 0 : 1);
+}
+
 type Variant = { name: string; backend: 'wasm' | 'cpu'; fast: boolean; native: boolean; threads: 1 | 2; steps: number };
 const variants: Variant[] = [
   { name: 'native', backend: 'wasm', fast: true, native: true, threads: 1, steps },
@@ -199,16 +245,16 @@ for (const v of variants.filter((x) => !only || only.includes(x.name))) {
     continue;
   }
   backendInfoNativeKernels = info.native.kernels;
+  // The peer runs right before each variant: other jobs load this machine unevenly.
+  const torch = pytorchStepsPerSecond(v.threads);
   const ours = stepsPerSecond(v.steps, process.env.BENCH_PROFILE === '1' && v.native);
-  console.log(
-    `${v.name}: ${ours.toFixed(2)} steps/s vs PyTorch ${torch[v.threads].toFixed(2)} (${v.threads} thread${v.threads > 1 ? 's' : ''})`,
-  );
+  console.log(`${v.name}: ${ours.toFixed(2)} steps/s vs PyTorch ${torch.toFixed(2)} (${v.threads} thread${v.threads > 1 ? 's' : ''})`);
   await recordBenchmark({
     benchmark: `transformer-step-${v.name}`,
     metric: 'training steps per second (B32 S64 D128 H4 L2 FF512 V1000, Adam)',
     unit: 'steps/s',
     ours,
-    peer: torch[v.threads],
+    peer: torch,
     peerName: `PyTorch 1.13 + OpenBLAS, ${v.threads} thread${v.threads > 1 ? 's' : ''}`,
     higherIsBetter: true,
     backend: v.native
