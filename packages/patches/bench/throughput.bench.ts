@@ -17,7 +17,7 @@ const here = import.meta.dirname;
 const photos = ['HappyFish.jpg', 'home.jpg', 'squirrel_cls.jpg'].map((f) => path.join(here, '../test/fixtures/photos', f));
 const FILES = Number(process.env.BENCH_FILES ?? 48);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function makeFiles(dir: string): Promise<string[]> {
   const rng = new SeededRandom(0);
