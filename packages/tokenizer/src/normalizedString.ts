@@ -90,7 +90,7 @@ export class NormalizedBuilder {
   }
 
   build(): NormalizedString {
-    return new NormalizedString(this.parts.join(''), this.align.slice(0, 2 * this.n), this.src.base);
+    return new NormalizedString(this.parts.join(''), this.align.subarray(0, 2 * this.n), this.src.base);
   }
 }
 
@@ -107,7 +107,8 @@ export function mapCodePoints(ns: NormalizedString, f: (cp: number) => string | 
     const len = cp > 0xffff ? 2 : 1;
     const out = f(cp);
     if (out !== undefined) {
-      builder ??= new NormalizedBuilder(ns);
+      // Room for replacements up to three times longer (BERT spaces around CJK) without regrowing.
+      builder ??= new NormalizedBuilder(ns, 3 * s.length + 16);
       builder.copy(runStart, i);
       builder.emit(out, ns.startOf(i), ns.endOf(i + len - 1));
       runStart = i + len;

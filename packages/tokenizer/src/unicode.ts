@@ -28,13 +28,24 @@ const ASCII_PUNCT = table((c) => /[!-/:-@[-`{-~]/.test(c));
 const KNOWN = 1;
 const F_WS = 2;
 const F_PUNCT = 4;
+const F_OTHER = 8;
+const F_MN = 16;
+const F_MARK = 32;
+const F_NUMERIC = 64;
 const flags = new Uint8Array(0x110000);
 
 function classify(cp: number): number {
   let f = flags[cp];
   if (f === 0) {
     const ch = String.fromCodePoint(cp);
-    f = KNOWN | (WHITESPACE_RE.test(ch) ? F_WS : 0) | (PUNCT_RE.test(ch) ? F_PUNCT : 0);
+    f =
+      KNOWN |
+      (WHITESPACE_RE.test(ch) ? F_WS : 0) |
+      (PUNCT_RE.test(ch) ? F_PUNCT : 0) |
+      (OTHER_RE.test(ch) ? F_OTHER : 0) |
+      (MN_RE.test(ch) ? F_MN : 0) |
+      (MARK_RE.test(ch) ? F_MARK : 0) |
+      (NUMERIC_RE.test(ch) ? F_NUMERIC : 0);
     flags[cp] = f;
   }
   return f;
@@ -51,14 +62,14 @@ export function isBertPunctuation(cp: number): boolean {
 
 /** Rust `char::is_numeric`: categories Nd, Nl, No. */
 export function isNumeric(cp: number): boolean {
-  return cp < 128 ? cp >= 48 && cp <= 57 : NUMERIC_RE.test(String.fromCodePoint(cp));
+  return cp < 128 ? cp >= 48 && cp <= 57 : (classify(cp) & F_NUMERIC) !== 0;
 }
 
 /** BERT control: categories Cc, Cf, Cs, Co, Cn, except tab, newline and carriage return. */
 export function isBertControl(cp: number): boolean {
   if (cp === 9 || cp === 10 || cp === 13) return false;
   if (cp >= 32 && cp < 127) return false;
-  return OTHER_RE.test(String.fromCodePoint(cp));
+  return (classify(cp) & F_OTHER) !== 0;
 }
 
 /** BERT whitespace: tab, newline, carriage return or White_Space. */
@@ -67,11 +78,11 @@ export function isBertWhitespace(cp: number): boolean {
 }
 
 export function isNonspacingMark(cp: number): boolean {
-  return cp >= 0x300 && MN_RE.test(String.fromCodePoint(cp));
+  return cp >= 0x300 && (classify(cp) & F_MN) !== 0;
 }
 
 export function isMark(cp: number): boolean {
-  return cp >= 0x300 && MARK_RE.test(String.fromCodePoint(cp));
+  return cp >= 0x300 && (classify(cp) & F_MARK) !== 0;
 }
 
 /** CJK ideograph blocks that BERT surrounds with spaces. */

@@ -1,6 +1,6 @@
 import { mapCodePoints, type NormalizedString } from '../normalizedString.js';
 import { isBertControl, isBertWhitespace, isChineseChar, isNonspacingMark } from '../unicode.js';
-import { lowercase } from './lowercase.js';
+import { lowerCodePoint, lowercase } from './lowercase.js';
 import type { Normalizer } from './normalizer.js';
 import { normalizeForm } from './unicodeForm.js';
 
@@ -36,20 +36,24 @@ export class BertNormalizer implements Normalizer {
     if (PRINTABLE_ASCII.test(ns.text)) return this.lowercase ? lowercase(ns) : ns;
     const clean = this.cleanText;
     const chinese = this.handleChineseChars;
+    const strip = this.stripAccents ?? this.lowercase;
+    const lower = this.lowercase;
+    // When NFD leaves the text as is, every step works per character: do them in one pass.
+    const fused = !strip || ns.text.normalize('NFD') === ns.text;
     let out = mapCodePoints(ns, (cp) => {
       if (clean) {
         if (cp === 0 || cp === 0xfffd || isBertControl(cp)) return '';
         if (cp !== 32 && isBertWhitespace(cp)) return ' ';
       }
       if (chinese && isChineseChar(cp)) return ` ${String.fromCodePoint(cp)} `;
-      return undefined;
+      if (!fused) return undefined;
+      if (strip && isNonspacingMark(cp)) return '';
+      return lower ? lowerCodePoint(cp) : undefined;
     });
-    if (this.stripAccents ?? this.lowercase) {
-      out = normalizeForm(out, 'NFD');
-      out = mapCodePoints(out, (cp) => (isNonspacingMark(cp) ? '' : undefined));
-    }
-    if (this.lowercase) out = lowercase(out);
-    return out;
+    if (fused) return out;
+    out = normalizeForm(out, 'NFD');
+    out = mapCodePoints(out, (cp) => (isNonspacingMark(cp) ? '' : undefined));
+    return lower ? lowercase(out) : out;
   }
 
   toJSON(): Record<string, unknown> {
