@@ -94,8 +94,17 @@ export class VisionEncoder extends Module {
   /** Token states of images NCHW [B, C, H, W] before pooling (shared with VideoEncoder). */
   tokens(images: tf.Tensor): tf.Tensor {
     assertRank(images, 4, 'VisionEncoder', 'of images [batch, channels, height, width]');
+    return tf.tidy(() => this.encode(this.embeddings.forward(images as tf.Tensor4D)));
+  }
+
+  /**
+   * Runs the Transformer (and final LayerNorm) over already embedded tokens [B, n, dim], e.g.
+   * the visible subset of `embeddings.forward(images)` for MAE-style masking.
+   */
+  encode(embedded: tf.Tensor): tf.Tensor {
+    assertRank(embedded, 3, 'VisionEncoder.encode', 'of embedded tokens [batch, tokens, dim]');
     return tf.tidy(() => {
-      let hidden = this.encoder.forward(this.drop.forward(this.embeddings.forward(images as tf.Tensor4D))).hidden;
+      let hidden = this.encoder.forward(this.drop.forward(embedded)).hidden;
       if (this.layernorm) hidden = this.layernorm.forward(hidden);
       return hidden;
     });
