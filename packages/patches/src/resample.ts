@@ -140,7 +140,10 @@ function identity(size: number): Coefficients {
   return { ksize: 1, bounds, weights: new Int32Array(size).fill(1 << PRECISION_BITS) };
 }
 
-/** Columns [c0, c1) of the horizontal pass over source rows [r0, r1). */
+/**
+ * Columns [c0, c1) of the horizontal pass over source rows [r0, r1), written transposed
+ * (column-major) so that the vertical pass reads its taps contiguously.
+ */
 function horizontalPass(src: RgbImage, c: Coefficients, c0: number, c1: number, r0: number, r1: number): RgbImage {
   const ch = src.channels;
   const outWidth = c1 - c0;
@@ -149,14 +152,15 @@ function horizontalPass(src: RgbImage, c: Coefficients, c0: number, c1: number, 
   const { ksize, bounds, weights } = c;
   const inData = src.data;
   const rowLength = src.width * ch;
+  const columnStride = rows * ch;
   for (let yy = 0; yy < rows; yy++) {
     const rowStart = (yy + r0) * rowLength;
-    let o = yy * outWidth * ch;
     for (let xx = c0; xx < c1; xx++) {
       const xmin = bounds[xx * 2] as number;
       const xmax = bounds[xx * 2 + 1] as number;
       const k0 = xx * ksize;
       let p = rowStart + xmin * ch;
+      let o = (xx - c0) * columnStride + yy * ch;
       if (ch === 3) {
         let s0 = HALF;
         let s1 = HALF;
@@ -167,9 +171,9 @@ function horizontalPass(src: RgbImage, c: Coefficients, c0: number, c1: number, 
           s1 = (s1 + Math.imul(inData[p + 1] as number, w)) | 0;
           s2 = (s2 + Math.imul(inData[p + 2] as number, w)) | 0;
         }
-        out[o++] = clip8(s0);
-        out[o++] = clip8(s1);
-        out[o++] = clip8(s2);
+        out[o] = clip8(s0);
+        out[o + 1] = clip8(s1);
+        out[o + 2] = clip8(s2);
       } else {
         for (let k = 0; k < ch; k++) {
           let ss = HALF;
@@ -179,30 +183,50 @@ function horizontalPass(src: RgbImage, c: Coefficients, c0: number, c1: number, 
       }
     }
   }
-  return { data: out, width: outWidth, height: rows, channels: ch };
+  // Transposed: `width` counts source rows, `height` output columns.
+  return { data: out, width: rows, height: outWidth, channels: ch };
 }
 
-/** Rows [r0, r1) of the vertical pass; `src` holds source rows from `firstRow` on. */
+/** Rows [r0, r1) of the vertical pass over a transposed horizontal result holding rows from `firstRow` on. */
 function verticalPass(src: RgbImage, c: Coefficients, r0: number, r1: number, firstRow: number): RgbImage {
-  const rowLength = src.width * src.channels;
-  const out = new Uint8Array(rowLength * (r1 - r0));
+  const ch = src.channels;
+  const columns = src.height;
+  const columnStride = src.width * ch;
+  const outRows = r1 - r0;
+  const out = new Uint8Array(columns * outRows * ch);
   const { ksize, bounds, weights } = c;
   const inData = src.data;
-  const acc = new Int32Array(rowLength);
-  for (let yy = r0; yy < r1; yy++) {
-    const ymin = (bounds[yy * 2] as number) - firstRow;
-    const ymax = bounds[yy * 2 + 1] as number;
-    acc.fill(HALF);
-    // Row-wise accumulation: contiguous reads, the same integer sums as Pillow's per-pixel loop.
-    for (let y = 0; y < ymax; y++) {
-      const w = weights[yy * ksize + y] as number;
-      const base = (y + ymin) * rowLength;
-      for (let i = 0; i < rowLength; i++) acc[i] = ((acc[i] as number) + Math.imul(inData[base + i] as number, w)) | 0;
+  for (let x = 0; x < columns; x++) {
+    const columnStart = x * columnStride;
+    for (let yy = r0; yy < r1; yy++) {
+      const ymin = (bounds[yy * 2] as number) - firstRow;
+      const ymax = bounds[yy * 2 + 1] as number;
+      const k0 = yy * ksize;
+      let p = columnStart + ymin * ch;
+      let o = ((yy - r0) * columns + x) * ch;
+      if (ch === 3) {
+        let s0 = HALF;
+        let s1 = HALF;
+        let s2 = HALF;
+        for (let y = 0; y < ymax; y++, p += 3) {
+          const w = weights[k0 + y] as number;
+          s0 = (s0 + Math.imul(inData[p] as number, w)) | 0;
+          s1 = (s1 + Math.imul(inData[p + 1] as number, w)) | 0;
+          s2 = (s2 + Math.imul(inData[p + 2] as number, w)) | 0;
+        }
+        out[o] = clip8(s0);
+        out[o + 1] = clip8(s1);
+        out[o + 2] = clip8(s2);
+      } else {
+        for (let k = 0; k < ch; k++) {
+          let ss = HALF;
+          for (let y = 0, q = p + k; y < ymax; y++, q += ch) ss = (ss + Math.imul(inData[q] as number, weights[k0 + y] as number)) | 0;
+          out[o++] = clip8(ss);
+        }
+      }
     }
-    const outRow = (yy - r0) * rowLength;
-    for (let i = 0; i < rowLength; i++) out[outRow + i] = clip8(acc[i] as number);
   }
-  return { data: out, width: src.width, height: r1 - r0, channels: src.channels };
+  return { data: out, width: columns, height: outRows, channels: ch };
 }
 
 /**
