@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProgram } from './program.js';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
+
+/** Runs `tessera ...args` as a child process; never throws, returns code, stdout and stderr. */
+async function tessera(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: '1' }, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function allCommands(cmd: Command, prefix: string[] = []): { path: string[]; cmd: Command }[] {
+  return cmd.commands.flatMap((c) => [{ path: [...prefix, c.name()], cmd: c }, ...allCommands(c, [...prefix, c.name()])]);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tessera-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('tessera', () => {
+  it('prints help for the program and for train as a child process', async () => {
+    const top = await tessera(['--help'], dir);
+    expect(top.code).toBe(0);
+    for (const name of ['data', 'train', 'eval', 'finetune', 'models']) expect(top.stdout).toContain(name);
+    const train = await tessera(['train', '--help'], dir);
+    expect(train.code).toBe(0);
+    expect(train.stdout).toContain('--resume');
+    expect(train.stdout).toContain('--train.lr');
+  });
+
+  it('documents every command', () => {
+    const commands = allCommands(createProgram());
+    expect(commands.map((c) => c.path.join(' '))).toEqual(
+      expect.arrayContaining(['data emoji', 'data shard', 'train', 'eval retrieval', 'finetune', 'models']),
+    );
+    for (const { path: p, cmd } of commands) {
+      expect(cmd.description(), `${p.join(' ')} has a description`).not.toBe('');
+      for (const option of cmd.options) expect(option.description, `${p.join(' ')} ${option.flags}`).not.toBe('');
+      expect(cmd.helpInformation()).toContain(`Usage: tessera ${p.join(' ')}`);
+    }
+  });
+
+  it('explains a bad run config with the path of the bad field', async () => {
+    const config = path.join(dir, 'bad.yaml');
+    await writeFile(
+      config,
+      'model: clip-tiny\ndata: { train: x.jsonl, languagez: [en] }\ntrain: { lr: 1e-3, steps: 1, batchSize: 2, outputDir: out }\n',
+    );
+    const out = await tessera(['train', '--config', config], dir);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('error [E_CONFIG]');
+    expect(out.stderr).toContain('languagez');
+    const missing = await tessera(['eval', 'retrieval', '--checkpoint', path.join(dir, 'nope'), '--data', 'x.jsonl'], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('config.json');
+  });
+
+  it('builds data, trains, and evaluates retrieval end to end', async () => {
+    const data = await tessera(['data', 'emoji', '--out', 'emoji', '--limit', '24'], dir);
+    expect(data.code, data.stderr).toBe(0);
+    const config = path.join(dir, 'run.yaml');
+    await writeFile(
+      config,
+      [
+        'model:',
+        '  type: clip',
+        '  embedDim: 16',
+        '  vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 }',
+        '  text: { vocabSize: 1, maxPositions: 32, dim: 16, numHeads: 2, numLayers: 1, pooling: mean }',
+        'data: { train: emoji/train.jsonl, eval: emoji/test.jsonl, languages: [en, zh] }',
+        'train: { lr: 1.0e-3, steps: 2, batchSize: 8, outputDir: run }',
+      ].join('\n'),
+    );
+    const trained = await tessera(['train', '--config', config, '--no-progress', '--train.steps', '3'], dir);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stdout).toContain('trained 3 steps');
+    const metrics = (await readFile(path.join(dir, 'run/metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(metrics.filter((m) => m.kind === 'train').map((m) => m.step)).toEqual([1, 2, 3]);
+
+    const evaluated = await tessera(
+      ['eval', 'retrieval', '--checkpoint', 'run/model', '--data', 'emoji/test.jsonl', '--lang', 'en,zh', '--json'],
+      dir,
+    );
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const report = JSON.parse(evaluated.stdout);
+    const rows = (await readFile(path.join(dir, 'emoji/test.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    for (const lang of ['en', 'zh']) {
+      const captions = rows.reduce(
+        (s: number, r: { captions: { lang: string }[] }) => s + r.captions.filter((c) => c.lang === lang).length,
+        0,
+      );
+      expect(report[lang].texts).toBe(captions);
+      expect(report[lang].images).toBe(rows.length);
+      for (const dir of ['textToImage', 'imageToText']) {
+        const m = report[lang][dir];
+        expect(m.r1).toBeLessThanOrEqual(m.r5);
+        expect(m.r5).toBeLessThanOrEqual(m.r10);
+        expect(m.medianRank).toBeGreaterThanOrEqual(1);
+        expect(m.meanRank).toBeLessThanOrEqual(dir === 'textToImage' ? rows.length : captions);
+      }
+    }
+  });
+});

@@ -1,0 +1,191 @@
+import { SeededRandom, TesseraError, tf } from '@tessera/core';
+import { ImageAugmenter, type ImageProcessor, type RgbImage } from '@tessera/patches';
+import type { BatchSource } from '@tessera/train';
+import type { PreparedPair } from './pairs.js';
+
+/** One contrastive step: B images, for each image one caption per language. */
+export interface ContrastiveBatch {
+  images: tf.Tensor4D;
+  ids: tf.Tensor2D;
+  mask: tf.Tensor2D;
+  /** [B, T] 1 where image i matches text j. */
+  positives: tf.Tensor2D;
+  size: number;
+}
+
+export interface AugmentSettings {
+  /** White margin added around each image before cropping (pixels): shifts and zooms out. */
+  pad: number;
+  /** RandomResizedCrop area range of the padded image. */
+  scale: [number, number];
+  ratio: [number, number];
+  grayscale: number;
+  brightness: number;
+  contrast: number;
+  saturation: number;
+  hue: number;
+}
+
+export interface ContrastiveSourceOptions {
+  pairs: readonly PreparedPair[];
+  processor: ImageProcessor;
+  imageSize: number;
+  batchSize: number;
+  /** Languages to draw one caption from per image (an image lacking one skips it). */
+  languages: readonly string[];
+  augment: AugmentSettings | null;
+  padId: number;
+  seed: number;
+  /** Batches kept alive after being handed out (the trainer's accumulation). */
+  keepAlive?: number;
+}
+
+interface SourceState {
+  epoch: number;
+  position: number;
+}
+
+/** On white: the image at (x, y) of a size x size canvas. */
+function padOnWhite(image: RgbImage, pad: number, rng: SeededRandom): RgbImage {
+  if (pad <= 0) return image;
+  const width = image.width + pad;
+  const height = image.height + pad;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  const x0 = rng.int(pad + 1);
+  const y0 = rng.int(pad + 1);
+  for (let y = 0; y < image.height; y++) {
+    data.set(image.data.subarray(y * image.width * 3, (y + 1) * image.width * 3), ((y + y0) * width + x0) * 3);
+  }
+  return { data, width, height, channels: 3 };
+}
+
+function toGray(image: RgbImage): RgbImage {
+  const data = new Uint8Array(image.data.length);
+  for (let p = 0; p < data.length; p += 3) {
+    // ITU-R 601-2 luma, as PIL's convert('L') and torchvision's Grayscale.
+    const v = Math.round(0.299 * (image.data[p] as number) + 0.587 * (image.data[p + 1] as number) + 0.114 * (image.data[p + 2] as number));
+    data[p] = v;
+    data[p + 1] = v;
+    data[p + 2] = v;
+  }
+  return { ...image, data };
+}
+
+/**
+ * A seeded, resumable stream of contrastive batches over prepared pairs: each epoch a new
+ * permutation; each image augmented (white-margin shift, random resized crop, grayscale,
+ * colour jitter) from a generator keyed by (epoch, position), so `restore` replays exactly.
+ * The last incomplete batch of an epoch is dropped (the contrastive loss wants full batches).
+ */
+export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
+  readonly batchesPerEpoch: number;
+  private readonly o: ContrastiveSourceOptions;
+  private readonly augmenter: ImageAugmenter | null;
+  private readonly base: SeededRandom;
+  private state_: SourceState = { epoch: 0, position: 0 };
+  private order: number[] | null = null;
+  private issued: ContrastiveBatch[] = [];
+
+  constructor(o: ContrastiveSourceOptions) {
+    if (o.pairs.length < o.batchSize) {
+      throw new TesseraError(
+        'E_CONFIG',
+        `the training set has ${o.pairs.length} usable pairs, fewer than one batch (train.batchSize ${o.batchSize}); lower train.batchSize`,
+      );
+    }
+    if (o.batchSize < 2)
+      throw new TesseraError('E_CONFIG', 'train.batchSize must be at least 2: the contrastive loss needs negatives in the batch');
+    this.o = o;
+    this.batchesPerEpoch = Math.floor(o.pairs.length / o.batchSize);
+    this.base = new SeededRandom(o.seed);
+    const a = o.augment;
+    this.augmenter = a
+      ? new ImageAugmenter(o.processor, {
+          randomResizedCrop: { size: o.imageSize, scale: a.scale, ratio: a.ratio, resample: 'bilinear' },
+          colorJitter: { brightness: a.brightness, contrast: a.contrast, saturation: a.saturation, hue: a.hue },
+        })
+      : null;
+  }
+
+  state(): SourceState {
+    return { ...this.state_ };
+  }
+
+  restore(state: unknown): void {
+    const s = state as SourceState;
+    if (!s || !Number.isInteger(s.epoch) || !Number.isInteger(s.position))
+      throw new TesseraError('E_INPUT', 'ContrastiveSource.restore: not a state from state()');
+    this.state_ = { epoch: s.epoch, position: s.position };
+    this.order = null;
+  }
+
+  private pixels(pair: PreparedPair, rng: SeededRandom): Float32Array {
+    const a = this.o.augment;
+    if (!a || !this.augmenter) return this.o.processor.toFloat(this.o.processor.transform(pair.image));
+    let image = padOnWhite(pair.image, a.pad, rng);
+    if (rng.bernoulli(a.grayscale)) image = toGray(image);
+    return this.augmenter.augmentImage(image, rng).pixels;
+  }
+
+  async next(): Promise<ContrastiveBatch | null> {
+    const { batchSize, pairs, languages, imageSize, padId } = this.o;
+    while (this.issued.length >= (this.o.keepAlive ?? 1)) {
+      const old = this.issued.shift() as ContrastiveBatch;
+      tf.dispose([old.images, old.ids, old.mask, old.positives]);
+    }
+    if (this.state_.position + batchSize > pairs.length) {
+      this.state_ = { epoch: this.state_.epoch + 1, position: 0 };
+      this.order = null;
+      return null;
+    }
+    this.order ??= this.base.fork(`epoch-${this.state_.epoch}`).permutation(pairs.length);
+    const plane = 3 * imageSize * imageSize;
+    const images = new Float32Array(batchSize * plane);
+    const rows: Int32Array[] = [];
+    const owner: number[] = [];
+    for (let b = 0; b < batchSize; b++) {
+      const index = this.order[this.state_.position + b] as number;
+      const pair = pairs[index] as PreparedPair;
+      const rng = this.base.fork(`e${this.state_.epoch}-p${this.state_.position + b}`);
+      images.set(this.pixels(pair, rng), b * plane);
+      for (const lang of languages) {
+        const options = pair.captions.get(lang);
+        if (!options || options.length === 0) continue;
+        rows.push(options[rng.int(options.length)] as Int32Array);
+        owner.push(b);
+      }
+    }
+    if (rows.length === 0)
+      throw new TesseraError(
+        'E_DATA',
+        `no caption in languages ${languages.join(', ')}: check data.languages against the manifest's lang fields`,
+      );
+    const length = Math.max(...rows.map((r) => r.length));
+    const ids = new Int32Array(rows.length * length).fill(padId);
+    const mask = new Int32Array(rows.length * length);
+    rows.forEach((r, t) => {
+      ids.set(r, t * length);
+      mask.fill(1, t * length, t * length + r.length);
+    });
+    const positives = new Float32Array(batchSize * rows.length);
+    owner.forEach((b, t) => {
+      positives[b * rows.length + t] = 1;
+    });
+    this.state_ = { ...this.state_, position: this.state_.position + batchSize };
+    const batch: ContrastiveBatch = {
+      images: tf.tensor4d(images, [batchSize, 3, imageSize, imageSize]),
+      ids: tf.tensor2d(ids, [rows.length, length], 'int32'),
+      mask: tf.tensor2d(mask, [rows.length, length], 'int32'),
+      positives: tf.tensor2d(positives, [batchSize, rows.length]),
+      size: batchSize,
+    };
+    this.issued.push(batch);
+    return batch;
+  }
+
+  /** Frees the batches still held. */
+  dispose(): void {
+    for (const b of this.issued) tf.dispose([b.images, b.ids, b.mask, b.positives]);
+    this.issued = [];
+  }
+}

@@ -1,0 +1,66 @@
+import { parseConfig } from '@tessera/core';
+import { modelConfigSchema } from '@tessera/models';
+import { z } from 'zod';
+
+export const augmentSchema = z
+  .object({
+    pad: z.number().int().min(0).default(12),
+    scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.6, 1]),
+    ratio: z.tuple([z.number().positive(), z.number().positive()]).default([0.8, 1.25]),
+    grayscale: z.number().min(0).max(1).default(0.2),
+    brightness: z.number().min(0).default(0.3),
+    contrast: z.number().min(0).default(0.3),
+    saturation: z.number().min(0).default(0.4),
+    hue: z.number().min(0).max(0.5).default(0.05),
+  })
+  .strict();
+
+/**
+ * A `tessera train` run: which model, which data, how to tokenize, and the trainer's `train`
+ * section (validated by @tessera/train). Paths are relative to the config file.
+ */
+export const runConfigSchema = z
+  .object({
+    /** A preset name (`tessera models` lists them) or a full model config. */
+    model: z.union([z.string().min(1), modelConfigSchema]),
+    tokenizer: z
+      .object({
+        /** A tokenizer.json to use; without it a WordPiece vocabulary is built from the training captions. */
+        path: z.string().optional(),
+        vocabSize: z.number().int().positive().default(8000),
+        minFrequency: z.number().int().positive().default(1),
+      })
+      .strict()
+      .default({ vocabSize: 8000, minFrequency: 1 }),
+    data: z
+      .object({
+        /** Training manifest (JSONL/CSV/TSV). */
+        train: z.string().min(1),
+        /** Held-out manifest scored during and after training (retrieval R@K). */
+        eval: z.string().optional(),
+        /** One caption per language per image and step; also the languages scored. */
+        languages: z.array(z.string().min(1)).min(1).default(['en']),
+        maxTextLength: z.number().int().min(2).default(32),
+        imageKey: z.string().optional(),
+        captionKey: z.string().optional(),
+        /** Training augmentation; false: none. */
+        augment: z.union([augmentSchema, z.literal(false)]).default(augmentSchema.parse({})),
+        /** Eval queries: every caption of a language, or each image's first one. */
+        evalCaptions: z.enum(['all', 'first']).default('all'),
+      })
+      .strict(),
+    /** The trainer's section (lr, steps, batchSize, outputDir...): see @tessera/train. */
+    train: z.record(z.string(), z.unknown()),
+    /** Fit the number of steps to this many minutes of training (measured on the first steps). */
+    budgetMinutes: z.number().positive().optional(),
+    /** Where the trained model directory goes (default: <outputDir>/model). */
+    exportDir: z.string().optional(),
+  })
+  .strict();
+
+export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+export function parseRunConfig(value: unknown): RunConfig {
+  return parseConfig(runConfigSchema, value, 'run config');
+}

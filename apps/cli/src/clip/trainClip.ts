@@ -1,0 +1,220 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createLogger, type Logger, progress, TesseraError, tf, writeFileAtomic } from '@tessera/core';
+import { readManifest } from '@tessera/data';
+import { createModel, DualEncoder, defaultProcessorConfig, padTokenId, saveModel, trainWordPieceTokenizer } from '@tessera/models';
+import { ImageProcessor } from '@tessera/patches';
+import { Tokenizer } from '@tessera/tokenizer';
+import { parseTrainConfig, Trainer, type TrainResult, valueAndGrads } from '@tessera/train';
+import { type ContrastiveBatch, ContrastiveSource } from './contrastiveSource.js';
+import { type PreparedPair, preparePairs } from './pairs.js';
+import { evaluateRetrieval, type RetrievalReport } from './retrieval.js';
+import type { RunConfig } from './runConfig.js';
+
+export interface TrainClipOptions {
+  /** Directory that relative paths in the config are resolved against. */
+  baseDir?: string;
+  resume?: boolean;
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Show progress bars (default true). */
+  progress?: boolean;
+}
+
+export interface TrainClipResult {
+  result: TrainResult;
+  /** Retrieval on data.eval after training, per language (absent without data.eval). */
+  report: RetrievalReport | null;
+  exportDir: string;
+  steps: number;
+  trainSeconds: number;
+  samplesPerSecond: number;
+  parameters: number;
+}
+
+async function loadPairs(file: string, config: RunConfig, tokenizer: Tokenizer, label: string, show: boolean): Promise<PreparedPair[]> {
+  const manifest = await readManifest(file, { imageKey: config.data.imageKey, captionKey: config.data.captionKey });
+  const bar = show ? progress({ label, total: manifest.records.length, unit: 'image' }) : null;
+  const { pairs, skipped } = await preparePairs(manifest.records, tokenizer, config.data.maxTextLength, () => bar?.tick(1));
+  bar?.stop();
+  const bad: Record<string, number> = { ...manifest.skipped.counts(), ...skipped };
+  const total = Object.values(bad).reduce((s, v) => s + v, 0);
+  if (total > 0) createLogger('data').warn(`${file}: skipped ${total} records (${JSON.stringify(bad)})`);
+  return pairs;
+}
+
+/**
+ * Trains a CLIP dual encoder on a manifest of text-image pairs with the Trainer (AdamW,
+ * schedule, checkpoints, metrics), scores retrieval on `data.eval`, and exports a model
+ * directory that `loadModel` (and the retrieval app) reads.
+ */
+export async function trainClip(config: RunConfig, options: TrainClipOptions = {}): Promise<TrainClipResult> {
+  const log = options.logger ?? createLogger('train');
+  const show = options.progress ?? true;
+  const base = options.baseDir ?? process.cwd();
+  const resolve = (p: string) => path.resolve(base, p);
+  const trainSection = { ...config.train } as Record<string, unknown>;
+  if (typeof trainSection.outputDir !== 'string')
+    throw new TesseraError('E_CONFIG', 'train.outputDir is required: the directory for checkpoints and metrics');
+  trainSection.outputDir = resolve(trainSection.outputDir);
+  const outputDir = trainSection.outputDir as string;
+  await mkdir(outputDir, { recursive: true });
+
+  // Tokenizer: given, or built from the training captions (and saved for resume and export).
+  const manifest = await readManifest(resolve(config.data.train), { imageKey: config.data.imageKey, captionKey: config.data.captionKey });
+  let tokenizer: Tokenizer;
+  if (config.tokenizer.path) tokenizer = Tokenizer.fromFile(resolve(config.tokenizer.path));
+  else {
+    const texts = manifest.records.flatMap((r) => r.captions.map((c) => c.text));
+    tokenizer = trainWordPieceTokenizer(texts, { vocabSize: config.tokenizer.vocabSize, minFrequency: config.tokenizer.minFrequency });
+    log.info(`tokenizer: WordPiece, ${tokenizer.vocabSize} tokens from ${texts.length} training captions`);
+  }
+  await tokenizer.save(path.join(outputDir, 'tokenizer.json'));
+
+  const { model, config: modelConfig } = createModel(config.model, { vocabSize: tokenizer.vocabSize });
+  if (!(model instanceof DualEncoder))
+    throw new TesseraError('E_CONFIG', "`tessera train` trains CLIP models (type: 'clip'); pick clip-tiny or clip-small");
+  if (modelConfig.text.maxPositions < config.data.maxTextLength) {
+    throw new TesseraError(
+      'E_CONFIG',
+      `data.maxTextLength ${config.data.maxTextLength} exceeds the model's text.maxPositions ${modelConfig.text.maxPositions}`,
+    );
+  }
+  const processor = new ImageProcessor(defaultProcessorConfig(modelConfig));
+  const trainPairs = await loadPairs(resolve(config.data.train), config, tokenizer, 'prepare train', show);
+  const evalPairs = config.data.eval ? await loadPairs(resolve(config.data.eval), config, tokenizer, 'prepare eval', show) : null;
+  log.info(
+    `model ${modelConfig.name ?? modelConfig.type}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${trainPairs.length} training pairs`,
+  );
+
+  const batchSize = trainSection.batchSize as number;
+  const source = new ContrastiveSource({
+    pairs: trainPairs,
+    processor,
+    imageSize: modelConfig.vision.imageSize,
+    batchSize,
+    languages: config.data.languages,
+    augment: config.data.augment === false ? null : config.data.augment,
+    padId: padTokenId(tokenizer),
+    seed: (trainSection.seed as number | undefined) ?? 0,
+    keepAlive: (trainSection.accumulation as number | undefined) ?? 1,
+  });
+
+  const lossFn = (batch: ContrastiveBatch) => {
+    const out = model.forward(batch);
+    return {
+      loss: out.loss,
+      metrics: {
+        loss_i2t: out.lossImageToText,
+        loss_t2i: out.lossTextToImage,
+        logit_scale: out.logitScale,
+        acc_i2t: out.metrics.accuracyImageToText,
+        acc_t2i: out.metrics.accuracyTextToImage,
+        pos_sim: out.metrics.positiveSimilarity,
+        neg_sim: out.metrics.negativeSimilarity,
+      },
+    };
+  };
+
+  // A time budget fixes the step count from the measured speed of two steps (after one warm-up),
+  // so the LR schedule runs to its end; a resumed run keeps the count it started with.
+  const runFile = path.join(outputDir, 'run.json');
+  if (config.budgetMinutes !== undefined) {
+    let steps: number | undefined;
+    if (options.resume)
+      steps = (JSON.parse(await readFile(runFile, 'utf8').catch(() => '{}')) as { train?: { steps?: number } }).train?.steps;
+    if (steps === undefined) {
+      const params = new Map([...model.namedParameters()].filter(([, p]) => p.trainable).map(([n, p]) => [n, p.variable]));
+      let seconds = 0;
+      for (let i = 0; i < 3; i++) {
+        const batch = (await source.next()) as ContrastiveBatch;
+        const start = performance.now();
+        const { value, grads } = valueAndGrads(() => {
+          const out = lossFn(batch);
+          tf.dispose(Object.values(out.metrics));
+          return out.loss;
+        }, params);
+        tf.dispose([value, ...grads.values()]);
+        if (i > 0) seconds += (performance.now() - start) / 1000;
+      }
+      source.restore({ epoch: 0, position: 0 });
+      // The optimizer update, data preparation and periodic evaluation cost about a fifth more.
+      steps = Math.max(10, Math.floor((config.budgetMinutes * 60) / ((seconds / 2) * 1.2)));
+      log.info(`budget ${config.budgetMinutes} min at ~${(seconds / 2).toFixed(2)} s/step: ${steps} steps`);
+    }
+    trainSection.steps = steps;
+    delete trainSection.epochs;
+  }
+  const trainConfig = parseTrainConfig(trainSection);
+  await writeFileAtomic(runFile, `${JSON.stringify({ ...config, train: trainConfig }, null, 2)}\n`);
+
+  const evaluate = evalPairs
+    ? () => {
+        const report = evaluateRetrieval({
+          model,
+          tokenizer,
+          processor,
+          pairs: evalPairs,
+          languages: config.data.languages,
+          maxLength: config.data.maxTextLength,
+          captions: config.data.evalCaptions,
+        });
+        const flat: Record<string, number> = {};
+        for (const [lang, m] of Object.entries(report)) {
+          flat[`${lang}/t2i_r1`] = m.textToImage.r1;
+          flat[`${lang}/t2i_r10`] = m.textToImage.r10;
+          flat[`${lang}/i2t_r1`] = m.imageToText.r1;
+        }
+        return flat;
+      }
+    : undefined;
+  const trainer = new Trainer<ContrastiveBatch>({
+    model,
+    config: trainConfig,
+    source,
+    loss: lossFn,
+    evaluate,
+    batchesPerEpoch: source.batchesPerEpoch,
+    batchSize: (b) => b.size,
+    runConfig: { ...config, train: trainConfig },
+    progress: show,
+    logger: log,
+  });
+  const started = performance.now();
+  let result: TrainResult;
+  try {
+    result = await trainer.fit({ resume: options.resume ?? false, signal: options.signal });
+  } finally {
+    trainer.dispose();
+    source.dispose();
+  }
+  const trainSeconds = (performance.now() - started) / 1000;
+  const exportDir = config.exportDir ? resolve(config.exportDir) : path.join(outputDir, 'model');
+  await saveModel(exportDir, { model, config: modelConfig, tokenizer, processor });
+  const report = evalPairs
+    ? evaluateRetrieval({
+        model,
+        tokenizer,
+        processor,
+        pairs: evalPairs,
+        languages: config.data.languages,
+        maxLength: config.data.maxTextLength,
+        captions: config.data.evalCaptions,
+      })
+    : null;
+  if (report) await writeFileAtomic(path.join(exportDir, 'eval.json'), `${JSON.stringify(stripRanks(report), null, 2)}\n`);
+  const parameters = model.parameterCount();
+  model.dispose();
+  return { result, report, exportDir, steps: result.step, trainSeconds, samplesPerSecond: result.samples / trainSeconds, parameters };
+}
+
+/** The report without per-query rank lists (for JSON output). */
+export function stripRanks(report: RetrievalReport): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(report).map(([lang, m]) => {
+      const { ranks: _a, ...t2i } = m.textToImage;
+      const { ranks: _b, ...i2t } = m.imageToText;
+      return [lang, { texts: m.texts, images: m.images, textToImage: t2i, imageToText: i2t }];
+    }),
+  );
+}

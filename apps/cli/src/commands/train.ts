@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { loadConfigFile } from '@tessera/train';
+import { Command } from 'commander';
+import { formatRetrieval } from '../clip/retrieval.js';
+import { parseRunConfig } from '../clip/runConfig.js';
+import { trainClip } from '../clip/trainClip.js';
+import { startBackend } from './shared.js';
+
+/** `tessera train --config c.yaml [--resume] [--train.lr 3e-4 ...]` */
+export function createTrainCommand(): Command {
+  return new Command('train')
+    .description('Train a CLIP model on text-image pairs from a YAML/JSON run config (checkpoints, metrics, exported model directory)')
+    .requiredOption('-c, --config <file>', 'run config (YAML or JSON): model, tokenizer, data, train sections')
+    .option('--resume', 'continue from the latest checkpoint in train.outputDir, exactly where it stopped', false)
+    .option('--no-progress', 'no progress bar')
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .addHelpText(
+      'after',
+      `
+Any config key can be overridden with --<dotted.key> <value>, e.g.
+  tessera train --config datasets/emoji/clip-tiny.yaml --train.lr 3e-4 --train.batchSize 64 --budgetMinutes 10
+
+Outputs (in train.outputDir): metrics.jsonl, loss.svg, checkpoints/, and the model directory
+(exportDir, default <outputDir>/model) that 'tessera eval retrieval --checkpoint' and loadModel() read.
+Interrupt with Ctrl-C: the run stops after the current step, saves, and --resume continues it.`,
+    )
+    .action(async (opts: { config: string; resume: boolean; progress: boolean }, cmd: Command) => {
+      const overrides = cmd.args;
+      const raw = await loadConfigFile(opts.config, overrides);
+      const config = parseRunConfig(raw);
+      await startBackend();
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      try {
+        const run = await trainClip(config, {
+          baseDir: path.dirname(path.resolve(opts.config)),
+          resume: opts.resume,
+          signal: controller.signal,
+          progress: opts.progress,
+        });
+        console.log(
+          `trained ${run.steps} steps in ${(run.trainSeconds / 60).toFixed(1)} min (${run.samplesPerSecond.toFixed(1)} images/s); stop: ${run.result.stopReason}`,
+        );
+        if (run.report) console.log(formatRetrieval(run.report));
+        console.log(`model directory: ${run.exportDir}`);
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+}

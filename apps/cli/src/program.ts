@@ -1,0 +1,38 @@
+import { createDataCommand } from '@tessera/data';
+import * as tokenizerPackage from '@tessera/tokenizer';
+import { Command } from 'commander';
+import { createEvalCommand } from './commands/evalCommand.js';
+import { createFinetuneCommand } from './commands/finetune.js';
+import { createModelsCommand } from './commands/models.js';
+import { createTrainCommand } from './commands/train.js';
+
+/** The tokenizer package's command, once it ships one. */
+function tokenizerCommand(): Command | null {
+  const factory = (tokenizerPackage as { createTokenizerCommand?: () => Command }).createTokenizerCommand;
+  return typeof factory === 'function' ? factory() : null;
+}
+
+/** The whole `tessera` command tree (exported for tests and for embedding). */
+export function createProgram(): Command {
+  const program = new Command('tessera')
+    .description('Tessera: multimodal pretraining in TypeScript. Build text-image datasets, train CLIP, evaluate retrieval, fine-tune.')
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      `
+Quickstart:
+  tessera data emoji --out data/emoji                      # real text-image pairs, English + Chinese captions
+  tessera train --config datasets/emoji/clip-tiny.yaml     # a tiny CLIP in a few minutes
+  tessera eval retrieval --checkpoint runs/demo/model --data data/emoji/test.jsonl --lang en,zh`,
+    );
+  program.addCommand(createDataCommand());
+  const tokenizer = tokenizerCommand();
+  if (tokenizer) program.addCommand(tokenizer);
+  program.addCommand(createModelsCommand());
+  program.addCommand(createTrainCommand());
+  program.addCommand(createEvalCommand());
+  program.addCommand(createFinetuneCommand());
+  return program;
+}
