@@ -40,6 +40,7 @@ export {
   type ImageProcessorConfig,
   type ImageProcessorConfigInput,
   ImageProcessorConfigSchema,
+  type ImageProcessorOptions,
   type ProcessOptions,
 } from './imageProcessor.js';
 export { PatchEmbedding, type PatchEmbeddingForwardOptions, type PatchEmbeddingOptions } from './patchEmbedding.js';
