@@ -37,3 +37,16 @@ describe('golden: GPT-2 vs Hugging Face tokenizers (Rust)', () => {
     await comparePairs(ours, ref, PAIRS);
   });
 });
+
+describe('golden: Unicode normalizers with offsets vs Hugging Face tokenizers (Rust)', () => {
+  for (const normalizer of [
+    { type: 'NFKC' },
+    { type: 'NFC' },
+    { type: 'Sequence', normalizers: [{ type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' }] },
+  ]) {
+    it(JSON.stringify(normalizer), async () => {
+      const json = { ...bertTokenizerJSON(), normalizer, pre_tokenizer: { type: 'Whitespace' } };
+      await compare(Tokenizer.fromJSON(json), rust.Tokenizer.fromString(JSON.stringify(json)), HARD_STRINGS);
+    });
+  }
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NormalizedString, normalizerFromJSON, preTokenizerFromJSON } from '../src/index.js';
+import { decoderFromJSON, NormalizedString, normalizerFromJSON, preTokenizerFromJSON } from '../src/index.js';
 import { HARD_STRINGS } from './hardStrings.js';
 import { gpt2TokenizerJSON, rust } from './reference.js';
 
@@ -103,6 +103,33 @@ describe('pre-tokenizers match Hugging Face', () => {
           expect(offsets, label).toEqual(r.map(([, [a, b]]) => [u[a], u[b]]));
         }
       }
+    });
+  }
+});
+
+const DECODERS: Array<[unknown, string[]]> = [
+  [{ type: 'WordPiece', prefix: '##', cleanup: true }, ['hello', '##s', ',', 'world', "'", 's', 'do', 'not', '.', '##x']],
+  [{ type: 'WordPiece', prefix: '##', cleanup: false }, ['un', '##believ', '##able', '!', '?']],
+  [
+    { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    ['Hello', 'Ġworld', 'ĠðŁĺ', 'Ģ', 'Ġä¸Ń', 'æĸĩ', 'Ċ', 'ðŁ', '<|endoftext|>'],
+  ],
+  [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }, ['▁Hello', '▁wor', 'ld', '▁', '▁▁x']],
+  [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: true }, ['▁Hello', '▁world']],
+  [{ type: 'BPEDecoder', suffix: '</w>' }, ['hel', 'lo</w>', 'wor', 'ld</w>']],
+  [{ type: 'Fuse' }, ['a', 'b', ' c']],
+  [
+    { type: 'Sequence', decoders: [{ type: 'Fuse' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
+    ['▁a', 'b', '▁c'],
+  ],
+];
+
+describe('decoders match Hugging Face', () => {
+  for (const [section, tokens] of DECODERS) {
+    it(JSON.stringify(section), () => {
+      const json: Record<string, unknown> = { ...gpt2TokenizerJSON(), decoder: section, added_tokens: [] };
+      const ref = rust.Tokenizer.fromString(JSON.stringify(json)).getDecoder()!;
+      expect(decoderFromJSON(section).decodeChain(tokens).join('')).toBe(ref.decode(tokens));
     });
   }
 });

@@ -66,7 +66,7 @@ export class ByteLevelDecoder implements Decoder {
   }
 }
 
-/** SentencePiece-style: the replacement character becomes a space; the first one is dropped. */
+/** SentencePiece-style: the replacement character becomes a space (and is dropped in the first token). */
 export class MetaspaceDecoder implements Decoder {
   constructor(
     readonly replacement = '▁',
@@ -74,10 +74,8 @@ export class MetaspaceDecoder implements Decoder {
     readonly split = true,
   ) {}
   decodeChain(tokens: string[]): string[] {
-    return tokens.map((t, i) => {
-      const out = t.replaceAll(this.replacement, ' ');
-      return i === 0 && this.prependScheme !== 'never' && out.startsWith(' ') ? out.slice(1) : out;
-    });
+    // As Hugging Face: in the first token every replacement character is dropped.
+    return tokens.map((t, i) => t.replaceAll(this.replacement, i === 0 && this.prependScheme !== 'never' ? '' : ' '));
   }
   toJSON(): Record<string, unknown> {
     return { type: 'Metaspace', replacement: this.replacement, prepend_scheme: this.prependScheme, split: this.split };

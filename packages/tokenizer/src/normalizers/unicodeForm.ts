@@ -6,9 +6,8 @@ export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 
 /**
  * Applies a Unicode normalization form to a NormalizedString. The text is cut into segments
- * (a code point and the marks after it); in a changed segment the k-th output code point
- * takes the range of the k-th input code point (the last one when the output is longer),
- * as Hugging Face aligns composed/decomposed characters.
+ * (a code point and the marks after it); in a changed segment output code points take the
+ * ranges of input code points the way Hugging Face aligns composed/decomposed characters.
  */
 export function normalizeForm(ns: NormalizedString, form: UnicodeForm): NormalizedString {
   const s = ns.text;
@@ -24,10 +23,15 @@ export function normalizeForm(ns: NormalizedString, form: UnicodeForm): Normaliz
       builder.copy(done, segStart);
       const srcStarts: number[] = [];
       for (let i = segStart; i < end; i += s.codePointAt(i)! > 0xffff ? 2 : 1) srcStarts.push(i);
+      let outCount = 0;
+      for (let j = 0; j < out.length; j += out.codePointAt(j)! > 0xffff ? 2 : 1) outCount++;
+      // Shorter output: the first character composed what follows it, the rest keep their sources
+      // from the right. Longer output: extra characters share the last source.
+      const shift = Math.max(0, srcStarts.length - outCount);
       let k = 0;
       for (let j = 0; j < out.length; k++) {
         const len = out.codePointAt(j)! > 0xffff ? 2 : 1;
-        const src = srcStarts[Math.min(k, srcStarts.length - 1)];
+        const src = srcStarts[Math.min(k === 0 ? 0 : k + shift, srcStarts.length - 1)];
         const srcLen = s.codePointAt(src)! > 0xffff ? 2 : 1;
         builder.emit(out.slice(j, j + len), ns.startOf(src), ns.endOf(src + srcLen - 1));
         j += len;
