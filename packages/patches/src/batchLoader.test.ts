@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, TesseraError, tf } from '@tessera/core';
@@ -104,6 +104,7 @@ describe('BatchLoader', () => {
     });
     expect(skipped).toEqual(['missing.jpg:E_FILE_NOT_FOUND', 'notes.png:E_IMAGE_UNRECOGNIZED', 'cut.jpg:E_IMAGE_CORRUPT']);
     expect(loader.summary()).toBe('loaded 3, skipped 3 (E_FILE_NOT_FOUND: 1, E_IMAGE_CORRUPT: 1, E_IMAGE_UNRECOGNIZED: 1)');
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('stops on errors that are bugs unless told to skip them too', async () => {

@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, rawToRgb } from './decodeImage.js';
 import { INPUT_ERROR_CODES } from './errors.js';
 import { headerSize } from './headerSize.js';
@@ -73,6 +73,10 @@ function pngBomb(size: number): Buffer {
 describe('decodeImage', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'patches-decode-'));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('decodes lossless PNG (8-bit, 16-bit, palette), WebP, GIF and TIFF to the exact pixels', async () => {

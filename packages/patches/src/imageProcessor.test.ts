@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, loadSafetensors, type SafetensorsFile, tf } from '@tessera/core';
@@ -167,6 +167,7 @@ describe('ImageProcessor (golden vs PIL + numpy)', () => {
     expect(p.config.size).toEqual({ shortest_edge: 224 });
     expect(p.config.crop_size).toEqual({ height: 224, width: 224 });
     await expect(ImageProcessor.fromFile(path.join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('rejects unknown or bad keys naming the field', () => {

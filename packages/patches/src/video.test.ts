@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { videoBatchLoader } from './batchLoader.js';
 import { INPUT_ERROR_CODES } from './errors.js';
 import { findFfmpeg } from './ffmpeg.js';
@@ -55,6 +55,10 @@ describe('video probing and frame sampling', () => {
       '-pix_fmt',
       'yuv420p',
     ]);
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('chooses frames by the uniform formula and by fps (hand-computed)', () => {
