@@ -9,8 +9,12 @@ if (existsSync(dist)) {
   await import(new URL('../dist/main.js', import.meta.url).href);
 } else {
   const src = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-  const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--conditions=development', src, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), '--conditions=development', src, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   process.exitCode = child.status ?? 1;
 }

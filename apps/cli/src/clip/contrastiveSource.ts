@@ -81,7 +81,6 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
   readonly batchesPerEpoch: number;
   private readonly o: ContrastiveSourceOptions;
   private readonly augmenter: ImageAugmenter | null;
-  private readonly base: SeededRandom;
   private state_: SourceState = { epoch: 0, position: 0 };
   private order: number[] | null = null;
   private issued: ContrastiveBatch[] = [];
@@ -97,7 +96,6 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
       throw new TesseraError('E_CONFIG', 'train.batchSize must be at least 2: the contrastive loss needs negatives in the batch');
     this.o = o;
     this.batchesPerEpoch = Math.floor(o.pairs.length / o.batchSize);
-    this.base = new SeededRandom(o.seed);
     const a = o.augment;
     this.augmenter = a
       ? new ImageAugmenter(o.processor, {
@@ -105,6 +103,11 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
           colorJitter: { brightness: a.brightness, contrast: a.contrast, saturation: a.saturation, hue: a.hue },
         })
       : null;
+  }
+
+  /** A generator that depends only on the seed and the label (fork advances its parent). */
+  private keyed(label: string): SeededRandom {
+    return new SeededRandom(this.o.seed).fork(label);
   }
 
   state(): SourceState {
@@ -138,7 +141,7 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
       this.order = null;
       return null;
     }
-    this.order ??= this.base.fork(`epoch-${this.state_.epoch}`).permutation(pairs.length);
+    this.order ??= this.keyed(`epoch-${this.state_.epoch}`).permutation(pairs.length);
     const plane = 3 * imageSize * imageSize;
     const images = new Float32Array(batchSize * plane);
     const rows: Int32Array[] = [];
@@ -146,7 +149,7 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
     for (let b = 0; b < batchSize; b++) {
       const index = this.order[this.state_.position + b] as number;
       const pair = pairs[index] as PreparedPair;
-      const rng = this.base.fork(`e${this.state_.epoch}-p${this.state_.position + b}`);
+      const rng = this.keyed(`e${this.state_.epoch}-p${this.state_.position + b}`);
       images.set(this.pixels(pair, rng), b * plane);
       for (const lang of languages) {
         const options = pair.captions.get(lang);
