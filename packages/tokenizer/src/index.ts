@@ -8,6 +8,7 @@ export { Encoding } from './encoding.js';
 export { BPE, type BpeOptions } from './models/bpe.js';
 export { modelFromJSON } from './models/fromJSON.js';
 export type { Model, WordTokens } from './models/model.js';
+export { Unigram } from './models/unigram.js';
 export { WordPiece, type WordPieceOptions } from './models/wordPiece.js';
 export { NormalizedString } from './normalizedString.js';
 export { BertNormalizer, type BertNormalizerOptions } from './normalizers/bertNormalizer.js';
@@ -34,6 +35,7 @@ export {
 } from './preTokenizers/basic.js';
 export { ByteLevelPreTokenizer, GPT2_PATTERN } from './preTokenizers/byteLevel.js';
 export { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
+export { MetaspacePreTokenizer } from './preTokenizers/metaspace.js';
 export type { PreTokenizer } from './preTokenizers/preTokenizer.js';
 export type { SplitBehavior } from './preTokenizers/split.js';
 export { type BatchTensorOptions, type BatchTensors, encodeBatchToTensors } from './tensors.js';

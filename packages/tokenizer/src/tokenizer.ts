@@ -14,7 +14,6 @@ import { NormalizedString } from './normalizedString.js';
 import { BertNormalizer } from './normalizers/bertNormalizer.js';
 import { normalizerFromJSON } from './normalizers/fromJSON.js';
 import type { Normalizer } from './normalizers/normalizer.js';
-import { PrependNormalizer } from './normalizers/simple.js';
 import {
   type PaddingOptions,
   paddingFromJSON,
@@ -107,7 +106,6 @@ export class Tokenizer {
   private rawMatcher = new AddedTokenMatcher([]);
   private normMatcher = new AddedTokenMatcher([]);
   private readonly words: WordCache;
-  private readonly prefixSpace: PrependNormalizer | null;
   private readonly roleOverrides = new Map<SpecialTokenRole, string>();
 
   constructor(parts: TokenizerParts) {
@@ -117,7 +115,6 @@ export class Tokenizer {
     this.postProcessor = parts.postProcessor ?? null;
     this.decoder = parts.decoder ?? null;
     this.words = new WordCache(this.model, this.preTokenizer?.byteLevel ?? false);
-    this.prefixSpace = this.preTokenizer?.addPrefixSpace ? new PrependNormalizer(' ') : null;
     if (parts.truncation) this.setTruncation(parts.truncation);
     if (parts.padding) this.setPadding(parts.padding);
     this.setAddedTokens(parts.addedTokens ?? []);
@@ -428,8 +425,7 @@ export class Tokenizer {
           continue;
         }
         let piece = a === 0 && b === ns.text.length ? ns : ns.slice(a, b);
-        if (this.prefixSpace !== null && piece.text.length > 0 && piece.text.charCodeAt(0) !== 32)
-          piece = this.prefixSpace.normalize(piece);
+        if (this.preTokenizer !== null) piece = this.preTokenizer.prepare(piece);
         const str = piece.text;
         if (str.length === 0) continue;
         const spans = this.preTokenizer === null ? [0, str.length] : this.preTokenizer.split(str, [0, str.length]);
@@ -465,10 +461,11 @@ export class Tokenizer {
         const str = piece.text;
         const wt = this.words.tokenize(ws === 0 && we === str.length ? str : str.slice(ws, we));
         const wo = wt.offsets;
+        const values = wt.values;
         for (let t = 0; t < wt.ids.length; t++) {
           const tid = wt.ids[t];
           ids.push(tid);
-          tokens.push(model.idToToken(tid)!);
+          tokens.push(values === undefined ? model.idToToken(tid)! : values[t]);
           offsets.push(piece.original(ws + wo[2 * t], ws + wo[2 * t + 1]));
         }
       },

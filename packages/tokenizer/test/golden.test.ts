@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import { Tokenizer } from '../src/index.js';
 import { compare, comparePairs } from './compare.js';
 import { HARD_STRINGS } from './hardStrings.js';
-import { bertTokenizerJSON, gpt2TokenizerJSON, rust } from './reference.js';
+import { bertTokenizerJSON, gpt2TokenizerJSON, rust, unigramTokenizerJSON } from './reference.js';
 
 const PAIRS: Array<[string, string]> = [
   ['A dog face.', '狗脸'],
@@ -46,6 +46,15 @@ describe('golden: Unicode normalizers with offsets vs Hugging Face tokenizers (R
   ]) {
     it(JSON.stringify(normalizer), async () => {
       const json = { ...bertTokenizerJSON(), normalizer, pre_tokenizer: { type: 'Whitespace' } };
+      await compare(Tokenizer.fromJSON(json), rust.Tokenizer.fromString(JSON.stringify(json)), HARD_STRINGS);
+    });
+  }
+});
+
+describe('golden: Unigram with Metaspace vs Hugging Face tokenizers (Rust)', () => {
+  for (const byteFallback of [false, true]) {
+    it(`byte_fallback ${byteFallback}`, async () => {
+      const json = unigramTokenizerJSON(byteFallback);
       await compare(Tokenizer.fromJSON(json), rust.Tokenizer.fromString(JSON.stringify(json)), HARD_STRINGS);
     });
   }

@@ -117,3 +117,49 @@ export function toUtf16Offsets(text: string, offsets: number[][]): Array<[number
   unitAt.push(u);
   return offsets.map(([a, b]) => [unitAt[a], unitAt[b]]);
 }
+
+/**
+ * A SentencePiece-style Unigram tokenizer.json (NFKC, Metaspace, Unigram, Metaspace decoder) with a
+ * small hand-made vocabulary: letters, ▁-words, Chinese characters and words, byte tokens for
+ * `byteFallback`; scores fall with the entry's position so segmentations are unambiguous.
+ */
+export function unigramTokenizerJSON(byteFallback = false): Record<string, unknown> {
+  const entries = new Set<string>(['<unk>', '<s>', '</s>', '▁']);
+  for (const c of 'abcdefghijklmnopqrstuvwxyz') entries.add(c).add(`▁${c}`);
+  for (const w of [
+    'the',
+    'dog',
+    'face',
+    'cat',
+    'smil',
+    'ing',
+    'red',
+    'heart',
+    'moves',
+    'up',
+    'left',
+    'hello',
+    'world',
+    'er',
+    'ed',
+    'an',
+    'in',
+    'on',
+  ]) {
+    entries.add(w).add(`▁${w}`);
+  }
+  for (const w of ['狗', '脸', '狗脸', '中', '文', '中文', '猫', '的', '红心', '，', '。', '！']) entries.add(w);
+  if (byteFallback) for (let b = 0; b < 256; b++) entries.add(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+  const vocab = [...entries].map((t, i) => [t, i < 3 ? 0 : -1 - i / 10 - (t.length > 2 ? 0 : 1)]);
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>')],
+    normalizer: { type: 'NFKC' },
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    post_processor: null,
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 0, vocab, byte_fallback: byteFallback },
+  };
+}

@@ -1,6 +1,7 @@
 import { asObject, badField, getBool, getInt, getOptString, getString, getType, unknownType } from '../json.js';
 import { BPE } from './bpe.js';
 import type { Model } from './model.js';
+import { Unigram } from './unigram.js';
 import { WordPiece } from './wordPiece.js';
 
 function vocabMap(value: unknown, path: string): Map<string, number> {
@@ -48,7 +49,18 @@ export function modelFromJSON(value: unknown, path = 'model'): Model {
         byteFallback: getBool(obj, 'byte_fallback', path, false),
         ignoreMerges: getBool(obj, 'ignore_merges', path, false),
       });
+    case 'Unigram': {
+      const vocab = obj.vocab;
+      if (!Array.isArray(vocab)) throw badField(`${path}.vocab`, vocab === undefined ? 'is missing' : 'must be an array of [token, score]');
+      const entries = vocab.map((e, i): [string, number] => {
+        if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'number')
+          throw badField(`${path}.vocab.${i}`, 'must be [token, score]');
+        return [e[0], e[1]];
+      });
+      const unk = obj.unk_id === undefined || obj.unk_id === null ? null : getInt(obj, 'unk_id', path);
+      return new Unigram(entries, unk, getBool(obj, 'byte_fallback', path, false));
+    }
     default:
-      throw unknownType(path, type, ['WordPiece', 'BPE']);
+      throw unknownType(path, type, ['WordPiece', 'BPE', 'Unigram']);
   }
 }

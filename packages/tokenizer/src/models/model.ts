@@ -4,6 +4,8 @@ import { BYTE_TO_CHAR, utf8 } from '../byteLevel.js';
 export interface WordTokens {
   readonly ids: Int32Array;
   readonly offsets: Int32Array;
+  /** Token strings when they differ from the vocabulary's (Unigram shows unknown text as is). */
+  readonly values?: string[];
 }
 
 /** Third pipeline stage: turns one word into vocabulary ids. */
@@ -86,6 +88,6 @@ export class WordCache {
       offsets[t] = unitStart[raw.offsets[t]];
       offsets[t + 1] = unitEnd[raw.offsets[t + 1] - 1];
     }
-    return { ids: raw.ids, offsets };
+    return { ids: raw.ids, offsets, values: raw.values };
   }
 }

@@ -1,10 +1,13 @@
+import type { NormalizedString } from '../normalizedString.js';
 import { isBertPunctuation, isNumeric, isWhitespace, WORD, WS } from '../unicode.js';
 import type { PreTokenizer } from './preTokenizer.js';
 import { type SplitBehavior, splitByPredicate, splitByRegex } from './split.js';
 
 abstract class PlainPreTokenizer implements PreTokenizer {
   readonly byteLevel: boolean = false;
-  readonly addPrefixSpace: boolean = false;
+  prepare(ns: NormalizedString): NormalizedString {
+    return ns;
+  }
   abstract split(text: string, spans: number[]): number[];
   abstract toJSON(): Record<string, unknown>;
 }
@@ -128,10 +131,13 @@ export class BertPreTokenizer extends PlainPreTokenizer {
 /** Applies pre-tokenizers in order. */
 export class SequencePreTokenizer implements PreTokenizer {
   readonly byteLevel: boolean;
-  readonly addPrefixSpace: boolean;
   constructor(readonly preTokenizers: PreTokenizer[]) {
     this.byteLevel = preTokenizers.some((p) => p.byteLevel);
-    this.addPrefixSpace = preTokenizers.some((p) => p.addPrefixSpace);
+  }
+  prepare(ns: NormalizedString): NormalizedString {
+    let out = ns;
+    for (const p of this.preTokenizers) out = p.prepare(out);
+    return out;
   }
   split(text: string, spans: number[]): number[] {
     let out = spans;

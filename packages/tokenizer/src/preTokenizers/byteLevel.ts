@@ -1,3 +1,5 @@
+import type { NormalizedString } from '../normalizedString.js';
+import { PrependNormalizer } from '../normalizers/simple.js';
 import { WS } from '../unicode.js';
 import type { PreTokenizer } from './preTokenizer.js';
 import { splitByRegex } from './split.js';
@@ -8,6 +10,8 @@ import { splitByRegex } from './split.js';
  */
 export const GPT2_PATTERN = `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WS}\\p{L}\\p{N}]+|[${WS}]+(?![^${WS}])|[${WS}]+`;
 
+const PREFIX_SPACE = new PrependNormalizer(' ');
+
 /** Byte-level pre-tokenizer: optional GPT-2 split; words then reach the model as UTF-8 bytes. */
 export class ByteLevelPreTokenizer implements PreTokenizer {
   readonly byteLevel = true;
@@ -17,6 +21,9 @@ export class ByteLevelPreTokenizer implements PreTokenizer {
     readonly useRegex = true,
     readonly trimOffsets = true,
   ) {}
+  prepare(ns: NormalizedString): NormalizedString {
+    return this.addPrefixSpace && ns.text.length > 0 && ns.text.charCodeAt(0) !== 32 ? PREFIX_SPACE.normalize(ns) : ns;
+  }
   split(text: string, spans: number[]): number[] {
     return this.useRegex ? splitByRegex(text, spans, this.re, 'Isolated') : spans;
   }

@@ -10,12 +10,14 @@ import {
   WhitespaceSplitPreTokenizer,
 } from './basic.js';
 import { ByteLevelPreTokenizer } from './byteLevel.js';
+import { MetaspacePreTokenizer } from './metaspace.js';
 import type { PreTokenizer } from './preTokenizer.js';
 import { SPLIT_BEHAVIORS, type SplitBehavior } from './split.js';
 
 const KNOWN = [
   'BertPreTokenizer',
   'ByteLevel',
+  'Metaspace',
   'Whitespace',
   'WhitespaceSplit',
   'CharDelimiterSplit',
@@ -70,6 +72,12 @@ export function preTokenizerFromJSON(value: unknown, path = 'pre_tokenizer'): Pr
         if (e instanceof SyntaxError) throw badField(`${path}.pattern.Regex`, `is not a valid regular expression (${e.message})`);
         throw e;
       }
+    }
+    case 'Metaspace': {
+      const scheme = getString(obj, 'prepend_scheme', path, getBool(obj, 'add_prefix_space', path, true) ? 'always' : 'never');
+      if (scheme !== 'always' && scheme !== 'first' && scheme !== 'never')
+        throw badField(`${path}.prepend_scheme`, 'must be always, first or never');
+      return new MetaspacePreTokenizer(getString(obj, 'replacement', path, '▁'), scheme, getBool(obj, 'split', path, true));
     }
     case 'Sequence':
       return new SequencePreTokenizer(
