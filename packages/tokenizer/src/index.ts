@@ -2,7 +2,17 @@ export { type AddedToken, addedTokenFromJSON } from './addedVocabulary.js';
 export { BYTE_TO_CHAR, byteLevelAlphabet } from './byteLevel.js';
 export { createTokenizerCommand, type TokenizerCommandOptions } from './cli.js';
 export type { Decoder } from './decoders/decoder.js';
-export { BPEDecoder, ByteLevelDecoder, FuseDecoder, MetaspaceDecoder, SequenceDecoder, WordPieceDecoder } from './decoders/decoders.js';
+export {
+  BPEDecoder,
+  ByteFallbackDecoder,
+  ByteLevelDecoder,
+  FuseDecoder,
+  MetaspaceDecoder,
+  ReplaceDecoder,
+  SequenceDecoder,
+  StripDecoder,
+  WordPieceDecoder,
+} from './decoders/decoders.js';
 export { decoderFromJSON } from './decoders/fromJSON.js';
 export { Encoding } from './encoding.js';
 export { BPE, type BpeOptions } from './models/bpe.js';

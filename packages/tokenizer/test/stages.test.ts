@@ -122,6 +122,19 @@ const DECODERS: Array<[unknown, string[]]> = [
     { type: 'Sequence', decoders: [{ type: 'Fuse' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
     ['▁a', 'b', '▁c'],
   ],
+  // Llama's decoder: ▁ -> space, byte tokens -> UTF-8 (U+FFFD for invalid runs), fuse, strip one leading space.
+  [
+    {
+      type: 'Sequence',
+      decoders: [
+        { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+        { type: 'ByteFallback' },
+        { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 1, stop: 0 },
+      ],
+    },
+    ['▁Hello', '▁', '<0xE4>', '<0xB8>', '<0xAD>', '<0xE6>', '<0x96>', 'x', '<0xF0>', '<0x9F>', '<0x98>', '<0x80>', '▁▁end'],
+  ],
 ];
 
 describe('decoders match Hugging Face', () => {

@@ -93,6 +93,80 @@ export class BPEDecoder implements Decoder {
   }
 }
 
+/** `<0xE4>`-style byte tokens back to text; runs of them are decoded as UTF-8 (invalid bytes become U+FFFD each). */
+export class ByteFallbackDecoder implements Decoder {
+  decodeChain(tokens: string[]): string[] {
+    const out: string[] = [];
+    let bytes: number[] = [];
+    const flush = () => {
+      if (bytes.length === 0) return;
+      const text = strictUtf8(bytes);
+      if (text === null) for (let i = 0; i < bytes.length; i++) out.push('\uFFFD');
+      else out.push(text);
+      bytes = [];
+    };
+    for (const t of tokens) {
+      const m = /^<0x([0-9A-F]{2})>$/.exec(t);
+      if (m !== null) bytes.push(Number.parseInt(m[1], 16));
+      else {
+        flush();
+        out.push(t);
+      }
+    }
+    flush();
+    return out;
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'ByteFallback' };
+  }
+}
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function strictUtf8(bytes: number[]): string | null {
+  try {
+    return strictDecoder.decode(Uint8Array.from(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/** Replaces a literal string in every token. */
+export class ReplaceDecoder implements Decoder {
+  constructor(
+    readonly pattern: string,
+    readonly content: string,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t) => t.replaceAll(this.pattern, this.content));
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'Replace', pattern: { String: this.pattern }, content: this.content };
+  }
+}
+
+/** Removes up to `start` leading and `stop` trailing occurrences of `content` from every token. */
+export class StripDecoder implements Decoder {
+  constructor(
+    readonly content: string,
+    readonly start: number,
+    readonly stop: number,
+  ) {}
+  decodeChain(tokens: string[]): string[] {
+    return tokens.map((t) => {
+      const chars = [...t];
+      let a = 0;
+      while (a < this.start && a < chars.length && chars[a] === this.content) a++;
+      let b = chars.length;
+      while (chars.length - b < this.stop && b > a && chars[b - 1] === this.content) b--;
+      return chars.slice(a, b).join('');
+    });
+  }
+  toJSON(): Record<string, unknown> {
+    return { type: 'Strip', content: this.content, start: this.start, stop: this.stop };
+  }
+}
+
 /** Concatenates all tokens into one. */
 export class FuseDecoder implements Decoder {
   decodeChain(tokens: string[]): string[] {

@@ -1,6 +1,17 @@
-import { asObject, badField, getArray, getBool, getString, getType, unknownType } from '../json.js';
+import { asObject, badField, getArray, getBool, getInt, getString, getType, unknownType } from '../json.js';
+import { literalPattern } from '../normalizers/fromJSON.js';
 import type { Decoder } from './decoder.js';
-import { BPEDecoder, ByteLevelDecoder, FuseDecoder, MetaspaceDecoder, SequenceDecoder, WordPieceDecoder } from './decoders.js';
+import {
+  BPEDecoder,
+  ByteFallbackDecoder,
+  ByteLevelDecoder,
+  FuseDecoder,
+  MetaspaceDecoder,
+  ReplaceDecoder,
+  SequenceDecoder,
+  StripDecoder,
+  WordPieceDecoder,
+} from './decoders.js';
 
 /** Builds a decoder from its tokenizer.json section. */
 export function decoderFromJSON(value: unknown, path = 'decoder'): Decoder {
@@ -21,9 +32,25 @@ export function decoderFromJSON(value: unknown, path = 'decoder'): Decoder {
       return new BPEDecoder(getString(obj, 'suffix', path, '</w>'));
     case 'Fuse':
       return new FuseDecoder();
+    case 'ByteFallback':
+      return new ByteFallbackDecoder();
+    case 'Replace':
+      return new ReplaceDecoder(literalPattern(obj, path), getString(obj, 'content', path));
+    case 'Strip':
+      return new StripDecoder(getString(obj, 'content', path), getInt(obj, 'start', path, 0), getInt(obj, 'stop', path, 0));
     case 'Sequence':
       return new SequenceDecoder(getArray(obj, 'decoders', path).map((d, i) => decoderFromJSON(d, `${path}.decoders.${i}`)));
     default:
-      throw unknownType(path, type, ['WordPiece', 'ByteLevel', 'Metaspace', 'BPEDecoder', 'Fuse', 'Sequence']);
+      throw unknownType(path, type, [
+        'WordPiece',
+        'ByteLevel',
+        'Metaspace',
+        'BPEDecoder',
+        'ByteFallback',
+        'Replace',
+        'Strip',
+        'Fuse',
+        'Sequence',
+      ]);
   }
 }
