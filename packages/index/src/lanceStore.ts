@@ -27,7 +27,7 @@ const DISTANCE = 'cosine' as const;
 /** ANN index settings; `nprobes` and `refineFactor` are query-time and can be changed later. */
 export const LanceIndexSchema = z
   .object({
-    type: z.enum(['ivf_pq', 'ivf_hnsw_sq']).default('ivf_pq'),
+    type: z.enum(['ivf_flat', 'ivf_pq', 'ivf_hnsw_sq']).default('ivf_pq'),
     /** IVF cells; default about sqrt(rows). */
     numPartitions: z.number().int().positive().optional(),
     /** PQ sub-vectors (ivf_pq); default dim / 8. */
@@ -249,9 +249,11 @@ export class LanceStore implements VectorStore {
     const numPartitions = config.numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows)));
     const common = { distanceType: DISTANCE, numPartitions, maxIterations: config.maxIterations, sampleRate: config.sampleRate };
     const index =
-      config.type === 'ivf_pq'
-        ? lancedb.Index.ivfPq({ ...common, numSubVectors: config.numSubVectors ?? Math.max(1, Math.floor(this.info.dim / 8)) })
-        : lancedb.Index.hnswSq({ ...common, m: config.m, efConstruction: config.efConstruction });
+      config.type === 'ivf_flat'
+        ? lancedb.Index.ivfFlat(common)
+        : config.type === 'ivf_pq'
+          ? lancedb.Index.ivfPq({ ...common, numSubVectors: config.numSubVectors ?? Math.max(1, Math.floor(this.info.dim / 8)) })
+          : lancedb.Index.hnswSq({ ...common, m: config.m, efConstruction: config.efConstruction });
     await this.table.createIndex('vector', { config: index, replace: true });
     await this.saveManifest({ ...this.manifest, index: { ...config, numPartitions } });
     return this.manifest.index!;
