@@ -11,7 +11,7 @@ import { Tokenizer } from './tokenizer.js';
 async function run(args: string[]): Promise<string> {
   let out = '';
   const program = new Command('tessera');
-  program.addCommand(createTokenizerCommand({ write: (t) => (out += t) }));
+  program.addCommand(createTokenizerCommand({ write: (t) => (out += t), showProgress: false }));
   // Throw instead of exiting, at every level, and keep commander's messages out of the test log.
   const quiet = (c: Command) => {
     c.exitOverride().configureOutput({ writeErr: () => {} });

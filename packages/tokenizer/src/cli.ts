@@ -1,11 +1,14 @@
-import { TesseraError } from '@tessera/core';
+import { type Progress, progress, TesseraError } from '@tessera/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { Tokenizer } from './tokenizer.js';
+import type { TrainerProgress } from './trainers/bpeTrainer.js';
 import { trainTokenizer } from './trainers/train.js';
 
 export interface TokenizerCommandOptions {
   /** Where results go (default: process.stdout). */
   write?: (text: string) => void;
+  /** Show training progress on stderr (default true). */
+  showProgress?: boolean;
 }
 
 function positiveInt(value: string): number {
@@ -43,10 +46,19 @@ export function createTokenizerCommand(options: TokenizerCommandOptions = {}): C
         throw new TesseraError('E_CONFIG', `--type must be bpe or wordpiece, got ${o.type}.`, { details: { field: 'type' } });
       }
       const start = Date.now();
+      let bar: Progress | null = null;
+      let shown = 0;
+      const onProgress = (p: TrainerProgress) => {
+        if (!(options.showProgress ?? true) || p.stage !== 'merge' || p.total === 0) return;
+        bar ??= progress({ label: `train ${o.type}`, total: p.total, unit: 'merges' });
+        bar.tick(p.done - shown);
+        shown = p.done;
+      };
       const tokenizer = await trainTokenizer(
         { files: o.files },
-        { type: o.type, vocabSize: o.vocabSize, minFrequency: o.minFrequency, limitAlphabet: o.limitAlphabet },
+        { type: o.type, vocabSize: o.vocabSize, minFrequency: o.minFrequency, limitAlphabet: o.limitAlphabet, onProgress },
       );
+      (bar as Progress | null)?.stop();
       await tokenizer.save(o.out);
       write(`${JSON.stringify({ out: o.out, type: o.type, vocabSize: tokenizer.vocabSize, seconds: (Date.now() - start) / 1000 })}\n`);
     });
