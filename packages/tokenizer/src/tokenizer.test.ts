@@ -66,6 +66,10 @@ describe('bad input', () => {
     expect(() => bert.encodeBatch(['ok', 7 as unknown as string])).toThrow(
       expect.objectContaining({ code: 'E_INPUT', details: { field: 'inputs[1]' } }),
     );
+    expect(() => bert.encodeBatch('a dog' as unknown as string[])).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
+    expect(() => bert.encode('a', 5 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'E_INPUT', details: { field: 'pair' } }),
+    );
     expect(() => bert.decode([1.5])).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
     expect(() => bert.decode('abc' as unknown as number[])).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
   });
@@ -114,6 +118,28 @@ describe('bad input', () => {
     bad((j) => (j.post_processor = { type: 'BertProcessing', sep: ['[SEP]'], cls: ['[CLS]', 101] }), 'post_processor.sep');
     bad((j) => (j.added_tokens = [{ id: 1 }]), 'added_tokens.0.content');
     bad((j) => (j.pre_tokenizer = { type: 'Split', pattern: { Regex: '(' }, behavior: 'Isolated' }), 'pre_tokenizer.pattern.Regex');
+    bad(
+      (j) =>
+        (j.model = {
+          type: 'Unigram',
+          unk_id: 0,
+          vocab: [
+            ['<unk>', 0],
+            ['a', 'high'],
+          ],
+        }),
+      'model.vocab.1',
+    );
+    bad((j) => (j.model = { type: 'Unigram', unk_id: 5, vocab: [['<unk>', 0]] }), 'model.unk_id');
+    // Unigram without unk_id: text outside the vocabulary cannot be encoded.
+    const noUnk = Tokenizer.fromJSON({
+      ...gpt2TokenizerJSON(),
+      pre_tokenizer: null,
+      post_processor: null,
+      model: { type: 'Unigram', vocab: [['a', -1]] },
+    });
+    expect(noUnk.encode('aa').ids).toEqual([0, 0]);
+    expect(() => noUnk.encode('ab')).toThrow(expect.objectContaining({ code: 'E_TOKENIZER_JSON', details: { field: 'model.unk_id' } }));
     expect(() => Tokenizer.fromString('{not json')).toThrow(expect.objectContaining({ code: 'E_TOKENIZER_JSON' }));
     expect(() => Tokenizer.fromFile('/nonexistent/tokenizer.json')).toThrow(expect.objectContaining({ code: 'E_IO' }));
   });

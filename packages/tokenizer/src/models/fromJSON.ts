@@ -32,7 +32,8 @@ function mergeList(value: unknown, path: string): Array<[string, string]> {
 export function modelFromJSON(value: unknown, path = 'model'): Model {
   const obj = asObject(value, path);
   // Old files omit `type`; infer it like Hugging Face does.
-  const type = obj.type === undefined ? (obj.merges !== undefined ? 'BPE' : 'WordPiece') : getType(obj, path);
+  const type =
+    obj.type === undefined ? (obj.merges !== undefined ? 'BPE' : Array.isArray(obj.vocab) ? 'Unigram' : 'WordPiece') : getType(obj, path);
   switch (type) {
     case 'WordPiece':
       return new WordPiece(vocabMap(obj.vocab, `${path}.vocab`), {
