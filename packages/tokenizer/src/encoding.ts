@@ -12,12 +12,14 @@ export class Encoding {
     public attentionMask: number[],
     /** Which input (0 or 1) each token comes from; null for special tokens and padding. */
     public sequenceIds: Array<number | null>,
+    /** Index of the pre-tokenized word each token comes from (for whole-word masking); null for special tokens and padding. */
+    public wordIds: Array<number | null>,
     /** The windows that truncation cut off, each a full encoding. */
     public overflowing: Encoding[] = [],
   ) {}
 
   static empty(): Encoding {
-    return new Encoding([], [], [], [], [], [], []);
+    return new Encoding([], [], [], [], [], [], [], []);
   }
 
   get length(): number {
@@ -33,6 +35,7 @@ export class Encoding {
       this.specialTokensMask.slice(),
       this.attentionMask.slice(),
       this.sequenceIds.slice(),
+      this.wordIds.slice(),
       this.overflowing.map((o) => o.clone()),
     );
   }
@@ -46,6 +49,7 @@ export class Encoding {
       this.specialTokensMask.slice(a, b),
       this.attentionMask.slice(a, b),
       this.sequenceIds.slice(a, b),
+      this.wordIds.slice(a, b),
     );
   }
 
@@ -58,6 +62,7 @@ export class Encoding {
       this.specialTokensMask.push(other.specialTokensMask[i]);
       this.attentionMask.push(other.attentionMask[i]);
       this.sequenceIds.push(other.sequenceIds[i]);
+      this.wordIds.push(other.wordIds[i]);
     }
   }
 
@@ -148,6 +153,7 @@ export class Encoding {
     this.specialTokensMask = fill(this.specialTokensMask, 1);
     this.attentionMask = fill(this.attentionMask, 0);
     this.sequenceIds = fill<number | null>(this.sequenceIds, null);
+    this.wordIds = fill<number | null>(this.wordIds, null);
     const offsets = new Array<[number, number]>(n);
     for (let i = 0; i < n; i++) offsets[i] = [0, 0];
     this.offsets = direction === 'right' ? this.offsets.concat(offsets) : offsets.concat(this.offsets);
@@ -161,6 +167,7 @@ export class Encoding {
     this.specialTokensMask = e.specialTokensMask;
     this.attentionMask = e.attentionMask;
     this.sequenceIds = e.sequenceIds;
+    this.wordIds = e.wordIds;
     this.overflowing = e.overflowing;
   }
 }

@@ -449,6 +449,8 @@ export class Tokenizer {
     const ids: number[] = [];
     const tokens: string[] = [];
     const offsets: Array<[number, number]> = [];
+    const wordIds: number[] = [];
+    let word = 0;
     const model = this.model;
     this.walk(
       text,
@@ -456,6 +458,7 @@ export class Tokenizer {
         ids.push(id);
         tokens.push(this.idToToken(id)!);
         offsets.push([s, e]);
+        wordIds.push(word++);
       },
       (piece, ws, we) => {
         const str = piece.text;
@@ -467,7 +470,9 @@ export class Tokenizer {
           ids.push(tid);
           tokens.push(values === undefined ? model.idToToken(tid)! : values[t]);
           offsets.push(piece.original(ws + wo[2 * t], ws + wo[2 * t + 1]));
+          wordIds.push(word);
         }
+        word++;
       },
     );
     const n = ids.length;
@@ -479,6 +484,7 @@ export class Tokenizer {
       new Array<number>(n).fill(0),
       new Array<number>(n).fill(1),
       new Array<number | null>(n).fill(seq),
+      wordIds,
     );
   }
 

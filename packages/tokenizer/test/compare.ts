@@ -14,6 +14,7 @@ export async function compare(ours: Tokenizer, ref: RustTokenizer, texts: string
     expect(o.tokens, label).toEqual(r.getTokens());
     expect(o.typeIds, label).toEqual(r.getTypeIds());
     expect(o.specialTokensMask, label).toEqual(r.getSpecialTokensMask());
+    expect(o.wordIds, label).toEqual(r.getWordIds().map((w) => w ?? null));
     expect(o.attentionMask, label).toEqual(r.getAttentionMask());
     expect(o.offsets, label).toEqual(toUtf16Offsets(text, r.getOffsets()));
     for (const skip of [false, true])
@@ -28,6 +29,7 @@ export async function comparePairs(ours: Tokenizer, ref: RustTokenizer, pairs: A
     expect(o.ids).toEqual(r.getIds());
     expect(o.typeIds).toEqual(r.getTypeIds());
     expect(o.specialTokensMask).toEqual(r.getSpecialTokensMask());
+    expect(o.wordIds).toEqual(r.getWordIds().map((w) => w ?? null));
     const seq = r.getSequenceIds();
     const ra = toUtf16Offsets(a, r.getOffsets());
     const rb = toUtf16Offsets(b, r.getOffsets());

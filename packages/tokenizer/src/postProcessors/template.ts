@@ -71,6 +71,7 @@ export class TemplateProcessing implements PostProcessor {
             new Array<number>(n).fill(1),
             new Array<number>(n).fill(1),
             new Array<number | null>(n).fill(null),
+            new Array<number | null>(n).fill(null),
           ),
         );
       }
@@ -94,6 +95,7 @@ export class TemplateProcessing implements PostProcessor {
           out.specialTokensMask.push(src.specialTokensMask[i]);
           out.attentionMask.push(src.attentionMask[i]);
           out.sequenceIds.push(src.sequenceIds[i]);
+          out.wordIds.push(src.wordIds[i]);
         }
       } else if (addSpecialTokens) {
         const tok = this.specialTokens.get(piece.SpecialToken.id);
@@ -106,6 +108,7 @@ export class TemplateProcessing implements PostProcessor {
           out.specialTokensMask.push(1);
           out.attentionMask.push(1);
           out.sequenceIds.push(null);
+          out.wordIds.push(null);
         }
       }
     }
