@@ -33,10 +33,11 @@ describe('encodeBatchToTensors', () => {
   });
 
   it('pads on the left to a fixed length and refuses rows that do not fit', () => {
-    const t = encodeBatchToTensors(tokenizer, ['a dog'], { length: 6, direction: 'left' });
+    const t = encodeBatchToTensors(tokenizer, ['a dog'], { length: 6, direction: 'left', specialTokensMask: true });
     expect(t.inputIds.arraySync()).toEqual([[0, 0, 101, 1037, 3899, 102]]);
     expect(t.attentionMask.arraySync()).toEqual([[0, 0, 1, 1, 1, 1]]);
-    tf.dispose([t.inputIds, t.attentionMask, t.tokenTypeIds]);
+    expect(t.specialTokensMask!.arraySync()).toEqual([[1, 1, 1, 0, 0, 1]]);
+    tf.dispose([t.inputIds, t.attentionMask, t.tokenTypeIds, t.specialTokensMask!]);
     expect(() => encodeBatchToTensors(tokenizer, ['one two three four five six'], { length: 4 })).toThrow(
       expect.objectContaining({ code: 'E_INPUT' }),
     );

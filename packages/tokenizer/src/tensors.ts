@@ -8,6 +8,8 @@ export interface BatchTensorOptions extends EncodeOptions {
   padToMultipleOf?: number;
   /** Pad on the right (default) or the left. */
   direction?: 'right' | 'left';
+  /** Also return the special-tokens mask (1 for [CLS], [SEP], padding...), e.g. to exclude them from MLM masking. */
+  specialTokensMask?: boolean;
 }
 
 /** A batch as int32 tensors of shape [batch, length]; dispose them when done. */
@@ -15,6 +17,8 @@ export interface BatchTensors {
   inputIds: tf.Tensor2D;
   attentionMask: tf.Tensor2D;
   tokenTypeIds: tf.Tensor2D;
+  /** Present when asked for with `specialTokensMask: true`. */
+  specialTokensMask?: tf.Tensor2D;
 }
 
 /**
@@ -47,6 +51,7 @@ export function encodeBatchToTensors(tokenizer: Tokenizer, inputs: EncodeInput[]
   const ids = new Int32Array(rows * length).fill(padId);
   const mask = new Int32Array(rows * length);
   const types = new Int32Array(rows * length).fill(padTypeId);
+  const special = options.specialTokensMask ? new Int32Array(rows * length).fill(1) : null;
   for (let r = 0; r < rows; r++) {
     const e = encodings[r];
     const n = e.length;
@@ -54,16 +59,20 @@ export function encodeBatchToTensors(tokenizer: Tokenizer, inputs: EncodeInput[]
     const eIds = e.ids;
     const eMask = e.attentionMask;
     const eTypes = e.typeIds;
+    const eSpecial = e.specialTokensMask;
     for (let i = 0; i < n; i++, at++) {
       ids[at] = eIds[i];
       mask[at] = eMask[i];
       types[at] = eTypes[i];
+      if (special !== null) special[at] = eSpecial[i];
     }
   }
   const shape: [number, number] = [rows, length];
-  return {
+  const out: BatchTensors = {
     inputIds: tf.tensor2d(ids, shape, 'int32'),
     attentionMask: tf.tensor2d(mask, shape, 'int32'),
     tokenTypeIds: tf.tensor2d(types, shape, 'int32'),
   };
+  if (special !== null) out.specialTokensMask = tf.tensor2d(special, shape, 'int32');
+  return out;
 }
