@@ -1,4 +1,4 @@
-import { CHAR_TO_BYTE } from '../byteLevel.js';
+import { CHAR_TO_BYTE, utf8 } from '../byteLevel.js';
 import type { Decoder } from './decoder.js';
 
 /** BERT's clean-up of spaces before punctuation and contractions. */
@@ -41,7 +41,6 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 export class ByteLevelDecoder implements Decoder {
   decodeChain(tokens: string[]): string[] {
     const bytes: number[] = [];
-    const enc = new TextEncoder();
     for (const t of tokens) {
       const start = bytes.length;
       let ok = true;
@@ -56,7 +55,7 @@ export class ByteLevelDecoder implements Decoder {
       if (!ok) {
         // Not byte characters (an added token): keep its own UTF-8.
         bytes.length = start;
-        for (const b of enc.encode(t)) bytes.push(b);
+        for (const b of utf8(t)) bytes.push(b);
       }
     }
     return [utf8Decoder.decode(Uint8Array.from(bytes))];

@@ -1,7 +1,8 @@
 import { Encoding } from '../encoding.js';
+import { isWhitespace } from '../unicode.js';
 import type { PostProcessor } from './postProcessor.js';
 
-const SPACE_CHAR = 'Ġ';
+const SPACE_CHAR = 0x120; // 'Ġ', the byte-level form of a space
 
 /** Moves offsets past the leading/trailing spaces of byte-level tokens (Hugging Face `process_offsets`). */
 export function trimByteLevelOffsets(encoding: Encoding, addPrefixSpace: boolean): void {
@@ -26,8 +27,8 @@ export function trimByteLevelOffsets(encoding: Encoding, addPrefixSpace: boolean
 }
 
 function isSpace(token: string, i: number): boolean {
-  const c = token[i];
-  return c === SPACE_CHAR || /\p{White_Space}/u.test(c);
+  const c = token.charCodeAt(i);
+  return c === SPACE_CHAR || isWhitespace(c);
 }
 
 /** Byte-level post-processing: optional offset trimming; inputs are merged without special tokens. */
