@@ -1,4 +1,5 @@
 import { asObject, badField, getBool, getInt, getString } from './json.js';
+import { patternRegExp } from './pattern.js';
 import { isWhitespace, WORD } from './unicode.js';
 
 /** A token matched in the text before the model sees it (special tokens such as `[CLS]`, `<|endoftext|>`). */
@@ -60,7 +61,7 @@ export class AddedTokenMatcher {
       if (c.length > 0 && !this.byContent.has(c)) this.byContent.set(c, t);
     }
     const contents = [...this.byContent.keys()].sort((a, b) => b.length - a.length);
-    this.re = contents.length === 0 ? null : new RegExp(contents.map((c) => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|'), 'gu');
+    this.re = contents.length === 0 ? null : new RegExp(contents.map((c) => patternRegExp({ String: c }).source).join('|'), 'gu');
   }
 
   /** Splits `text` into ordinary and added-token segments covering it in order. */

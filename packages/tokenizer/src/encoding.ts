@@ -2,6 +2,9 @@ import { TesseraError } from '@tessera/core';
 
 /** The output of encoding one text (or pair): ids plus everything a model or a UI needs. */
 export class Encoding {
+  /** The input text the offsets point into, while the encoding covers a single input. */
+  text?: string;
+
   constructor(
     public ids: number[],
     public typeIds: number[],
@@ -27,7 +30,7 @@ export class Encoding {
   }
 
   clone(): Encoding {
-    return new Encoding(
+    const out = new Encoding(
       this.ids.slice(),
       this.typeIds.slice(),
       this.tokens.slice(),
@@ -38,10 +41,12 @@ export class Encoding {
       this.wordIds.slice(),
       this.overflowing.map((o) => o.clone()),
     );
+    out.text = this.text;
+    return out;
   }
 
   slice(a: number, b: number): Encoding {
-    return new Encoding(
+    const out = new Encoding(
       this.ids.slice(a, b),
       this.typeIds.slice(a, b),
       this.tokens.slice(a, b),
@@ -51,6 +56,8 @@ export class Encoding {
       this.sequenceIds.slice(a, b),
       this.wordIds.slice(a, b),
     );
+    out.text = this.text;
+    return out;
   }
 
   private append(other: Encoding): void {

@@ -32,7 +32,7 @@ export type { PaddingOptions, TruncationOptions } from './options.js';
 export { ByteLevelProcessing, SequenceProcessing } from './postProcessors/byteLevel.js';
 export { postProcessorFromJSON } from './postProcessors/fromJSON.js';
 export type { PostProcessor } from './postProcessors/postProcessor.js';
-export { BertProcessing, type TemplatePiece, TemplateProcessing } from './postProcessors/template.js';
+export { BertProcessing, RobertaProcessing, type TemplatePiece, TemplateProcessing } from './postProcessors/template.js';
 export {
   BertPreTokenizer,
   CharDelimiterSplitPreTokenizer,

@@ -476,7 +476,7 @@ export class Tokenizer {
       },
     );
     const n = ids.length;
-    return new Encoding(
+    const encoding = new Encoding(
       ids,
       new Array<number>(n).fill(seq),
       tokens,
@@ -486,6 +486,8 @@ export class Tokenizer {
       new Array<number | null>(n).fill(seq),
       wordIds,
     );
+    encoding.text = text;
+    return encoding;
   }
 
   private postProcess(a: Encoding, b: Encoding | null, addSpecial: boolean): Encoding {

@@ -59,3 +59,25 @@ describe('golden: Unigram with Metaspace vs Hugging Face tokenizers (Rust)', () 
     });
   }
 });
+
+describe('golden: RobertaProcessing with offset trimming vs Hugging Face tokenizers (Rust)', () => {
+  // GPT-2's vocabulary has no <s>/</s>; <|endoftext|> stands in for both.
+  const json = {
+    ...gpt2TokenizerJSON(),
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    post_processor: {
+      type: 'RobertaProcessing',
+      sep: ['<|endoftext|>', 50256],
+      cls: ['<|endoftext|>', 50256],
+      trim_offsets: true,
+      add_prefix_space: true,
+    },
+  };
+  const ours = Tokenizer.fromJSON(json);
+  const ref = rust.Tokenizer.fromString(JSON.stringify(json));
+
+  it('encodes single texts and pairs identically', async () => {
+    await compare(ours, ref, HARD_STRINGS);
+    await comparePairs(ours, ref, PAIRS);
+  });
+});

@@ -36,6 +36,11 @@ const NORMALIZERS: unknown[] = [
   { type: 'Strip', strip_left: true, strip_right: true },
   { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
   { type: 'Prepend', prepend: '▁' },
+  { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+  {
+    type: 'Sequence',
+    normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
+  },
 ];
 
 const PRE_TOKENIZERS: unknown[] = [
@@ -51,6 +56,8 @@ const PRE_TOKENIZERS: unknown[] = [
   { type: 'Digits', individual_digits: false },
   { type: 'Split', pattern: { String: ' ' }, behavior: 'Removed', invert: false },
   { type: 'Split', pattern: { Regex: '\\p{N}+' }, behavior: 'Isolated', invert: false },
+  { type: 'Split', pattern: { String: '-' }, behavior: 'MergedWithPrevious', invert: false },
+  { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
   { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
   { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Digits', individual_digits: true }] },
 ];
@@ -85,12 +92,13 @@ describe('pre-tokenizers match Hugging Face', () => {
       const ours = preTokenizerFromJSON(section);
       const ref = rustWith('pre_tokenizer', section).getPreTokenizer()!;
       for (const text of HARD_STRINGS) {
-        const spans = ours.split(text, [0, text.length]);
+        const ns = ours.prepare(NormalizedString.of(text));
+        const spans = ours.split(ns.text, [0, ns.text.length]);
         const words: string[] = [];
         const offsets: number[][] = [];
         for (let k = 0; k < spans.length; k += 2) {
-          words.push(text.slice(spans[k], spans[k + 1]));
-          offsets.push([spans[k], spans[k + 1]]);
+          words.push(ns.text.slice(spans[k], spans[k + 1]));
+          offsets.push(ns.original(spans[k], spans[k + 1]));
         }
         const r = ref.preTokenizeString(text);
         const u = units(text);

@@ -1,4 +1,5 @@
 import { CHAR_TO_BYTE, utf8 } from '../byteLevel.js';
+import { type Pattern, patternRegExp } from '../pattern.js';
 import type { Decoder } from './decoder.js';
 
 /** BERT's clean-up of spaces before punctuation and contractions. */
@@ -130,17 +131,20 @@ function strictUtf8(bytes: number[]): string | null {
   }
 }
 
-/** Replaces a literal string in every token. */
+/** Replaces every match of a string or regex pattern in every token. */
 export class ReplaceDecoder implements Decoder {
+  private readonly re: RegExp;
   constructor(
-    readonly pattern: string,
+    readonly pattern: Pattern,
     readonly content: string,
-  ) {}
+  ) {
+    this.re = patternRegExp(pattern);
+  }
   decodeChain(tokens: string[]): string[] {
-    return tokens.map((t) => t.replaceAll(this.pattern, this.content));
+    return tokens.map((t) => t.replace(this.re, () => this.content));
   }
   toJSON(): Record<string, unknown> {
-    return { type: 'Replace', pattern: { String: this.pattern }, content: this.content };
+    return { type: 'Replace', pattern: this.pattern, content: this.content };
   }
 }
 

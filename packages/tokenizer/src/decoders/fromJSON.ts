@@ -1,5 +1,5 @@
 import { asObject, badField, getArray, getBool, getInt, getString, getType, unknownType } from '../json.js';
-import { literalPattern } from '../normalizers/fromJSON.js';
+import { patternFromJSON } from '../pattern.js';
 import type { Decoder } from './decoder.js';
 import {
   BPEDecoder,
@@ -35,7 +35,7 @@ export function decoderFromJSON(value: unknown, path = 'decoder'): Decoder {
     case 'ByteFallback':
       return new ByteFallbackDecoder();
     case 'Replace':
-      return new ReplaceDecoder(literalPattern(obj, path), getString(obj, 'content', path));
+      return new ReplaceDecoder(patternFromJSON(obj, path).pattern, getString(obj, 'content', path));
     case 'Strip':
       return new StripDecoder(getString(obj, 'content', path), getInt(obj, 'start', path, 0), getInt(obj, 'stop', path, 0));
     case 'Sequence':

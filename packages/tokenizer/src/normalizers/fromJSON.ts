@@ -1,4 +1,5 @@
-import { asObject, badField, getArray, getBool, getOptBool, getString, getType, type JsonObject, unknownType } from '../json.js';
+import { asObject, getArray, getBool, getOptBool, getString, getType, unknownType } from '../json.js';
+import { patternFromJSON } from '../pattern.js';
 import { BertNormalizer } from './bertNormalizer.js';
 import { LowercaseNormalizer } from './lowercase.js';
 import type { Normalizer } from './normalizer.js';
@@ -32,7 +33,7 @@ export function normalizerFromJSON(value: unknown, path = 'normalizer'): Normali
     case 'Strip':
       return new StripNormalizer(getBool(obj, 'strip_left', path, true), getBool(obj, 'strip_right', path, true));
     case 'Replace':
-      return new ReplaceNormalizer(literalPattern(obj, path), getString(obj, 'content', path));
+      return new ReplaceNormalizer(patternFromJSON(obj, path).pattern, getString(obj, 'content', path));
     case 'Prepend':
       return new PrependNormalizer(getString(obj, 'prepend', path));
     case 'Sequence':
@@ -40,11 +41,4 @@ export function normalizerFromJSON(value: unknown, path = 'normalizer'): Normali
     default:
       throw unknownType(path, type, KNOWN);
   }
-}
-
-/** `{ "String": "..." }` patterns; regex patterns are not supported in normalizers. */
-export function literalPattern(obj: JsonObject, path: string): string {
-  const pattern = asObject(obj.pattern, `${path}.pattern`);
-  if (typeof pattern.String === 'string') return pattern.String;
-  throw badField(`${path}.pattern`, 'must be {"String": "..."} (Regex patterns are not supported here)');
 }

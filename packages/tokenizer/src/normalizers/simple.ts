@@ -1,4 +1,5 @@
 import { NormalizedBuilder, type NormalizedString } from '../normalizedString.js';
+import { type Pattern, patternRegExp } from '../pattern.js';
 import { isWhitespace } from '../unicode.js';
 import type { Normalizer } from './normalizer.js';
 
@@ -21,27 +22,40 @@ export class StripNormalizer implements Normalizer {
   }
 }
 
-/** Replaces every occurrence of a literal string. */
+/** Replaces every match of a string or regex pattern; the replacement maps to the matched range. */
 export class ReplaceNormalizer implements Normalizer {
+  private readonly re: RegExp;
   constructor(
-    readonly pattern: string,
+    readonly pattern: Pattern,
     readonly content: string,
-  ) {}
+  ) {
+    this.re = patternRegExp(pattern);
+  }
   normalize(ns: NormalizedString): NormalizedString {
     const s = ns.text;
-    if (this.pattern.length === 0 || !s.includes(this.pattern)) return ns;
-    const builder = new NormalizedBuilder(ns);
+    if ('String' in this.pattern && (this.pattern.String.length === 0 || !s.includes(this.pattern.String))) return ns;
+    const re = this.re;
+    re.lastIndex = 0;
+    let builder: NormalizedBuilder | null = null;
     let from = 0;
-    for (let at = s.indexOf(this.pattern); at >= 0; at = s.indexOf(this.pattern, from)) {
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+      const at = m.index;
+      const end = at + m[0].length;
+      if (end === at) {
+        re.lastIndex++;
+        continue;
+      }
+      builder ??= new NormalizedBuilder(ns, s.length + this.content.length * 4 + 16);
       builder.copy(from, at);
-      builder.emit(this.content, ns.startOf(at), ns.endOf(at + this.pattern.length - 1));
-      from = at + this.pattern.length;
+      builder.emit(this.content, ns.startOf(at), ns.endOf(end - 1));
+      from = end;
     }
+    if (builder === null) return ns;
     builder.copy(from, s.length);
     return builder.build();
   }
   toJSON(): Record<string, unknown> {
-    return { type: 'Replace', pattern: { String: this.pattern }, content: this.content };
+    return { type: 'Replace', pattern: this.pattern, content: this.content };
   }
 }
 

@@ -22,8 +22,20 @@ export function trimByteLevelOffsets(encoding: Encoding, addPrefixSpace: boolean
       start = Math.min(start + lead, end);
     }
     if (trail > 0 && end >= trail) end = Math.max(end - trail, start);
+    // A prefix space shares the range of the character after it; when that character is a surrogate
+    // pair, snap inside-pair positions down to its start, as the Rust library's byte -> char conversion does.
+    const text = encoding.text;
+    if (text !== undefined) {
+      if (start > 0 && isLowSurrogateAt(text, start)) start--;
+      if (end > 0 && isLowSurrogateAt(text, end)) end--;
+    }
     encoding.offsets[i] = [start, end];
   }
+}
+
+function isLowSurrogateAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 0xdc00 && c <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff;
 }
 
 function isSpace(token: string, i: number): boolean {

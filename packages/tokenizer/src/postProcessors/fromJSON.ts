@@ -1,7 +1,7 @@
 import { asObject, badField, getArray, getBool, getType, type JsonObject, unknownType } from '../json.js';
 import { ByteLevelProcessing, SequenceProcessing } from './byteLevel.js';
 import type { PostProcessor } from './postProcessor.js';
-import { BertProcessing, type TemplatePiece, TemplateProcessing, type TemplateSpecialToken } from './template.js';
+import { BertProcessing, RobertaProcessing, type TemplatePiece, TemplateProcessing, type TemplateSpecialToken } from './template.js';
 
 function tokenPair(obj: JsonObject, key: string, path: string): [string, number] {
   const v = obj[key];
@@ -37,6 +37,13 @@ export function postProcessorFromJSON(value: unknown, path = 'post_processor'): 
   switch (type) {
     case 'BertProcessing':
       return new BertProcessing(tokenPair(obj, 'sep', path), tokenPair(obj, 'cls', path));
+    case 'RobertaProcessing':
+      return new RobertaProcessing(
+        tokenPair(obj, 'sep', path),
+        tokenPair(obj, 'cls', path),
+        getBool(obj, 'trim_offsets', path, true),
+        getBool(obj, 'add_prefix_space', path, true),
+      );
     case 'ByteLevel':
       return new ByteLevelProcessing(
         getBool(obj, 'trim_offsets', path, true),
@@ -68,6 +75,6 @@ export function postProcessorFromJSON(value: unknown, path = 'post_processor'): 
     case 'Sequence':
       return new SequenceProcessing(getArray(obj, 'processors', path).map((p, i) => postProcessorFromJSON(p, `${path}.processors.${i}`)));
     default:
-      throw unknownType(path, type, ['BertProcessing', 'ByteLevel', 'TemplateProcessing', 'Sequence']);
+      throw unknownType(path, type, ['BertProcessing', 'RobertaProcessing', 'ByteLevel', 'TemplateProcessing', 'Sequence']);
   }
 }

@@ -1,4 +1,5 @@
 import { Encoding } from '../encoding.js';
+import { trimByteLevelOffsets } from './byteLevel.js';
 import type { PostProcessor } from './postProcessor.js';
 
 export type TemplatePiece = { SpecialToken: { id: string; type_id: number } } | { Sequence: { id: 'A' | 'B'; type_id: number } };
@@ -121,6 +122,46 @@ export class TemplateProcessing implements PostProcessor {
       single: this.single,
       pair: this.pair,
       special_tokens: Object.fromEntries([...this.specialTokens].map(([k, v]) => [k, { id: v.id, ids: v.ids, tokens: v.tokens }])),
+    };
+  }
+}
+
+/**
+ * RoBERTa: `<s> A </s>` and `<s> A </s></s> B </s>`, every type id 0, with byte-level offset
+ * trimming first when `trimOffsets`.
+ */
+export class RobertaProcessing extends TemplateProcessing {
+  constructor(
+    readonly sep: [string, number],
+    readonly cls: [string, number],
+    readonly trimOffsets = true,
+    readonly addPrefixSpace = true,
+  ) {
+    super(
+      TemplateProcessing.parseTemplate(`${cls[0]}:0 $A:0 ${sep[0]}:0`),
+      TemplateProcessing.parseTemplate(`${cls[0]}:0 $A:0 ${sep[0]}:0 ${sep[0]}:0 $B:0 ${sep[0]}:0`),
+      new Map([
+        [cls[0], { id: cls[0], ids: [cls[1]], tokens: [cls[0]] }],
+        [sep[0], { id: sep[0], ids: [sep[1]], tokens: [sep[0]] }],
+      ]),
+    );
+  }
+
+  override process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
+    if (this.trimOffsets) {
+      trimByteLevelOffsets(encoding, this.addPrefixSpace);
+      if (pair !== null) trimByteLevelOffsets(pair, this.addPrefixSpace);
+    }
+    return super.process(encoding, pair, addSpecialTokens);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      type: 'RobertaProcessing',
+      sep: this.sep,
+      cls: this.cls,
+      trim_offsets: this.trimOffsets,
+      add_prefix_space: this.addPrefixSpace,
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { NormalizedString } from '../normalizedString.js';
+import { type Pattern, patternRegExp } from '../pattern.js';
 import { isBertPunctuation, isNumeric, isWhitespace, WORD, WS } from '../unicode.js';
 import type { PreTokenizer } from './preTokenizer.js';
 import { type SplitBehavior, splitByPredicate, splitByRegex } from './split.js';
@@ -78,13 +79,12 @@ export class DigitsPreTokenizer extends PlainPreTokenizer {
 export class SplitPreTokenizer extends PlainPreTokenizer {
   private readonly re: RegExp;
   constructor(
-    readonly pattern: { String: string } | { Regex: string },
+    readonly pattern: Pattern,
     readonly behavior: SplitBehavior,
     readonly invert = false,
   ) {
     super();
-    const source = 'String' in pattern ? pattern.String.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : pattern.Regex;
-    this.re = new RegExp(source, 'gu');
+    this.re = patternRegExp(pattern);
   }
   split(text: string, spans: number[]): number[] {
     return splitByRegex(text, spans, this.re, this.behavior, this.invert);

@@ -1,4 +1,5 @@
 import { asObject, badField, getArray, getBool, getString, getType, unknownType } from '../json.js';
+import { patternFromJSON } from '../pattern.js';
 import {
   BertPreTokenizer,
   CharDelimiterSplitPreTokenizer,
@@ -57,22 +58,12 @@ export function preTokenizerFromJSON(value: unknown, path = 'pre_tokenizer'): Pr
       return new PunctuationPreTokenizer(behavior(obj, path, 'Isolated'));
     case 'Digits':
       return new DigitsPreTokenizer(getBool(obj, 'individual_digits', path, false));
-    case 'Split': {
-      const pattern = asObject(obj.pattern, `${path}.pattern`);
-      const p =
-        typeof pattern.String === 'string'
-          ? { String: pattern.String }
-          : typeof pattern.Regex === 'string'
-            ? { Regex: pattern.Regex }
-            : null;
-      if (p === null) throw badField(`${path}.pattern`, 'must be {"String": "..."} or {"Regex": "..."}');
-      try {
-        return new SplitPreTokenizer(p, behavior(obj, path, 'Isolated'), getBool(obj, 'invert', path, false));
-      } catch (e) {
-        if (e instanceof SyntaxError) throw badField(`${path}.pattern.Regex`, `is not a valid regular expression (${e.message})`);
-        throw e;
-      }
-    }
+    case 'Split':
+      return new SplitPreTokenizer(
+        patternFromJSON(obj, path).pattern,
+        behavior(obj, path, 'Isolated'),
+        getBool(obj, 'invert', path, false),
+      );
     case 'Metaspace': {
       const scheme = getString(obj, 'prepend_scheme', path, getBool(obj, 'add_prefix_space', path, true) ? 'always' : 'never');
       if (scheme !== 'always' && scheme !== 'first' && scheme !== 'never')

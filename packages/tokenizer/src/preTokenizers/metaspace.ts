@@ -15,7 +15,7 @@ export class MetaspacePreTokenizer implements PreTokenizer {
     readonly prependScheme: 'always' | 'first' | 'never' = 'always',
     readonly splitWords = true,
   ) {
-    this.replace = new ReplaceNormalizer(' ', replacement);
+    this.replace = new ReplaceNormalizer({ String: ' ' }, replacement);
     this.prepend = new PrependNormalizer(replacement);
     this.cp = replacement.codePointAt(0) ?? 0x2581;
   }

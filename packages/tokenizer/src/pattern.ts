@@ -1,0 +1,52 @@
+import { asObject, badField, type JsonObject } from './json.js';
+
+/** A tokenizer.json pattern: a literal string or a regular expression. */
+export type Pattern = { String: string } | { Regex: string };
+
+/** The pattern as a global Unicode RegExp (literals escaped, Oniguruma classes translated). */
+export function patternRegExp(p: Pattern): RegExp {
+  return new RegExp('String' in p ? p.String.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : onigToJs(p.Regex), 'gu');
+}
+
+const WORD_BODY = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+
+/**
+ * Hugging Face compiles patterns with Oniguruma, whose `\s`, `\w` and `\d` are Unicode-aware;
+ * JavaScript's are not (and its `\s` adds U+FEFF). Rewrites them to Unicode properties.
+ */
+export function onigToJs(source: string): string {
+  const out: string[] = [];
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\' && i + 1 < source.length) {
+      const n = source[i + 1];
+      i++;
+      if (n === 's') out.push('\\p{White_Space}');
+      else if (n === 'S') out.push('\\P{White_Space}');
+      else if (n === 'd') out.push('\\p{Nd}');
+      else if (n === 'D') out.push('\\P{Nd}');
+      else if (n === 'w') out.push(inClass ? WORD_BODY : `[${WORD_BODY}]`);
+      else if (n === 'W' && !inClass) out.push(`[^${WORD_BODY}]`);
+      else out.push(c, n);
+      continue;
+    }
+    if (c === '[' && !inClass) inClass = true;
+    else if (c === ']' && inClass) inClass = false;
+    out.push(c);
+  }
+  return out.join('');
+}
+
+/** Reads `obj.pattern`; a regex that JavaScript cannot compile is reported as a bad field. */
+export function patternFromJSON(obj: JsonObject, path: string): { pattern: Pattern; re: RegExp } {
+  const o = asObject(obj.pattern, `${path}.pattern`);
+  const pattern: Pattern | null =
+    typeof o.String === 'string' ? { String: o.String } : typeof o.Regex === 'string' ? { Regex: o.Regex } : null;
+  if (pattern === null) throw badField(`${path}.pattern`, 'must be {"String": "..."} or {"Regex": "..."}');
+  try {
+    return { pattern, re: patternRegExp(pattern) };
+  } catch (e) {
+    throw badField(`${path}.pattern.Regex`, `is not a valid regular expression (${(e as Error).message})`);
+  }
+}
