@@ -19,6 +19,7 @@ export { BPE, type BpeOptions } from './models/bpe.js';
 export { modelFromJSON } from './models/fromJSON.js';
 export type { Model, WordTokens } from './models/model.js';
 export { Unigram } from './models/unigram.js';
+export { WordLevel } from './models/wordLevel.js';
 export { WordPiece, type WordPieceOptions } from './models/wordPiece.js';
 export { NormalizedString } from './normalizedString.js';
 export { BertNormalizer, type BertNormalizerOptions } from './normalizers/bertNormalizer.js';

@@ -81,3 +81,17 @@ describe('golden: RobertaProcessing with offset trimming vs Hugging Face tokeniz
     await comparePairs(ours, ref, PAIRS);
   });
 });
+
+describe('golden: WordLevel vs Hugging Face tokenizers (Rust)', () => {
+  it('encodes every hard string identically', async () => {
+    const words = ['[UNK]', '[CLS]', '[SEP]', 'a', 'dog', 'face', 'the', 'hello', 'world', ',', '.', '!', '狗', '脸', 'café', 'naïve'];
+    const json = {
+      ...bertTokenizerJSON(),
+      added_tokens: [],
+      pre_tokenizer: { type: 'Whitespace' },
+      model: { type: 'WordLevel', vocab: Object.fromEntries(words.map((w, i) => [w, i])), unk_token: '[UNK]' },
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] },
+    };
+    await compare(Tokenizer.fromJSON(json), rust.Tokenizer.fromString(JSON.stringify(json)), HARD_STRINGS);
+  });
+});

@@ -2,6 +2,7 @@ import { asObject, badField, getBool, getInt, getOptString, getString, getType, 
 import { BPE } from './bpe.js';
 import type { Model } from './model.js';
 import { Unigram } from './unigram.js';
+import { WordLevel } from './wordLevel.js';
 import { WordPiece } from './wordPiece.js';
 
 function vocabMap(value: unknown, path: string): Map<string, number> {
@@ -61,7 +62,9 @@ export function modelFromJSON(value: unknown, path = 'model'): Model {
       const unk = obj.unk_id === undefined || obj.unk_id === null ? null : getInt(obj, 'unk_id', path);
       return new Unigram(entries, unk, getBool(obj, 'byte_fallback', path, false));
     }
+    case 'WordLevel':
+      return new WordLevel(vocabMap(obj.vocab, `${path}.vocab`), getString(obj, 'unk_token', path, '<unk>'));
     default:
-      throw unknownType(path, type, ['WordPiece', 'BPE', 'Unigram']);
+      throw unknownType(path, type, ['WordPiece', 'BPE', 'Unigram', 'WordLevel']);
   }
 }
