@@ -122,5 +122,36 @@ describe('tessera', () => {
         expect(m.meanRank).toBeLessThanOrEqual(dir === 'textToImage' ? rows.length : captions);
       }
     }
+
+    const tuned = await tessera(
+      [
+        'finetune',
+        '--checkpoint',
+        'run/model',
+        '--data',
+        'emoji/train.jsonl',
+        '--eval',
+        'emoji/test.jsonl',
+        '--label-key',
+        'category',
+        '--out',
+        'ft',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '8',
+      ],
+      dir,
+    );
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const classes = JSON.parse(await readFile(path.join(dir, 'ft/classes.json'), 'utf8'));
+    const train = (await readFile(path.join(dir, 'emoji/train.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(classes.classes).toEqual([...new Set(train.map((r: { category: string }) => r.category))].sort());
+    expect(classes.accuracy).toBeGreaterThanOrEqual(0);
+    expect(classes.accuracy).toBeLessThanOrEqual(1);
+    expect(tuned.stdout).toContain(`${classes.classes.length} classes`);
   });
 });

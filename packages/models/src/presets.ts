@@ -9,7 +9,7 @@ export const MODEL_PRESETS: Record<string, ModelConfigInput> = {
     type: 'clip',
     name: 'clip-tiny',
     embedDim: 128,
-    vision: { imageSize: 32, patchSize: 8, dim: 128, numHeads: 4, numLayers: 3, mlpDim: 512, pooling: 'cls' },
+    vision: { imageSize: 32, patchSize: 8, dim: 128, numHeads: 4, numLayers: 3, mlpDim: 512, pooling: 'mean' },
     text: { vocabSize: 8000, maxPositions: 32, dim: 128, numHeads: 4, numLayers: 2, mlpDim: 512, pooling: 'mean' },
   },
   'clip-small': {

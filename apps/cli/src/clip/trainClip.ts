@@ -116,8 +116,8 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
     };
   };
 
-  // A time budget fixes the step count from the measured speed of two steps (after one warm-up),
-  // so the LR schedule runs to its end; a resumed run keeps the count it started with.
+  // A time budget fixes the step count from the measured speed of two steps, data included
+  // (after one warm-up), so the LR schedule runs to its end; a resumed run keeps its count.
   const runFile = path.join(outputDir, 'run.json');
   if (config.budgetMinutes !== undefined) {
     let steps: number | undefined;
@@ -127,8 +127,8 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
       const params = new Map([...model.namedParameters()].filter(([, p]) => p.trainable).map(([n, p]) => [n, p.variable]));
       let seconds = 0;
       for (let i = 0; i < 3; i++) {
-        const batch = (await source.next()) as ContrastiveBatch;
         const start = performance.now();
+        const batch = (await source.next()) as ContrastiveBatch;
         const { value, grads } = valueAndGrads(() => {
           const out = lossFn(batch);
           tf.dispose(Object.values(out.metrics));
@@ -138,7 +138,7 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
         if (i > 0) seconds += (performance.now() - start) / 1000;
       }
       source.restore({ epoch: 0, position: 0 });
-      // The optimizer update, data preparation and periodic evaluation cost about a fifth more.
+      // The optimizer update, metrics and periodic evaluation cost about a fifth more.
       steps = Math.max(10, Math.floor((config.budgetMinutes * 60) / ((seconds / 2) * 1.2)));
       log.info(`budget ${config.budgetMinutes} min at ~${(seconds / 2).toFixed(2)} s/step: ${steps} steps`);
     }
@@ -183,7 +183,13 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   const started = performance.now();
   let result: TrainResult;
   try {
-    result = await trainer.fit({ resume: options.resume ?? false, signal: options.signal });
+    // A budget is also a deadline: if the machine slows down after the speed was measured,
+    // stop at 1.25x the budget (the checkpoint is saved; --resume finishes the schedule).
+    const signals = [options.signal, config.budgetMinutes ? AbortSignal.timeout(config.budgetMinutes * 75_000) : undefined].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    result = await trainer.fit({ resume: options.resume ?? false, signal });
   } finally {
     trainer.dispose();
     source.dispose();
