@@ -1,4 +1,5 @@
 import { asObject, badField, type JsonObject } from './json.js';
+import { ONIG_WORD } from './unicode.js';
 
 /** A tokenizer.json pattern: a literal string or a regular expression. */
 export type Pattern = { String: string } | { Regex: string };
@@ -8,15 +9,19 @@ export function patternRegExp(p: Pattern): RegExp {
   return new RegExp('String' in p ? p.String.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : onigToJs(p.Regex), 'gu');
 }
 
-const WORD_BODY = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+const WORD_BODY = ONIG_WORD;
 
 /**
  * Hugging Face compiles patterns with Oniguruma, whose `\s`, `\w` and `\d` are Unicode-aware;
- * JavaScript's are not (and its `\s` adds U+FEFF). Rewrites them to Unicode properties.
+ * JavaScript's are not (and its `\s` adds U+FEFF). Rewrites them to Unicode properties, and
+ * case-insensitive groups `(?i:...)` (GPT-4/Llama 3 patterns; Node 20 lacks them) to letter classes.
  */
 export function onigToJs(source: string): string {
   const out: string[] = [];
   let inClass = false;
+  // Paren depth of each open (?i: group; letters inside match both cases.
+  const caseless: number[] = [];
+  let depth = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
     if (c === '\\' && i + 1 < source.length) {
@@ -31,8 +36,27 @@ export function onigToJs(source: string): string {
       else out.push(c, n);
       continue;
     }
-    if (c === '[' && !inClass) inClass = true;
-    else if (c === ']' && inClass) inClass = false;
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out.push(c);
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') {
+      depth++;
+      if (source.startsWith('(?i:', i)) {
+        caseless.push(depth);
+        out.push('(?:');
+        i += 3;
+        continue;
+      }
+    } else if (c === ')') {
+      if (caseless.at(-1) === depth) caseless.pop();
+      depth--;
+    } else if (caseless.length > 0 && /[a-zA-Z]/.test(c)) {
+      out.push(`[${c.toLowerCase()}${c.toUpperCase()}]`);
+      continue;
+    }
     out.push(c);
   }
   return out.join('');

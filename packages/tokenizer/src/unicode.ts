@@ -6,8 +6,10 @@
 
 /** Rust `char::is_whitespace` / Oniguruma `\s`: the Unicode White_Space property. */
 export const WS = '\\p{White_Space}';
-/** Oniguruma `\w` in Unicode mode. */
+/** `\w` of Rust's regex crate (Unicode TR18), used by the Whitespace pre-tokenizer. */
 export const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+/** `\w` of Oniguruma, used by tokenizer.json regex patterns: no Join_Control, but ¹²³¼½¾ (checked against the Rust library). */
+export const ONIG_WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\u00B2\\u00B3\\u00B9\\u00BC-\\u00BE';
 
 const WHITESPACE_RE = /^\p{White_Space}$/u;
 const PUNCT_RE = /^\p{P}$/u;

@@ -20,7 +20,7 @@ export const HARD_STRINGS: string[] = [
   'Café naïve résumé Ångström Zoë façade',
   'Cafe\u0301 nai\u0308ve re\u0301sume\u0301 A\u030Angstro\u0308m',
   'a\u0300\u0301\u0302\u0303\u0304 Z\u0335\u0336a\u0337l\u0338g\u0339o\u033A',
-  'ǅemal ǈubljana ﬁnance ﬃ ² ½ ℌ Ⅻ',
+  'ǅemal ǈubljana ﬁnance ﬃ ² ½ ℌ Ⅻ x²y ①② _under‿tie',
   'İstanbul ΣΊΣΥΦΟΣ straße ΑΒΓ',
   // Chinese, Japanese, Korean
   '一只狗的脸，在草地上奔跑。',
@@ -63,5 +63,6 @@ export const HARD_STRINGS: string[] = [
   '[CLS] [SEP] [MASK] <|endoftext|> [PAD] [UNK]',
   'email@example.com https://example.com/path?q=1&r=2#frag',
   "'s 't 're 've 'm 'll 'd",
+  "DON'T SHOUT, YOU'LL WAKE THEM. SHE'S HERE'D",
   longCaption,
 ];
