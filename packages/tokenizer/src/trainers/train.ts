@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { TesseraError } from '@tessera/core';
 import type { AddedToken } from '../addedVocabulary.js';
 import { BYTE_TO_CHAR, toByteLevel } from '../byteLevel.js';
@@ -40,19 +39,31 @@ const BPE_SPECIALS: Partial<Record<SpecialTokenRole, string>> = { pad: '<pad>', 
 
 async function* texts(input: TrainingInput): AsyncGenerator<string> {
   if (typeof input === 'object' && input !== null && 'files' in input && Array.isArray(input.files)) {
+    // Lines keep their line break, as Hugging Face's trainer reads files (byte-level BPE learns "Ċ").
     for (const file of input.files) {
+      // Pieces of the current line; joined once per line, so a huge line costs linear time.
+      let parts: string[] = [];
       const stream = createReadStream(file, { encoding: 'utf8' });
-      const failed = new Promise<never>((_, reject) =>
-        stream.once('error', (e) =>
-          reject(new TesseraError('E_IO', `Cannot read training file ${file}: ${e.message}`, { details: { path: file } })),
-        ),
-      );
-      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })[Symbol.asyncIterator]();
+      const chunks = stream[Symbol.asyncIterator]();
       for (;;) {
-        const next = await Promise.race([lines.next(), failed]);
+        let next: IteratorResult<string>;
+        try {
+          next = await chunks.next();
+        } catch (e) {
+          throw new TesseraError('E_IO', `Cannot read training file ${file}: ${(e as Error).message}`, { details: { path: file } });
+        }
         if (next.done) break;
-        yield next.value;
+        const chunk = next.value;
+        let from = 0;
+        for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+          parts.push(chunk.slice(from, nl + 1));
+          yield parts.join('');
+          parts = [];
+          from = nl + 1;
+        }
+        if (from < chunk.length) parts.push(chunk.slice(from));
       }
+      if (parts.length > 0) yield parts.join('');
     }
     return;
   }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SeededRandom } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
@@ -6,9 +6,10 @@ import { mixedCaptions } from '../../test/captions.js';
 import { compare } from '../../test/compare.js';
 import { HARD_STRINGS } from '../../test/hardStrings.js';
 import { rust, tmp } from '../../test/reference.js';
+import { ByteLevelPreTokenizer } from '../preTokenizers/byteLevel.js';
 import { Tokenizer } from '../tokenizer.js';
 import { type TrainerProgress, trainBpe } from './bpeTrainer.js';
-import { trainByteLevelBpe, trainTokenizer, trainWordPiece } from './train.js';
+import { countWords, trainByteLevelBpe, trainTokenizer, trainWordPiece } from './train.js';
 
 describe('trainBpe', () => {
   // The worked example of the Hugging Face course (chapter 6.5): hug x10, pug x5, pun x12, bun x4, hugs x5.
@@ -52,6 +53,25 @@ describe('trainBpe', () => {
     trainBpe(words, { vocabSize: 10, onProgress: (p) => seen.push(p) });
     expect(seen.map((p) => p.done)).toEqual([1, 2, 3]);
     expect(seen.every((p) => p.stage === 'merge' && p.total === 3)).toBe(true);
+  });
+});
+
+describe('trainBpe against the Rust BpeTrainer', () => {
+  it('learns the same vocabulary (ids included) and merges from the same file', async () => {
+    const file = path.join(tmp, 'rust-train.txt');
+    writeFileSync(file, mixedCaptions(400, 3).join('\n'));
+    // The binding trains with the model's default trainer: 30k, no special tokens, no initial alphabet.
+    const ref = new rust.Tokenizer(rust.BPE.empty());
+    ref.setPreTokenizer(rust.byteLevelPreTokenizer(false, true));
+    ref.train([file]);
+    const saved = path.join(tmp, 'rust-trained.json');
+    ref.save(saved);
+    const model = JSON.parse(readFileSync(saved, 'utf8')).model;
+    const counts = await countWords({ files: [file] }, null, new ByteLevelPreTokenizer(false, true, true));
+    const ours = trainBpe(counts, { vocabSize: 30000 });
+    expect(ours.merges.length).toBeGreaterThan(100);
+    expect(Object.fromEntries(ours.vocab)).toEqual(model.vocab);
+    expect(ours.merges).toEqual(model.merges.map((m: string | string[]) => (Array.isArray(m) ? m : m.split(' '))));
   });
 });
 
