@@ -134,6 +134,16 @@ function withRoles(t: Tokenizer, roles: Partial<Record<SpecialTokenRole, string>
 export async function trainByteLevelBpe(input: TrainingInput, options: TrainOptions = {}): Promise<Tokenizer> {
   const roles = options.specialTokens ?? BPE_SPECIALS;
   const specials = specialList(roles, options.extraSpecialTokens);
+  const minimum = specials.length + BYTE_TO_CHAR.length;
+  if (options.vocabSize !== undefined && options.vocabSize < minimum) {
+    throw new TesseraError(
+      'E_CONFIG',
+      `vocabSize ${options.vocabSize} is below ${minimum} (256 bytes + ${specials.length} special tokens); raise it.`,
+      {
+        details: { field: 'vocabSize' },
+      },
+    );
+  }
   const preTokenizer = new ByteLevelPreTokenizer(false, true, true);
   const counts = await countWords(input, null, preTokenizer, options.onProgress);
   const { vocab, merges } = trainBpe(counts, { ...options, specialTokens: specials, initialAlphabet: BYTE_TO_CHAR });
@@ -187,7 +197,7 @@ export async function trainWordPiece(input: TrainingInput, options: TrainOptions
 }
 
 /** Trains a tokenizer of the given type. */
-export function trainTokenizer(input: TrainingInput, options: TrainOptions & { type: 'bpe' | 'wordpiece' }): Promise<Tokenizer> {
+export async function trainTokenizer(input: TrainingInput, options: TrainOptions & { type: 'bpe' | 'wordpiece' }): Promise<Tokenizer> {
   const { type, ...rest } = options;
   if (type === 'bpe') return trainByteLevelBpe(input, rest);
   if (type === 'wordpiece') return trainWordPiece(input, rest);

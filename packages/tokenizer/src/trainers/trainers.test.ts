@@ -159,5 +159,7 @@ describe('WordPiece trained on mixed captions', async () => {
   it('rejects non-string training texts and unreadable files', async () => {
     await expect(trainWordPiece(['ok', 42 as unknown as string])).rejects.toMatchObject({ code: 'E_INPUT' });
     await expect(trainWordPiece({ files: [path.join(tmp, 'missing.txt')] })).rejects.toMatchObject({ code: 'E_IO' });
+    await expect(trainByteLevelBpe(['a'], { vocabSize: 100 })).rejects.toMatchObject({ code: 'E_CONFIG', details: { field: 'vocabSize' } });
+    await expect(trainTokenizer(['a'], { type: 'unigram' as 'bpe' })).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 });
