@@ -590,7 +590,7 @@ function truncateEncodings(a: Encoding, b: Encoding | null, t: Required<Truncati
 }
 
 /** Hugging Face `pad_encodings`. */
-export function padEncodings(encodings: Encoding[], p: ResolvedPadding): void {
+function padEncodings(encodings: Encoding[], p: ResolvedPadding): void {
   let length = p.length ?? encodings.reduce((m, e) => Math.max(m, e.length), 0);
   if (p.padToMultipleOf !== null && p.padToMultipleOf > 0 && length % p.padToMultipleOf > 0)
     length += p.padToMultipleOf - (length % p.padToMultipleOf);

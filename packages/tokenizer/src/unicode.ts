@@ -100,13 +100,3 @@ export function isChineseChar(cp: number): boolean {
     (cp >= 0x2f800 && cp <= 0x2fa1f)
   );
 }
-
-/** Length in UTF-16 units of the code point starting at `s[i]`. */
-export function cpLen(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-    const d = s.charCodeAt(i + 1);
-    if (d >= 0xdc00 && d <= 0xdfff) return 2;
-  }
-  return 1;
-}
