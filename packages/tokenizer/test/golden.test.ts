@@ -95,3 +95,28 @@ describe('golden: WordLevel vs Hugging Face tokenizers (Rust)', () => {
     await compare(Tokenizer.fromJSON(json), rust.Tokenizer.fromString(JSON.stringify(json)), HARD_STRINGS);
   });
 });
+
+describe('golden: GPT-4-style split + byte-level without regex (Llama 3 layout) vs Hugging Face tokenizers (Rust)', () => {
+  it('encodes every hard string identically', async () => {
+    const json = {
+      ...gpt2TokenizerJSON(),
+      pre_tokenizer: {
+        type: 'Sequence',
+        pretokenizers: [
+          {
+            type: 'Split',
+            pattern: {
+              Regex:
+                "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            },
+            behavior: 'Isolated',
+            invert: false,
+          },
+          { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+        ],
+      },
+      post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    };
+    await compare(Tokenizer.fromJSON(json), rust.Tokenizer.fromString(JSON.stringify(json)), HARD_STRINGS);
+  });
+});

@@ -65,4 +65,6 @@ export const HARD_STRINGS: string[] = [
   "'s 't 're 've 'm 'll 'd",
   "DON'T SHOUT, YOU'LL WAKE THEM. SHE'S HERE'D",
   longCaption,
+  // 10k characters without a space: one pre-token for GPT-2's regex (BPE on 30k bytes).
+  '一只狗的脸在草地上奔跑'.repeat(910).slice(0, 10_000),
 ];
