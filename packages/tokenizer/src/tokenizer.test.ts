@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compare } from '../test/compare.js';
 import { HARD_STRINGS } from '../test/hardStrings.js';
 import { bertTokenizerJSON, bertVocabFile, gpt2Files, gpt2TokenizerJSON, rust } from '../test/reference.js';
+import { BPE } from './models/bpe.js';
 import { Tokenizer } from './tokenizer.js';
 
 describe('older formats and tokenizer.json round trip', () => {
@@ -142,5 +143,26 @@ describe('bad input', () => {
     expect(() => noUnk.encode('ab')).toThrow(expect.objectContaining({ code: 'E_TOKENIZER_JSON', details: { field: 'model.unk_id' } }));
     expect(() => Tokenizer.fromString('{not json')).toThrow(expect.objectContaining({ code: 'E_TOKENIZER_JSON' }));
     expect(() => Tokenizer.fromFile('/nonexistent/tokenizer.json')).toThrow(expect.objectContaining({ code: 'E_IO' }));
+  });
+});
+
+describe('padding defaults', () => {
+  it('pads with the pad token found among the added tokens, also when set in the constructor', () => {
+    const pad = { id: 2, content: '<pad>', singleWord: false, lstrip: false, rstrip: false, normalized: false, special: true };
+    const t = new Tokenizer({
+      model: new BPE(
+        new Map([
+          ['a', 0],
+          ['b', 1],
+          ['<pad>', 2],
+        ]),
+        [],
+      ),
+      addedTokens: [pad],
+      padding: { length: 4 },
+    });
+    expect(t.encode('a').ids).toEqual([0, 2, 2, 2]);
+    expect(t.encode('ab').tokens).toEqual(['a', 'b', '<pad>', '<pad>']);
+    expect(t.encode('ab').attentionMask).toEqual([1, 1, 0, 0]);
   });
 });

@@ -115,9 +115,9 @@ export class Tokenizer {
     this.postProcessor = parts.postProcessor ?? null;
     this.decoder = parts.decoder ?? null;
     this.words = new WordCache(this.model, this.preTokenizer?.byteLevel ?? false);
+    this.setAddedTokens(parts.addedTokens ?? []);
     if (parts.truncation) this.setTruncation(parts.truncation);
     if (parts.padding) this.setPadding(parts.padding);
-    this.setAddedTokens(parts.addedTokens ?? []);
   }
 
   // ---------------------------------------------------------------- loading and saving
