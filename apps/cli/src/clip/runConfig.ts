@@ -25,13 +25,18 @@ export const runConfigSchema = z
     model: z.union([z.string().min(1), modelConfigSchema]),
     tokenizer: z
       .object({
-        /** A tokenizer.json to use; without it a WordPiece vocabulary is built from the training captions. */
+        /** A tokenizer.json to use; without it one is trained on the training captions. */
         path: z.string().optional(),
+        /**
+         * 'words': WordPiece with whole words + characters (CJK per character), best for short captions;
+         * 'wordpiece' / 'bpe': @tessera/tokenizer's trainers (WordPiece, byte-level BPE).
+         */
+        type: z.enum(['words', 'wordpiece', 'bpe']).default('words'),
         vocabSize: z.number().int().positive().default(8000),
         minFrequency: z.number().int().positive().default(1),
       })
       .strict()
-      .default({ vocabSize: 8000, minFrequency: 1 }),
+      .default({ type: 'words', vocabSize: 8000, minFrequency: 1 }),
     data: z
       .object({
         /** Training manifest (JSONL/CSV/TSV). */

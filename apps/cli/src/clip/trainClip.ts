@@ -4,7 +4,7 @@ import { createLogger, type Logger, progress, TesseraError, tf, writeFileAtomic 
 import { readManifest } from '@tessera/data';
 import { createModel, DualEncoder, defaultProcessorConfig, padTokenId, saveModel, trainWordPieceTokenizer } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
-import { Tokenizer } from '@tessera/tokenizer';
+import { Tokenizer, trainTokenizer } from '@tessera/tokenizer';
 import { parseTrainConfig, Trainer, type TrainResult, valueAndGrads } from '@tessera/train';
 import { type ContrastiveBatch, ContrastiveSource } from './contrastiveSource.js';
 import { type PreparedPair, preparePairs } from './pairs.js';
@@ -66,8 +66,12 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   if (config.tokenizer.path) tokenizer = Tokenizer.fromFile(resolve(config.tokenizer.path));
   else {
     const texts = manifest.records.flatMap((r) => r.captions.map((c) => c.text));
-    tokenizer = trainWordPieceTokenizer(texts, { vocabSize: config.tokenizer.vocabSize, minFrequency: config.tokenizer.minFrequency });
-    log.info(`tokenizer: WordPiece, ${tokenizer.vocabSize} tokens from ${texts.length} training captions`);
+    const { type, vocabSize, minFrequency } = config.tokenizer;
+    tokenizer =
+      type === 'words'
+        ? trainWordPieceTokenizer(texts, { vocabSize, minFrequency })
+        : await trainTokenizer(texts, { type, vocabSize, minFrequency });
+    log.info(`tokenizer: ${type}, ${tokenizer.vocabSize} tokens from ${texts.length} training captions`);
   }
   await tokenizer.save(path.join(outputDir, 'tokenizer.json'));
 
