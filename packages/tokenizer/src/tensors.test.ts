@@ -42,4 +42,15 @@ describe('encodeBatchToTensors', () => {
       expect.objectContaining({ code: 'E_INPUT' }),
     );
   });
+
+  it('truncates and pads to maxLength for this call only', () => {
+    // bert-base-uncased: one=2028 two=2048
+    const t = encodeBatchToTensors(tokenizer, ['one two three four five six', 'one'], { maxLength: 4 });
+    expect(t.inputIds.arraySync()).toEqual([
+      [101, 2028, 2048, 102],
+      [101, 2028, 102, 0],
+    ]);
+    tf.dispose([t.inputIds, t.attentionMask, t.tokenTypeIds]);
+    expect(tokenizer.settings.truncation).toBeNull();
+  });
 });

@@ -1,8 +1,11 @@
 import { TesseraError, tf } from '@tessera/core';
+import type { Encoding } from './encoding.js';
 import type { EncodeInput, EncodeOptions, Tokenizer } from './tokenizer.js';
 
 export interface BatchTensorOptions extends EncodeOptions {
-  /** Pad every row to this length (longer encodings must be truncated by the tokenizer first). */
+  /** Truncate every row to this many tokens (special tokens kept, as the tokenizer's truncation) and pad to it. */
+  maxLength?: number;
+  /** Pad every row to this length (longer encodings must be truncated first). */
   length?: number;
   /** Round the row length up to a multiple of this. */
   padToMultipleOf?: number;
@@ -28,9 +31,19 @@ export interface BatchTensors {
  * in favour of `options`.
  */
 export function encodeBatchToTensors(tokenizer: Tokenizer, inputs: EncodeInput[], options: BatchTensorOptions = {}): BatchTensors {
-  const padding = tokenizer.settings.padding;
-  const encodings = tokenizer.encodeBatch(inputs, options);
-  let length = options.length ?? encodings.reduce((m, e) => Math.max(m, e.length), 0);
+  const { padding, truncation } = tokenizer.settings;
+  let encodings: Encoding[];
+  if (options.maxLength === undefined) encodings = tokenizer.encodeBatch(inputs, options);
+  else {
+    tokenizer.setTruncation({ ...(truncation ?? {}), maxLength: options.maxLength });
+    try {
+      encodings = tokenizer.encodeBatch(inputs, options);
+    } finally {
+      if (truncation === null) tokenizer.noTruncation();
+      else tokenizer.setTruncation(truncation);
+    }
+  }
+  let length = options.length ?? options.maxLength ?? encodings.reduce((m, e) => Math.max(m, e.length), 0);
   const multiple = options.padToMultipleOf;
   if (multiple !== undefined && multiple > 0 && length % multiple > 0) length += multiple - (length % multiple);
   const rows = encodings.length;
