@@ -73,6 +73,8 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
         : await trainTokenizer(texts, { type, vocabSize, minFrequency });
     log.info(`tokenizer: ${type}, ${tokenizer.vocabSize} tokens from ${texts.length} training captions`);
   }
+  // Saved with the run's caption limit, so evaluation and apps cut captions the same way.
+  tokenizer.setTruncation({ maxLength: config.data.maxTextLength });
   await tokenizer.save(path.join(outputDir, 'tokenizer.json'));
 
   const { model, config: modelConfig } = createModel(config.model, { vocabSize: tokenizer.vocabSize });

@@ -23,9 +23,8 @@ export function createEvalCommand(): Command {
     .option('--captions <which>', "'all' captions of a language as queries, or each image's 'first' one", 'all')
     .option(
       '--max-length <n>',
-      'token limit per caption',
+      "token limit per caption (default: the tokenizer's truncation, else 32)",
       numberOption('--max-length', (n) => Number.isInteger(n) && n >= 2),
-      32,
     )
     .option('--image-key <key>', 'manifest column of the image path')
     .option('--caption-key <key>', 'manifest column of the caption(s)')
@@ -37,7 +36,7 @@ export function createEvalCommand(): Command {
         data: string;
         lang?: string;
         captions: string;
-        maxLength: number;
+        maxLength?: number;
         imageKey?: string;
         captionKey?: string;
         json: boolean;
@@ -49,8 +48,9 @@ export function createEvalCommand(): Command {
         if (!loaded.tokenizer)
           throw new TesseraError('E_IO', `${o.checkpoint} has no tokenizer.json: retrieval needs the tokenizer the model was trained with`);
         const processor = loaded.processor ?? new ImageProcessor();
+        const maxLength = o.maxLength ?? loaded.tokenizer.settings.truncation?.maxLength ?? 32;
         const manifest = await readManifest(o.data, { imageKey: o.imageKey, captionKey: o.captionKey });
-        const { pairs } = await preparePairs(manifest.records, loaded.tokenizer, o.maxLength);
+        const { pairs } = await preparePairs(manifest.records, loaded.tokenizer, maxLength);
         if (pairs.length === 0) throw new TesseraError('E_DATA', `${o.data}: no readable text-image pair`);
         const languages = o.lang
           ? o.lang
@@ -64,7 +64,7 @@ export function createEvalCommand(): Command {
           processor,
           pairs,
           languages,
-          maxLength: o.maxLength,
+          maxLength,
           captions: o.captions,
         });
         if (Object.keys(report).length === 0)
