@@ -7,7 +7,8 @@
  *   npm run bench -w @tessera/index                  # all sizes
  *   BENCH_SIZES=10000,100000 npm run bench -w @tessera/index
  *
- * Needs Debian python3-faiss (`apt-get install -y python3-faiss`), run by /usr/bin/python3.
+ * Needs Debian python3-faiss (`apt-get install -y python3-faiss`), run by /usr/bin/python3
+ * (BENCH_PYTHON to change).
  * Vectors are generated once with a fixed seed into .bench-scratch/ (gitignored);
  * BENCH_PREPARE_ONLY=1 only writes them.
  */
@@ -26,7 +27,8 @@ const K = 10;
 const SEED = 20_261_129;
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const NQ = Number(process.env.BENCH_QUERIES ?? 100);
-const PYTHON = '/usr/bin/python3';
+/** Debian's python3-faiss installs for the system interpreter, not for pyenv ones on PATH. */
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const MODEL = 'bench-random-512';
 const TARGET_RECALL = 0.95;
 /** Which of our stores to measure (`exact,lance` by default). */
