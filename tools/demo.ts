@@ -1,16 +1,15 @@
 /**
  * `npm run demo`: the main job end to end. Builds the emoji text-image pairs (English and
  * Chinese captions) into ./data/emoji, trains a tiny CLIP for a few minutes
- * (datasets/emoji/clip-tiny.yaml; `npm run demo -- --budgetMinutes 10` for longer), prints
+ * (datasets/emoji/clip-tiny.yaml; `npm run demo -- --budget.minutes 10` for longer), prints
  * R@1/5/10 on the held-out Twitter drawing style in both languages, and leaves the model
  * directory in ./runs/demo/model for the retrieval app (`loadModel('runs/demo/model')`).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRetrieval, parseRunConfig, trainClip } from '@tessera/cli';
+import { formatRetrieval, loadRunConfig, trainClip } from '@tessera/cli';
 import { initBackend, progress } from '@tessera/core';
 import { buildEmojiDataset } from '@tessera/data';
-import { loadConfigFile } from '@tessera/train';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = path.join(root, 'datasets/emoji/clip-tiny.yaml');
@@ -32,7 +31,7 @@ console.log(
   `data: ${data.splits.train.count} training pairs (Google style), ${data.splits.test.count} test pairs (Twitter style)${data.reused ? ', reused' : ''} in ${path.relative(root, data.outDir)}`,
 );
 
-const config = parseRunConfig(await loadConfigFile(configFile, process.argv.slice(2)));
+const config = await loadRunConfig(configFile, process.argv.slice(2));
 const run = await trainClip(config, { baseDir: path.dirname(configFile) });
 const minutes = (performance.now() - started) / 60000;
 console.log(

@@ -67,6 +67,9 @@ describe('tessera', () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('error [E_CONFIG]');
     expect(out.stderr).toContain('languagez');
+    const typo = await tessera(['train', '--config', config, '--budgetMinutes', '10'], dir);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('unrecognised argument(s): --budgetMinutes 10');
     const missing = await tessera(['eval', 'retrieval', '--checkpoint', path.join(dir, 'nope'), '--data', 'x.jsonl'], dir);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('config.json');

@@ -13,6 +13,6 @@ export {
   type RetrievalEvalOptions,
   type RetrievalReport,
 } from './clip/retrieval.js';
-export { augmentSchema, parseRunConfig, type RunConfig, type RunConfigInput, runConfigSchema } from './clip/runConfig.js';
+export { augmentSchema, loadRunConfig, parseRunConfig, type RunConfig, type RunConfigInput, runConfigSchema } from './clip/runConfig.js';
 export { stripRanks, type TrainClipOptions, type TrainClipResult, trainClip } from './clip/trainClip.js';
 export { createProgram } from './program.js';

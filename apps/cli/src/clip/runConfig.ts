@@ -1,5 +1,6 @@
-import { parseConfig } from '@tessera/core';
+import { parseConfig, TesseraError } from '@tessera/core';
 import { modelConfigSchema } from '@tessera/models';
+import { applyOverrides, parseOverrides, readConfigFile } from '@tessera/train';
 import { z } from 'zod';
 
 export const augmentSchema = z
@@ -57,7 +58,7 @@ export const runConfigSchema = z
     /** The trainer's section (lr, steps, batchSize, outputDir...): see @tessera/train. */
     train: z.record(z.string(), z.unknown()),
     /** Fit the number of steps to this many minutes of training (measured on the first steps). */
-    budgetMinutes: z.number().positive().optional(),
+    budget: z.object({ minutes: z.number().positive() }).strict().optional(),
     /** Where the trained model directory goes (default: <outputDir>/model). */
     exportDir: z.string().optional(),
   })
@@ -68,4 +69,19 @@ export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 export function parseRunConfig(value: unknown): RunConfig {
   return parseConfig(runConfigSchema, value, 'run config');
+}
+
+/**
+ * Reads a run config file (YAML or JSON), applies `--dotted.key value` overrides from `argv`
+ * and validates it. Any other argument is an error, so a mistyped flag is not silently ignored.
+ */
+export async function loadRunConfig(file: string, argv: readonly string[] = []): Promise<RunConfig> {
+  const { overrides, rest } = parseOverrides(argv);
+  if (rest.length > 0) {
+    throw new TesseraError(
+      'E_CONFIG',
+      `unrecognised argument(s): ${rest.join(' ')}. Config overrides are dotted keys with a value, e.g. --train.lr 3e-4 or --budget.minutes 10`,
+    );
+  }
+  return parseRunConfig(applyOverrides(await readConfigFile(file), overrides));
 }

@@ -125,7 +125,7 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   // A time budget fixes the step count from the measured speed of two steps, data included
   // (after one warm-up), so the LR schedule runs to its end; a resumed run keeps its count.
   const runFile = path.join(outputDir, 'run.json');
-  if (config.budgetMinutes !== undefined) {
+  if (config.budget !== undefined) {
     let steps: number | undefined;
     if (options.resume)
       steps = (JSON.parse(await readFile(runFile, 'utf8').catch(() => '{}')) as { train?: { steps?: number } }).train?.steps;
@@ -145,8 +145,8 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
       }
       source.restore({ epoch: 0, position: 0 });
       // The optimizer update, metrics and periodic evaluation cost about a fifth more.
-      steps = Math.max(10, Math.floor((config.budgetMinutes * 60) / ((seconds / 2) * 1.2)));
-      log.info(`budget ${config.budgetMinutes} min at ~${(seconds / 2).toFixed(2)} s/step: ${steps} steps`);
+      steps = Math.max(10, Math.floor((config.budget.minutes * 60) / ((seconds / 2) * 1.2)));
+      log.info(`budget ${config.budget.minutes} min at ~${(seconds / 2).toFixed(2)} s/step: ${steps} steps`);
     }
     trainSection.steps = steps;
     delete trainSection.epochs;
@@ -191,7 +191,7 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   try {
     // A budget is also a deadline: if the machine slows down after the speed was measured,
     // stop at 1.25x the budget (the checkpoint is saved; --resume finishes the schedule).
-    const signals = [options.signal, config.budgetMinutes ? AbortSignal.timeout(config.budgetMinutes * 75_000) : undefined].filter(
+    const signals = [options.signal, config.budget ? AbortSignal.timeout(config.budget.minutes * 75_000) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
     );
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];

@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { loadConfigFile } from '@tessera/train';
 import { Command } from 'commander';
 import { formatRetrieval } from '../clip/retrieval.js';
-import { parseRunConfig } from '../clip/runConfig.js';
+import { loadRunConfig } from '../clip/runConfig.js';
 import { trainClip } from '../clip/trainClip.js';
 import { startBackend } from './shared.js';
 
@@ -19,16 +18,14 @@ export function createTrainCommand(): Command {
       'after',
       `
 Any config key can be overridden with --<dotted.key> <value>, e.g.
-  tessera train --config datasets/emoji/clip-tiny.yaml --train.lr 3e-4 --train.batchSize 64 --budgetMinutes 10
+  tessera train --config datasets/emoji/clip-tiny.yaml --train.lr 3e-4 --train.batchSize 64 --budget.minutes 10
 
 Outputs (in train.outputDir): metrics.jsonl, loss.svg, checkpoints/, and the model directory
 (exportDir, default <outputDir>/model) that 'tessera eval retrieval --checkpoint' and loadModel() read.
 Interrupt with Ctrl-C: the run stops after the current step, saves, and --resume continues it.`,
     )
     .action(async (opts: { config: string; resume: boolean; progress: boolean }, cmd: Command) => {
-      const overrides = cmd.args;
-      const raw = await loadConfigFile(opts.config, overrides);
-      const config = parseRunConfig(raw);
+      const config = await loadRunConfig(opts.config, cmd.args);
       await startBackend();
       const controller = new AbortController();
       const onSignal = () => controller.abort();
