@@ -57,6 +57,16 @@ describe('exact store file', () => {
     expect((await ExactStore.open(file)).info.modelId).toBe('m');
   });
 
+  it('keeps a store without a path in memory only', async () => {
+    const store = await ExactStore.create({ modelId: 'm', dim: 2 });
+    await store.upsert('m', [{ id: 'a', vector: new Float32Array([1, 1]), path: '/a.png' }]);
+    await store.flush();
+    expect(store.info.path).toBeUndefined();
+    expect((await store.search('m', new Float32Array([1, 0]), 1))[0].score).toBeCloseTo(Math.SQRT1_2, 6);
+    await store.close();
+    expect(readdirSync(root).filter((f) => !f.endsWith('.tsv'))).toEqual([]);
+  });
+
   it('rejects truncated, padded and damaged files with E_STORE_CORRUPT naming the file', async () => {
     const good = readFileSync(await writeStore('good.tsv'));
     const variant = (name: string, bytes: Uint8Array) => {

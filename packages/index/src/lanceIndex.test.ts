@@ -52,6 +52,7 @@ describe('LanceStore ANN index', () => {
       maxIterations: 10,
     });
     expect(config).toMatchObject({ type: 'ivf_pq', numPartitions: 8, nprobes: 4, refineFactor: 20 });
+    expect(config).not.toHaveProperty('efConstruction');
     let found = 0;
     const queries = Array.from({ length: 20 }, () => unit(rng, dim));
     for (const q of queries) {

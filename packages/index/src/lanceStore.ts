@@ -36,13 +36,13 @@ export const LanceIndexSchema = z
     maxIterations: z.number().int().positive().default(20),
     /** Training rows per cell. */
     sampleRate: z.number().int().positive().default(64),
-    /** HNSW graph degree and build beam (ivf_hnsw_sq). */
-    m: z.number().int().positive().default(20),
-    efConstruction: z.number().int().positive().default(150),
+    /** HNSW graph degree and build beam (ivf_hnsw_sq; defaults 20 and 150). */
+    m: z.number().int().positive().optional(),
+    efConstruction: z.number().int().positive().optional(),
     /** Cells probed per query. */
     nprobes: z.number().int().positive().default(20),
-    /** Candidates re-ranked with exact distances = refineFactor * k (ivf_pq; 0 = off). */
-    refineFactor: z.number().int().nonnegative().default(10),
+    /** Candidates re-ranked with exact distances = refineFactor * k (ivf_pq, default 10; 0 = off). */
+    refineFactor: z.number().int().nonnegative().optional(),
     /** HNSW search beam (ivf_hnsw_sq); default 4k when unset. */
     ef: z.number().int().positive().optional(),
   })
@@ -212,7 +212,8 @@ export class LanceStore implements VectorStore {
     const index = this.manifest.index;
     if (index !== null) {
       search = search.nprobes(index.nprobes);
-      if (index.type === 'ivf_pq' && index.refineFactor > 0) search = search.refineFactor(index.refineFactor);
+      const refine = index.refineFactor ?? 10;
+      if (index.type === 'ivf_pq' && refine > 0) search = search.refineFactor(refine);
       if (index.type === 'ivf_hnsw_sq') search = search.ef(index.ef ?? 4 * k);
     }
     if (filter?.pathPrefix !== undefined) search = search.where(`starts_with(path, ${quote(filter.pathPrefix)})`);
@@ -248,14 +249,26 @@ export class LanceStore implements VectorStore {
       throw new TesseraError('E_INPUT', `an ANN index needs at least 256 rows (store has ${rows}); small stores are searched exactly`);
     const numPartitions = config.numPartitions ?? Math.max(1, Math.round(Math.sqrt(rows)));
     const common = { distanceType: DISTANCE, numPartitions, maxIterations: config.maxIterations, sampleRate: config.sampleRate };
-    const index =
-      config.type === 'ivf_flat'
-        ? lancedb.Index.ivfFlat(common)
-        : config.type === 'ivf_pq'
-          ? lancedb.Index.ivfPq({ ...common, numSubVectors: config.numSubVectors ?? Math.max(1, Math.floor(this.info.dim / 8)) })
-          : lancedb.Index.hnswSq({ ...common, m: config.m, efConstruction: config.efConstruction });
+    // The manifest keeps only the settings that apply to the chosen index type, resolved.
+    const { type, maxIterations, sampleRate, nprobes } = config;
+    const base = { type, numPartitions, maxIterations, sampleRate, nprobes };
+    let index: lancedb.Index;
+    let saved: LanceIndexConfig;
+    if (type === 'ivf_flat') {
+      index = lancedb.Index.ivfFlat(common);
+      saved = base;
+    } else if (type === 'ivf_pq') {
+      const numSubVectors = config.numSubVectors ?? Math.max(1, Math.floor(this.info.dim / 8));
+      index = lancedb.Index.ivfPq({ ...common, numSubVectors });
+      saved = { ...base, numSubVectors, refineFactor: config.refineFactor ?? 10 };
+    } else {
+      const m = config.m ?? 20;
+      const efConstruction = config.efConstruction ?? 150;
+      index = lancedb.Index.hnswSq({ ...common, m, efConstruction });
+      saved = { ...base, m, efConstruction, ...(config.ef === undefined ? {} : { ef: config.ef }) };
+    }
     await this.table.createIndex('vector', { config: index, replace: true });
-    await this.saveManifest({ ...this.manifest, index: { ...config, numPartitions } });
+    await this.saveManifest({ ...this.manifest, index: saved });
     return this.manifest.index!;
   }
 
