@@ -8,6 +8,8 @@ export type NativeLoadResult = { ok: true; addon: NativeAddon; path: string } | 
 /** Where the build script leaves the addon (src/ and dist/ are both one level below the package). */
 export const ADDON_PATH = path.resolve(import.meta.dirname, '..', 'build', 'Release', 'tessera_native.node');
 
+const BUILD_SCRIPT = path.resolve(import.meta.dirname, '..', 'scripts', 'build-addon.mjs');
+const HOW_TO_BUILD = `build it with \`node ${BUILD_SCRIPT}\` (needs a C++ toolchain; libopenblas-dev for OpenBLAS; npm 11 skips dependency install scripts unless approved: \`npm install-scripts approve @tessera/native\`)`;
 const FUNCTIONS = [
   'gemm',
   'reduce',
@@ -35,7 +37,7 @@ export function loadNative(): NativeLoadResult {
   if (!existsSync(ADDON_PATH)) {
     cached = {
       ok: false,
-      reason: `the addon is not built (${ADDON_PATH} is missing): run \`npm run build -w @tessera/native\` (needs a C++ toolchain; libopenblas-dev for full speed)`,
+      reason: `the addon is not built (${ADDON_PATH} is missing): ${HOW_TO_BUILD}`,
     };
     return cached;
   }
@@ -46,11 +48,11 @@ export function loadNative(): NativeLoadResult {
       missing.length > 0
         ? {
             ok: false,
-            reason: `the addon at ${ADDON_PATH} is stale (lacks ${missing.join(', ')}): rebuild it with \`npm run build -w @tessera/native\``,
+            reason: `the addon at ${ADDON_PATH} is stale (lacks ${missing.join(', ')}): re${HOW_TO_BUILD}`,
           }
         : { ok: true, addon, path: ADDON_PATH };
   } catch (error) {
-    cached = { ok: false, reason: `the addon at ${ADDON_PATH} did not load (${(error as Error).message.split('\n')[0]}): rebuild it` };
+    cached = { ok: false, reason: `the addon at ${ADDON_PATH} did not load (${(error as Error).message.split('\n')[0]}): ${HOW_TO_BUILD}` };
   }
   return cached;
 }
