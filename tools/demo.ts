@@ -7,9 +7,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRetrieval, loadRunConfig, trainClip } from '@tessera/cli';
+import { formatRetrieval, loadRunConfig, preparePairs, trainClip, zeroShotAccuracy } from '@tessera/cli';
 import { initBackend, progress } from '@tessera/core';
-import { buildEmojiDataset } from '@tessera/data';
+import { buildEmojiDataset, readManifest } from '@tessera/data';
+import { loadModel } from '@tessera/models';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = path.join(root, 'datasets/emoji/clip-tiny.yaml');
@@ -41,6 +42,20 @@ console.log(
   `retrieval on the held-out Twitter style (${data.splits.test.count} images; chance R@1 ${(100 / data.splits.test.count).toFixed(2)} %):`,
 );
 if (run.report) console.log(formatRetrieval(run.report));
+
+// Zero-shot: concepts never seen in training, each image classified among all their labels.
+const trained = await loadModel(run.exportDir);
+if (trained.tokenizer && trained.processor) {
+  const { tokenizer, processor } = trained;
+  const maxLength = config.data.maxTextLength;
+  const { pairs } = await preparePairs((await readManifest(data.splits.zeroshot.manifest)).records, tokenizer, maxLength);
+  const scores = ['en', 'zh'].map((lang) => {
+    const zs = zeroShotAccuracy({ model: trained.model, tokenizer, processor, pairs, lang, maxLength });
+    return `${lang} ${(100 * zs.accuracy).toFixed(1)} %`;
+  });
+  console.log(`zero-shot top-1 on ${pairs.length} held-out concepts (chance ${(100 / pairs.length).toFixed(1)} %): ${scores.join(', ')}`);
+}
+trained.model.dispose();
 console.log(
   `\nmodel directory: ${path.relative(root, run.exportDir)} (reload with loadModel); metrics: ${path.relative(root, run.result.metricsFile)}`,
 );

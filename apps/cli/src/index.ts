@@ -15,4 +15,5 @@ export {
 } from './clip/retrieval.js';
 export { augmentSchema, loadRunConfig, parseRunConfig, type RunConfig, type RunConfigInput, runConfigSchema } from './clip/runConfig.js';
 export { stripRanks, type TrainClipOptions, type TrainClipResult, trainClip } from './clip/trainClip.js';
+export { type ZeroShotEvalOptions, zeroShotAccuracy } from './clip/zeroShotEval.js';
 export { createProgram } from './program.js';

@@ -10,6 +10,7 @@ import { ContrastiveSource } from './contrastiveSource.js';
 import { type PreparedPair, preparePairs } from './pairs.js';
 import { evaluateRetrieval } from './retrieval.js';
 import { augmentSchema } from './runConfig.js';
+import { zeroShotAccuracy } from './zeroShotEval.js';
 
 let dir: string;
 let pairs: PreparedPair[];
@@ -96,6 +97,22 @@ describe('evaluateRetrieval', () => {
     expect(report.zh?.texts).toBe(texts('zh'));
     expect(report.en?.textToImage.ranks).toHaveLength(texts('en'));
     expect(report.en?.imageToText.ranks).toHaveLength(pairs.length);
+    // With distinct class names, zero-shot ranks are image-to-text ranks over the first captions.
+    const first = evaluateRetrieval({
+      model: model as DualEncoder,
+      tokenizer,
+      processor,
+      pairs,
+      languages: ['en'],
+      maxLength: 16,
+      captions: 'first',
+    });
+    const zs = zeroShotAccuracy({ model: model as DualEncoder, tokenizer, processor, pairs, lang: 'en', maxLength: 16 });
+    expect(zs.classes).toBe(pairs.length);
+    expect(zs.ranks).toEqual(first.en?.imageToText.ranks);
+    expect(new Set(zs.ranks).size).toBeGreaterThan(3);
+    expect(zs.accuracy).toBeCloseTo(first.en?.imageToText.r1 ?? -1, 10);
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 });
