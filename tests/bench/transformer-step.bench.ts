@@ -13,7 +13,17 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy, initBackend, matMul, recordBenchmark, SeededRandom, tf } from '@tessera/core';
+import {
+  FusedAdam,
+  fusedGelu,
+  fusedLayerNorm,
+  fusedSoftmaxCrossEntropy,
+  initBackend,
+  matMul,
+  recordBenchmark,
+  SeededRandom,
+  tf,
+} from '@tessera/core';
 
 const shape = { batch: 32, seq: 64, dim: 128, heads: 4, layers: 2, ff: 512, vocab: 1000 };
 const steps = Number(process.env.BENCH_STEPS ?? 10);
@@ -134,13 +144,9 @@ function setup() {
     [shape.batch, shape.seq],
     'int32',
   );
-  const optimizer = tf.train.adam(1e-3);
-  const step = () => {
-    const loss = optimizer.minimize(() => forwardLoss(params, ids, labels), true) as tf.Scalar;
-    const value = loss.dataSync()[0] as number;
-    loss.dispose();
-    return value;
-  };
+  // torch.optim.Adam's rule; one native kernel per variable with @tessera/native
+  const optimizer = new FusedAdam({ learningRate: 1e-3 });
+  const step = () => optimizer.minimize(() => forwardLoss(params, ids, labels));
   const teardown = () => {
     optimizer.dispose();
     tf.dispose([ids, labels]);

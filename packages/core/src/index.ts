@@ -12,6 +12,7 @@ export { type BenchmarkResult, recordBenchmark, workspaceRoot } from './bench.js
 export { parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { writeFileAtomic } from './fs.js';
+export { FusedAdam, type FusedAdamOptions, FusedAdamOptionsSchema } from './kernels/native/fusedAdam.js';
 export { type CrossEntropyOptions, fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy } from './kernels/native/fusedOps.js';
 export { NATIVE_KERNELS } from './kernels/native/nativeKernels.js';
 export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';

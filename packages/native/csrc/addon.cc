@@ -303,6 +303,23 @@ napi_value CrossEntropyGradFn(napi_env env, napi_callback_info info) {
   });
 }
 
+// adam(heap, pOffset, outOffset, gOffset, mOffset, vOffset, n, lr, beta1, beta2, eps, decay, c1, c2): m, v in place
+napi_value AdamFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 14);
+    const Heap heap = args.heap();
+    const int64_t n = nonNegative(args, 6, "n");
+    const float* p = heap.at<float>(args.integer(1, "pOffset"), n, "p");
+    float* out = heap.at<float>(args.integer(2, "outOffset"), n, "out");
+    const float* g = heap.at<float>(args.integer(3, "gOffset"), n, "g");
+    float* m = heap.at<float>(args.integer(4, "mOffset"), n, "m");
+    float* v = heap.at<float>(args.integer(5, "vOffset"), n, "v");
+    const auto f = [&](size_t i, const char* what) { return static_cast<float>(args.number(i, what)); };
+    adam(p, out, g, m, v, n, f(7, "lr"), f(8, "beta1"), f(9, "beta2"), f(10, "eps"), f(11, "decay"), f(12, "c1"), f(13, "c2"));
+    return undefined(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     size_t argc = 1;
@@ -339,6 +356,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"geluGrad", nullptr, GeluGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crossEntropy", nullptr, CrossEntropyFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crossEntropyGrad", nullptr, CrossEntropyGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"adam", nullptr, AdamFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

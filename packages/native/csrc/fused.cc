@@ -152,4 +152,16 @@ void crossEntropyGrad(const float* logits, const int32_t* labels, const float* l
   }
 }
 
+void adam(const float* p, float* out, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float lr, float beta1,
+          float beta2, float eps, float decay, float c1, float c2) {
+  const float inv1 = 1.0f / c1, inv2 = 1.0f / c2;
+  for (int64_t i = 0; i < n; i++) {
+    const float mi = beta1 * m[i] + (1.0f - beta1) * g[i];
+    const float vi = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = p[i] - lr * (mi * inv1 / (std::sqrt(vi * inv2) + eps) + decay * p[i]);
+  }
+}
+
 }  // namespace tessera

@@ -45,4 +45,9 @@ double crossEntropy(const float* logits, const int32_t* labels, float* lse, int6
 void crossEntropyGrad(const float* logits, const int32_t* labels, const float* lse, float* dlogits, int64_t rows, int64_t cols,
                       float smoothing, float scale);
 
+// One Adam/AdamW step: m, v updated in place; out = p - lr * (mhat / (sqrt(vhat) + eps) + decay * p)
+// (out may be p), with bias corrections c1 = 1 - beta1^t and c2 = 1 - beta2^t given by the caller.
+void adam(const float* p, float* out, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2, float eps, float decay, float c1,
+          float c2);
+
 }  // namespace tessera

@@ -292,6 +292,39 @@ describe('@tessera/native addon', () => {
     expect(native.crossEntropy(empty.heap, empty.offsets[0] as number, empty.offsets[1] as number, empty.end, 1, 1, 0)).toEqual([0, 0]);
   });
 
+  it('adam: one AdamW step (in place) matches the update rule', () => {
+    const n = 19;
+    const [p, g, m, v] = [0, 1, 2, 3].map(() => Array.from({ length: n }, random));
+    const vPos = (v as number[]).map((x) => Math.abs(x));
+    const { heap, offsets } = layout([p as number[], g as number[], m as number[], vPos]);
+    const [lr, b1, b2, eps, decay, t] = [0.01, 0.9, 0.999, 1e-8, 0.1, 3];
+    const [c1, c2] = [1 - b1 ** t, 1 - b2 ** t];
+    native.adam(
+      heap,
+      offsets[0] as number,
+      offsets[0] as number,
+      offsets[1] as number,
+      offsets[2] as number,
+      offsets[3] as number,
+      n,
+      lr,
+      b1,
+      b2,
+      eps,
+      decay,
+      c1,
+      c2,
+    );
+    const f = (a: number[]) => a.map(Math.fround);
+    const [pf, gf, mf, vf] = [f(p as number[]), f(g as number[]), f(m as number[]), f(vPos)];
+    const mNew = mf.map((x, i) => b1 * x + (1 - b1) * (gf[i] as number));
+    const vNew = vf.map((x, i) => b2 * x + (1 - b2) * (gf[i] as number) ** 2);
+    const pNew = pf.map((x, i) => x - lr * ((mNew[i] as number) / c1 / (Math.sqrt((vNew[i] as number) / c2) + eps) + decay * x));
+    expectClose(new Float32Array(heap, offsets[0], n), pNew);
+    expectClose(new Float32Array(heap, offsets[2], n), mNew);
+    expectClose(new Float32Array(heap, offsets[3], n), vNew);
+  });
+
   it('softmax and log-softmax over rows', () => {
     const x = Array.from({ length: 15 }, () => random() * 20);
     for (const log of [0, 1]) {

@@ -102,6 +102,26 @@ export interface NativeAddon {
     smoothing: number,
     scale: number,
   ): void;
+  /**
+   * One Adam/AdamW step (all float32 [n]): m and v updated in place, out = p - lr * (mhat / (sqrt(vhat) + eps) + decay * p)
+   * (out may be p), bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t.
+   */
+  adam(
+    heap: ArrayBuffer,
+    pOffset: number,
+    outOffset: number,
+    gOffset: number,
+    mOffset: number,
+    vOffset: number,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    decay: number,
+    c1: number,
+    c2: number,
+  ): void;
   /** BLAS threads (OpenBLAS only; the plain kernel is single-threaded). */
   setThreads(threads: number): void;
   getThreads(): number;

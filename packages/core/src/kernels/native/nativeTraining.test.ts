@@ -5,6 +5,7 @@ import { initBackend } from '../../backend.js';
 import { matMul } from '../../ops/matMul.js';
 import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
+import { FusedAdam } from './fusedAdam.js';
 import { fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy } from './fusedOps.js';
 import { heapBuffer } from './nativeHeap.js';
 import { useNativeKernels } from './nativeKernels.js';
@@ -167,6 +168,37 @@ describe('training with native kernels', () => {
     expect(new Set(ours.counts.slice(1, 15)).size).toBe(1);
     expect(new Set(ours.counts.slice(15)).size).toBe(1);
     expect(ours.counts[15]).toBe((ours.counts[14] as number) + 1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('FusedAdam equals tf.train.adam, and its AdamW decay equals the plain-ops path', () => {
+    const run = (native: boolean, make: () => { step: (f: () => tf.Scalar) => void; dispose: () => void }) => {
+      useNativeKernels(native ? addon : null);
+      const model = buildModel();
+      const [ids, labels] = batch();
+      const optimizer = make();
+      for (let i = 0; i < 3; i++) optimizer.step(() => loss(model, ids, labels));
+      const values = Object.values(model).map((v) => v.dataSync().slice() as Float32Array);
+      optimizer.dispose();
+      tf.dispose([ids, labels, ...Object.values(model)]);
+      return values;
+    };
+    const tfAdam = () => {
+      const o = tf.train.adam(1e-2, 0.9, 0.999, 1e-8);
+      return { step: (f: () => tf.Scalar) => tf.dispose(o.minimize(f, true) as tf.Scalar), dispose: () => o.dispose() };
+    };
+    const fusedAdam = (weightDecay: number) => () => {
+      const o = new FusedAdam({ learningRate: 1e-2, weightDecay });
+      return { step: (f: () => tf.Scalar) => o.minimize(f), dispose: () => o.dispose() };
+    };
+    const before = tf.memory().numTensors;
+    const reference = run(false, tfAdam);
+    const ours = run(true, fusedAdam(0));
+    ours.forEach((p, i) => expect(relativeError(p, reference[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5));
+    const decayed = run(true, fusedAdam(0.1));
+    const decayedPlain = run(false, fusedAdam(0.1));
+    decayed.forEach((p, i) => expect(relativeError(p, decayedPlain[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5));
+    expect(relativeError(decayed[0] as Float32Array, ours[0] as Float32Array)).toBeGreaterThan(1e-4); // the decay does act
     expect(tf.memory().numTensors).toBe(before);
   });
 });
