@@ -194,10 +194,14 @@ describe('training with native kernels', () => {
     const before = tf.memory().numTensors;
     const reference = run(false, tfAdam);
     const ours = run(true, fusedAdam(0));
-    ours.forEach((p, i) => expect(relativeError(p, reference[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5));
+    ours.forEach((p, i) => {
+      expect(relativeError(p, reference[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5);
+    });
     const decayed = run(true, fusedAdam(0.1));
     const decayedPlain = run(false, fusedAdam(0.1));
-    decayed.forEach((p, i) => expect(relativeError(p, decayedPlain[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5));
+    decayed.forEach((p, i) => {
+      expect(relativeError(p, decayedPlain[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5);
+    });
     expect(relativeError(decayed[0] as Float32Array, ours[0] as Float32Array)).toBeGreaterThan(1e-4); // the decay does act
     expect(tf.memory().numTensors).toBe(before);
   });
