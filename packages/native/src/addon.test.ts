@@ -81,6 +81,21 @@ describe('@tessera/native addon', () => {
     }
   }
 
+  it('gemm with 2 threads (OpenBLAS when linked) equals the single-threaded built-in kernel', () => {
+    const [m, n, k] = [37, 45, 129];
+    const a = Array.from({ length: 2 * m * k }, random);
+    const b = Array.from({ length: 2 * k * n }, random);
+    const results = [1, 2].map((threads) => {
+      native.setThreads(threads);
+      const { heap, offsets, end } = layout([a, b], 2 * m * n);
+      native.gemm(heap, 2, m, n, k, 1, 1, offsets[0] as number, m * k, offsets[1] as number, k * n, end);
+      return Array.from(new Float32Array(heap, end, 2 * m * n));
+    });
+    native.setThreads(1);
+    expect(native.getThreads()).toBe(1);
+    expectClose(new Float32Array(results[1] as number[]), results[0] as number[]);
+  });
+
   it('refuses out-of-bounds, misaligned, and detached heaps instead of writing', () => {
     const heap = new ArrayBuffer(64);
     expect(() => native.gemm(heap, 1, 2, 2, 2, 0, 0, 0, 4, 16, 4, 56)).toThrow(/outside the wasm heap/);
