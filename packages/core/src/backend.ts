@@ -51,7 +51,10 @@ export interface BackendInfo {
 export interface NativeInfo {
   /** Whether @tessera/native's kernels are registered for the wasm backend now. */
   active: boolean;
-  /** 'openblas' or 'plain' (the addon's own C++ kernel) when active, else null. */
+  /**
+   * 'openblas' when the addon links OpenBLAS (it runs products with threads > 1; single-threaded
+   * ones use the addon's own kernel, which is faster there), 'plain' without it, null when off.
+   */
   blas: string | null;
   /** The kernels it replaces when active. */
   kernels: string[];
@@ -64,6 +67,7 @@ const require = createRequire(import.meta.url);
 let current: BackendInfo | undefined;
 let wasmVersion = '';
 let nativeWantedNow = false;
+let threadsWantedNow = 1;
 
 function parseChoice(value: string | undefined, source: string): BackendChoice {
   if (value === undefined || value === '') return 'auto';
@@ -145,7 +149,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (
     current &&
     current.requested === requested &&
-    current.threads === threads &&
+    threadsWantedNow === threads &&
     fastWasmKernelsActive() === (fastKernels && current.name === 'wasm') &&
     nativeWantedNow === native.wanted &&
     (activeNativeAddon() !== null) === current.native.active
@@ -195,6 +199,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   if (!nativeInfo.active) useNativeKernels(null);
   nativeWantedNow = native.wanted;
+  threadsWantedNow = threads;
   const blasThreads = nativeInfo.active && nativeInfo.blas === 'openblas';
   if (threads > 1 && !blasThreads)
     log.warn(`threads: ${threads} requested; multi-threaded wasm is not supported yet, running single-threaded`);
