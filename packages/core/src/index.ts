@@ -19,7 +19,7 @@ export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';
 export { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export { Module, type ParameterInfo, type ParameterOptions } from './module.js';
-export { matMul, sumToShape } from './ops/matMul.js';
+export { matMul } from './ops/matMul.js';
 export { patchify, unpatchify } from './ops/patchify.js';
 export { type Progress, type ProgressOptions, progress } from './progress.js';
 export { type RandomState, SeededRandom } from './random.js';
