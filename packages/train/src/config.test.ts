@@ -85,6 +85,7 @@ describe('CLI overrides', () => {
     const jsonFile = path.join(dir, 'c.json');
     await writeFile(jsonFile, JSON.stringify({ train: minimal }));
     expect((await loadConfigFile(jsonFile)).train).toEqual(minimal);
+    await expect(loadConfigFile(jsonFile, ['--budgetMinutes', '3'])).rejects.toThrow(/unknown argument --budgetMinutes 3/);
     await writeFile(jsonFile, '{"train": ');
     await expect(loadConfigFile(jsonFile)).rejects.toThrow(/not valid JSON/);
     await writeFile(yamlFile, '- a\n- b\n');

@@ -103,7 +103,21 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   return value;
 }
 
-/** Reads a config file and applies `--a.b value` overrides from `argv` (not validated; validate each section with its schema). */
+/**
+ * Reads a config file and applies `--a.b value` overrides from `argv` (not validated; validate
+ * each section with its schema). Any other argument is an error, so a typo such as
+ * `--budgetMinutes` is reported instead of silently ignored.
+ */
 export async function loadConfigFile(path: string, argv: readonly string[] = []): Promise<Record<string, unknown>> {
-  return applyOverrides(await readConfigFile(path), parseOverrides(argv).overrides);
+  const { overrides, rest } = parseOverrides(argv);
+  if (rest.length > 0) {
+    throw new TesseraError(
+      'E_CONFIG',
+      `unknown argument ${rest.join(' ')}: config overrides look like --section.key value (e.g. --train.lr 3e-4)`,
+      {
+        details: { arguments: rest },
+      },
+    );
+  }
+  return applyOverrides(await readConfigFile(path), overrides);
 }
