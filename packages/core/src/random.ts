@@ -52,7 +52,11 @@ export class SeededRandom {
     [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0) as [number, number, number, number];
   }
 
-  /** An independent generator derived from this one's seed path and a label (e.g. 'mask'). */
+  /**
+   * An independent generator derived from this one's current state and a label (e.g. 'mask').
+   * It advances this generator by one draw, so forks taken in sequence differ even with the
+   * same label; for a stream that depends on the label alone, fork a fresh `new SeededRandom(seed)`.
+   */
   fork(label: string): SeededRandom {
     const next = splitmix32((this.nextUint32() ^ hashLabel(label)) >>> 0);
     return new SeededRandom([next(), next(), next(), next() | 1]);
