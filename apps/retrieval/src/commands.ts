@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { initBackend, TesseraError } from '@tessera/core';
+import { openStore } from '@tessera/index';
+import { Command } from 'commander';
+import { Embedder } from './embedder.js';
+import { listImages } from './imageSource.js';
+import { indexImages } from './indexImages.js';
+import { RetrievalService } from './retrievalService.js';
+import { createApp, DEFAULT_LIMITS, startServer } from './server.js';
+import { writeSidecar } from './storeRoots.js';
+
+function intOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer in ${min}..${max}, got '${value}'`);
+    return n;
+  };
+}
+
+/** `tessera index --checkpoint dir --images <folder|manifest> --store path [--kind exact|lance]` */
+function indexCommand(): Command {
+  return new Command('index')
+    .description('Embed a folder or manifest of images into a vector store; reruns only embed new or changed files and drop vanished ones')
+    .requiredOption('--checkpoint <dir>', 'model directory, e.g. runs/demo/model')
+    .requiredOption('--images <source>', 'a folder (searched recursively) or a manifest (JSONL/CSV/TSV) of images')
+    .requiredOption('--store <path>', 'vector store: a file for --kind exact, a directory for --kind lance')
+    .option('--kind <kind>', "store to create when none exists: 'exact' (flat file) or 'lance' (LanceDB)", 'exact')
+    .option('--batch-size <n>', 'images embedded per batch', intOption('--batch-size', 1, 4096), 32)
+    .option('--json', 'print the report as JSON', false)
+    .addHelpText('after', '\nExample:\n  tessera index --checkpoint runs/demo/model --images data/emoji/test.jsonl --store emoji.tsv')
+    .action(async (o: { checkpoint: string; images: string; store: string; kind: string; batchSize: number; json: boolean }) => {
+      if (o.kind !== 'exact' && o.kind !== 'lance')
+        throw new TesseraError('E_CONFIG', `--kind must be 'exact' or 'lance', got '${o.kind}'`);
+      await initBackend();
+      const embedder = await Embedder.load(o.checkpoint);
+      const listing = await listImages(o.images);
+      const store = await openStore(o.store, { create: { kind: o.kind, modelId: embedder.modelId, dim: embedder.dim } });
+      try {
+        // Recorded first, so a server started mid-run already knows where images may come from.
+        await writeSidecar(o.store, { roots: [listing.root], checkpoint: path.resolve(o.checkpoint) });
+        const report = await indexImages({ embedder, store, listing, batchSize: o.batchSize, showProgress: !o.json });
+        const count = await store.count();
+        if (o.json) console.log(JSON.stringify({ store: o.store, model: embedder.modelId, count, ...report }, null, 2));
+        else {
+          console.log(
+            `${o.store}: ${count} images (added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, deleted ${report.deleted})`,
+          );
+          const skipped = Object.entries(report.skipped);
+          if (skipped.length > 0) console.log(`skipped: ${skipped.map(([why, n]) => `${why} ${n}`).join(', ')}`);
+        }
+      } finally {
+        await store.close();
+        embedder.dispose();
+      }
+    });
+}
+
+/** `tessera search --store s "a red heart" [-k 10] [--json]`, or `--image q.png` */
+function searchCommand(): Command {
+  return new Command('search')
+    .description('Find the indexed images closest to a text (any language the tokenizer knows) or to an image')
+    .argument('[text]', 'what the image shows, e.g. "a red heart" or "红心"')
+    .requiredOption('--store <path>', 'vector store built by `tessera index`')
+    .option('--checkpoint <dir>', 'model directory (default: the one `tessera index` used for this store)')
+    .option('--image <file>', 'search by this image instead of a text')
+    .option('-k, --k <n>', 'number of results', intOption('-k', 1, 10_000), 10)
+    .option('--json', 'print the results as JSON', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tessera search --checkpoint runs/demo/model --store emoji.tsv "a red heart"\n  tessera search --checkpoint runs/demo/model --store emoji.tsv --image q.png -k 5',
+    )
+    .action(async (text: string | undefined, o: { store: string; checkpoint?: string; image?: string; k: number; json: boolean }) => {
+      if ((text === undefined) === (o.image === undefined))
+        throw new TesseraError('E_QUERY', 'give either a text query or --image <file>, not both or neither');
+      const service = await RetrievalService.open(o.store, o.checkpoint);
+      try {
+        const hits = o.image === undefined ? await service.searchText(text as string, o.k) : await service.searchImage(o.image, o.k);
+        if (o.json) console.log(JSON.stringify({ query: o.image ? { image: o.image } : { text }, k: o.k, results: hits }, null, 2));
+        else
+          for (const [i, h] of hits.entries())
+            console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id}${h.caption ? `  ${h.caption}` : ''}`);
+      } finally {
+        await service.close();
+      }
+    });
+}
+
+/** `tessera serve --store s --checkpoint dir [--port 8080] [--host 127.0.0.1]` */
+function serveCommand(): Command {
+  return new Command('serve')
+    .description('HTTP search API (POST /search, GET /images/:id, GET /health) and a search page at /')
+    .requiredOption('--store <path>', 'vector store built by `tessera index`')
+    .option('--checkpoint <dir>', 'model directory (default: the one `tessera index` used for this store)')
+    .option('--port <n>', 'port (0 picks a free one)', intOption('--port', 0, 65535), 8080)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--max-k <n>', 'largest k a request may ask for', intOption('--max-k', 1, 10_000), DEFAULT_LIMITS.maxK)
+    .option(
+      '--max-body <bytes>',
+      'largest request body (uploads included)',
+      intOption('--max-body', 1024, 1 << 30),
+      DEFAULT_LIMITS.maxBodyBytes,
+    )
+    .action(async (o: { store: string; checkpoint?: string; port: number; host: string; maxK: number; maxBody: number }) => {
+      const service = await RetrievalService.open(o.store, o.checkpoint);
+      if (service.roots.length === 0)
+        console.error(`warning: ${o.store} has no recorded image folders; rerun \`tessera index\` so thumbnails can be served`);
+      const app = createApp(service, { ...DEFAULT_LIMITS, maxK: o.maxK, maxBodyBytes: o.maxBody });
+      const server = await startServer(app, { host: o.host, port: o.port });
+      console.log(`serving ${await service.store.count()} images from ${path.resolve(o.store)} at ${server.url}`);
+      const stop = async () => {
+        await server.close();
+        await service.close();
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}
+
+/** The retrieval commands for the `tessera` program: `index`, `search` and `serve`. */
+export function createRetrievalCommands(): Command[] {
+  return [indexCommand(), searchCommand(), serveCommand()];
+}

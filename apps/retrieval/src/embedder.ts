@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TesseraError, tf } from '@tessera/core';
+import { type ContrastiveEncoder, loadModel, MODEL_FILES, tokenizeTexts } from '@tessera/models';
+import { type DecodedImage, decodeImage, ImageProcessor } from '@tessera/patches';
+import type { Tokenizer } from '@tessera/tokenizer';
+
+/** Longest text query accepted, in characters (longer input is cut by the tokenizer anyway). */
+export const MAX_QUERY_CHARS = 512;
+
+/**
+ * A loaded checkpoint that turns images and texts into unit-length embeddings. Its `modelId`
+ * (config name + hash of the weights) is what stores are stamped with, so a store built by one
+ * checkpoint refuses queries from a retrained one.
+ */
+export class Embedder {
+  /** Embedding width, measured on a probe text at load time. */
+  dim = 0;
+
+  private constructor(
+    readonly modelId: string,
+    private readonly model: ContrastiveEncoder & { dispose(): void },
+    readonly tokenizer: Tokenizer,
+    private readonly processor: ImageProcessor,
+    private readonly maxLength: number,
+  ) {}
+
+  /** Loads a model directory (config.json, model.safetensors, tokenizer.json). Call `initBackend` first. */
+  static async load(dir: string): Promise<Embedder> {
+    const loaded = await loadModel(dir);
+    if (!loaded.tokenizer)
+      throw new TesseraError('E_IO', `${dir} has no tokenizer.json: retrieval needs the tokenizer the model was trained with`);
+    const model = loaded.model as unknown as ContrastiveEncoder & { dispose(): void };
+    if (typeof model.encodeImage !== 'function' || typeof model.encodeText !== 'function')
+      throw new TesseraError('E_CONFIG', `${dir} is not a dual encoder (needs encodeImage/encodeText): use a CLIP checkpoint`);
+    const weights = await readFile(path.join(dir, MODEL_FILES.weights));
+    const digest = createHash('sha256').update(weights).digest('hex').slice(0, 16);
+    const name = (loaded.config as { name?: string }).name ?? path.basename(path.resolve(dir));
+    const processor = loaded.processor ?? new ImageProcessor();
+    const maxLength = loaded.tokenizer.settings.truncation?.maxLength ?? 32;
+    const embedder = new Embedder(`${name}@${digest}`, model, loaded.tokenizer, processor, maxLength);
+    embedder.dim = embedder.embedTexts(['probe'])[0]?.length ?? 0;
+    return embedder;
+  }
+
+  /** Decodes image bytes or a path (TesseraError with an input code on bad data). */
+  decode(input: string | Uint8Array, name?: string): Promise<DecodedImage> {
+    return decodeImage(input, name === undefined ? {} : { name });
+  }
+
+  /** Unit-length embeddings of decoded images, one Float32Array per image. */
+  embedImages(images: readonly DecodedImage[]): Float32Array[] {
+    if (images.length === 0) return [];
+    const [h, w] = this.processor.outputSize;
+    const data = new Float32Array(images.length * 3 * h * w);
+    for (const [i, image] of images.entries()) data.set(this.processor.toFloat(this.processor.transform(image)), i * 3 * h * w);
+    const out = tf.tidy(() => this.model.encodeImage(tf.tensor4d(data, [images.length, 3, h, w])));
+    return rows(out);
+  }
+
+  /** Unit-length embeddings of texts, one Float32Array per text. */
+  embedTexts(texts: readonly string[]): Float32Array[] {
+    if (texts.length === 0) return [];
+    const t = tokenizeTexts(this.tokenizer, texts, this.maxLength);
+    const out = tf.tidy(() =>
+      this.model.encodeText(tf.tensor2d(t.ids, [t.count, t.length], 'int32'), tf.tensor2d(t.mask, [t.count, t.length], 'int32')),
+    );
+    return rows(out);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Copies a [N, D] tensor into N rows and disposes it. */
+function rows(matrix: tf.Tensor): Float32Array[] {
+  const [n, d] = matrix.shape as [number, number];
+  const flat = matrix.dataSync() as Float32Array;
+  matrix.dispose();
+  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
+}
