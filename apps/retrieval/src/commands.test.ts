@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { initBackend } from '@tessera/core';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Fixture, makeFixture } from '../test/fixture.js';
+import { createRetrievalCommands } from './commands.js';
+import { rootsFile } from './storeRoots.js';
+
+let fx: Fixture;
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  fx = await makeFixture();
+});
+afterAll(async () => {
+  await rm(fx.dir, { recursive: true, force: true });
+});
+
+/** Runs `tessera <args>` on a program built from the factory and returns what it printed. */
+async function run(...args: string[]): Promise<string> {
+  const program = new Command('tessera').exitOverride();
+  for (const command of createRetrievalCommands()) program.addCommand(command.exitOverride());
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
+    lines.push(parts.join(' '));
+  });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } finally {
+    log.mockRestore();
+  }
+  return lines.join('\n');
+}
+
+describe('tessera index / search', () => {
+  it('provides index, search and serve', () => {
+    expect(createRetrievalCommands().map((c) => c.name())).toEqual(['index', 'search', 'serve']);
+  });
+
+  for (const kind of ['exact', 'lance'] as const) {
+    it(`indexes a folder into a ${kind} store, then searches it by text and by image`, async () => {
+      const store = path.join(fx.dir, kind === 'exact' ? 'cli.tsv' : 'cli.lance');
+      const report = JSON.parse(
+        await run('index', '--checkpoint', fx.model, '--images', fx.images, '--store', store, '--kind', kind, '--json'),
+      );
+      expect(report).toMatchObject({ count: 5, added: 5, skipped: { E_IMAGE_UNRECOGNIZED: 1, E_FILE_EMPTY: 1 } });
+      expect(existsSync(rootsFile(store))).toBe(true);
+      const rerun = JSON.parse(await run('index', '--checkpoint', fx.model, '--images', fx.images, '--store', store, '--json'));
+      expect(rerun).toMatchObject({ count: 5, added: 0, unchanged: 5 });
+
+      // The checkpoint is recorded with the store, so search needs only --store.
+      const text = JSON.parse(await run('search', '--store', store, 'a red heart', '-k', '3', '--json'));
+      expect(text.results).toHaveLength(3);
+      const zh = JSON.parse(await run('search', '--store', store, '红心', '--json'));
+      expect(zh.results).toHaveLength(5);
+      const image = JSON.parse(await run('search', '--store', store, '--image', path.join(fx.images, 'green.png'), '-k', '1', '--json'));
+      expect(image.results[0].id).toBe('green.png');
+      expect(image.results[0].score).toBeCloseTo(1, 4);
+    });
+  }
+
+  it('says what to do on a bad call', async () => {
+    const store = path.join(fx.dir, 'cli.tsv');
+    await expect(run('search', '--store', store)).rejects.toMatchObject({ code: 'E_QUERY' });
+    await expect(run('search', '--store', path.join(fx.dir, 'nothing.tsv'), 'heart', '--checkpoint', fx.model)).rejects.toMatchObject({
+      code: 'E_STORE_NOT_FOUND',
+    });
+    await expect(run('index', '--checkpoint', fx.model, '--images', path.join(fx.dir, 'nope'), '--store', store)).rejects.toMatchObject({
+      code: 'E_IO',
+    });
+    await expect(run('index', '--checkpoint', fx.model, '--images', fx.images, '--store', store, '--kind', 'faiss')).rejects.toMatchObject({
+      code: 'E_CONFIG',
+    });
+  });
+});
