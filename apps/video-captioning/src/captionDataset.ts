@@ -1,0 +1,145 @@
+import path from 'node:path';
+import { SeededRandom, TesseraError, tf } from '@tessera/core';
+import { readManifest } from '@tessera/data';
+import type { BatchSource } from '@tessera/train';
+import { CAPTION_LANGS, type CaptionLang, type CaptionVocab } from './captionVocab.js';
+import { clipTensor, frameProcessor, loadClipFrames } from './clipFrames.js';
+
+/** One clip of a captioned video manifest, frames loaded. */
+export interface CaptionClip {
+  /** The video path relative to the manifest. */
+  id: string;
+  frames: Float32Array;
+  captions: Array<{ text: string; lang: CaptionLang }>;
+}
+
+export interface LoadedCaptionSet {
+  clips: CaptionClip[];
+  /** Rows whose video could not be read or had no en/zh caption, by error code. */
+  skipped: Record<string, number>;
+}
+
+/**
+ * Reads a JSONL/CSV manifest of captioned videos (`video`, `captions: [{text, lang}]`, `split`)
+ * and samples every clip's frames once (the moving-emoji clips are small). Unreadable videos
+ * are skipped and counted, not fatal.
+ */
+export async function loadCaptionSet(
+  manifest: string,
+  options: { numFrames: number; imageSize: number; split?: string; limit?: number },
+): Promise<LoadedCaptionSet> {
+  const m = await readManifest(manifest);
+  const processor = frameProcessor(options.imageSize);
+  const skipped: Record<string, number> = {};
+  const clips: CaptionClip[] = [];
+  const records = m.records.filter((r) => options.split === undefined || r.split === options.split).slice(0, options.limit);
+  for (const r of records) {
+    const captions = r.captions.filter((c): c is { text: string; lang: CaptionLang } => CAPTION_LANGS.includes(c.lang as CaptionLang));
+    if (captions.length === 0 || !('path' in r.image)) {
+      skipped.no_caption = (skipped.no_caption ?? 0) + 1;
+      continue;
+    }
+    try {
+      clips.push({ id: r.key, frames: await loadClipFrames(r.image.path, options.numFrames, processor), captions });
+    } catch (error) {
+      const code = error instanceof TesseraError ? error.code : 'E_UNKNOWN';
+      skipped[code] = (skipped[code] ?? 0) + 1;
+    }
+  }
+  if (clips.length === 0) {
+    throw new TesseraError(
+      'E_DATA',
+      `no readable captioned clips in ${path.resolve(manifest)}${options.split ? ` (split ${options.split})` : ''}`,
+      {
+        details: { skipped },
+      },
+    );
+  }
+  return { clips, skipped };
+}
+
+/** A training batch: clips [B, T, 3, H, W] and caption ids [B, L] (`<lang> words [EOS]`, padded). */
+export interface CaptionBatch {
+  video: tf.Tensor;
+  ids: tf.Tensor2D;
+  size: number;
+}
+
+/**
+ * Shuffled batches of (clip, one of its captions) per epoch; each clip is paired with a
+ * caption drawn at random from all its captions (both languages). Resumable: the state is
+ * the epoch and position, and the shuffles are seeded per epoch.
+ */
+export class CaptionBatchSource implements BatchSource<CaptionBatch> {
+  private epoch = 0;
+  private position = 0;
+  private order: number[];
+  /** The batch handed out last: the trainer has finished with it when it asks for the next. */
+  private issued: CaptionBatch | null = null;
+
+  constructor(
+    private readonly clips: readonly CaptionClip[],
+    private readonly vocab: CaptionVocab,
+    private readonly options: { batchSize: number; numFrames: number; imageSize: number; maxLength: number; seed: number },
+  ) {
+    this.order = this.shuffle(0);
+  }
+
+  get batchesPerEpoch(): number {
+    return Math.ceil(this.clips.length / this.options.batchSize);
+  }
+
+  private shuffle(epoch: number): number[] {
+    return new SeededRandom(this.options.seed).fork(`epoch-${epoch}`).permutation(this.clips.length);
+  }
+
+  async next(): Promise<CaptionBatch | null> {
+    this.dispose();
+    if (this.position >= this.order.length) {
+      this.epoch++;
+      this.position = 0;
+      this.order = this.shuffle(this.epoch);
+      return null;
+    }
+    const picked = this.order.slice(this.position, this.position + this.options.batchSize);
+    const rng = new SeededRandom(this.options.seed).fork(`captions-${this.epoch}-${this.position}`);
+    this.position += picked.length;
+    const clips = picked.map((i) => this.clips[i] as CaptionClip);
+    const sequences = clips.map((c) => {
+      const caption = c.captions[rng.int(c.captions.length)] as CaptionClip['captions'][number];
+      return this.vocab.encode(caption.text, caption.lang, this.options.maxLength);
+    });
+    const length = Math.max(...sequences.map((s) => s.length));
+    const ids = new Int32Array(sequences.length * length).fill(this.vocab.padId);
+    sequences.forEach((s, i) => {
+      ids.set(s, i * length);
+    });
+    this.issued = {
+      video: clipTensor(
+        clips.map((c) => c.frames),
+        this.options.numFrames,
+        this.options.imageSize,
+      ),
+      ids: tf.tensor2d(ids, [sequences.length, length], 'int32'),
+      size: clips.length,
+    };
+    return this.issued;
+  }
+
+  /** Frees the batch still held. */
+  dispose(): void {
+    if (this.issued) tf.dispose([this.issued.video, this.issued.ids]);
+    this.issued = null;
+  }
+
+  state(): unknown {
+    return { epoch: this.epoch, position: this.position };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { epoch: number; position: number };
+    this.epoch = s.epoch;
+    this.position = s.position;
+    this.order = this.shuffle(s.epoch);
+  }
+}

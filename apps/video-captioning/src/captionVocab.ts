@@ -1,0 +1,96 @@
+import { TesseraError } from '@tessera/core';
+import { tokenizeCaption } from '@tessera/eval';
+
+/** Output languages; each has a start token that selects it (`<en>`, `<zh>`). */
+export const CAPTION_LANGS = ['en', 'zh'] as const;
+export type CaptionLang = (typeof CAPTION_LANGS)[number];
+
+const SPECIALS = ['[PAD]', '[UNK]', '[EOS]', '<en>', '<zh>'] as const;
+
+/** The saved form (`vocab.json` in a model directory). */
+export interface CaptionVocabJson {
+  type: 'tessera-caption-vocab';
+  version: 1;
+  tokens: string[];
+}
+
+/**
+ * A word-level caption vocabulary: English words and single Chinese characters, as the
+ * caption metrics tokenise them (so decoding loses nothing the metrics would see). A caption
+ * is encoded `<lang> w1 ... wn [EOS]`; the language token is the decoder's start token,
+ * so choosing it chooses the output language.
+ */
+export class CaptionVocab {
+  readonly tokens: readonly string[];
+  private readonly ids: Map<string, number>;
+  readonly padId = 0;
+  readonly unkId = 1;
+  readonly eosId = 2;
+
+  constructor(tokens: readonly string[]) {
+    SPECIALS.forEach((s, i) => {
+      if (tokens[i] !== s)
+        throw new TesseraError('E_CONFIG', `caption vocabulary: token ${i} must be ${s}; rebuild it with CaptionVocab.build`);
+    });
+    this.tokens = tokens;
+    this.ids = new Map(tokens.map((t, i) => [t, i]));
+  }
+
+  /** Builds a vocabulary from training captions (tokens sorted by frequency, then alphabetically). */
+  static build(captions: Iterable<string>, minCount = 1): CaptionVocab {
+    const counts = new Map<string, number>();
+    for (const caption of captions) for (const w of tokenizeCaption(caption)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const words = [...counts]
+      .filter(([, n]) => n >= minCount)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([w]) => w);
+    return new CaptionVocab([...SPECIALS, ...words]);
+  }
+
+  static fromJson(json: unknown): CaptionVocab {
+    const j = json as Partial<CaptionVocabJson>;
+    if (j?.type !== 'tessera-caption-vocab' || !Array.isArray(j.tokens) || j.tokens.some((t) => typeof t !== 'string')) {
+      throw new TesseraError(
+        'E_MODEL_FORMAT',
+        'vocab.json is not a caption vocabulary (expected {type: "tessera-caption-vocab", tokens: [...]})',
+      );
+    }
+    return new CaptionVocab(j.tokens);
+  }
+
+  toJson(): CaptionVocabJson {
+    return { type: 'tessera-caption-vocab', version: 1, tokens: [...this.tokens] };
+  }
+
+  get size(): number {
+    return this.tokens.length;
+  }
+
+  /** The start token id of a language. */
+  langId(lang: CaptionLang): number {
+    return this.ids.get(`<${lang}>`) as number;
+  }
+
+  /** `<lang> words... [EOS]`, cut to `maxLength` tokens (EOS kept last). */
+  encode(caption: string, lang: CaptionLang, maxLength: number): number[] {
+    const words = tokenizeCaption(caption).map((w) => this.ids.get(w) ?? this.unkId);
+    return [this.langId(lang), ...words.slice(0, Math.max(0, maxLength - 2)), this.eosId];
+  }
+
+  /** Generated ids (no start token) -> text: words joined by spaces, Chinese characters joined directly. */
+  decode(ids: readonly number[]): string {
+    const words: string[] = [];
+    for (const id of ids) {
+      if (id === this.eosId) break;
+      if (id < SPECIALS.length) continue;
+      words.push(this.tokens[id] ?? '');
+    }
+    let out = '';
+    for (const w of words) {
+      const cjk = /^[\u3400-\u9fff]$/.test(w);
+      const prevCjk = /[\u3400-\u9fff]$/.test(out);
+      out += out === '' || (cjk && prevCjk) ? w : ` ${w}`;
+    }
+    return out;
+  }
+}

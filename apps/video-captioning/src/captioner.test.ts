@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend, tf } from '@tessera/core';
+import { buildMovingEmojiDataset, readManifest } from '@tessera/data';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCaptionSet } from './captionDataset.js';
+import { loadCaptioner } from './captionerDirectory.js';
+import { captionVideo } from './captionVideo.js';
+import { clipTensor } from './clipFrames.js';
+import { createCaptionCommand } from './commands.js';
+import { evaluateCaptioner } from './evaluateCaptioner.js';
+import { inputErrorStatus } from './inputErrorStatus.js';
+import { trainCaptioner } from './trainCaptioner.js';
+
+const FFMPEG = '/usr/bin/ffmpeg';
+let dir: string;
+let manifest: string;
+let firstClip: string;
+/** Per training clip: its English and Chinese caption (one each, so a memorised caption is well defined). */
+let expected: Array<{ en: string; zh: string }>;
+let modelDir: string;
+let losses: number[];
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-captioning-'));
+  const built = await buildMovingEmojiDataset({
+    outDir: path.join(dir, 'set'),
+    clips: 4,
+    concepts: 4,
+    size: 32,
+    emojiSize: 20,
+    frames: 4,
+    twoObjectFraction: 0,
+    testFraction: 0,
+    seed: 3,
+  });
+  const all = await readManifest(built.manifests.all);
+  const rows = all.records.map((r) => {
+    const en = r.captions.find((c) => c.lang === 'en')?.text as string;
+    const zh = r.captions.find((c) => c.lang === 'zh')?.text as string;
+    return {
+      video: path.join('set', r.key),
+      captions: [
+        { text: en, lang: 'en' },
+        { text: zh, lang: 'zh' },
+      ],
+      split: 'train',
+      en,
+      zh,
+    };
+  });
+  expected = rows.map(({ en, zh }) => ({ en, zh }));
+  firstClip = path.join(dir, rows[0]?.video as string);
+  manifest = path.join(dir, 'train.jsonl');
+  await writeFile(manifest, rows.map(({ en: _e, zh: _z, ...r }) => JSON.stringify(r)).join('\n'));
+  const run = await trainCaptioner({
+    model: {
+      numFrames: 4,
+      imageSize: 32,
+      patchSize: 8,
+      videoMode: 'joint',
+      visionDim: 32,
+      visionLayers: 1,
+      textDim: 32,
+      textLayers: 1,
+      maxLength: 16,
+    },
+    data: { manifest },
+    loss: { labelSmoothing: 0 },
+    train: { lr: 3e-3, steps: 300, batchSize: 4, warmupSteps: 5, weightDecay: 0, outputDir: path.join(dir, 'run'), seed: 1 },
+  });
+  modelDir = run.modelDir;
+  losses = run.result.losses;
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Captioner training', () => {
+  it('overfits a handful of clips: the loss falls and greedy decoding reproduces the training captions in both languages', async () => {
+    expect(losses.length).toBe(300);
+    const first = losses.slice(0, 5).reduce((a, b) => a + b) / 5;
+    const last = losses.slice(-5).reduce((a, b) => a + b) / 5;
+    expect(last).toBeLessThan(first / 5);
+    const captioner = await loadCaptioner(modelDir);
+    const set = await loadCaptionSet(manifest, { numFrames: 4, imageSize: 32 });
+    const en = evaluateCaptioner(captioner, set.clips, { lang: 'en' });
+    const zh = evaluateCaptioner(captioner, set.clips, { lang: 'zh' });
+    // Captions lowercased and stripped of punctuation, as the caption metrics tokenise them.
+    const norm = (s: string) => s.toLowerCase().replace(/[，.]/g, '');
+    expect(en.examples.map((x) => x.candidate)).toEqual(expected.map((x) => norm(x.en)));
+    expect(zh.examples.map((x) => x.candidate)).toEqual(expected.map((x) => norm(x.zh)));
+    // Exact matches score BLEU-4 1 (every n-gram matches, no brevity penalty).
+    expect(en.scores.bleu4).toBeCloseTo(1, 6);
+    captioner.model.dispose();
+  });
+
+  it('saves and reloads a model directory with identical weights and outputs', async () => {
+    const a = await loadCaptioner(modelDir);
+    const b = await loadCaptioner(modelDir);
+    const sa = await a.model.stateDict();
+    const sb = await b.model.stateDict();
+    expect([...sa.keys()]).toEqual([...sb.keys()]);
+    expect(sa.has('video.embeddings.projection.weight')).toBe(true);
+    expect([...sa.keys()].some((k) => k.startsWith('decoder.decoder.layers.0.cross_attn'))).toBe(true);
+    const set = await loadCaptionSet(manifest, { numFrames: 4, imageSize: 32, limit: 2 });
+    const video = clipTensor(
+      set.clips.map((c) => c.frames),
+      4,
+      32,
+    );
+    const ids = tf.tensor2d(
+      [
+        [3, 5, 6],
+        [4, 7, 8],
+      ],
+      [2, 3],
+      'int32',
+    );
+    const la = a.model.forward(video, ids);
+    const lb = b.model.forward(video, ids);
+    expect(Array.from(await la.data())).toEqual(Array.from(await lb.data()));
+    expect(b.vocab.tokens).toEqual(a.vocab.tokens);
+    tf.dispose([video, ids, la, lb]);
+    a.model.dispose();
+    b.model.dispose();
+  });
+});
+
+describe('caption command and bad inputs', () => {
+  it('captions a real clip with beam search and prints JSON', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await createCaptionCommand().parseAsync(['node', 'caption', firstClip, '--checkpoint', modelDir, '--beam', '3', '--json'], {
+        from: 'node',
+      });
+      const printed = JSON.parse(String(log.mock.calls[0]?.[0]));
+      expect(printed).toMatchObject({ video: firstClip, lang: 'en', beams: 3, caption: String(expected[0]?.en).toLowerCase() });
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('gives typed 4xx errors for a non-video, an empty, a truncated and an audio-only file', async () => {
+    const captioner = await loadCaptioner(modelDir);
+    const text = path.join(dir, 'notes.mp4');
+    await writeFile(text, 'this is not a video\n');
+    const empty = path.join(dir, 'empty.mp4');
+    await writeFile(empty, '');
+    const truncated = path.join(dir, 'truncated.mp4');
+    await writeFile(truncated, (await readFile(firstClip)).subarray(0, 200));
+    const audio = path.join(dir, 'tone.m4a');
+    execFileSync(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.5', '-c:a', 'aac', audio]);
+    const cases: Array<[string, string, number]> = [
+      [text, 'E_VIDEO_CORRUPT', 422],
+      [empty, 'E_FILE_EMPTY', 400],
+      [truncated, 'E_VIDEO_CORRUPT', 422],
+      [audio, 'E_VIDEO_NO_STREAM', 415],
+    ];
+    for (const [file, code, status] of cases) {
+      const error = await captionVideo(captioner, file).catch((e: unknown) => e);
+      expect(error, file).toMatchObject({ name: 'TesseraError', code });
+      expect(inputErrorStatus(error)).toBe(status);
+    }
+    expect(inputErrorStatus(new Error('bug'))).toBeNull();
+    captioner.model.dispose();
+  });
+});

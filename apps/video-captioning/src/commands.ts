@@ -1,0 +1,133 @@
+import { initBackend, TesseraError } from '@tessera/core';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadCaptionSet } from './captionDataset.js';
+import { loadCaptioner } from './captionerDirectory.js';
+import { captionVideo } from './captionVideo.js';
+import { CAPTION_LANGS, type CaptionLang } from './captionVocab.js';
+import { type CaptionerEvaluation, evaluateCaptioner } from './evaluateCaptioner.js';
+import { loadCaptionerRunConfig, trainCaptioner } from './trainCaptioner.js';
+
+const DEFAULT_CHECKPOINT = 'runs/captioner-tiny/model';
+
+function beamsOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('expected an integer from 1 (greedy) to 16');
+  return n;
+}
+
+function langOption(value: string): CaptionLang {
+  if (!CAPTION_LANGS.includes(value as CaptionLang)) throw new InvalidArgumentError(`expected one of ${CAPTION_LANGS.join(', ')}`);
+  return value as CaptionLang;
+}
+
+function langsOption(value: string): CaptionLang[] {
+  return value.split(',').map((v) => langOption(v.trim()));
+}
+
+/** One line per metric, as the COCO evaluation prints them. */
+export function formatCaptionEvaluation(e: CaptionerEvaluation): string {
+  const s = e.scores;
+  const rows = [
+    `${e.lang} (${s.count} clips, ${e.beams > 1 ? `beam ${e.beams}` : 'greedy'})`,
+    `  BLEU-1 ${s.bleu1.toFixed(4)}  BLEU-2 ${s.bleu2.toFixed(4)}  BLEU-3 ${s.bleu3.toFixed(4)}  BLEU-4 ${s.bleu4.toFixed(4)}`,
+    `  ROUGE-L ${s.rougeL.toFixed(4)}  CIDEr-D ${s.ciderD.toFixed(4)}`,
+  ];
+  for (const x of e.examples.slice(0, 3)) rows.push(`  ${x.id}: "${x.candidate}"  (ref: "${x.references[0]}")`);
+  return rows.join('\n');
+}
+
+/** `caption <video> [--checkpoint dir] [--beam 3] [--lang en|zh] [--json]` */
+export function createCaptionCommand(): Command {
+  return new Command('caption')
+    .description('Caption a video file (any length or format ffmpeg decodes) with a trained captioner')
+    .argument('<video>', 'video file, e.g. clip.mp4')
+    .option('--checkpoint <dir>', 'captioner directory (config.json, vocab.json, model.safetensors)', DEFAULT_CHECKPOINT)
+    .option('--beam <n>', 'beam size (1 = greedy)', beamsOption, 3)
+    .option('--lang <lang>', 'output language: en or zh', langOption, 'en' as CaptionLang)
+    .option('--json', 'print JSON {video, caption, lang, tokens, beams}', false)
+    .action(async (video: string, o: { checkpoint: string; beam: number; lang: CaptionLang; json: boolean }) => {
+      await initBackend();
+      const captioner = await loadCaptioner(o.checkpoint);
+      try {
+        const r = await captionVideo(captioner, video, { beams: o.beam, lang: o.lang });
+        console.log(o.json ? JSON.stringify(r) : r.caption);
+      } finally {
+        captioner.model.dispose();
+      }
+    });
+}
+
+/** `captions --checkpoint dir --data manifest.jsonl [--lang en,zh] [--beam n] [--json]` (mount under `eval`). */
+export function createEvalCaptionsCommand(): Command {
+  return new Command('captions')
+    .description('Caption every clip of a manifest and print BLEU-1..4, ROUGE-L and CIDEr-D per language (COCO definitions)')
+    .requiredOption('--checkpoint <dir>', 'captioner directory')
+    .requiredOption('--data <manifest>', 'manifest of captioned videos, e.g. data/moving-emoji/test.jsonl')
+    .option('--lang <list>', 'languages, comma-separated', langsOption, [...CAPTION_LANGS] as CaptionLang[])
+    .option('--beam <n>', 'beam size (1 = greedy)', beamsOption, 1)
+    .option('--split <name>', 'only rows of this split')
+    .option('--json', 'print the metrics as JSON', false)
+    .action(async (o: { checkpoint: string; data: string; lang: CaptionLang[]; beam: number; split?: string; json: boolean }) => {
+      await initBackend();
+      const captioner = await loadCaptioner(o.checkpoint);
+      try {
+        const set = await loadCaptionSet(o.data, {
+          numFrames: captioner.config.numFrames,
+          imageSize: captioner.config.imageSize,
+          split: o.split,
+        });
+        const results = o.lang.map((lang) => evaluateCaptioner(captioner, set.clips, { lang, beams: o.beam }));
+        if (o.json) console.log(JSON.stringify({ results, skipped: set.skipped }, null, 2));
+        else {
+          for (const r of results) console.log(formatCaptionEvaluation(r));
+          if (Object.keys(set.skipped).length > 0) console.log(`skipped: ${JSON.stringify(set.skipped)}`);
+        }
+      } finally {
+        captioner.model.dispose();
+      }
+    });
+}
+
+/** `train-captioner --config datasets/moving-emoji/captioner-tiny.yaml [--resume] [--train.lr 1e-3 ...]` */
+export function createTrainCaptionerCommand(): Command {
+  return new Command('train-captioner')
+    .description('Train a video captioner from a YAML/JSON run config (task: captioning): checkpoints, resume, model directory')
+    .requiredOption('-c, --config <file>', 'run config: model, data, loss, train sections')
+    .option('--resume', 'continue from the latest checkpoint in train.outputDir', false)
+    .option('--no-progress', 'no progress bar')
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .action(async (o: { config: string; resume: boolean; progress: boolean }, cmd: Command) => {
+      const config = await loadCaptionerRunConfig(o.config, cmd.args);
+      await initBackend();
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      try {
+        const run = await trainCaptioner(config, { resume: o.resume, progress: o.progress, signal: controller.signal });
+        console.log(
+          `trained ${run.result.step} steps on ${run.clips} clips; last loss ${run.result.losses.at(-1)?.toFixed(4)}; stop: ${run.result.stopReason}`,
+        );
+        console.log(`model directory: ${run.modelDir}`);
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+}
+
+/**
+ * The captioning commands for the `tessera` CLI: `caption`, `eval captions` (an `eval` command
+ * holding `captions`; a CLI that already has `eval` adds `createEvalCaptionsCommand()` to it
+ * instead) and `train-captioner`.
+ */
+export function createCaptioningCommands(): Command[] {
+  const evalCmd = new Command('eval').description('Evaluate a trained model');
+  evalCmd.addCommand(createEvalCaptionsCommand());
+  return [createCaptionCommand(), evalCmd, createTrainCaptionerCommand()];
+}
+
+/** True when a run config says `task: captioning` (for a `tessera train` that dispatches on the task). */
+export function isCaptioningConfig(raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object') throw new TesseraError('E_CONFIG', 'run config must be a mapping');
+  return (raw as { task?: unknown }).task === 'captioning';
+}

@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { createLogger, parseConfig, TesseraError, tf } from '@tessera/core';
+import { CaptioningLoss, teacherForcing } from '@tessera/objectives';
+import { loadConfigFile, type TrainConfig, Trainer, type TrainResult, trainConfigSchema } from '@tessera/train';
+import { z } from 'zod';
+import { type CaptionBatch, CaptionBatchSource, loadCaptionSet } from './captionDataset.js';
+import { Captioner, captionerBaseSchema, captionerConfigSchema } from './captioner.js';
+import { saveCaptioner } from './captionerDirectory.js';
+import { CaptionVocab } from './captionVocab.js';
+
+/** A captioning run's config (`datasets/moving-emoji/captioner-tiny.yaml`). */
+export const captionerRunConfigSchema = z
+  .object({
+    task: z.literal('captioning').default('captioning'),
+    /** The captioner's architecture; vocabSize comes from the training captions. */
+    model: captionerBaseSchema.omit({ vocabSize: true }).partial().default({}),
+    data: z
+      .object({
+        /** Manifest (JSONL/CSV) of captioned videos; relative paths are relative to the config file. */
+        manifest: z.string().min(1),
+        trainSplit: z.string().default('train'),
+        /** Use at most this many training clips (all by default). */
+        limit: z.number().int().positive().optional(),
+        /** Words seen fewer times become [UNK]. */
+        minCount: z.number().int().positive().default(1),
+      })
+      .strict(),
+    loss: z
+      .object({ labelSmoothing: z.number().min(0).lt(1).default(0.1) })
+      .strict()
+      .default({ labelSmoothing: 0.1 }),
+    train: trainConfigSchema,
+  })
+  .strict();
+export type CaptionerRunConfig = z.output<typeof captionerRunConfigSchema>;
+export type CaptionerRunConfigInput = z.input<typeof captionerRunConfigSchema>;
+
+export interface TrainCaptionerResult {
+  result: TrainResult;
+  /** The model directory written at the end (`<outputDir>/model`). */
+  modelDir: string;
+  clips: number;
+  skipped: Record<string, number>;
+}
+
+/** Reads a YAML/JSON run config with `--section.key value` overrides; relative paths (manifest, outputDir) resolve against the file. */
+export async function loadCaptionerRunConfig(file: string, overrides: readonly string[] = []): Promise<CaptionerRunConfig> {
+  const raw = await loadConfigFile(file, overrides);
+  const config = parseConfig(captionerRunConfigSchema, raw, `captioner config ${file}`);
+  config.data.manifest = path.resolve(path.dirname(file), config.data.manifest);
+  config.train.outputDir = path.resolve(path.dirname(file), config.train.outputDir);
+  return config;
+}
+
+/**
+ * Trains a captioner with the shared Trainer (AdamW, schedule, clipping, checkpoints under
+ * `<outputDir>/checkpoints`, exact resume) on teacher-forced captions in every language of the
+ * manifest, then writes the model directory `<outputDir>/model`.
+ */
+export async function trainCaptioner(
+  input: CaptionerRunConfigInput | CaptionerRunConfig,
+  options: { resume?: boolean; progress?: boolean; signal?: AbortSignal } = {},
+): Promise<TrainCaptionerResult> {
+  const config = parseConfig(captionerRunConfigSchema, input, 'captioner run config');
+  const log = createLogger('train-captioner');
+  const modelConfig = parseConfig(captionerConfigSchema, { ...config.model, vocabSize: 1 }, 'captioner model config');
+  const { clips, skipped } = await loadCaptionSet(config.data.manifest, {
+    numFrames: modelConfig.numFrames,
+    imageSize: modelConfig.imageSize,
+    split: config.data.trainSplit,
+    limit: config.data.limit,
+  });
+  if (Object.keys(skipped).length > 0) log.warn(`skipped clips: ${JSON.stringify(skipped)}`);
+  const vocab = CaptionVocab.build(
+    clips.flatMap((c) => c.captions.map((x) => x.text)),
+    config.data.minCount,
+  );
+  const model = new Captioner({ ...config.model, vocabSize: vocab.size });
+  const train: TrainConfig = config.train;
+  const source = new CaptionBatchSource(clips, vocab, {
+    batchSize: train.batchSize,
+    numFrames: model.config.numFrames,
+    imageSize: model.config.imageSize,
+    maxLength: model.config.maxLength,
+    seed: train.seed,
+  });
+  const objective = new CaptioningLoss({ padTokenId: vocab.padId, labelSmoothing: config.loss.labelSmoothing });
+  const trainer = new Trainer<CaptionBatch>({
+    model,
+    config: train,
+    source,
+    loss: (batch) => {
+      const out = tf.tidy(() => {
+        const { inputIds, targetIds } = teacherForcing(batch.ids);
+        const mask = tf.cast(tf.notEqual(inputIds, vocab.padId), 'int32');
+        const { loss, accuracy } = objective.forward(model.forward(batch.video, inputIds, mask), targetIds);
+        return { loss, accuracy };
+      });
+      return { loss: out.loss, metrics: { token_accuracy: out.accuracy } };
+    },
+    batchesPerEpoch: source.batchesPerEpoch,
+    batchSize: (b) => b.size,
+    runConfig: { ...config, model: model.config },
+    progress: options.progress ?? false,
+    logger: log,
+  });
+  let result: TrainResult;
+  try {
+    result = await trainer.fit({ resume: options.resume ?? false, signal: options.signal });
+  } finally {
+    trainer.dispose();
+    source.dispose();
+  }
+  const modelDir = path.join(train.outputDir, 'model');
+  await saveCaptioner(modelDir, model, vocab);
+  model.dispose();
+  if (!Number.isFinite(result.losses.at(-1) ?? Number.NaN)) {
+    throw new TesseraError('E_TRAIN_DIVERGED', `training ended with a non-finite loss; lower train.lr (${train.lr})`);
+  }
+  return { result, modelDir, clips: clips.length, skipped };
+}
