@@ -13,6 +13,7 @@ import { createCaptionCommand } from './commands.js';
 import { evaluateCaptioner } from './evaluateCaptioner.js';
 import { inputErrorStatus } from './inputErrorStatus.js';
 import { trainCaptioner } from './trainCaptioner.js';
+import { greedyDecodeUncached } from './uncachedGreedy.js';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 let dir: string;
@@ -128,6 +129,26 @@ describe('Captioner training', () => {
     tf.dispose([video, ids, la, lb]);
     a.model.dispose();
     b.model.dispose();
+  });
+});
+
+describe('decoding', () => {
+  it('greedy decoding with the key/value cache gives the same tokens as re-running the whole prefix, in both languages', async () => {
+    const { model, vocab } = await loadCaptioner(modelDir);
+    const set = await loadCaptionSet(manifest, { numFrames: 4, imageSize: 32 });
+    const video = clipTensor(
+      set.clips.map((c) => c.frames),
+      4,
+      32,
+    );
+    for (const lang of ['en', 'zh'] as const) {
+      const cached = model.generate(video, vocab.langId(lang), vocab.eosId);
+      const uncached = greedyDecodeUncached(model, video, vocab.langId(lang), vocab.eosId);
+      expect(uncached).toEqual(cached);
+      expect(uncached.map((ids) => vocab.decode(ids))).toEqual(expected.map((x) => x[lang].toLowerCase().replace(/[，.]/g, '')));
+    }
+    video.dispose();
+    model.dispose();
   });
 });
 

@@ -32,3 +32,4 @@ export {
   type TrainCaptionerResult,
   trainCaptioner,
 } from './trainCaptioner.js';
+export { greedyDecodeUncached } from './uncachedGreedy.js';
