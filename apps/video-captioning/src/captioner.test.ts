@@ -166,6 +166,18 @@ describe('caption command and bad inputs', () => {
     }
   });
 
+  it('captions a real camera clip of another size, codec and length (OpenCV sample tree.avi, 2 s)', async () => {
+    const captioner = await loadCaptioner(modelDir);
+    const tree = path.resolve(import.meta.dirname, '../../../packages/patches/test/fixtures/tree_2s.avi');
+    for (const lang of ['en', 'zh'] as const) {
+      const r = await captionVideo(captioner, tree, { lang, beams: 2 });
+      expect(r.tokens.length).toBeGreaterThan(0);
+      expect(r.tokens.every((t) => t > 4 && t < captioner.vocab.size)).toBe(true);
+      expect(r.caption).toBe(captioner.vocab.decode(r.tokens));
+    }
+    captioner.model.dispose();
+  });
+
   it('gives typed 4xx errors for a non-video, an empty, a truncated and an audio-only file', async () => {
     const captioner = await loadCaptioner(modelDir);
     const text = path.join(dir, 'notes.mp4');
