@@ -27,7 +27,8 @@ function formatFields(fields: Record<string, string | number>): string {
 function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);
   const abs = Math.abs(v);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e5) ? v.toExponential(2) : v.toFixed(4);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e5)) return v.toExponential(2);
+  return abs >= 100 ? v.toFixed(1) : v.toFixed(4);
 }
 
 function formatSeconds(s: number): string {
