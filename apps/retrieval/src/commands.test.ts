@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@tessera/core';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Fixture, makeFixture } from '../test/fixture.js';
 import { createRetrievalCommands } from './commands.js';
+import { Embedder } from './embedder.js';
 import { rootsFile } from './storeRoots.js';
 
 let fx: Fixture;
@@ -61,9 +62,31 @@ describe('tessera index / search', () => {
     });
   }
 
+  it('ranks the captions of a manifest for an image (image to text) by the cosine of their embeddings', async () => {
+    const store = path.join(fx.dir, 'cli.tsv');
+    const manifest = path.join(fx.dir, 'captions.jsonl');
+    const texts = ['a red heart', 'a blue circle', '红心', 'green'];
+    await writeFile(manifest, texts.map((t, i) => JSON.stringify({ image: `x${i}.png`, caption: t })).join('\n'));
+    const out = JSON.parse(
+      await run('search', '--store', store, '--image', path.join(fx.images, 'red.png'), '--captions', manifest, '-k', '3', '--json'),
+    );
+    const embedder = await Embedder.load(fx.model);
+    const image = embedder.embedImages([await embedder.decode(path.join(fx.images, 'red.png'))])[0] as Float32Array;
+    const cosine = (v: Float32Array) => v.reduce((s, x, d) => s + x * (image[d] as number), 0) / (Math.hypot(...v) * Math.hypot(...image));
+    const expected = embedder
+      .embedTexts(texts)
+      .map((v, i) => ({ text: texts[i], score: cosine(v) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3);
+    embedder.dispose();
+    expect(out.results.map((r: { text: string }) => r.text)).toEqual(expected.map((e) => e.text));
+    for (const [i, r] of out.results.entries()) expect(r.score).toBeCloseTo(expected[i]?.score as number, 4);
+  });
+
   it('says what to do on a bad call', async () => {
     const store = path.join(fx.dir, 'cli.tsv');
     await expect(run('search', '--store', store)).rejects.toMatchObject({ code: 'E_QUERY' });
+    await expect(run('search', '--store', store, 'heart', '--captions', store)).rejects.toMatchObject({ code: 'E_QUERY' });
     await expect(run('search', '--store', path.join(fx.dir, 'nothing.tsv'), 'heart', '--checkpoint', fx.model)).rejects.toMatchObject({
       code: 'E_STORE_NOT_FOUND',
     });

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { initBackend, TesseraError } from '@tessera/core';
+import { readManifest } from '@tessera/data';
 import { openStore } from '@tessera/index';
 import { Command } from 'commander';
 import { Embedder } from './embedder.js';
 import { listImages } from './imageSource.js';
 import { indexImages } from './indexImages.js';
+import { rankCaptions } from './rankCaptions.js';
 import { RetrievalService } from './retrievalService.js';
 import { createApp, DEFAULT_LIMITS, startServer } from './server.js';
 import { writeSidecar } from './storeRoots.js';
@@ -63,26 +65,43 @@ function searchCommand(): Command {
     .requiredOption('--store <path>', 'vector store built by `tessera index`')
     .option('--checkpoint <dir>', 'model directory (default: the one `tessera index` used for this store)')
     .option('--image <file>', 'search by this image instead of a text')
+    .option('--captions <manifest>', "with --image: rank this manifest's captions (image to text) instead of the store's images")
     .option('-k, --k <n>', 'number of results', intOption('-k', 1, 10_000), 10)
     .option('--json', 'print the results as JSON', false)
     .addHelpText(
       'after',
       '\nExamples:\n  tessera search --checkpoint runs/demo/model --store emoji.tsv "a red heart"\n  tessera search --checkpoint runs/demo/model --store emoji.tsv --image q.png -k 5',
     )
-    .action(async (text: string | undefined, o: { store: string; checkpoint?: string; image?: string; k: number; json: boolean }) => {
-      if ((text === undefined) === (o.image === undefined))
-        throw new TesseraError('E_QUERY', 'give either a text query or --image <file>, not both or neither');
-      const service = await RetrievalService.open(o.store, o.checkpoint);
-      try {
-        const hits = o.image === undefined ? await service.searchText(text as string, o.k) : await service.searchImage(o.image, o.k);
-        if (o.json) console.log(JSON.stringify({ query: o.image ? { image: o.image } : { text }, k: o.k, results: hits }, null, 2));
-        else
-          for (const [i, h] of hits.entries())
-            console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id}${h.caption ? `  ${h.caption}` : ''}`);
-      } finally {
-        await service.close();
-      }
-    });
+    .action(
+      async (
+        text: string | undefined,
+        o: { store: string; checkpoint?: string; image?: string; captions?: string; k: number; json: boolean },
+      ) => {
+        if ((text === undefined) === (o.image === undefined))
+          throw new TesseraError('E_QUERY', 'give either a text query or --image <file>, not both or neither');
+        if (o.captions !== undefined && o.image === undefined)
+          throw new TesseraError('E_QUERY', '--captions ranks captions for an image: add --image <file>');
+        const service = await RetrievalService.open(o.store, o.checkpoint);
+        try {
+          if (o.captions !== undefined) {
+            const manifest = await readManifest(o.captions);
+            const texts = [...new Set(manifest.records.flatMap((r) => r.captions.map((c) => c.text)))];
+            const image = await service.embedder.decode(o.image as string);
+            const ranked = rankCaptions(service.embedder, image, texts, o.k);
+            if (o.json) console.log(JSON.stringify({ query: { image: o.image }, captions: o.captions, k: o.k, results: ranked }, null, 2));
+            else for (const [i, h] of ranked.entries()) console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.text}`);
+            return;
+          }
+          const hits = o.image === undefined ? await service.searchText(text as string, o.k) : await service.searchImage(o.image, o.k);
+          if (o.json) console.log(JSON.stringify({ query: o.image ? { image: o.image } : { text }, k: o.k, results: hits }, null, 2));
+          else
+            for (const [i, h] of hits.entries())
+              console.log(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4)}  ${h.id}${h.caption ? `  ${h.caption}` : ''}`);
+        } finally {
+          await service.close();
+        }
+      },
+    );
 }
 
 /** `tessera serve --store s --checkpoint dir [--port 8080] [--host 127.0.0.1]` */

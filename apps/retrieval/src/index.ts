@@ -8,6 +8,7 @@ export { Embedder, MAX_QUERY_CHARS } from './embedder.js';
 export { IMAGE_EXTENSIONS, type ImageListing, insideRoots, listImages, type SourceImage } from './imageSource.js';
 export { type IndexOptions, type IndexReport, indexImages } from './indexImages.js';
 export { SEARCH_PAGE } from './page.js';
+export { type CaptionHit, rankCaptions } from './rankCaptions.js';
 export { RetrievalService } from './retrievalService.js';
 export { type ApiHit, createApp, DEFAULT_LIMITS, type RunningServer, type ServerLimits, startServer } from './server.js';
 export { readSidecar, rootsFile, type StoreSidecar, writeSidecar } from './storeRoots.js';
