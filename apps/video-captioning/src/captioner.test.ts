@@ -5,9 +5,10 @@ import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
 import { buildMovingEmojiDataset, readManifest } from '@tessera/data';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadCaptionSet } from './captionDataset.js';
+import { CaptionBatchSource, loadCaptionSet } from './captionDataset.js';
 import { loadCaptioner } from './captionerDirectory.js';
 import { captionVideo } from './captionVideo.js';
+import { CaptionVocab } from './captionVocab.js';
 import { clipTensor } from './clipFrames.js';
 import { createCaptionCommand } from './commands.js';
 import { evaluateCaptioner } from './evaluateCaptioner.js';
@@ -129,6 +130,40 @@ describe('Captioner training', () => {
     tf.dispose([video, ids, la, lb]);
     a.model.dispose();
     b.model.dispose();
+  });
+});
+
+describe('CaptionBatchSource', () => {
+  it('ends each epoch with null and resumes from state() with the same batches', async () => {
+    const set = await loadCaptionSet(manifest, { numFrames: 4, imageSize: 32 });
+    const vocab = CaptionVocab.build(set.clips.flatMap((c) => c.captions.map((x) => x.text)));
+    const options = { batchSize: 3, numFrames: 4, imageSize: 32, maxLength: 16, seed: 5 };
+    const read = async (source: CaptionBatchSource, n: number) => {
+      const out: Array<number[][] | null> = [];
+      for (let i = 0; i < n; i++) {
+        const b = await source.next();
+        out.push(b ? (b.ids.arraySync() as number[][]) : null);
+        if (b) expect(b.video.shape).toEqual([b.size, 4, 3, 32, 32]);
+      }
+      return out;
+    };
+    const a = new CaptionBatchSource(set.clips, vocab, options);
+    const first = await read(a, 1);
+    const state = JSON.parse(JSON.stringify(a.state()));
+    const rest = await read(a, 4);
+    // 4 clips in batches of 3: two batches, then the end of the epoch.
+    expect(first[0]?.length).toBe(3);
+    expect(rest.map((b) => b?.length ?? null)).toEqual([1, null, 3, 1]);
+    const b = new CaptionBatchSource(set.clips, vocab, options);
+    b.restore(state);
+    expect(await read(b, 4)).toEqual(rest);
+    // Every row starts with a language token and ends with EOS before padding.
+    for (const row of first[0] ?? []) {
+      expect([vocab.langId('en'), vocab.langId('zh')]).toContain(row[0]);
+      expect(row.filter((t) => t !== vocab.padId).at(-1)).toBe(vocab.eosId);
+    }
+    a.dispose();
+    b.dispose();
   });
 });
 
