@@ -28,33 +28,56 @@ function indexCommand(): Command {
     .requiredOption('--store <path>', 'vector store: a file for --kind exact, a directory for --kind lance')
     .option('--kind <kind>', "store to create when none exists: 'exact' (flat file) or 'lance' (LanceDB)", 'exact')
     .option('--batch-size <n>', 'images embedded per batch', intOption('--batch-size', 1, 4096), 32)
+    .option(
+      '--flush-every <seconds>',
+      'save the store at most this often while indexing (an interruption loses at most this much)',
+      intOption('--flush-every', 0, 86_400),
+      10,
+    )
     .option('--json', 'print the report as JSON', false)
     .addHelpText('after', '\nExample:\n  tessera index --checkpoint runs/demo/model --images data/emoji/test.jsonl --store emoji.tsv')
-    .action(async (o: { checkpoint: string; images: string; store: string; kind: string; batchSize: number; json: boolean }) => {
-      if (o.kind !== 'exact' && o.kind !== 'lance')
-        throw new TesseraError('E_CONFIG', `--kind must be 'exact' or 'lance', got '${o.kind}'`);
-      await initBackend();
-      const embedder = await Embedder.load(o.checkpoint);
-      const listing = await listImages(o.images);
-      const store = await openStore(o.store, { create: { kind: o.kind, modelId: embedder.modelId, dim: embedder.dim } });
-      try {
-        // Recorded first, so a server started mid-run already knows where images may come from.
-        await writeSidecar(o.store, { roots: [listing.root], checkpoint: path.resolve(o.checkpoint) });
-        const report = await indexImages({ embedder, store, listing, batchSize: o.batchSize, showProgress: !o.json });
-        const count = await store.count();
-        if (o.json) console.log(JSON.stringify({ store: o.store, model: embedder.modelId, count, ...report }, null, 2));
-        else {
-          console.log(
-            `${o.store}: ${count} images (added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, deleted ${report.deleted})`,
-          );
-          const skipped = Object.entries(report.skipped);
-          if (skipped.length > 0) console.log(`skipped: ${skipped.map(([why, n]) => `${why} ${n}`).join(', ')}`);
+    .action(
+      async (o: {
+        checkpoint: string;
+        images: string;
+        store: string;
+        kind: string;
+        batchSize: number;
+        flushEvery: number;
+        json: boolean;
+      }) => {
+        if (o.kind !== 'exact' && o.kind !== 'lance')
+          throw new TesseraError('E_CONFIG', `--kind must be 'exact' or 'lance', got '${o.kind}'`);
+        await initBackend();
+        const embedder = await Embedder.load(o.checkpoint);
+        const listing = await listImages(o.images);
+        const store = await openStore(o.store, { create: { kind: o.kind, modelId: embedder.modelId, dim: embedder.dim } });
+        try {
+          // Recorded first, so a server started mid-run already knows where images may come from.
+          await writeSidecar(o.store, { roots: [listing.root], checkpoint: path.resolve(o.checkpoint) });
+          const report = await indexImages({
+            embedder,
+            store,
+            listing,
+            batchSize: o.batchSize,
+            flushIntervalMs: o.flushEvery * 1000,
+            showProgress: !o.json,
+          });
+          const count = await store.count();
+          if (o.json) console.log(JSON.stringify({ store: o.store, model: embedder.modelId, count, ...report }, null, 2));
+          else {
+            console.log(
+              `${o.store}: ${count} images (added ${report.added}, updated ${report.updated}, unchanged ${report.unchanged}, deleted ${report.deleted})`,
+            );
+            const skipped = Object.entries(report.skipped);
+            if (skipped.length > 0) console.log(`skipped: ${skipped.map(([why, n]) => `${why} ${n}`).join(', ')}`);
+          }
+        } finally {
+          await store.close();
+          embedder.dispose();
         }
-      } finally {
-        await store.close();
-        embedder.dispose();
-      }
-    });
+      },
+    );
 }
 
 /** `tessera search --store s "a red heart" [-k 10] [--json]`, or `--image q.png` */

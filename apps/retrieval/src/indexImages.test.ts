@@ -84,9 +84,9 @@ describe('indexImages', () => {
         },
       },
     });
-    await expect(indexImages({ embedder, store: failing, listing: await listImages(fx.images), batchSize: 2 })).rejects.toThrow(
-      'simulated crash',
-    );
+    await expect(
+      indexImages({ embedder, store: failing, listing: await listImages(fx.images), batchSize: 2, flushIntervalMs: 0 }),
+    ).rejects.toThrow('simulated crash');
     await store.close();
     // Sorted ids: the first batch is blue.png + broken.png, so one vector was flushed before the
     // crash in the second batch; the rerun embeds only the other four.

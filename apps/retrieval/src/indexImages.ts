@@ -12,6 +12,12 @@ export interface IndexOptions {
   listing: ImageListing;
   /** Images embedded (and flushed to the store) at a time; an interrupted run keeps every finished batch. */
   batchSize?: number;
+  /**
+   * Flush the store after a batch when this long has passed since the last flush (0: after
+   * every batch). An exact store rewrites its whole file on flush, so large collections should
+   * not flush per batch; an interruption loses at most this much work.
+   */
+  flushIntervalMs?: number;
   /** Show a progress bar / progress lines on stderr. */
   showProgress?: boolean;
 }
@@ -41,12 +47,14 @@ interface Pending {
 /**
  * Brings `store` in line with the listing: embeds new and changed images (by mtime, then by
  * content hash), drops entries whose file vanished, and records why any image was skipped.
- * Upserts are keyed by id and flushed after every batch, so an interrupted run can simply be
- * rerun: finished batches are unchanged then, and nothing is duplicated.
+ * Upserts are keyed by id and flushed every `flushIntervalMs`, so an interrupted run can simply
+ * be rerun: flushed batches are unchanged then, and nothing is duplicated.
  */
 export async function indexImages(options: IndexOptions): Promise<IndexReport> {
   const { embedder, store, listing } = options;
   const batchSize = options.batchSize ?? 32;
+  const flushIntervalMs = options.flushIntervalMs ?? 10_000;
+  let lastFlush = performance.now();
   const known = new Map<string, StoredEntry>((await store.entries()).map((e) => [e.id, e]));
   const report: IndexReport = {
     total: listing.images.length,
@@ -114,7 +122,10 @@ export async function indexImages(options: IndexOptions): Promise<IndexReport> {
       mtime: item.mtime,
     }));
     if (records.length > 0) await store.upsert(embedder.modelId, records);
-    await store.flush();
+    if (performance.now() - lastFlush >= flushIntervalMs) {
+      await store.flush();
+      lastFlush = performance.now();
+    }
     for (const { item } of decoded) {
       keep.add(item.image.id);
       if (item.isNew) report.added++;
