@@ -1,4 +1,5 @@
 import { createDataCommand } from '@tessera/data';
+import { createRetrievalCommands } from '@tessera/retrieval';
 import * as tokenizerPackage from '@tessera/tokenizer';
 import { Command } from 'commander';
 import { createEvalCommand } from './commands/evalCommand.js';
@@ -25,7 +26,9 @@ export function createProgram(): Command {
 Quickstart:
   tessera data emoji --out data/emoji                      # real text-image pairs, English + Chinese captions
   tessera train --config datasets/emoji/clip-tiny.yaml     # a tiny CLIP in a few minutes
-  tessera eval retrieval --checkpoint runs/demo/model --data data/emoji/test.jsonl --lang en,zh`,
+  tessera eval retrieval --checkpoint runs/demo/model --data data/emoji/test.jsonl --lang en,zh
+  tessera index --checkpoint runs/demo/model --images data/emoji/test.jsonl --store runs/emoji.store
+  tessera search --store runs/emoji.store "红心"                # or: tessera serve --store runs/emoji.store`,
     );
   program.addCommand(createDataCommand());
   const tokenizer = tokenizerCommand();
@@ -34,5 +37,6 @@ Quickstart:
   program.addCommand(createTrainCommand());
   program.addCommand(createEvalCommand());
   program.addCommand(createFinetuneCommand());
+  for (const command of createRetrievalCommands()) program.addCommand(command);
   return program;
 }
