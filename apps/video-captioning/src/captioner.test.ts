@@ -10,7 +10,7 @@ import { loadCaptioner } from './captionerDirectory.js';
 import { captionVideo } from './captionVideo.js';
 import { CaptionVocab } from './captionVocab.js';
 import { clipTensor } from './clipFrames.js';
-import { createCaptionCommand } from './commands.js';
+import { createCaptionCommand, createCaptioningCommands } from './commands.js';
 import { evaluateCaptioner } from './evaluateCaptioner.js';
 import { inputErrorStatus } from './inputErrorStatus.js';
 import { trainCaptioner } from './trainCaptioner.js';
@@ -196,6 +196,24 @@ describe('caption command and bad inputs', () => {
       });
       const printed = JSON.parse(String(log.mock.calls[0]?.[0]));
       expect(printed).toMatchObject({ video: firstClip, lang: 'en', beams: 3, caption: String(expected[0]?.en).toLowerCase() });
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('eval captions prints BLEU, ROUGE-L and CIDEr-D per language as JSON', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const evalCmd = createCaptioningCommands().find((c) => c.name() === 'eval');
+      await evalCmd?.parseAsync(['node', 'eval', 'captions', '--checkpoint', modelDir, '--data', manifest, '--json'], { from: 'node' });
+      const printed = JSON.parse(String(log.mock.calls[0]?.[0]));
+      expect(printed.results.map((r: { lang: string }) => r.lang)).toEqual(['en', 'zh']);
+      // The memorised captions match their references exactly: every n-gram precision is 1.
+      for (const r of printed.results) {
+        expect(r.scores.count).toBe(4);
+        expect(r.scores.bleu4).toBeCloseTo(1, 6);
+        expect(r.scores.rougeL).toBeCloseTo(1, 6);
+      }
     } finally {
       log.mockRestore();
     }
