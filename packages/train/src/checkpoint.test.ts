@@ -3,19 +3,21 @@ import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initBackend } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArraySource, type Batch, mseLoss, TinyLinear } from '../test/helpers.js';
 import { latestCheckpoint, listCheckpoints, loadCheckpoint, type SaveStage } from './checkpoint.js';
 import { Trainer } from './trainer.js';
 
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+// Load tsx into this node process (not through tsx's CLI, which runs the script in a
+// grandchild that SIGKILL on the CLI would leave orphaned).
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const child = fileURLToPath(new URL('../test/saveChild.ts', import.meta.url));
 
 /** Starts the child trainer and resolves with the temp dir it pauses in; the caller kills it. */
 function runUntilPaused(outputDir: string, pauseAt: number, stage: SaveStage): Promise<{ proc: ChildProcess; tempDir: string }> {
-  const proc = spawn(process.execPath, [tsxCli, '--conditions=development', child, outputDir, String(pauseAt), stage], {
+  const proc = spawn(process.execPath, ['--import', tsxLoader, '--conditions=development', child, outputDir, String(pauseAt), stage], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TESSERA_LOG_LEVEL: 'warn' },
   });
