@@ -1,6 +1,7 @@
 import { createDataCommand } from '@tessera/data';
 import { createRetrievalCommands } from '@tessera/retrieval';
 import * as tokenizerPackage from '@tessera/tokenizer';
+import { createCaptionCommand, createTrainCaptionerCommand } from '@tessera/video-captioning';
 import { Command } from 'commander';
 import { createEvalCommand } from './commands/evalCommand.js';
 import { createFinetuneCommand } from './commands/finetune.js';
@@ -28,7 +29,10 @@ Quickstart:
   tessera train --config datasets/emoji/clip-tiny.yaml     # a tiny CLIP in a few minutes
   tessera eval retrieval --checkpoint runs/demo/model --data data/emoji/test.jsonl --lang en,zh
   tessera index --checkpoint runs/demo/model --images data/emoji/test.jsonl --store runs/emoji.store
-  tessera search --store runs/emoji.store "红心"                # or: tessera serve --store runs/emoji.store`,
+  tessera search --store runs/emoji.store "红心"                # or: tessera serve --store runs/emoji.store
+  tessera data moving-emoji --out data/moving-emoji --clips 300
+  tessera train --config datasets/moving-emoji/captioner-tiny.yaml
+  tessera caption clip.mp4 --checkpoint runs/captioner-tiny/model --lang zh`,
     );
   program.addCommand(createDataCommand());
   const tokenizer = tokenizerCommand();
@@ -38,5 +42,7 @@ Quickstart:
   program.addCommand(createEvalCommand());
   program.addCommand(createFinetuneCommand());
   for (const command of createRetrievalCommands()) program.addCommand(command);
+  program.addCommand(createCaptionCommand());
+  program.addCommand(createTrainCaptionerCommand());
   return program;
 }

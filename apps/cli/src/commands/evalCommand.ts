@@ -2,13 +2,17 @@ import { TesseraError } from '@tessera/core';
 import { readManifest } from '@tessera/data';
 import { loadModel } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
+import { createEvalCaptionsCommand } from '@tessera/video-captioning';
 import { Command } from 'commander';
 import { preparePairs } from '../clip/pairs.js';
 import { evaluateRetrieval, formatRetrieval } from '../clip/retrieval.js';
 import { stripRanks } from '../clip/trainClip.js';
 import { numberOption, startBackend } from './shared.js';
 
-/** `tessera eval retrieval --checkpoint dir --data manifest.jsonl [--json] [--lang en,zh]` */
+/**
+ * `tessera eval retrieval --checkpoint dir --data manifest.jsonl [--json] [--lang en,zh]` and
+ * `tessera eval captions` (from @tessera/video-captioning).
+ */
 export function createEvalCommand(): Command {
   const evalCmd = new Command('eval').description('Evaluate a trained model');
   evalCmd
@@ -80,5 +84,6 @@ export function createEvalCommand(): Command {
         loaded.model.dispose();
       },
     );
+  evalCmd.addCommand(createEvalCaptionsCommand());
   return evalCmd;
 }
