@@ -9,12 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from './program.js';
 
 const run = promisify(execFile);
-const bin = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
+// The sources under test, not a possibly stale dist/ (bin/tessera.js prefers dist/ when built).
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+const tsx = import.meta.resolve('tsx');
 
 /** Runs `tessera ...args` as a child process; never throws, returns code, stdout and stderr. */
 async function tessera(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: '1' }, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', tsx, '--conditions=development', main, ...args], {
+      cwd,
+      env: { ...process.env, CI: '1' },
+      maxBuffer: 1 << 24,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -78,6 +84,12 @@ describe('tessera', () => {
   it('builds data, trains, and evaluates retrieval end to end', async () => {
     const data = await tessera(['data', 'emoji', '--out', 'emoji', '--limit', '24'], dir);
     expect(data.code, data.stderr).toBe(0);
+    // Bad records are skipped, counted by reason, and reported in the metrics log.
+    await writeFile(path.join(dir, 'emoji/images/broken.png'), 'not a png');
+    await writeFile(
+      path.join(dir, 'emoji/train-with-bad.jsonl'),
+      `${(await readFile(path.join(dir, 'emoji/train.jsonl'), 'utf8')).trimEnd()}\n{"image": "images/broken.png", "captions": [{"text": "broken", "lang": "en"}]}\n{not json\n`,
+    );
     const config = path.join(dir, 'run.yaml');
     await writeFile(
       config,
@@ -87,7 +99,7 @@ describe('tessera', () => {
         '  embedDim: 16',
         '  vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 }',
         '  text: { vocabSize: 1, maxPositions: 32, dim: 16, numHeads: 2, numLayers: 1, pooling: mean }',
-        'data: { train: emoji/train.jsonl, eval: emoji/test.jsonl, languages: [en, zh] }',
+        'data: { train: emoji/train-with-bad.jsonl, eval: emoji/test.jsonl, languages: [en, zh] }',
         'train: { lr: 1.0e-3, steps: 2, batchSize: 8, outputDir: run }',
       ].join('\n'),
     );
@@ -99,6 +111,9 @@ describe('tessera', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(metrics.filter((m) => m.kind === 'train').map((m) => m.step)).toEqual([1, 2, 3]);
+    const dataRecord = metrics.find((m) => m.kind === 'data');
+    expect(dataRecord?.skipped).toBe(2);
+    expect(dataRecord?.['skipped/malformed_line']).toBe(1);
 
     const evaluated = await tessera(
       ['eval', 'retrieval', '--checkpoint', 'run/model', '--data', 'emoji/test.jsonl', '--lang', 'en,zh', '--json'],

@@ -38,6 +38,8 @@ export interface ContrastiveSourceOptions {
   seed: number;
   /** Batches kept alive after being handed out (the trainer's accumulation). */
   keepAlive?: number;
+  /** Records dropped while preparing the pairs, by reason; logged to metrics.jsonl each epoch. */
+  skipped?: Record<string, number>;
 }
 
 interface SourceState {
@@ -112,6 +114,17 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
 
   state(): SourceState {
     return { ...this.state_ };
+  }
+
+  /** Skipped records by reason (`skipped/<reason>`), for the trainer's per-epoch `data` record. */
+  stats(): Record<string, number> {
+    const counts = this.o.skipped ?? {};
+    const total = Object.values(counts).reduce((s, v) => s + v, 0);
+    return {
+      usable: this.o.pairs.length,
+      skipped: total,
+      ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`skipped/${k}`, v])),
+    };
   }
 
   restore(state: unknown): void {

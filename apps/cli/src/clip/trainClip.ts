@@ -32,7 +32,13 @@ export interface TrainClipResult {
   parameters: number;
 }
 
-async function loadPairs(file: string, config: RunConfig, tokenizer: Tokenizer, label: string, show: boolean): Promise<PreparedPair[]> {
+async function loadPairs(
+  file: string,
+  config: RunConfig,
+  tokenizer: Tokenizer,
+  label: string,
+  show: boolean,
+): Promise<{ pairs: PreparedPair[]; skipped: Record<string, number> }> {
   const manifest = await readManifest(file, { imageKey: config.data.imageKey, captionKey: config.data.captionKey });
   const bar = show ? progress({ label, total: manifest.records.length, unit: 'image' }) : null;
   const { pairs, skipped } = await preparePairs(manifest.records, tokenizer, config.data.maxTextLength, () => bar?.tick(1));
@@ -40,7 +46,7 @@ async function loadPairs(file: string, config: RunConfig, tokenizer: Tokenizer, 
   const bad: Record<string, number> = { ...manifest.skipped.counts(), ...skipped };
   const total = Object.values(bad).reduce((s, v) => s + v, 0);
   if (total > 0) createLogger('data').warn(`${file}: skipped ${total} records (${JSON.stringify(bad)})`);
-  return pairs;
+  return { pairs, skipped: bad };
 }
 
 /**
@@ -87,8 +93,14 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
     );
   }
   const processor = new ImageProcessor(defaultProcessorConfig(modelConfig));
-  const trainPairs = await loadPairs(resolve(config.data.train), config, tokenizer, 'prepare train', show);
-  const evalPairs = config.data.eval ? await loadPairs(resolve(config.data.eval), config, tokenizer, 'prepare eval', show) : null;
+  const { pairs: trainPairs, skipped: trainSkipped } = await loadPairs(
+    resolve(config.data.train),
+    config,
+    tokenizer,
+    'prepare train',
+    show,
+  );
+  const evalPairs = config.data.eval ? (await loadPairs(resolve(config.data.eval), config, tokenizer, 'prepare eval', show)).pairs : null;
   log.info(
     `model ${modelConfig.name ?? modelConfig.type}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${trainPairs.length} training pairs`,
   );
@@ -104,6 +116,7 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
     padId: padTokenId(tokenizer),
     seed: (trainSection.seed as number | undefined) ?? 0,
     keepAlive: (trainSection.accumulation as number | undefined) ?? 1,
+    skipped: trainSkipped,
   });
 
   const lossFn = (batch: ContrastiveBatch) => {
