@@ -15,7 +15,7 @@ export {
   TransformerBlock,
   type TransformerBlockConfig,
 } from './blocks/transformerBlock.js';
-export { type StackCache, TransformerStack } from './blocks/transformerStack.js';
+export { type BlockSettings, blockSettings, type StackCache, TransformerStack } from './blocks/transformerStack.js';
 export { shapeError } from './checks.js';
 export {
   Decoder,

@@ -2,6 +2,18 @@ import { Module, tf } from '@tessera/core';
 import { ModuleList } from '../moduleList.js';
 import { type BlockCache, type BlockOptions, TransformerBlock, type TransformerBlockConfig } from './transformerBlock.js';
 
+/** The block settings a network passes on from its own (already parsed) config. */
+export type BlockSettings = Pick<
+  TransformerBlockConfig,
+  'dim' | 'numHeads' | 'mlpDim' | 'norm' | 'activation' | 'dropout' | 'attentionDropout' | 'layerNormEps' | 'init' | 'std'
+>;
+
+/** Picks the block settings out of a network config, so every network builds its stack alike. */
+export function blockSettings(c: BlockSettings): BlockSettings {
+  const { dim, numHeads, mlpDim, norm, activation, dropout, attentionDropout, layerNormEps, init, std } = c;
+  return { dim, numHeads, mlpDim, norm, activation, dropout, attentionDropout, layerNormEps, init, std };
+}
+
 /** What a stack of blocks caches: one entry per layer. */
 export type StackCache = BlockCache[];
 

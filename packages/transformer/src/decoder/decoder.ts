@@ -1,6 +1,6 @@
 import { Module, matMul, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
-import { type StackCache, TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, type StackCache, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
 import { TextEmbeddings, TextEncoderConfigSchema } from '../encoders/textEncoder.js';
 import { InitSchemeSchema, RngSchema } from '../init.js';
@@ -101,18 +101,9 @@ export class Decoder extends Module {
     this.decoder = this.addModule(
       'decoder',
       new TransformerStack(c.numLayers, {
-        dim: c.dim,
-        numHeads: c.numHeads,
-        mlpDim: c.mlpDim,
-        norm: c.norm,
+        ...blockSettings(c),
         crossAttention: c.crossAttention,
         crossDim: c.crossDim ?? c.dim,
-        activation: c.activation,
-        dropout: c.dropout,
-        attentionDropout: c.attentionDropout,
-        layerNormEps: c.layerNormEps,
-        init: c.init,
-        std: c.std,
         rng: c.rng.fork('decoder'),
       }),
     );

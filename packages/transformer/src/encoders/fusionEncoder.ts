@@ -1,6 +1,6 @@
 import { Module, parseConfig, tf } from '@tessera/core';
 import { z } from 'zod';
-import { TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
 import { assertLastDim, assertRank } from '../checks.js';
 import { InitSchemeSchema, RngSchema } from '../init.js';
 import { ACTIVATIONS } from '../layers/activations.js';
@@ -55,18 +55,9 @@ export class FusionEncoder extends Module {
     this.encoder = this.addModule(
       'encoder',
       new TransformerStack(c.numLayers, {
-        dim: c.dim,
-        numHeads: c.numHeads,
-        mlpDim: c.mlpDim,
-        norm: c.norm,
+        ...blockSettings(c),
         crossAttention: true,
         crossDim: c.crossDim ?? c.dim,
-        activation: c.activation,
-        dropout: c.dropout,
-        attentionDropout: c.attentionDropout,
-        layerNormEps: c.layerNormEps,
-        init: c.init,
-        std: c.std,
         rng: c.rng.fork('fusion'),
       }),
     );

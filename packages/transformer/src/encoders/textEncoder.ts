@@ -1,6 +1,6 @@
 import { Module, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
-import { TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
 import { InitSchemeSchema, RngSchema } from '../init.js';
 import { ACTIVATIONS } from '../layers/activations.js';
@@ -99,22 +99,7 @@ export class TextEncoder extends Module {
     const c = parseConfig(TextEncoderConfigSchema, config, 'TextEncoder config');
     this.config = c;
     this.embeddings = this.addModule('embeddings', new TextEmbeddings(c));
-    this.encoder = this.addModule(
-      'encoder',
-      new TransformerStack(c.numLayers, {
-        dim: c.dim,
-        numHeads: c.numHeads,
-        mlpDim: c.mlpDim,
-        norm: c.norm,
-        activation: c.activation,
-        dropout: c.dropout,
-        attentionDropout: c.attentionDropout,
-        layerNormEps: c.layerNormEps,
-        init: c.init,
-        std: c.std,
-        rng: c.rng.fork('encoder'),
-      }),
-    );
+    this.encoder = this.addModule('encoder', new TransformerStack(c.numLayers, { ...blockSettings(c), rng: c.rng.fork('encoder') }));
     if (c.norm === 'pre') this.final_layer_norm = this.addModule('final_layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
   }
 

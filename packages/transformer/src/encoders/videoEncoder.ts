@@ -1,7 +1,7 @@
 import { Module, parseConfig, tf } from '@tessera/core';
 import { PatchEmbedding } from '@tessera/patches';
 import { z } from 'zod';
-import { TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank, shapeError } from '../checks.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import { LearnedPositionEmbedding, type PositionEmbedding, SinusoidalPositionEmbedding } from '../layers/positionEmbedding.js';
@@ -66,22 +66,7 @@ export class VideoEncoder extends Module {
         : new SinusoidalPositionEmbedding({ maxPositions: numFrames, dim: c.dim }),
     );
     if (mode === 'joint') {
-      this.encoder = this.addModule(
-        'encoder',
-        new TransformerStack(c.numLayers, {
-          dim: c.dim,
-          numHeads: c.numHeads,
-          mlpDim: c.mlpDim,
-          norm: c.norm,
-          activation: c.activation,
-          dropout: c.dropout,
-          attentionDropout: c.attentionDropout,
-          layerNormEps: c.layerNormEps,
-          init: c.init,
-          std: c.std,
-          rng: c.rng.fork('encoder'),
-        }),
-      );
+      this.encoder = this.addModule('encoder', new TransformerStack(c.numLayers, { ...blockSettings(c), rng: c.rng.fork('encoder') }));
       if (c.norm === 'pre') this.layernorm = this.addModule('layernorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
     }
   }
