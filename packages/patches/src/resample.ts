@@ -159,32 +159,48 @@ function horizontalPass(src: RgbImage, c: Coefficients, c0: number, c1: number, 
       const xmin = bounds[xx * 2] as number;
       const xmax = bounds[xx * 2 + 1] as number;
       const k0 = xx * ksize;
-      let p = rowStart + xmin * ch;
-      let o = (xx - c0) * columnStride + yy * ch;
-      if (ch === 3) {
-        let s0 = HALF;
-        let s1 = HALF;
-        let s2 = HALF;
-        for (let x = 0; x < xmax; x++, p += 3) {
-          const w = weights[k0 + x] as number;
-          s0 = (s0 + Math.imul(inData[p] as number, w)) | 0;
-          s1 = (s1 + Math.imul(inData[p + 1] as number, w)) | 0;
-          s2 = (s2 + Math.imul(inData[p + 2] as number, w)) | 0;
-        }
-        out[o] = clip8(s0);
-        out[o + 1] = clip8(s1);
-        out[o + 2] = clip8(s2);
-      } else {
-        for (let k = 0; k < ch; k++) {
-          let ss = HALF;
-          for (let x = 0, q = p + k; x < xmax; x++, q += ch) ss = (ss + Math.imul(inData[q] as number, weights[k0 + x] as number)) | 0;
-          out[o++] = clip8(ss);
-        }
-      }
+      convolveRun(inData, rowStart + xmin * ch, ch, weights, k0, xmax, out, (xx - c0) * columnStride + yy * ch);
     }
   }
   // Transposed: `width` counts source rows, `height` output columns.
   return { data: out, width: rows, height: outWidth, channels: ch };
+}
+
+/**
+ * One output pixel of either pass: the fixed-point weighted sum of `count` consecutive pixels
+ * of `input` from byte `p`, written to `out` at byte `o` (both passes read along a contiguous run,
+ * the vertical one thanks to the transposed horizontal result).
+ */
+function convolveRun(
+  input: Uint8Array,
+  p: number,
+  ch: number,
+  weights: Int32Array,
+  k0: number,
+  count: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  if (ch === 3) {
+    let s0 = HALF;
+    let s1 = HALF;
+    let s2 = HALF;
+    for (let i = 0; i < count; i++, p += 3) {
+      const w = weights[k0 + i] as number;
+      s0 = (s0 + Math.imul(input[p] as number, w)) | 0;
+      s1 = (s1 + Math.imul(input[p + 1] as number, w)) | 0;
+      s2 = (s2 + Math.imul(input[p + 2] as number, w)) | 0;
+    }
+    out[o] = clip8(s0);
+    out[o + 1] = clip8(s1);
+    out[o + 2] = clip8(s2);
+    return;
+  }
+  for (let k = 0; k < ch; k++) {
+    let sum = HALF;
+    for (let i = 0, q = p + k; i < count; i++, q += ch) sum = (sum + Math.imul(input[q] as number, weights[k0 + i] as number)) | 0;
+    out[o + k] = clip8(sum);
+  }
 }
 
 /** Rows [r0, r1) of the vertical pass over a transposed horizontal result holding rows from `firstRow` on. */
@@ -202,28 +218,7 @@ function verticalPass(src: RgbImage, c: Coefficients, r0: number, r1: number, fi
       const ymin = (bounds[yy * 2] as number) - firstRow;
       const ymax = bounds[yy * 2 + 1] as number;
       const k0 = yy * ksize;
-      let p = columnStart + ymin * ch;
-      let o = ((yy - r0) * columns + x) * ch;
-      if (ch === 3) {
-        let s0 = HALF;
-        let s1 = HALF;
-        let s2 = HALF;
-        for (let y = 0; y < ymax; y++, p += 3) {
-          const w = weights[k0 + y] as number;
-          s0 = (s0 + Math.imul(inData[p] as number, w)) | 0;
-          s1 = (s1 + Math.imul(inData[p + 1] as number, w)) | 0;
-          s2 = (s2 + Math.imul(inData[p + 2] as number, w)) | 0;
-        }
-        out[o] = clip8(s0);
-        out[o + 1] = clip8(s1);
-        out[o + 2] = clip8(s2);
-      } else {
-        for (let k = 0; k < ch; k++) {
-          let ss = HALF;
-          for (let y = 0, q = p + k; y < ymax; y++, q += ch) ss = (ss + Math.imul(inData[q] as number, weights[k0 + y] as number)) | 0;
-          out[o++] = clip8(ss);
-        }
-      }
+      convolveRun(inData, columnStart + ymin * ch, ch, weights, k0, ymax, out, ((yy - r0) * columns + x) * ch);
     }
   }
   return { data: out, width: columns, height: outRows, channels: ch };
