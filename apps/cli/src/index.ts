@@ -6,8 +6,6 @@ export { type AugmentSettings, type ContrastiveBatch, ContrastiveSource, type Co
 export { type FinetuneOptions, finetuneClassifier } from './clip/finetune.js';
 export { captionLang, type PreparedPair, preparePairs } from './clip/pairs.js';
 export {
-  embedImages,
-  embedTexts,
   evaluateRetrieval,
   formatRetrieval,
   type RetrievalEvalOptions,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TesseraError, tf } from '@tessera/core';
-import { type ContrastiveEncoder, loadModel, MODEL_FILES, tokenizeTexts } from '@tessera/models';
+import { TesseraError, type tf } from '@tessera/core';
+import { type ContrastiveEncoder, embedImages, embedTexts, loadModel, MODEL_FILES } from '@tessera/models';
 import { type DecodedImage, decodeImage, ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 
@@ -52,21 +52,13 @@ export class Embedder {
   /** Unit-length embeddings of decoded images, one Float32Array per image. */
   embedImages(images: readonly DecodedImage[]): Float32Array[] {
     if (images.length === 0) return [];
-    const [h, w] = this.processor.outputSize;
-    const data = new Float32Array(images.length * 3 * h * w);
-    for (const [i, image] of images.entries()) data.set(this.processor.toFloat(this.processor.transform(image)), i * 3 * h * w);
-    const out = tf.tidy(() => this.model.encodeImage(tf.tensor4d(data, [images.length, 3, h, w])));
-    return rows(out);
+    return rows(embedImages(this.model, this.processor, images));
   }
 
   /** Unit-length embeddings of texts, one Float32Array per text. */
   embedTexts(texts: readonly string[]): Float32Array[] {
     if (texts.length === 0) return [];
-    const t = tokenizeTexts(this.tokenizer, texts, this.maxLength);
-    const out = tf.tidy(() =>
-      this.model.encodeText(tf.tensor2d(t.ids, [t.count, t.length], 'int32'), tf.tensor2d(t.mask, [t.count, t.length], 'int32')),
-    );
-    return rows(out);
+    return rows(embedTexts(this.model, this.tokenizer, texts, this.maxLength));
   }
 
   dispose(): void {

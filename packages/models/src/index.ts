@@ -20,6 +20,8 @@ export {
   visionTowerSchema,
 } from './config.js';
 export { DualEncoder, type DualEncoderBatch, type DualEncoderOptions } from './dualEncoder.js';
+export { embedImages } from './embedImages.js';
+export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';
 export { defaultProcessorConfig, type LoadedModel, loadModel, MODEL_FILES, type SavedModel, saveModel } from './modelDirectory.js';
 export { MODEL_PRESETS } from './presets.js';

@@ -1,6 +1,6 @@
 import { matMul, tf } from '@tessera/core';
 import { type RetrievalMetrics, retrievalMetrics } from '@tessera/eval';
-import { type ContrastiveEncoder, tokenizeTexts } from '@tessera/models';
+import { type ContrastiveEncoder, embedImages, embedTexts } from '@tessera/models';
 import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { PreparedPair } from './pairs.js';
@@ -20,50 +20,6 @@ export interface RetrievalEvalOptions {
 
 export type RetrievalReport = Record<string, RetrievalMetrics & { texts: number; images: number }>;
 
-/** Unit-length embeddings of every pair's image (inference preprocessing), [N, D]. */
-export function embedImages(
-  model: ContrastiveEncoder,
-  processor: ImageProcessor,
-  pairs: readonly PreparedPair[],
-  chunk = 256,
-): tf.Tensor2D {
-  const parts: tf.Tensor2D[] = [];
-  for (let start = 0; start < pairs.length; start += chunk) {
-    const slice = pairs.slice(start, start + chunk);
-    const pixels = slice.map((p) => processor.toFloat(processor.transform(p.image)));
-    const [h, w] = processor.outputSize;
-    const data = new Float32Array(slice.length * 3 * h * w);
-    for (const [i, px] of pixels.entries()) data.set(px, i * px.length);
-    const images = tf.tensor4d(data, [slice.length, 3, h, w]);
-    parts.push(model.encodeImage(images));
-    images.dispose();
-  }
-  const all = tf.concat(parts, 0) as tf.Tensor2D;
-  tf.dispose(parts);
-  return all;
-}
-
-/** Unit-length embeddings of texts, [T, D]. */
-export function embedTexts(
-  model: ContrastiveEncoder,
-  tokenizer: Tokenizer,
-  texts: readonly string[],
-  maxLength: number,
-  chunk = 512,
-): tf.Tensor2D {
-  const parts: tf.Tensor2D[] = [];
-  for (let start = 0; start < texts.length; start += chunk) {
-    const t = tokenizeTexts(tokenizer, texts.slice(start, start + chunk), maxLength);
-    const ids = tf.tensor2d(t.ids, [t.count, t.length], 'int32');
-    const mask = tf.tensor2d(t.mask, [t.count, t.length], 'int32');
-    parts.push(model.encodeText(ids, mask));
-    tf.dispose([ids, mask]);
-  }
-  const all = tf.concat(parts, 0) as tf.Tensor2D;
-  tf.dispose(parts);
-  return all;
-}
-
 /**
  * Text-to-image and image-to-text retrieval per language over the pairs' images: R@1/5/10,
  * mean and median rank; with several captions per image, image-to-text counts the best one.
@@ -71,7 +27,12 @@ export function embedTexts(
 export function evaluateRetrieval(o: RetrievalEvalOptions): RetrievalReport {
   const wasTraining = (o.model as { training?: boolean }).training;
   (o.model as { eval?: () => void }).eval?.();
-  const images = embedImages(o.model, o.processor, o.pairs, o.chunk);
+  const images = embedImages(
+    o.model,
+    o.processor,
+    o.pairs.map((p) => p.image),
+    o.chunk,
+  );
   const report: RetrievalReport = {};
   for (const lang of o.languages) {
     const texts: string[] = [];

@@ -1,9 +1,8 @@
 import { matMul, tf } from '@tessera/core';
-import { type ContrastiveEncoder, ZeroShotClassifier } from '@tessera/models';
+import { type ContrastiveEncoder, embedImages, ZeroShotClassifier } from '@tessera/models';
 import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { PreparedPair } from './pairs.js';
-import { embedImages } from './retrieval.js';
 
 export interface ZeroShotEvalOptions {
   model: ContrastiveEncoder;
@@ -31,7 +30,11 @@ export function zeroShotAccuracy(o: ZeroShotEvalOptions): { accuracy: number; cl
     templates: o.templates,
     maxLength: o.maxLength,
   });
-  const images = embedImages(o.model, o.processor, labelled);
+  const images = embedImages(
+    o.model,
+    o.processor,
+    labelled.map((p) => p.image),
+  );
   const similarity = tf.tidy(() => matMul(images, zs.classEmbeddings, false, true));
   const scores = similarity.dataSync();
   tf.dispose([images, similarity]);
