@@ -1,6 +1,7 @@
 import { utf8 } from '../byteLevel.js';
 import { badField } from '../json.js';
-import type { Model, WordTokens } from './model.js';
+import type { WordTokens } from './model.js';
+import { VocabModel } from './vocabModel.js';
 
 export interface BpeOptions {
   unkToken?: string | null;
@@ -18,21 +19,19 @@ const SHIFT = 2 ** 26;
  * Byte-pair encoding with merges applied by rank (dropout-free), in O(n log n) per word
  * with a linked list of symbols and a heap of candidate merges, as Hugging Face's `Word::merge_all`.
  */
-export class BPE implements Model {
+export class BPE extends VocabModel {
   readonly unkToken: string | null;
   readonly continuingSubwordPrefix: string | null;
   readonly endOfWordSuffix: string | null;
   readonly fuseUnk: boolean;
   readonly byteFallback: boolean;
   readonly ignoreMerges: boolean;
-  private readonly vocab: Map<string, number>;
-  private readonly vocabR: string[] = [];
   /** pair key (a * 2^26 + b) -> rank * 2^26 + new id */
   private readonly merges = new Map<number, number>();
   private readonly mergeList: Array<[string, string]>;
 
   constructor(vocab: Map<string, number>, merges: Array<[string, string]>, options: BpeOptions = {}) {
-    this.vocab = vocab;
+    super(vocab);
     this.mergeList = merges;
     this.unkToken = options.unkToken ?? null;
     this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? null;
@@ -42,7 +41,6 @@ export class BPE implements Model {
     this.ignoreMerges = options.ignoreMerges ?? false;
     for (const [token, id] of vocab) {
       if (!Number.isInteger(id) || id < 0 || id >= SHIFT) throw badField(`model.vocab["${token}"]`, 'must be an integer id in [0, 2^26)');
-      this.vocabR[id] = token;
     }
     const prefixLen = this.continuingSubwordPrefix?.length ?? 0;
     for (let rank = 0; rank < merges.length; rank++) {
@@ -57,10 +55,6 @@ export class BPE implements Model {
       const key = ia * SHIFT + ib;
       if (!this.merges.has(key)) this.merges.set(key, rank * SHIFT + id);
     }
-  }
-
-  get vocabSize(): number {
-    return this.vocab.size;
   }
 
   tokenizeRaw(word: string): WordTokens {
@@ -218,18 +212,6 @@ export class BPE implements Model {
       k++;
     }
     return { ids, offsets };
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocabR[id];
-  }
-
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
   }
 
   /** Merges in rank order. */

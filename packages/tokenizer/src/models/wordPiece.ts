@@ -1,5 +1,6 @@
 import { TesseraError } from '@tessera/core';
-import type { Model, WordTokens } from './model.js';
+import type { WordTokens } from './model.js';
+import { VocabModel } from './vocabModel.js';
 
 export interface WordPieceOptions {
   unkToken?: string;
@@ -8,25 +9,20 @@ export interface WordPieceOptions {
 }
 
 /** Greedy longest-match-first subwords (BERT). */
-export class WordPiece implements Model {
+export class WordPiece extends VocabModel {
   readonly unkToken: string;
   readonly continuingSubwordPrefix: string;
   readonly maxInputCharsPerWord: number;
-  private readonly vocab: Map<string, number>;
-  private readonly vocabR: string[] = [];
   private readonly maxTokenLength: number;
   private readonly unkId: number;
 
   constructor(vocab: Map<string, number>, options: WordPieceOptions = {}) {
-    this.vocab = vocab;
+    super(vocab);
     this.unkToken = options.unkToken ?? '[UNK]';
     this.continuingSubwordPrefix = options.continuingSubwordPrefix ?? '##';
     this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
     let maxLen = 1;
-    for (const [token, id] of vocab) {
-      this.vocabR[id] = token;
-      if (token.length > maxLen) maxLen = token.length;
-    }
+    for (const token of vocab.keys()) if (token.length > maxLen) maxLen = token.length;
     this.maxTokenLength = maxLen;
     const unk = vocab.get(this.unkToken);
     if (unk === undefined) {
@@ -39,10 +35,6 @@ export class WordPiece implements Model {
       );
     }
     this.unkId = unk;
-  }
-
-  get vocabSize(): number {
-    return this.vocab.size;
   }
 
   tokenizeRaw(word: string): WordTokens {
@@ -77,18 +69,6 @@ export class WordPiece implements Model {
       start = end;
     }
     return { ids: Int32Array.from(ids), offsets: Int32Array.from(offsets) };
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocabR[id];
-  }
-
-  getVocab(): Map<string, number> {
-    return new Map(this.vocab);
   }
 
   toJSON(): Record<string, unknown> {
