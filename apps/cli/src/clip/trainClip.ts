@@ -168,9 +168,9 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   const trainConfig = parseTrainConfig(trainSection);
   await writeFileAtomic(runFile, `${JSON.stringify({ ...config, train: trainConfig }, null, 2)}\n`);
 
-  const evaluate = evalPairs
-    ? () => {
-        const report = evaluateRetrieval({
+  const scoreRetrieval = evalPairs
+    ? () =>
+        evaluateRetrieval({
           model,
           tokenizer,
           processor,
@@ -178,7 +178,11 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
           languages: config.data.languages,
           maxLength: config.data.maxTextLength,
           captions: config.data.evalCaptions,
-        });
+        })
+    : null;
+  const evaluate = scoreRetrieval
+    ? () => {
+        const report = scoreRetrieval();
         const flat: Record<string, number> = {};
         for (const [lang, m] of Object.entries(report)) {
           flat[`${lang}/t2i_r1`] = m.textToImage.r1;
@@ -217,17 +221,7 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   const trainSeconds = (performance.now() - started) / 1000;
   const exportDir = config.exportDir ? resolve(config.exportDir) : path.join(outputDir, 'model');
   await saveModel(exportDir, { model, config: modelConfig, tokenizer, processor });
-  const report = evalPairs
-    ? evaluateRetrieval({
-        model,
-        tokenizer,
-        processor,
-        pairs: evalPairs,
-        languages: config.data.languages,
-        maxLength: config.data.maxTextLength,
-        captions: config.data.evalCaptions,
-      })
-    : null;
+  const report = scoreRetrieval ? scoreRetrieval() : null;
   if (report) await writeFileAtomic(path.join(exportDir, 'eval.json'), `${JSON.stringify(stripRanks(report), null, 2)}\n`);
   const parameters = model.parameterCount();
   model.dispose();
