@@ -45,3 +45,24 @@ export async function recordBenchmark(result: Omit<BenchmarkResult, 'ratio' | 'd
   );
   return full;
 }
+
+/** One way to run a PyTorch peer: its intra-op threads and the environment that bounds its BLAS pool. */
+export interface TorchPeerSetting {
+  torchThreads: number;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The settings to try for a PyTorch peer at `threads` threads; a benchmark keeps the fastest.
+ * torch.set_num_threads does not bound OpenBLAS's own pool (unbounded, a "1 thread" peer runs
+ * BLAS on every core), and both pools at N threads oversubscribe the cores (2.3x slower here at
+ * 2 threads), so each setting gives the threads to one pool: torch's intra-op threads, or BLAS
+ * threads under single-threaded torch (as Tessera's own multi-threaded mode).
+ */
+export function torchPeerSettings(threads: number): TorchPeerSetting[] {
+  const pin = (torchThreads: number, blasThreads: number): TorchPeerSetting => ({
+    torchThreads,
+    env: { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(blasThreads) },
+  });
+  return threads === 1 ? [pin(1, 1)] : [pin(threads, 1), pin(1, threads)];
+}

@@ -8,12 +8,12 @@ export {
   initBackend,
   type NativeInfo,
 } from './backend.js';
-export { type BenchmarkResult, recordBenchmark, workspaceRoot } from './bench.js';
+export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeerSettings, workspaceRoot } from './bench.js';
 export { parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { writeFileAtomic } from './fs.js';
-export { FusedAdam, type FusedAdamOptions, FusedAdamOptionsSchema } from './kernels/native/fusedAdam.js';
 export { type CrossEntropyOptions, fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy } from './kernels/native/fusedOps.js';
+export { type AdamStepSettings, nativeAdamStep } from './kernels/native/nativeAdam.js';
 export { NATIVE_KERNELS } from './kernels/native/nativeKernels.js';
 export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';
 export { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';

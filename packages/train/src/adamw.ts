@@ -1,4 +1,4 @@
-import { type ParameterInfo, type SafetensorsTensor, TesseraError, tensorToSafetensors, tf } from '@tessera/core';
+import { nativeAdamStep, type ParameterInfo, type SafetensorsTensor, TesseraError, tensorToSafetensors, tf } from '@tessera/core';
 
 /** AdamW hyper-parameters; names and defaults follow torch.optim.AdamW. */
 export interface AdamWOptions {
@@ -26,7 +26,8 @@ interface Slot {
 /**
  * AdamW with decoupled weight decay (Loshchilov & Hutter), step for step the algorithm of
  * torch.optim.AdamW (amsgrad off): `p -= lr*wd*p`, then the bias-corrected Adam update. The
- * scalar bias corrections are computed in float64 as PyTorch does in Python.
+ * scalar bias corrections are computed in float64 as PyTorch does in Python. With @tessera/native
+ * each parameter's update is one native kernel; otherwise tfjs ops.
  * Parameters with `decay: false` (norms, biases, embeddings, logit scale) get no decay;
  * non-trainable parameters are skipped.
  */
@@ -46,8 +47,8 @@ export class AdamW {
       this.slots.set(name, {
         variable: info.variable,
         decay: info.decay,
-        expAvg: tf.variable(tf.zerosLike(info.variable), false),
-        expAvgSq: tf.variable(tf.zerosLike(info.variable), false),
+        expAvg: zerosVariable(info.variable),
+        expAvgSq: zerosVariable(info.variable),
       });
     }
   }
@@ -87,11 +88,14 @@ export class AdamW {
       eps: tf.scalar(this.options.eps),
       stepSize: tf.scalar(stepSize),
     }));
+    const settings = { lr, beta1: b1, beta2: b2, eps: this.options.eps, step: this.stepCount };
     for (const [name, slot] of this.slots) {
       const grad = grads.get(name);
       if (!grad) continue;
+      const weightDecay = slot.decay ? this.options.weightDecay : 0;
+      if (nativeAdamStep(slot.variable, grad, slot.expAvg, slot.expAvgSq, { ...settings, weightDecay })) continue;
       tf.tidy(() => {
-        const param = slot.decay && this.options.weightDecay > 0 ? tf.mul(slot.variable, k.decay) : slot.variable;
+        const param = weightDecay > 0 ? tf.mul(slot.variable, k.decay) : slot.variable;
         const expAvg = tf.add(tf.mul(slot.expAvg, k.b1), tf.mul(grad, k.oneMinusB1));
         const expAvgSq = tf.add(tf.mul(slot.expAvgSq, k.b2), tf.mul(tf.mul(grad, grad), k.oneMinusB2));
         const denom = tf.add(tf.div(tf.sqrt(expAvgSq), k.bc2Sqrt), k.eps);
@@ -147,4 +151,12 @@ export class AdamW {
     }
     this.slots.clear();
   }
+}
+
+/** A zero moment the optimizer owns alone (refcount 1), so the native kernel may update it in place. */
+function zerosVariable(like: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const variable = tf.variable(zeros, false);
+  zeros.dispose();
+  return variable;
 }

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, initBackend, recordBenchmark, SeededRandom, tf } from '@tessera/core';
+import { backendInfo, initBackend, recordBenchmark, SeededRandom, type TorchPeerSetting, tf, torchPeerSettings } from '@tessera/core';
 import { Linear, TextEncoder, VisionEncoder } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -144,9 +144,7 @@ function torchPeer(c: Shape): Rate {
   const run = spawnSync(
     '/usr/bin/python3',
     [path.join(here, 'torch_peer.py'), JSON.stringify({ ...c, warmup: 2, steps: Math.max(5, steps * 2) })],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8', env: (torchPeerSettings(1)[0] as TorchPeerSetting).env }, // 1 thread, BLAS included
   );
   if (run.status !== 0) throw new Error(`PyTorch peer failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1) as string);

@@ -1,4 +1,4 @@
-import { TesseraError, tf } from '@tessera/core';
+import { fusedGelu, TesseraError, tf } from '@tessera/core';
 
 /**
  * The activations Transformers use, as in torch:
@@ -10,15 +10,13 @@ import { TesseraError, tf } from '@tessera/core';
 export const ACTIVATIONS = ['gelu', 'gelu_tanh', 'quick_gelu', 'relu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** GELU and its tanh form run as one native kernel each way with @tessera/native (plain tfjs ops otherwise). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+  return fusedGelu(x);
 }
 
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-  });
+  return fusedGelu(x, true);
 }
 
 export function quickGelu(x: tf.Tensor): tf.Tensor {

@@ -1,4 +1,4 @@
-import { Module, parseConfig, tf } from '@tessera/core';
+import { fusedLayerNorm, Module, parseConfig, tf } from '@tessera/core';
 import { z } from 'zod';
 import { assertLastDim } from '../checks.js';
 
@@ -28,11 +28,7 @@ export class LayerNorm extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     assertLastDim(x, this.dim, 'LayerNorm');
-    return tf.tidy(() => {
-      const centered = tf.sub(x, tf.mean(x, -1, true));
-      const variance = tf.mean(tf.square(centered), -1, true);
-      const normalized = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(normalized, this.weight), this.bias);
-    });
+    // One native kernel each way with @tessera/native, the same math in tfjs ops otherwise.
+    return fusedLayerNorm(x, this.weight, this.bias, this.eps);
   }
 }

@@ -5,8 +5,8 @@ import { initBackend } from '../../backend.js';
 import { matMul } from '../../ops/matMul.js';
 import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
-import { FusedAdam } from './fusedAdam.js';
 import { fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy } from './fusedOps.js';
+import { nativeAdamStep } from './nativeAdam.js';
 import { heapBuffer } from './nativeHeap.js';
 import { useNativeKernels } from './nativeKernels.js';
 
@@ -171,7 +171,7 @@ describe('training with native kernels', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('FusedAdam equals tf.train.adam, and its AdamW decay equals the plain-ops path', () => {
+  it('nativeAdamStep equals tf.train.adam, and its AdamW decay equals the same rule in plain ops', () => {
     const run = (native: boolean, make: () => { step: (f: () => tf.Scalar) => void; dispose: () => void }) => {
       useNativeKernels(native ? addon : null);
       const model = buildModel();
@@ -187,18 +187,53 @@ describe('training with native kernels', () => {
       const o = tf.train.adam(1e-2, 0.9, 0.999, 1e-8);
       return { step: (f: () => tf.Scalar) => tf.dispose(o.minimize(f, true) as tf.Scalar), dispose: () => o.dispose() };
     };
-    const fusedAdam = (weightDecay: number) => () => {
-      const o = new FusedAdam({ learningRate: 1e-2, weightDecay });
-      return { step: (f: () => tf.Scalar) => o.minimize(f), dispose: () => o.dispose() };
+    // AdamW written out: through nativeAdamStep (which must take the native path) or in tfjs ops.
+    const adamW = (weightDecay: number, useNative: boolean) => () => {
+      const moments = new Map<string, [tf.Variable, tf.Variable]>();
+      let step = 0;
+      const zeros = (like: tf.Tensor) => {
+        const z = tf.zerosLike(like);
+        const v = tf.variable(z, false);
+        z.dispose();
+        return v;
+      };
+      return {
+        step: (f: () => tf.Scalar) => {
+          const { value, grads } = tf.variableGrads(f);
+          step += 1;
+          const settings = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay, step };
+          for (const [name, grad] of Object.entries(grads)) {
+            const p = tf.engine().registeredVariables[name] as tf.Variable;
+            if (!moments.has(name)) moments.set(name, [zeros(p), zeros(p)]);
+            const [m, v] = moments.get(name) as [tf.Variable, tf.Variable];
+            if (useNative) {
+              expect(nativeAdamStep(p, grad, m, v, settings)).toBe(true);
+              continue;
+            }
+            expect(nativeAdamStep(p, grad, m, v, settings)).toBe(false); // native kernels are off
+            tf.tidy(() => {
+              const mNew = tf.add(tf.mul(m, 0.9), tf.mul(grad, 0.1));
+              const vNew = tf.add(tf.mul(v, 0.999), tf.mul(tf.square(grad), 0.001));
+              const mHat = tf.div(mNew, 1 - 0.9 ** step);
+              const vHat = tf.div(vNew, 1 - 0.999 ** step);
+              p.assign(tf.sub(tf.mul(p, 1 - 1e-2 * weightDecay), tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), 1e-8)), 1e-2)));
+              m.assign(mNew);
+              v.assign(vNew);
+            });
+          }
+          tf.dispose([value, ...Object.values(grads)]);
+        },
+        dispose: () => tf.dispose([...moments.values()].flat()),
+      };
     };
     const before = tf.memory().numTensors;
     const reference = run(false, tfAdam);
-    const ours = run(true, fusedAdam(0));
+    const ours = run(true, adamW(0, true));
     ours.forEach((p, i) => {
       expect(relativeError(p, reference[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5);
     });
-    const decayed = run(true, fusedAdam(0.1));
-    const decayedPlain = run(false, fusedAdam(0.1));
+    const decayed = run(true, adamW(0.1, true));
+    const decayedPlain = run(false, adamW(0.1, false));
     decayed.forEach((p, i) => {
       expect(relativeError(p, decayedPlain[i] as Float32Array), `variable ${i}`).toBeLessThan(1e-5);
     });
