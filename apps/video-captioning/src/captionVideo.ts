@@ -30,7 +30,9 @@ export async function captionVideo(
   const input = clipTensor([frames], c.numFrames, c.imageSize);
   try {
     model.eval();
-    const [tokens] = model.generate(input, vocab.langId(lang), vocab.eosId, { beams }) as [number[]];
+    const [tokens] = model.generate(input, vocab.langId(lang), vocab.eosId, { beams, allowedTokenIds: vocab.tokenIdsFor(lang) }) as [
+      number[],
+    ];
     return { video, caption: vocab.decode(tokens), lang, tokens, beams };
   } finally {
     tf.dispose(input);

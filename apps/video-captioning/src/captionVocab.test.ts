@@ -21,6 +21,12 @@ describe('CaptionVocab', () => {
     expect(vocab.decode(zh.slice(1))).toBe('狗脸向上移动');
   });
 
+  it('tokenIdsFor: Chinese characters only for zh, English words only for en, never special tokens', () => {
+    const words = (lang: 'en' | 'zh') => vocab.tokenIdsFor(lang).map((id) => vocab.tokens[id]);
+    expect(words('en')).toEqual(['dog', 'face', 'up', 'a', 'goes', 'moves', 'the']);
+    expect(words('zh').sort()).toEqual(['上', '动', '向', '狗', '移', '脸'].sort());
+  });
+
   it('round-trips through JSON and rejects other files', () => {
     expect(CaptionVocab.fromJson(JSON.parse(JSON.stringify(vocab.toJson()))).tokens).toEqual(vocab.tokens);
     expect(() => CaptionVocab.fromJson({ model: {} })).toThrow(expect.objectContaining({ code: 'E_MODEL_FORMAT' }));

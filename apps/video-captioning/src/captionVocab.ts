@@ -71,6 +71,18 @@ export class CaptionVocab {
     return this.ids.get(`<${lang}>`) as number;
   }
 
+  /**
+   * The ids a caption in `lang` may use: the words without Latin letters for zh, without CJK
+   * characters for en (no special tokens). Decoding with them keeps a Chinese caption free of
+   * English words and the reverse.
+   */
+  tokenIdsFor(lang: CaptionLang): number[] {
+    const foreign = lang === 'zh' ? /[A-Za-z]/ : /[\u3400-\u9fff]/;
+    const ids: number[] = [];
+    for (let id = SPECIALS.length; id < this.tokens.length; id++) if (!foreign.test(this.tokens[id] as string)) ids.push(id);
+    return ids;
+  }
+
   /** `<lang> words... [EOS]`, cut to `maxLength` tokens (EOS kept last). */
   encode(caption: string, lang: CaptionLang, maxLength: number): number[] {
     const words = tokenizeCaption(caption).map((w) => this.ids.get(w) ?? this.unkId);

@@ -39,6 +39,8 @@ export interface DecodeOptions {
   beams?: number;
   maxNewTokens?: number;
   minNewTokens?: number;
+  /** Only these token ids (and EOS) may be generated: `CaptionVocab.tokenIdsFor(lang)` keeps a caption in one language. */
+  allowedTokenIds?: number[];
 }
 
 /**
@@ -122,6 +124,7 @@ export class Captioner extends Module {
           eosTokenId: eosId,
           maxNewTokens: options.maxNewTokens ?? this.config.maxLength - 1,
           minNewTokens: options.minNewTokens ?? 1,
+          allowedTokenIds: options.allowedTokenIds,
         },
       );
       return result.sequences.map((s) => (s[s.length - 1] === eosId ? s.slice(0, -1) : s));

@@ -38,7 +38,10 @@ export function evaluateCaptioner(
       c.imageSize,
     );
     try {
-      const out = model.generate(input, vocab.langId(options.lang), vocab.eosId, { beams });
+      const out = model.generate(input, vocab.langId(options.lang), vocab.eosId, {
+        beams,
+        allowedTokenIds: vocab.tokenIdsFor(options.lang),
+      });
       batch.forEach((clip, k) => {
         items.push({
           id: clip.id,

@@ -151,6 +151,16 @@ describe('generate', () => {
       dec.dispose();
     });
 
+    it('allowedTokenIds: only those tokens (and EOS) are generated, by greedy and beam search alike', () => {
+      const dec = fixed();
+      const base = { bosTokenId: 4, eosTokenId: 5, maxNewTokens: 6, minNewTokens: 3, allowedTokenIds: [2, 3] };
+      // Tokens 0 and 1 score highest but are ruled out: 2 (0.8) wins each step until EOS may end it.
+      expect(generate(dec, {}, base).sequences[0]).toEqual([2, 2, 2, 5]);
+      expect(generate(dec, {}, { ...base, strategy: 'beam', numBeams: 2 }).sequences[0]).toEqual([2, 2, 2, 5]);
+      expect(() => generate(dec, {}, { ...base, allowedTokenIds: [6] })).toThrow(/outside the vocabulary of 6/);
+      dec.dispose();
+    });
+
     it('sampling: top-k 1 is greedy; top-k 2 samples the two best at their softmax ratio; reproducible by seed', () => {
       const dec = fixed();
       const base = { strategy: 'sample' as const, bosTokenId: 4, eosTokenId: 5, minNewTokens: 1, maxNewTokens: 1 };

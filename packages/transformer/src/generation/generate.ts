@@ -23,6 +23,8 @@ export const GenerateConfigSchema = z
     topP: z.number().gt(0).max(1).default(1),
     /** > 1 discourages tokens already in the sequence (Hugging Face's rule). */
     repetitionPenalty: z.number().positive().default(1),
+    /** Only these token ids (and EOS) may be generated, e.g. the words of one output language. */
+    allowedTokenIds: z.array(z.number().int().nonnegative()).min(1).optional(),
     /** Required for 'sample'. */
     rng: RngSchema.optional(),
   })
@@ -48,7 +50,9 @@ export interface GenerateResult {
   scores: number[];
 }
 
-type Config = z.output<typeof GenerateConfigSchema>;
+type Settings = z.output<typeof GenerateConfigSchema>;
+/** The parsed settings plus the ids that `allowedTokenIds` rules out (null: none). */
+type Config = Settings & { blocked: Uint8Array | null };
 
 /**
  * Autoregressive generation with the decoder's key/value cache: greedy, beam search, or
@@ -56,7 +60,8 @@ type Config = z.output<typeof GenerateConfigSchema>;
  * batched. Synchronous: the wasm backend computes eagerly.
  */
 export function generate(decoder: Decoder, inputs: GenerateInputs, config: GenerateConfig): GenerateResult {
-  const c = parseConfig(GenerateConfigSchema, config, 'generate config');
+  const settings = parseConfig(GenerateConfigSchema, config, 'generate config');
+  const c: Config = { ...settings, blocked: blockedTokens(settings, decoder.config.vocabSize) };
   const batch = inputs.encoderStates?.shape[0] ?? inputs.prompts?.length ?? inputs.batchSize ?? 1;
   const prompts = inputs.prompts ?? Array.from({ length: batch }, () => [c.bosTokenId]);
   const promptLength = prompts[0]?.length ?? 0;
@@ -122,7 +127,17 @@ class Stepper {
   }
 }
 
+function blockedTokens(c: Settings, vocabSize: number): Uint8Array | null {
+  if (c.allowedTokenIds === undefined) return null;
+  const outside = c.allowedTokenIds.find((id) => id >= vocabSize);
+  if (outside !== undefined) throw new TesseraError('E_CONFIG', `generate: allowedTokenIds has ${outside}, outside the vocabulary of ${vocabSize}`);
+  const blocked = new Uint8Array(vocabSize).fill(1);
+  for (const id of [...c.allowedTokenIds, c.eosTokenId]) blocked[id] = 0;
+  return blocked;
+}
+
 function processRow(row: Float32Array, history: number[], generated: number, c: Config): void {
+  if (c.blocked) for (let v = 0; v < row.length; v++) if (c.blocked[v]) row[v] = Number.NEGATIVE_INFINITY;
   applyRepetitionPenalty(row, history, c.repetitionPenalty);
   if (generated < c.minNewTokens) row[c.eosTokenId] = Number.NEGATIVE_INFINITY;
 }
