@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -171,5 +171,78 @@ describe('tessera', () => {
     expect(classes.accuracy).toBeGreaterThanOrEqual(0);
     expect(classes.accuracy).toBeLessThanOrEqual(1);
     expect(tuned.stdout).toContain(`${classes.classes.length} classes`);
+  });
+
+  it('serves search and captioning from one `tessera serve`, and refuses to start with nothing to serve', async () => {
+    // Uses the CLIP model trained above; a tiny captioner trained for two steps is enough to answer.
+    const index = await tessera(['index', '--checkpoint', 'run/model', '--images', 'emoji/test.jsonl', '--store', 'emoji.store'], dir);
+    expect(index.code, index.stderr).toBe(0);
+    const clips = await tessera(['data', 'moving-emoji', '--out', 'moving', '--clips', '4', '--concepts', '4', '--frames', '4'], dir);
+    expect(clips.code, clips.stderr).toBe(0);
+    await writeFile(
+      path.join(dir, 'captioner.yaml'),
+      [
+        'task: captioning',
+        'model: { numFrames: 4, imageSize: 32, patchSize: 8, visionDim: 16, visionLayers: 1, visionHeads: 2, textDim: 16, textLayers: 1, textHeads: 2, maxLength: 24 }',
+        'data: { manifest: moving/manifest.jsonl }',
+        'train: { lr: 1.0e-3, steps: 2, batchSize: 4, outputDir: captioner }',
+      ].join('\n'),
+    );
+    const trained = await tessera(['train', '--config', 'captioner.yaml', '--no-progress'], dir);
+    expect(trained.code, trained.stderr).toBe(0);
+
+    const nothing = await tessera(['serve'], dir);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toContain('nothing to serve');
+
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        tsx,
+        '--conditions=development',
+        main,
+        'serve',
+        '--store',
+        'emoji.store',
+        '--captioner',
+        'captioner/model',
+        '--port',
+        '0',
+      ],
+      { cwd: dir, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /at (http:\/\/\S+)/.exec(out);
+          if (match) resolve(match[1] as string);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const health = (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({ status: 'ok', store: 'exact', captioner: { frames: 4, imageSize: 32 } });
+      const search = await fetch(`${url}/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'a red heart', k: 3 }),
+      });
+      expect(search.status).toBe(200);
+      expect(((await search.json()) as { results: unknown[] }).results).toHaveLength(3);
+      const manifest = (await readFile(path.join(dir, 'moving/manifest.jsonl'), 'utf8')).split('\n')[0] as string;
+      const form = new FormData();
+      form.append('video', new Blob([await readFile(path.join(dir, 'moving', JSON.parse(manifest).video))]), 'clip.mp4');
+      form.append('lang', 'zh');
+      const captioned = await fetch(`${url}/caption`, { method: 'POST', body: form });
+      expect(captioned.status).toBe(200);
+      const body = (await captioned.json()) as { caption: string; lang: string; video: string };
+      expect(body).toMatchObject({ lang: 'zh', video: 'clip.mp4' });
+      expect(body.caption).not.toMatch(/[A-Za-z]/);
+      expect((await fetch(`${url}/nowhere`)).status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { createEvalCommand } from './commands/evalCommand.js';
 import { createFinetuneCommand } from './commands/finetune.js';
 import { createModelsCommand } from './commands/models.js';
+import { createServeCommand } from './commands/serve.js';
 import { createTrainCommand } from './commands/train.js';
 
 /** The tokenizer package's command, once it ships one. */
@@ -32,7 +33,8 @@ Quickstart:
   tessera search --store runs/emoji.store "红心"                # or: tessera serve --store runs/emoji.store
   tessera data moving-emoji --out data/moving-emoji --clips 300
   tessera train --config datasets/moving-emoji/captioner-tiny.yaml
-  tessera caption clip.mp4 --checkpoint runs/captioner-tiny/model --lang zh`,
+  tessera caption clip.mp4 --checkpoint runs/captioner-tiny/model --lang zh
+  tessera serve --store runs/emoji.store --captioner runs/captioner-tiny/model   # POST /search and POST /caption`,
     );
   program.addCommand(createDataCommand());
   const tokenizer = tokenizerCommand();
@@ -42,6 +44,7 @@ Quickstart:
   program.addCommand(createEvalCommand());
   program.addCommand(createFinetuneCommand());
   for (const command of createRetrievalCommands()) program.addCommand(command);
+  program.addCommand(createServeCommand());
   program.addCommand(createCaptionCommand());
   program.addCommand(createTrainCaptionerCommand());
   return program;

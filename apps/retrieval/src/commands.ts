@@ -8,7 +8,6 @@ import { listImages } from './imageSource.js';
 import { indexImages } from './indexImages.js';
 import { rankCaptions } from './rankCaptions.js';
 import { RetrievalService } from './retrievalService.js';
-import { createApp, DEFAULT_LIMITS, startServer } from './server.js';
 import { writeSidecar } from './storeRoots.js';
 
 function intOption(name: string, min: number, max: number) {
@@ -127,38 +126,10 @@ function searchCommand(): Command {
     );
 }
 
-/** `tessera serve --store s --checkpoint dir [--port 8080] [--host 127.0.0.1]` */
-function serveCommand(): Command {
-  return new Command('serve')
-    .description('HTTP search API (POST /search, GET /images/:id, GET /health) and a search page at /')
-    .requiredOption('--store <path>', 'vector store built by `tessera index`')
-    .option('--checkpoint <dir>', 'model directory (default: the one `tessera index` used for this store)')
-    .option('--port <n>', 'port (0 picks a free one)', intOption('--port', 0, 65535), 8080)
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--max-k <n>', 'largest k a request may ask for', intOption('--max-k', 1, 10_000), DEFAULT_LIMITS.maxK)
-    .option(
-      '--max-body <bytes>',
-      'largest request body (uploads included)',
-      intOption('--max-body', 1024, 1 << 30),
-      DEFAULT_LIMITS.maxBodyBytes,
-    )
-    .action(async (o: { store: string; checkpoint?: string; port: number; host: string; maxK: number; maxBody: number }) => {
-      const service = await RetrievalService.open(o.store, o.checkpoint);
-      if (service.roots.length === 0)
-        console.error(`warning: ${o.store} has no recorded image folders; rerun \`tessera index\` so thumbnails can be served`);
-      const app = createApp(service, { ...DEFAULT_LIMITS, maxK: o.maxK, maxBodyBytes: o.maxBody });
-      const server = await startServer(app, { host: o.host, port: o.port });
-      console.log(`serving ${await service.store.count()} images from ${path.resolve(o.store)} at ${server.url}`);
-      const stop = async () => {
-        await server.close();
-        await service.close();
-      };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
-    });
-}
-
-/** The retrieval commands for the `tessera` program: `index`, `search` and `serve`. */
+/**
+ * The retrieval commands for the `tessera` program: `index` and `search`. `tessera serve`
+ * (apps/cli) mounts `createApp` next to the captioning route.
+ */
 export function createRetrievalCommands(): Command[] {
-  return [indexCommand(), searchCommand(), serveCommand()];
+  return [indexCommand(), searchCommand()];
 }

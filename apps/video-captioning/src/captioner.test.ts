@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { serve } from '@hono/node-server';
 import { initBackend, tf } from '@tessera/core';
 import { buildMovingEmojiDataset, readManifest } from '@tessera/data';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CaptionBatchSource, loadCaptionSet } from './captionDataset.js';
 import { loadCaptioner } from './captionerDirectory.js';
+import { createCaptionRoute } from './captionRoute.js';
 import { captionVideo } from './captionVideo.js';
 import { CaptionVocab } from './captionVocab.js';
 import { clipTensor } from './clipFrames.js';
@@ -227,6 +230,8 @@ describe('caption command and bad inputs', () => {
       expect(r.tokens.length).toBeGreaterThan(0);
       expect(r.tokens.every((t) => t > 4 && t < captioner.vocab.size)).toBe(true);
       expect(r.caption).toBe(captioner.vocab.decode(r.tokens));
+      // Decoding is held to the words of the requested language.
+      expect(r.caption).not.toMatch(lang === 'zh' ? /[A-Za-z]/ : /[\u3400-\u9fff]/);
     }
     captioner.model.dispose();
   });
@@ -254,5 +259,56 @@ describe('caption command and bad inputs', () => {
     }
     expect(inputErrorStatus(new Error('bug'))).toBeNull();
     captioner.model.dispose();
+  });
+});
+
+describe('POST /caption on a real HTTP server', () => {
+  it('captions an upload in either language, and answers bad uploads with 4xx JSON', async () => {
+    const captioner = await loadCaptioner(modelDir);
+    const clip = await readFile(firstClip);
+    const limit = clip.length + 4096;
+    const app = createCaptionRoute(captioner, { maxVideoBytes: limit, maxBeams: 4 });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/caption`;
+    const post = async (fields: Record<string, string | Blob>, name = 'clip.mp4') => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v, ...(v instanceof Blob ? [name] : []));
+      const response = await fetch(url, { method: 'POST', body: form });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    try {
+      const en = await post({ video: new Blob([clip]), beam: '2' });
+      expect(en.status).toBe(200);
+      expect(en.body).toMatchObject({ video: 'clip.mp4', lang: 'en', beams: 2, caption: String(expected[0]?.en).toLowerCase() });
+      const zh = await post({ video: new Blob([clip]), lang: 'zh' });
+      expect(zh.body).toMatchObject({ lang: 'zh', beams: 1, caption: expected[0]?.zh });
+
+      const audio = path.join(dir, 'upload-tone.m4a');
+      execFileSync(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.5', '-c:a', 'aac', audio]);
+      const cases: Array<[Record<string, string | Blob>, number, string]> = [
+        [{ video: new Blob(['this is not a video']) }, 422, 'E_VIDEO_CORRUPT'],
+        [{ video: new Blob([clip.subarray(0, 200)]) }, 422, 'E_VIDEO_CORRUPT'],
+        [{ video: new Blob([await readFile(audio)]) }, 415, 'E_VIDEO_NO_STREAM'],
+        [{ video: new Blob([]) }, 400, 'bad_request'],
+        [{ file: new Blob([clip]) }, 400, 'bad_request'],
+        [{ video: new Blob([clip]), lang: 'fr' }, 400, 'bad_request'],
+        [{ video: new Blob([clip]), beam: '9' }, 400, 'bad_request'],
+        [{ video: new Blob([new Uint8Array(limit + 1)]) }, 413, 'too_large'],
+      ];
+      for (const [fields, status, error] of cases) {
+        const r = await post(fields);
+        expect(r.status, JSON.stringify(r.body)).toBe(status);
+        expect(r.body.error).toBe(error);
+        expect(String(r.body.message)).not.toContain(os.tmpdir()); // no server paths leak
+      }
+      const json = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(json.status).toBe(400);
+      expect(((await json.json()) as { message: string }).message).toContain('multipart/form-data');
+    } finally {
+      await new Promise((done) => server.close(done));
+      captioner.model.dispose();
+    }
   });
 });

@@ -11,6 +11,7 @@ export {
   type DecodeOptions,
 } from './captioner.js';
 export { CAPTIONER_FILES, type LoadedCaptioner, loadCaptioner, saveCaptioner } from './captionerDirectory.js';
+export { type CaptionLimits, type CaptionResponse, createCaptionRoute, DEFAULT_CAPTION_LIMITS } from './captionRoute.js';
 export { type CaptionResult, captionVideo } from './captionVideo.js';
 export { CAPTION_LANGS, type CaptionLang, CaptionVocab, type CaptionVocabJson } from './captionVocab.js';
 export { clipTensor, frameProcessor, loadClipFrames } from './clipFrames.js';

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { TesseraError } from '@tessera/core';
+import { createApp, DEFAULT_LIMITS, RetrievalService, startServer } from '@tessera/retrieval';
+import { createCaptionRoute, DEFAULT_CAPTION_LIMITS, type LoadedCaptioner, loadCaptioner } from '@tessera/video-captioning';
+import { Command } from 'commander';
+import { Hono } from 'hono';
+import { numberOption, startBackend } from './shared.js';
+
+const integer = (name: string, min: number, max: number) => numberOption(name, (n) => Number.isInteger(n) && n >= min && n <= max);
+
+interface ServeOptions {
+  store?: string;
+  checkpoint?: string;
+  captioner?: string;
+  port: number;
+  host: string;
+  maxK: number;
+  maxBody: number;
+  maxVideo: number;
+}
+
+/**
+ * `tessera serve`: one HTTP server for both apps. With --store: POST /search, GET /images/:id and
+ * the search page at /; with --captioner: POST /caption; GET /health says what is loaded.
+ */
+export function createServeCommand(): Command {
+  return new Command('serve')
+    .description(
+      'HTTP API: search (POST /search, GET /images/:id, page at /) with --store, video captioning (POST /caption) with --captioner',
+    )
+    .option('--store <path>', 'vector store built by `tessera index`: enables search')
+    .option('--checkpoint <dir>', 'CLIP model directory for search (default: the one `tessera index` used for this store)')
+    .option('--captioner <dir>', 'captioner model directory (e.g. runs/captioner-tiny/model): enables POST /caption')
+    .option('--port <n>', 'port (0 picks a free one)', integer('--port', 0, 65535), 8080)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--max-k <n>', 'largest k a search may ask for', integer('--max-k', 1, 10_000), DEFAULT_LIMITS.maxK)
+    .option(
+      '--max-body <bytes>',
+      'largest search request body (image uploads included)',
+      integer('--max-body', 1024, 1 << 30),
+      DEFAULT_LIMITS.maxBodyBytes,
+    )
+    .option(
+      '--max-video <bytes>',
+      'largest video upload to POST /caption',
+      integer('--max-video', 1024, 1 << 31),
+      DEFAULT_CAPTION_LIMITS.maxVideoBytes,
+    )
+    .action(async (o: ServeOptions) => {
+      if (o.store === undefined && o.captioner === undefined)
+        throw new TesseraError('E_CONFIG', 'nothing to serve: give --store <path> (search), --captioner <dir> (captioning), or both');
+      await startBackend();
+      const service = o.store === undefined ? null : await RetrievalService.open(o.store, o.checkpoint);
+      let captioner: LoadedCaptioner | null = null;
+      try {
+        captioner = o.captioner === undefined ? null : await loadCaptioner(o.captioner);
+      } catch (error) {
+        await service?.close();
+        throw error;
+      }
+      if (service && service.roots.length === 0)
+        console.error(`warning: ${o.store} has no recorded image folders; rerun \`tessera index\` so thumbnails can be served`);
+
+      const app = new Hono();
+      app.get('/health', async (c) =>
+        c.json({
+          status: 'ok',
+          ...(service && { model: service.embedder.modelId, store: service.store.info.kind, count: await service.store.count() }),
+          ...(captioner && {
+            captioner: { frames: captioner.config.numFrames, imageSize: captioner.config.imageSize, vocabulary: captioner.vocab.size },
+          }),
+        }),
+      );
+      if (captioner) app.route('/', createCaptionRoute(captioner, { ...DEFAULT_CAPTION_LIMITS, maxVideoBytes: o.maxVideo }));
+      if (service) app.route('/', createApp(service, { ...DEFAULT_LIMITS, maxK: o.maxK, maxBodyBytes: o.maxBody }));
+      app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404));
+
+      const server = await startServer(app, { host: o.host, port: o.port });
+      const serving = [
+        service && `search over ${await service.store.count()} images from ${path.resolve(o.store as string)}`,
+        captioner && `captioning with ${path.resolve(o.captioner as string)}`,
+      ].filter(Boolean);
+      console.log(`serving ${serving.join(' and ')} at ${server.url}`);
+      const stop = async () => {
+        await server.close();
+        await service?.close();
+        captioner?.model.dispose();
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}
