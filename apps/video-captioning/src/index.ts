@@ -34,3 +34,4 @@ export {
   trainCaptioner,
 } from './trainCaptioner.js';
 export { greedyDecodeUncached } from './uncachedGreedy.js';
+export { initVisionFromClip } from './visionInit.js';

@@ -7,6 +7,7 @@ import { type CaptionBatch, CaptionBatchSource, loadCaptionSet } from './caption
 import { Captioner, captionerBaseSchema, captionerConfigSchema } from './captioner.js';
 import { saveCaptioner } from './captionerDirectory.js';
 import { CaptionVocab } from './captionVocab.js';
+import { initVisionFromClip } from './visionInit.js';
 
 /** A captioning run's config (`datasets/moving-emoji/captioner-tiny.yaml`). */
 export const captionerRunConfigSchema = z
@@ -25,6 +26,11 @@ export const captionerRunConfigSchema = z
         minCount: z.number().int().positive().default(1),
       })
       .strict(),
+    /** Start the video encoder from a CLIP/ALBEF model directory's vision tower (relative to the config file). */
+    init: z
+      .object({ vision: z.string().min(1).optional() })
+      .strict()
+      .default({}),
     loss: z
       .object({ labelSmoothing: z.number().min(0).lt(1).default(0.1) })
       .strict()
@@ -49,6 +55,7 @@ export async function loadCaptionerRunConfig(file: string, overrides: readonly s
   const config = parseConfig(captionerRunConfigSchema, raw, `captioner config ${file}`);
   config.data.manifest = path.resolve(path.dirname(file), config.data.manifest);
   config.train.outputDir = path.resolve(path.dirname(file), config.train.outputDir);
+  if (config.init.vision !== undefined) config.init.vision = path.resolve(path.dirname(file), config.init.vision);
   return config;
 }
 
@@ -76,6 +83,14 @@ export async function trainCaptioner(
     config.data.minCount,
   );
   const model = new Captioner({ ...config.model, vocabSize: vocab.size });
+  // A resumed run gets its weights from the checkpoint instead.
+  if (config.init.vision !== undefined && !options.resume) {
+    const copied = await initVisionFromClip(model, config.init.vision).catch((error: unknown) => {
+      model.dispose();
+      throw error;
+    });
+    log.info(`video encoder: ${copied} tensors from the vision tower of ${config.init.vision}`);
+  }
   const train: TrainConfig = config.train;
   const source = new CaptionBatchSource(clips, vocab, {
     batchSize: train.batchSize,
