@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { initBackend, recordBenchmark, SeededRandom, tf, torchPeerSettings } from '@tessera/core';
+import { initBackend, NATIVE_KERNELS, recordBenchmark, SeededRandom, tf, torchPeerSettings } from '@tessera/core';
 import { AdamW, valueAndGrads } from '@tessera/train';
 import { createModel, type DualEncoder, modelConfig } from '../src/index.js';
 
@@ -50,8 +50,31 @@ const secondsPerStep = () => {
   return (performance.now() - start) / 1000 / STEPS;
 };
 const oursStep = secondsPerStep();
+const share = await stepShares(oursStep * 1000);
 const ours2 = await initBackend({ threads: 2 });
 const ours2Step = secondsPerStep();
+
+/**
+ * Where one step's time goes (profiled separately, 1 thread): kernels that run as native code,
+ * other tfjs kernels (wasm, or JS shape ops), and the rest of the timed step `wall` ms
+ * (autodiff, tidy, JS).
+ */
+async function stepShares(wall: number) {
+  const { kernels } = await tf.profile(() => step());
+  const native = new Set(NATIVE_KERNELS);
+  let nativeMs = 0;
+  let otherMs = 0;
+  for (const k of kernels) {
+    if (native.has(k.name)) nativeMs += k.kernelTimeMs as number;
+    else otherMs += k.kernelTimeMs as number;
+  }
+  const share = (ms: number) => Number((ms / wall).toFixed(3));
+  return {
+    nativeKernelShare: share(nativeMs),
+    otherKernelShare: share(otherMs),
+    outsideKernelShare: share(Math.max(0, wall - nativeMs - otherMs)),
+  };
+}
 
 const torchConfig = { model: config, batch: BATCH, textLength: TEXT_LENGTH, warmup: 2, steps: STEPS };
 const peer = (threads: number) => {
@@ -79,6 +102,7 @@ const details = {
   torch2StepSeconds: torch2.stepSeconds,
   torch: torch1.torch,
   native: info.native.active ? info.native.blas : 'off',
+  ...share,
 };
 await recordBenchmark({
   benchmark: 'models-clip-tiny-train',
