@@ -1,32 +1,42 @@
 // Decoding speed of a trained captioner, greedy, one clip at a time (as `tessera caption`):
-// with the decoder's key/value cache (ours) against re-running the whole prefix each step.
+// with the decoder's key/value cache (ours) against re-running the whole prefix each step, and
+// against the same model and weights in PyTorch with a key/value cache (bench/torch_captioner.py),
+// which must generate the very same tokens.
 // Usage: npm run bench -- [model dir] [manifest]   (defaults: runs/captioner-tiny/model, data/moving-emoji/test.jsonl)
+// TESSERA_BENCH_CLIPS (default 24) and TESSERA_BENCH_ROUNDS (default 3) shorten a run.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { initBackend, recordBenchmark, tf, workspaceRoot } from '@tessera/core';
+import { fileURLToPath } from 'node:url';
+import { initBackend, recordBenchmark, tf, torchPeerSettings, workspaceRoot } from '@tessera/core';
 import { clipTensor, greedyDecodeUncached, loadCaptioner, loadCaptionSet } from '../src/index.js';
 
 const root = workspaceRoot();
 const modelDir = process.argv[2] ?? path.join(root, 'runs/captioner-tiny/model');
 const manifest = process.argv[3] ?? path.join(root, 'data/moving-emoji/test.jsonl');
+const limit = Number(process.env.TESSERA_BENCH_CLIPS ?? 24);
+const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 3);
 const info = await initBackend({ backend: 'wasm' });
 const captioner = await loadCaptioner(modelDir);
 const { model, vocab, config } = captioner;
 model.eval();
-const { clips } = await loadCaptionSet(manifest, { numFrames: config.numFrames, imageSize: config.imageSize, limit: 24 });
+const { clips } = await loadCaptionSet(manifest, { numFrames: config.numFrames, imageSize: config.imageSize, limit });
 const videos = clips.map((c) => clipTensor([c.frames], config.numFrames, config.imageSize));
+const languages = ['en', 'zh'] as const;
 
 /** Generated tokens per second (EOS counted) over every clip and both languages. */
 function rate(decode: (video: tf.Tensor, start: number) => number[]): number {
   const started = performance.now();
   let tokens = 0;
-  for (const video of videos) for (const lang of ['en', 'zh'] as const) tokens += decode(video, vocab.langId(lang)).length + 1;
+  for (const video of videos) for (const lang of languages) tokens += decode(video, vocab.langId(lang)).length + 1;
   return tokens / ((performance.now() - started) / 1000);
 }
 const cached = (v: tf.Tensor, s: number) => model.generate(v, s, vocab.eosId)[0] as number[];
 const uncached = (v: tf.Tensor, s: number) => greedyDecodeUncached(model, v, s, vocab.eosId)[0] as number[];
 rate(cached); // warm-up: kernels compiled, buffers allocated
 let best = { ours: 0, peer: 0 };
-for (let round = 0; round < 3; round++) {
+for (let round = 0; round < rounds; round++) {
   best = { ours: Math.max(best.ours, rate(cached)), peer: Math.max(best.peer, rate(uncached)) };
 }
 const result = await recordBenchmark({
@@ -41,7 +51,7 @@ const result = await recordBenchmark({
   details: {
     clips: videos.length,
     languages: 2,
-    rounds: 3,
+    rounds,
     maxLength: config.maxLength,
     textDim: config.textDim,
     textLayers: config.textLayers,
@@ -49,5 +59,66 @@ const result = await recordBenchmark({
   },
 });
 console.log(`with KV cache ${best.ours.toFixed(1)} tokens/s, without ${best.peer.toFixed(1)} tokens/s (x${result.ratio.toFixed(2)})`);
+
+/**
+ * The PyTorch peer decodes the same frames (handed over as raw float32) with the same weights
+ * and must produce Tessera's tokens for every clip and language; it reports its best round.
+ */
+function torchPeer(): { tokensPerSecond: number; tokens: number; torch: string } {
+  const expected = videos.flatMap((v) => languages.map((lang) => cached(v, vocab.langId(lang))));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-decode-bench-'));
+  try {
+    const frames = path.join(dir, 'frames.f32');
+    const per = config.numFrames * 3 * config.imageSize * config.imageSize;
+    const all = new Float32Array(clips.length * per);
+    for (const [i, c] of clips.entries()) all.set(c.frames, i * per);
+    writeFileSync(frames, new Uint8Array(all.buffer));
+    const [setting] = torchPeerSettings(1);
+    const job = path.join(dir, 'job.json');
+    writeFileSync(
+      job,
+      JSON.stringify({
+        modelDir,
+        frames,
+        clips: clips.length,
+        startIds: languages.map((lang) => vocab.langId(lang)),
+        eosId: vocab.eosId,
+        threads: setting.torchThreads,
+        rounds,
+        expected,
+      }),
+    );
+    const script = fileURLToPath(new URL('./torch_captioner.py', import.meta.url));
+    const run = spawnSync('/usr/bin/python3', [script, job], { encoding: 'utf8', env: setting.env });
+    if (run.status !== 0) throw new Error(`PyTorch peer failed (exit ${run.status}): ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop() as string);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const torch = torchPeer();
+const versus = await recordBenchmark({
+  benchmark: 'captioner-decode-vs-pytorch',
+  metric: 'greedy decoding speed, batch 1',
+  unit: 'tokens/s',
+  ours: best.ours,
+  peer: torch.tokensPerSecond,
+  peerName: 'PyTorch 1.13 (same weights, KV cache), 1 thread',
+  higherIsBetter: true,
+  backend: info.name,
+  details: {
+    clips: videos.length,
+    languages: 2,
+    rounds,
+    tokensPerRound: torch.tokens,
+    tokensMatch: 'PyTorch generated the same token ids for every clip and language',
+    architecture: `joint video encoder: ${config.numFrames} frames x ${(config.imageSize / config.patchSize) ** 2} patches (${config.patchSize}px) of ${config.imageSize}px, dim ${config.visionDim}, ${config.visionLayers} pre-LN layers, ${config.visionHeads} heads; decoder dim ${config.textDim}, ${config.textLayers} pre-LN layers with cross-attention, ${config.textHeads} heads, tied output embedding, vocab ${config.vocabSize}`,
+    decoding: `greedy, minNewTokens 1, maxNewTokens ${config.maxLength - 1}, encoder run per decoding, EOS counted`,
+    torch: torch.torch,
+    torchThreads: 1,
+    modelDir,
+  },
+});
+console.log(`Tessera ${best.ours.toFixed(1)} tokens/s, PyTorch ${torch.tokensPerSecond.toFixed(1)} tokens/s (x${versus.ratio.toFixed(2)})`);
 tf.dispose(videos);
 model.dispose();
