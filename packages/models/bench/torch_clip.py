@@ -1,7 +1,9 @@
 """PyTorch peer of the CLIP training-step benchmark: the same tiny CLIP as Tessera's `clip-tiny`
-(pre-LN ViT with [CLS] pooling, pre-LN bidirectional text Transformer with mean pooling, bias-free
-projections, learnable temperature), the same batch (B images, 2B captions, positives [B, 2B]),
-AdamW. Prints one JSON line with seconds per step. Usage: python3 torch_clip.py '<json config>'."""
+(pre-LN ViT with a class token, pooled as the config says: the class token or the mean of the patch
+tokens; pre-LN bidirectional text Transformer with mean pooling, bias-free projections, learnable
+temperature), the same batch (B images, 2B captions, positives [B, 2B]), AdamW. Prints one JSON
+line with seconds per step. Usage: python3 torch_clip.py '<json config>'. The model classes are
+also imported by torch_embed.py."""
 import json
 import math
 import sys
@@ -10,10 +12,6 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-cfg = json.loads(sys.argv[1])
-torch.set_num_threads(cfg["threads"])
-torch.manual_seed(0)
 
 
 class Block(nn.Module):
@@ -41,6 +39,9 @@ class Vision(nn.Module):
         self.pos = nn.Parameter(torch.zeros(1, n + 1, d))
         self.blocks = nn.ModuleList([Block(d, c["numHeads"], c["mlpDim"]) for _ in range(c["numLayers"])])
         self.ln = nn.LayerNorm(d)
+        if not c.get("classToken", True):
+            raise ValueError("torch_clip.Vision needs a class token")
+        self.pooling = c.get("pooling") or "cls"  # Tessera's default with a class token
 
     def forward(self, img):
         b, ch, hh, ww = img.shape
@@ -49,7 +50,8 @@ class Vision(nn.Module):
         x = torch.cat([self.cls.expand(b, -1, -1), self.proj(x)], 1) + self.pos
         for blk in self.blocks:
             x = blk(x)
-        return self.ln(x)[:, 0]
+        x = self.ln(x)
+        return x[:, 0] if self.pooling == "cls" else x[:, 1:].mean(1)
 
 
 class Text(nn.Module):
@@ -88,29 +90,35 @@ class Clip(nn.Module):
         return (li + lt) / 2
 
 
-model = Clip(cfg["model"])
-opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
-b, length = cfg["batch"], cfg["textLength"]
-size = cfg["model"]["vision"]["imageSize"]
-img = torch.randn(b, 3, size, size)
-ids = torch.randint(5, cfg["model"]["text"]["vocabSize"], (2 * b, length))
-mask = torch.ones(2 * b, length, dtype=torch.long)
-pos = torch.zeros(b, 2 * b)
-for k in range(b):
-    pos[k, 2 * k] = pos[k, 2 * k + 1] = 1
+def main():
+    cfg = json.loads(sys.argv[1])
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(0)
+    model = Clip(cfg["model"])
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    b, length = cfg["batch"], cfg["textLength"]
+    size = cfg["model"]["vision"]["imageSize"]
+    img = torch.randn(b, 3, size, size)
+    ids = torch.randint(5, cfg["model"]["text"]["vocabSize"], (2 * b, length))
+    mask = torch.ones(2 * b, length, dtype=torch.long)
+    pos = torch.zeros(b, 2 * b)
+    for k in range(b):
+        pos[k, 2 * k] = pos[k, 2 * k + 1] = 1
+
+    def step():
+        opt.zero_grad()
+        loss = model(img, ids, mask, pos)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(cfg["warmup"]):
+        step()
+    start = time.perf_counter()
+    for _ in range(cfg["steps"]):
+        step()
+    print(json.dumps({"stepSeconds": (time.perf_counter() - start) / cfg["steps"], "torch": torch.__version__}))
 
 
-def step():
-    opt.zero_grad()
-    loss = model(img, ids, mask, pos)
-    loss.backward()
-    opt.step()
-    return loss.item()
-
-
-for _ in range(cfg["warmup"]):
-    step()
-start = time.perf_counter()
-for _ in range(cfg["steps"]):
-    step()
-print(json.dumps({"stepSeconds": (time.perf_counter() - start) / cfg["steps"], "torch": torch.__version__}))
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+/**
+ * Indexing throughput: images embedded per second by `clip-tiny`'s vision tower, visual
+ * projection and L2 normalisation, forward only, batches of 256 preprocessed images
+ * [256, 3, 32, 32] (the model calls `embedImages` makes for `tessera index`), against the same
+ * model and weights in PyTorch 1.13 (bench/torch_embed.py), which must produce the same
+ * embeddings within 1e-4. Both at 1 thread and at 2 (BLAS threads for Tessera's native kernels;
+ * for PyTorch the faster of intra-op or BLAS threads).
+ * Usage: npm run bench [-- model dir]   (default: a fresh clip-tiny, seed 0, saved with saveModel)
+ * TESSERA_BENCH_STEPS (batches per round, default 5) and TESSERA_BENCH_ROUNDS (default 3) shorten a run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend, recordBenchmark, SeededRandom, TesseraError, tf, torchPeerSettings } from '@tessera/core';
+import { createModel, DualEncoder, loadModel, MODEL_FILES, saveModel } from '../src/index.js';
+
+const BATCH = 256; // embedImages' chunk
+const TOLERANCE = 1e-4;
+const steps = Number(process.env.TESSERA_BENCH_STEPS ?? 5);
+const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 3);
+
+const info = await initBackend();
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-embed-bench-'));
+try {
+  const modelDir = process.argv[2] ?? path.join(dir, 'model');
+  if (!process.argv[2]) await saveModel(modelDir, createModel('clip-tiny'));
+  const { model, config } = await loadModel(modelDir);
+  if (!(model instanceof DualEncoder))
+    throw new TesseraError('E_CONFIG', `embedImages.bench needs a CLIP model directory, got type '${config.type}'`);
+  model.eval();
+  const size = config.vision.imageSize as number;
+  const rng = new SeededRandom(0);
+  const images = tf.tensor4d(
+    rng.array(BATCH * 3 * size * size, (r) => r.normal()),
+    [BATCH, 3, size, size],
+  );
+
+  /** Best images/s over the rounds; each embeds the batch `steps` times and reads the result back. */
+  const rate = () => {
+    tf.tidy(() => model.encodeImage(images)).dispose(); // warm-up
+    let best = 0;
+    for (let round = 0; round < rounds; round++) {
+      const start = performance.now();
+      for (let i = 0; i < steps; i++) {
+        const embeds = model.encodeImage(images);
+        embeds.dataSync();
+        embeds.dispose();
+      }
+      best = Math.max(best, (BATCH * steps) / ((performance.now() - start) / 1000));
+    }
+    return best;
+  };
+
+  const expected = model.encodeImage(images);
+  writeFileSync(path.join(dir, 'images.f32'), new Uint8Array((images.dataSync() as Float32Array).slice().buffer));
+  writeFileSync(path.join(dir, 'expected.f32'), new Uint8Array((expected.dataSync() as Float32Array).slice().buffer));
+  expected.dispose();
+  const ours1 = rate();
+  const info2 = await initBackend({ threads: 2 });
+  const ours2 = rate();
+
+  const script = fileURLToPath(new URL('./torch_embed.py', import.meta.url));
+  /** The fastest PyTorch setting at `threads` threads; each run checks its embeddings against ours first. */
+  const peer = (threads: number) => {
+    const runs = torchPeerSettings(threads).map(({ torchThreads, env }) => {
+      const job = path.join(dir, `job-${threads}-${torchThreads}.json`);
+      writeFileSync(
+        job,
+        JSON.stringify({
+          weights: path.join(modelDir, MODEL_FILES.weights),
+          model: config,
+          images: path.join(dir, 'images.f32'),
+          expected: path.join(dir, 'expected.f32'),
+          batch: BATCH,
+          threads: torchThreads,
+          steps,
+          rounds,
+          tolerance: TOLERANCE,
+        }),
+      );
+      const run = spawnSync('/usr/bin/python3', [script, job], { encoding: 'utf8', env });
+      if (run.status !== 0) throw new Error(`PyTorch peer failed (exit ${run.status}): ${run.stderr}`);
+      const out = JSON.parse(run.stdout.trim().split('\n').pop() as string) as {
+        imagesPerSecond: number;
+        maxAbsDiff: number;
+        torch: string;
+      };
+      return { ...out, torchThreads, blasThreads: Number(env.OPENBLAS_NUM_THREADS) };
+    });
+    return runs.reduce((best, r) => (r.imagesPerSecond > best.imagesPerSecond ? r : best));
+  };
+  const torch1 = peer(1);
+  const torch2 = peer(2);
+
+  const details = {
+    model: config.name,
+    modelDir: process.argv[2] ?? 'fresh clip-tiny (seed 0) saved with saveModel',
+    parameters: model.vision_model.parameterCount() + model.visual_projection.parameterCount(),
+    batch: `${BATCH} images 3x${size}x${size}, vision tower + visual projection + L2 normalisation, forward only`,
+    steps,
+    rounds,
+    maxAbsDiff: Math.max(torch1.maxAbsDiff, torch2.maxAbsDiff),
+    tolerance: TOLERANCE,
+    ours2Threads: info2.native.active ? info2.threads : 1,
+    torch2Setting: { torchThreads: torch2.torchThreads, blasThreads: torch2.blasThreads },
+    torch: torch1.torch,
+    native: info.native.active ? info.native.blas : 'off',
+  };
+  await recordBenchmark({
+    benchmark: 'models-clip-tiny-embed-images',
+    metric: 'image embedding (indexing) throughput',
+    unit: 'images/s',
+    ours: ours1,
+    peer: torch1.imagesPerSecond,
+    peerName: 'PyTorch 1.13, 1 thread',
+    higherIsBetter: true,
+    backend: info.name,
+    details,
+  });
+  await recordBenchmark({
+    benchmark: 'models-clip-tiny-embed-images-2threads',
+    metric: 'image embedding (indexing) throughput',
+    unit: 'images/s',
+    ours: ours2,
+    peer: torch2.imagesPerSecond,
+    peerName: 'PyTorch 1.13, 2 threads',
+    higherIsBetter: true,
+    backend: info2.name,
+    details,
+  });
+  images.dispose();
+  model.dispose();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,109 @@
+"""PyTorch peer of the image-embedding (indexing) benchmark, embedImages.bench.ts.
+
+The vision tower of torch_clip.py (the same clip-tiny architecture as the training benchmark)
+plus the bias-free visual projection and L2 normalisation, loaded with the weights of a Tessera
+model.safetensors (names as Tessera saves them: `vision_model.*`, `visual_projection.weight`;
+q/k/v projections packed into nn.MultiheadAttention's in_proj). Checks its embeddings of the
+bench batch against Tessera's, then times forward passes under torch.inference_mode().
+
+Usage: python3 torch_embed.py <job.json>, where job.json holds
+  {"weights", "model" (the model config), "images" (float32 [B, 3, H, W] little-endian),
+   "expected" (Tessera's embeddings, float32 [B, embedDim]), "batch", "threads", "steps",
+   "rounds", "tolerance"}
+Prints one JSON line {"imagesPerSecond", "maxAbsDiff", "torch"}; exits 1 when the embeddings
+differ by more than the tolerance.
+"""
+import json
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_clip import Vision  # noqa: E402
+
+DTYPES = {"F32": np.float32, "F16": np.float16, "I32": np.int32, "I64": np.int64}
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (header_len,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + header_len])
+    body = data[8 + header_len :]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        array = np.frombuffer(body[start:end], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
+        out[name] = torch.from_numpy(array.astype(np.float32, copy=True))
+    return out
+
+
+class ImageEmbedder(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.vision = Vision(config["vision"])
+        self.vp = nn.Linear(config["vision"]["dim"], config["embedDim"], bias=False)
+
+    def forward(self, images):
+        return F.normalize(self.vp(self.vision(images)), dim=-1)
+
+    def load_tessera(self, w):
+        """Copies Tessera's named weights into this module (every tensor, shapes checked)."""
+        v = "vision_model."
+        dim = self.vision.proj.weight.shape[0]
+        state = {
+            "vision.proj.weight": w[v + "embeddings.projection.weight"].reshape(dim, -1),  # conv [D, C, P, P] -> (c, row, col)
+            "vision.proj.bias": w[v + "embeddings.projection.bias"],
+            "vision.cls": w[v + "embeddings.cls_token"],
+            "vision.pos": w[v + "embeddings.position_embeddings"],
+            "vision.ln.weight": w[v + "layernorm.weight"],
+            "vision.ln.bias": w[v + "layernorm.bias"],
+            "vp.weight": w["visual_projection.weight"],
+        }
+        for i in range(len(self.vision.blocks)):
+            src, dst = f"{v}encoder.layers.{i}.", f"vision.blocks.{i}."
+            for part in ("weight", "bias"):
+                state[dst + f"attn.in_proj_{part}"] = torch.cat([w[src + f"self_attn.{x}_proj.{part}"] for x in "qkv"])
+                state[dst + f"attn.out_proj.{part}"] = w[src + f"self_attn.out_proj.{part}"]
+                state[dst + f"ln1.{part}"] = w[src + f"self_attn_layer_norm.{part}"]
+                state[dst + f"ln2.{part}"] = w[src + f"final_layer_norm.{part}"]
+                state[dst + f"mlp.0.{part}"] = w[src + f"mlp.fc1.{part}"]
+                state[dst + f"mlp.2.{part}"] = w[src + f"mlp.fc2.{part}"]
+        self.load_state_dict(state, strict=True)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        job = json.load(f)
+    torch.set_num_threads(job["threads"])
+    config, batch = job["model"], job["batch"]
+    size = config["vision"]["imageSize"]
+    model = ImageEmbedder(config)
+    model.load_tessera(load_safetensors(job["weights"]))
+    model.eval()
+    images = torch.from_numpy(np.fromfile(job["images"], dtype="<f4").reshape(batch, 3, size, size).copy())
+    expected = torch.from_numpy(np.fromfile(job["expected"], dtype="<f4").reshape(batch, config["embedDim"]).copy())
+    with torch.inference_mode():
+        diff = float((model(images) - expected).abs().max())
+        if not diff <= job["tolerance"]:
+            print(f"embeddings differ from Tessera's: max abs diff {diff} > {job['tolerance']}", file=sys.stderr)
+            sys.exit(1)
+        best = 0.0
+        for _ in range(job["rounds"]):
+            start = time.perf_counter()
+            for _ in range(job["steps"]):
+                model(images)
+            best = max(best, batch * job["steps"] / (time.perf_counter() - start))
+    print(json.dumps({"imagesPerSecond": best, "maxAbsDiff": diff, "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
