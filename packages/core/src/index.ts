@@ -12,7 +12,8 @@ export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeer
 export { parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { writeFileAtomic } from './fs.js';
-export { type CrossEntropyOptions, fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy } from './kernels/native/fusedOps.js';
+export type { LinearActivation } from './kernels/native/fusedKernels.js';
+export { type CrossEntropyOptions, fusedGelu, fusedLayerNorm, fusedLinear, fusedSoftmaxCrossEntropy } from './kernels/native/fusedOps.js';
 export { type AdamStepSettings, nativeAdamStep } from './kernels/native/nativeAdam.js';
 export { NATIVE_KERNELS } from './kernels/native/nativeKernels.js';
 export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';

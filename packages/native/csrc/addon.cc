@@ -266,6 +266,50 @@ napi_value GeluGradFn(napi_env env, napi_callback_info info) {
   });
 }
 
+Activation activationArg(const Args& args, size_t i) {
+  const int64_t a = args.integer(i, "activation");
+  if (a < 0 || a > 3) throw ArgError("activation must be 0 (linear), 1 (gelu), 2 (gelu tanh) or 3 (relu)");
+  return static_cast<Activation>(a);
+}
+
+// linear(heap, xOffset, wOffset, biasOffset (-1: none), zOffset, yOffset, rows, in, out, activation)
+napi_value LinearFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 10);
+    const Heap heap = args.heap();
+    const int64_t rows = nonNegative(args, 6, "rows"), in = nonNegative(args, 7, "in"), out = nonNegative(args, 8, "out");
+    if (rows > INT32_MAX || in > INT32_MAX || out > INT32_MAX) throw ArgError("matrix dimensions must fit in 32 bits");
+    const float* x = heap.at<float>(args.integer(1, "xOffset"), product(rows, in), "x");
+    const float* w = heap.at<float>(args.integer(2, "wOffset"), product(out, in), "w");
+    const int64_t biasOffset = args.integer(3, "biasOffset");
+    const float* bias = biasOffset < 0 ? nullptr : heap.at<float>(biasOffset, out, "bias");
+    float* z = heap.at<float>(args.integer(4, "zOffset"), product(rows, out), "z");
+    float* y = heap.at<float>(args.integer(5, "yOffset"), product(rows, out), "y");
+    linear(x, w, bias, z, y, rows, in, out, activationArg(args, 9));
+    return undefined(env);
+  });
+}
+
+// linearGrad(heap, dyOffset, xOffset, wOffset, zOffset, dxOffset, dwOffset, dbOffset (-1: none), rows, in, out, activation)
+napi_value LinearGradFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 12);
+    const Heap heap = args.heap();
+    const int64_t rows = nonNegative(args, 8, "rows"), in = nonNegative(args, 9, "in"), out = nonNegative(args, 10, "out");
+    if (rows > INT32_MAX || in > INT32_MAX || out > INT32_MAX) throw ArgError("matrix dimensions must fit in 32 bits");
+    const float* dy = heap.at<float>(args.integer(1, "dyOffset"), product(rows, out), "dy");
+    const float* x = heap.at<float>(args.integer(2, "xOffset"), product(rows, in), "x");
+    const float* w = heap.at<float>(args.integer(3, "wOffset"), product(out, in), "w");
+    const float* z = heap.at<float>(args.integer(4, "zOffset"), product(rows, out), "z");
+    float* dx = heap.at<float>(args.integer(5, "dxOffset"), product(rows, in), "dx");
+    float* dw = heap.at<float>(args.integer(6, "dwOffset"), product(out, in), "dw");
+    const int64_t dbOffset = args.integer(7, "dbOffset");
+    float* db = dbOffset < 0 ? nullptr : heap.at<float>(dbOffset, out, "db");
+    linearGrad(dy, x, w, z, dx, dw, db, rows, in, out, activationArg(args, 11));
+    return undefined(env);
+  });
+}
+
 // crossEntropy(heap, logitsOffset, labelsOffset, lseOffset, rows, cols, smoothing) -> [mean loss, counted rows]
 napi_value CrossEntropyFn(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -353,6 +397,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"layerNorm", nullptr, LayerNormFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"layerNormGrad", nullptr, LayerNormGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gelu", nullptr, GeluFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"linear", nullptr, LinearFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"linearGrad", nullptr, LinearGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"geluGrad", nullptr, GeluGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crossEntropy", nullptr, CrossEntropyFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crossEntropyGrad", nullptr, CrossEntropyGradFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -1,9 +1,12 @@
-// Fused kernels that replace chains of small tfjs ops: layer norm (forward and backward) and
-// GELU (forward and backward). One pass over memory instead of ~10 kernels each.
+// Fused kernels that replace chains of small tfjs ops: layer norm, GELU, a linear layer with
+// bias and activation, softmax cross-entropy, Adam (forward and backward where there is one).
+// One pass over memory instead of several kernels each.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
+#include "gemm.h"
 #include "kernels.h"
 
 namespace tessera {
@@ -101,6 +104,55 @@ void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approx
       for (int64_t i = 0; i < len; i++) dx[i0 + i] = dy[i0 + i] * (0.5f * (1.0f + t[i]) + v[i] * kInvSqrt2Pi * e[i]);
     }
   }
+}
+
+void linear(const float* x, const float* w, const float* bias, float* z, float* y, int64_t rows, int64_t in, int64_t out, Activation act) {
+  gemm(false, true, rows, out, in, x, w, z);
+  for (int64_t r = 0; r < rows; r++) {
+    float* __restrict zr = z + r * out;
+    if (bias != nullptr)
+      for (int64_t c = 0; c < out; c++) zr[c] += bias[c];
+    float* yr = y + r * out;
+    switch (act) {
+      case Activation::Linear:
+        if (yr != zr) std::copy(zr, zr + out, yr);
+        break;
+      case Activation::Gelu:
+      case Activation::GeluTanh:
+        gelu(zr, yr, out, act == Activation::GeluTanh);
+        break;
+      case Activation::Relu:
+        for (int64_t c = 0; c < out; c++) yr[c] = zr[c] > 0.0f ? zr[c] : 0.0f;
+        break;
+    }
+  }
+}
+
+void linearGrad(const float* dy, const float* x, const float* w, const float* z, float* dx, float* dw, float* db, int64_t rows, int64_t in,
+                int64_t out, Activation act) {
+  std::vector<float> scratch;
+  const float* dz = dy;
+  if (act != Activation::Linear) {
+    scratch.resize(static_cast<size_t>(rows * out));
+    for (int64_t r = 0; r < rows; r++) {
+      const float* dyr = dy + r * out;
+      const float* zr = z + r * out;
+      float* dzr = scratch.data() + r * out;
+      if (act == Activation::Relu)
+        for (int64_t c = 0; c < out; c++) dzr[c] = zr[c] > 0.0f ? dyr[c] : 0.0f;
+      else
+        geluGrad(dyr, zr, dzr, out, act == Activation::GeluTanh);
+    }
+    dz = scratch.data();
+  }
+  if (db != nullptr) {
+    std::vector<double> sums(static_cast<size_t>(out), 0.0);
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t c = 0; c < out; c++) sums[c] += dz[r * out + c];
+    for (int64_t c = 0; c < out; c++) db[c] = static_cast<float>(sums[c]);
+  }
+  gemm(false, false, rows, in, out, dz, w, dx);  // [rows, out] x [out, in]
+  gemm(true, false, out, in, rows, dz, x, dw);   // [out, rows] x [rows, in]
 }
 
 double crossEntropy(const float* logits, const int32_t* labels, float* lse, int64_t rows, int64_t cols, float smoothing, int64_t* counted) {

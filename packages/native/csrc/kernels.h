@@ -37,6 +37,15 @@ void layerNormGrad(const float* dy, const float* x, const float* gamma, const fl
 void gelu(const float* x, float* y, int64_t n, bool approximate);
 void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approximate);
 
+// The activations a fused linear layer applies to x W^T + b.
+enum class Activation { Linear = 0, Gelu = 1, GeluTanh = 2, Relu = 3 };
+// z = x W^T + bias (bias may be null) for x [rows, in], W [out, in]; y = act(z) row by row
+// while the row is in cache (y may be z when act is Linear; z is kept for the backward).
+void linear(const float* x, const float* w, const float* bias, float* z, float* y, int64_t rows, int64_t in, int64_t out, Activation act);
+// From dy = dL/dy: dz = dy * act'(z), dx = dz W, dw = dz^T x, db = column sums of dz (db may be null).
+void linearGrad(const float* dy, const float* x, const float* w, const float* z, float* dx, float* dw, float* db, int64_t rows, int64_t in,
+                int64_t out, Activation act);
+
 // Softmax cross-entropy of [rows, cols] logits against int32 labels, with label smoothing;
 // rows whose label is outside [0, cols) (e.g. -100) are ignored. Writes each row's
 // log-sum-exp and returns the mean loss over counted rows (0 if none); *counted gets their number.

@@ -279,6 +279,61 @@ describe('@tessera/native addon', () => {
     }
   });
 
+  it('linear (x W^T + b, then relu) and its gradient match their definitions; bad offsets are refused', () => {
+    const [rows, inF, outF] = [3, 5, 4];
+    const x = Array.from({ length: rows * inF }, () => random() * 2 - 1);
+    const w = Array.from({ length: outF * inF }, () => random() * 2 - 1);
+    const b = Array.from({ length: outF }, () => random() - 0.5);
+    const dy = Array.from({ length: rows * outF }, () => random() * 2 - 1);
+    const { heap, offsets, end } = layout([x, w, b, dy], 2 * rows * outF + rows * inF + outF * inF + outF);
+    // outputs after the inputs: z, y [rows, out], dx [rows, in], dw [out, in], db [out]
+    const z = end;
+    const y = z + rows * outF * 4;
+    const dx = y + rows * outF * 4;
+    const dw = dx + rows * inF * 4;
+    const dbAt = dw + outF * inF * 4;
+    const [xo, wo, bo, dyo] = offsets as [number, number, number, number];
+    native.linear(heap, xo, wo, bo, z, y, rows, inF, outF, 3);
+    const pre = Array.from({ length: rows * outF }, (_, k) => {
+      const [r, o] = [Math.floor(k / outF), k % outF];
+      let sum = b[o] as number;
+      for (let i = 0; i < inF; i++) sum += (x[r * inF + i] as number) * (w[o * inF + i] as number);
+      return sum;
+    });
+    expectClose(new Float32Array(heap, z, rows * outF), pre);
+    expectClose(
+      new Float32Array(heap, y, rows * outF),
+      pre.map((v) => Math.max(v, 0)),
+    );
+    native.linearGrad(heap, dyo, xo, wo, z, dx, dw, dbAt, rows, inF, outF, 3);
+    const dz = dy.map((g, k) => ((pre[k] as number) > 0 ? g : 0));
+    const at = (m: number[], r: number, c: number, cols: number) => m[r * cols + c] as number;
+    expectClose(
+      new Float32Array(heap, dx, rows * inF),
+      Array.from({ length: rows * inF }, (_, k) => {
+        let sum = 0;
+        for (let o = 0; o < outF; o++) sum += at(dz, Math.floor(k / inF), o, outF) * at(w, o, k % inF, inF);
+        return sum;
+      }),
+    );
+    expectClose(
+      new Float32Array(heap, dw, outF * inF),
+      Array.from({ length: outF * inF }, (_, k) => {
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += at(dz, r, Math.floor(k / inF), outF) * at(x, r, k % inF, inF);
+        return sum;
+      }),
+    );
+    expectClose(
+      new Float32Array(heap, dbAt, outF),
+      Array.from({ length: outF }, (_, o) => dz.filter((_, k) => k % outF === o).reduce((p, q) => p + q, 0)),
+    );
+    expect(() => native.linear(heap, xo, wo, -1, heap.byteLength - 8, y, rows, inF, outF, 0)).toThrow(
+      /E_NATIVE_ARGS|out of bounds|outside/,
+    );
+    expect(() => native.linear(heap, xo, wo, -1, z, y, rows, inF, outF, 7)).toThrow(/activation/);
+  });
+
   it('softmax cross-entropy with label smoothing and ignored rows, and its gradient', () => {
     const [rows, cols] = [4, 13];
     const logits = Array.from({ length: rows * cols }, () => random() * 20);

@@ -73,6 +73,37 @@ export interface NativeAddon {
     rows: number,
     cols: number,
   ): void;
+  /**
+   * A linear layer for x [rows, in], W [out, in]: z = x W^T + bias (biasOffset -1: none), y = act(z) with
+   * activation 0 linear (y may be z), 1 gelu, 2 gelu tanh, 3 relu; z is what linearGrad needs.
+   */
+  linear(
+    heap: ArrayBuffer,
+    xOffset: number,
+    wOffset: number,
+    biasOffset: number,
+    zOffset: number,
+    yOffset: number,
+    rows: number,
+    inFeatures: number,
+    outFeatures: number,
+    activation: number,
+  ): void;
+  /** Backward of linear: dz = dy * act'(z), dx = dz W, dw = dz^T x, db = column sums of dz (dbOffset -1: none). */
+  linearGrad(
+    heap: ArrayBuffer,
+    dyOffset: number,
+    xOffset: number,
+    wOffset: number,
+    zOffset: number,
+    dxOffset: number,
+    dwOffset: number,
+    dbOffset: number,
+    rows: number,
+    inFeatures: number,
+    outFeatures: number,
+    activation: number,
+  ): void;
   /** GELU: exact x Phi(x) (approximate = 0) or the tanh approximation (1). */
   gelu(heap: ArrayBuffer, xOffset: number, yOffset: number, n: number, approximate: number): void;
   /** dx = dy * gelu'(x). */

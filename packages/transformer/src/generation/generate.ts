@@ -130,7 +130,8 @@ class Stepper {
 function blockedTokens(c: Settings, vocabSize: number): Uint8Array | null {
   if (c.allowedTokenIds === undefined) return null;
   const outside = c.allowedTokenIds.find((id) => id >= vocabSize);
-  if (outside !== undefined) throw new TesseraError('E_CONFIG', `generate: allowedTokenIds has ${outside}, outside the vocabulary of ${vocabSize}`);
+  if (outside !== undefined)
+    throw new TesseraError('E_CONFIG', `generate: allowedTokenIds has ${outside}, outside the vocabulary of ${vocabSize}`);
   const blocked = new Uint8Array(vocabSize).fill(1);
   for (const id of [...c.allowedTokenIds, c.eosTokenId]) blocked[id] = 0;
   return blocked;

@@ -1,4 +1,4 @@
-import { Module, matMul, parseConfig, tf } from '@tessera/core';
+import { fusedLinear, type LinearActivation, Module, parseConfig, tf } from '@tessera/core';
 import { z } from 'zod';
 import { assertLastDim } from '../checks.js';
 import { InitSchemeSchema, initWeight, RngSchema } from '../init.js';
@@ -48,11 +48,9 @@ export class Linear extends Module {
     }
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  /** y = act(x W^T + b); one native kernel each way with @tessera/native (bias and activation fused into the product). */
+  forward(x: tf.Tensor, activation: LinearActivation = 'linear'): tf.Tensor {
     assertLastDim(x, this.inFeatures, 'Linear');
-    return tf.tidy(() => {
-      const y = matMul(x, this.weight, false, true);
-      return this.bias ? tf.add(y, this.bias) : y;
-    });
+    return fusedLinear(x, this.weight, this.bias, activation);
   }
 }

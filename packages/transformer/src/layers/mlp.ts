@@ -22,6 +22,7 @@ export type MLPConfig = z.input<typeof MLPConfigSchema>;
 export class MLP extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
+  private readonly activation: (typeof ACTIVATIONS)[number];
   private readonly act: (x: tf.Tensor) => tf.Tensor;
   private readonly drop: Dropout;
 
@@ -31,11 +32,16 @@ export class MLP extends Module {
     const common = { init: c.init, std: c.std, rng: c.rng };
     this.fc1 = this.addModule('fc1', new Linear({ inFeatures: c.dim, outFeatures: c.hiddenDim, ...common }));
     this.fc2 = this.addModule('fc2', new Linear({ inFeatures: c.hiddenDim, outFeatures: c.dim, ...common }));
+    this.activation = c.activation;
     this.act = activation(c.activation);
     this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('mlp-dropout') }));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.drop.forward(this.fc2.forward(this.act(this.fc1.forward(x)))));
+    return tf.tidy(() => {
+      // GELU and ReLU run inside fc1's fused kernel; quick_gelu after it.
+      const hidden = this.activation === 'quick_gelu' ? this.act(this.fc1.forward(x)) : this.fc1.forward(x, this.activation);
+      return this.drop.forward(this.fc2.forward(hidden));
+    });
   }
 }

@@ -5,10 +5,12 @@ import { heapBuffer, offsetOf, sizeOf } from './nativeHeap.js';
 
 /**
  * Kernels tfjs does not have, registered for wasm while native kernels are active: fused
- * layer norm, GELU and softmax cross-entropy, forward and backward (see fusedOps.ts for the
- * ops that use them).
+ * layer norm, GELU, linear layer (matmul + bias + activation) and softmax cross-entropy,
+ * forward and backward (see fusedOps.ts for the ops that use them).
  */
 export const FUSED_KERNEL_NAMES = [
+  'TesseraLinear',
+  'TesseraLinearGrad',
   'TesseraLayerNorm',
   'TesseraLayerNormGrad',
   'TesseraGelu',
@@ -19,8 +21,66 @@ export const FUSED_KERNEL_NAMES = [
 
 type Inputs = Record<string, TensorInfo>;
 
+/** The activations of a fused linear layer, numbered as the native kernel expects. */
+export const LINEAR_ACTIVATIONS = ['linear', 'gelu', 'gelu_tanh', 'relu'] as const;
+export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
+
 export function fusedKernels(addon: NativeAddon): Record<(typeof FUSED_KERNEL_NAMES)[number], KernelFunc> {
   return {
+    // x [rows, in], weight [out, in], optional bias [out] -> y = act(x W^T + b) and, unless
+    // the activation is linear, the pre-activation z the backward needs.
+    TesseraLinear: (args) => {
+      const backend = args.backend as BackendWasm;
+      const { x, weight, bias } = args.inputs as unknown as Inputs;
+      const { activation } = args.attrs as unknown as { activation: LinearActivation };
+      const [rows, inFeatures] = (x as TensorInfo).shape as [number, number];
+      const outFeatures = (weight as TensorInfo).shape[0] as number;
+      const act = LINEAR_ACTIVATIONS.indexOf(activation);
+      const y = backend.makeOutput([rows, outFeatures], 'float32');
+      const z = act === 0 ? y : backend.makeOutput([rows, outFeatures], 'float32');
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      addon.linear(
+        heapBuffer(backend),
+        at(x as TensorInfo),
+        at(weight as TensorInfo),
+        bias ? at(bias) : -1,
+        at(z),
+        at(y),
+        rows,
+        inFeatures,
+        outFeatures,
+        act,
+      );
+      return act === 0 ? [y] : [y, z];
+    },
+    // -> dx, dweight and (with a bias) dbias; z is x for a linear activation (unused).
+    TesseraLinearGrad: (args) => {
+      const backend = args.backend as BackendWasm;
+      const { dy, x, weight, z } = args.inputs as unknown as Inputs;
+      const { activation, hasBias } = args.attrs as unknown as { activation: LinearActivation; hasBias: boolean };
+      const [rows, inFeatures] = (x as TensorInfo).shape as [number, number];
+      const outFeatures = (weight as TensorInfo).shape[0] as number;
+      const act = LINEAR_ACTIVATIONS.indexOf(activation);
+      const dx = backend.makeOutput([rows, inFeatures], 'float32');
+      const dw = backend.makeOutput([outFeatures, inFeatures], 'float32');
+      const db = hasBias ? backend.makeOutput([outFeatures], 'float32') : null;
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      addon.linearGrad(
+        heapBuffer(backend),
+        at(dy as TensorInfo),
+        at(x as TensorInfo),
+        at(weight as TensorInfo),
+        act === 0 ? at(dy as TensorInfo) : at(z as TensorInfo),
+        at(dx),
+        at(dw),
+        db ? at(db) : -1,
+        rows,
+        inFeatures,
+        outFeatures,
+        act,
+      );
+      return db ? [dx, dw, db] : [dx, dw];
+    },
     TesseraLayerNorm: (args) => {
       const backend = args.backend as BackendWasm;
       const { x, gamma, beta } = args.inputs as unknown as Inputs;

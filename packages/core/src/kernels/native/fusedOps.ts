@@ -1,9 +1,11 @@
 import { TesseraError } from '../../errors.js';
+import { matMul } from '../../ops/matMul.js';
 import { tf } from '../../tf.js';
+import { LINEAR_ACTIVATIONS, type LinearActivation } from './fusedKernels.js';
 import { activeNativeAddon } from './nativeKernels.js';
 
 /**
- * Layer norm, GELU and softmax cross-entropy as single fused kernels (forward and backward) when @tessera/native is
+ * Layer norm, GELU, linear layers and softmax cross-entropy as single fused kernels (forward and backward) when @tessera/native is
  * active on wasm, and as the same math in plain tfjs ops everywhere else. Same values and
  * gradients either way (within float rounding); ~10 kernels become one in each direction.
  */
@@ -62,6 +64,59 @@ export function fusedGelu(x: tf.Tensor, approximate = false): tf.Tensor {
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x);
+}
+
+/**
+ * A linear layer and its activation, y = act(x W^T + b) over the last axis of x (F.linear, then
+ * the activation), for weight [out, in] and bias [out] or null. With @tessera/native one kernel
+ * each way: the bias and activation are applied to each output row while it is in cache, and
+ * one backward call gives dx, dW and db. Elsewhere matMul, add and the activation in tfjs ops.
+ */
+export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, activation: LinearActivation = 'linear'): tf.Tensor {
+  const [outFeatures, inFeatures] = weight.shape as [number, number];
+  if (
+    weight.rank !== 2 ||
+    x.rank < 1 ||
+    x.shape[x.rank - 1] !== inFeatures ||
+    (bias !== null && bias.shape.join() !== `${outFeatures}`) ||
+    !LINEAR_ACTIVATIONS.includes(activation)
+  ) {
+    throw new TesseraError(
+      'E_INPUT',
+      `fusedLinear: x [..., in] with weight [out, in] and bias [out] (got x [${x.shape.join(', ')}], weight [${weight.shape.join(', ')}], bias [${bias?.shape.join(', ') ?? 'none'}]); activation one of ${LINEAR_ACTIVATIONS.join(', ')} (got ${activation})`,
+    );
+  }
+  const rows = x.size / inFeatures;
+  const dtypes = [x, weight, ...(bias ? [bias] : [])].every((t) => t.dtype === 'float32');
+  if (!fused() || !dtypes || rows === 0 || inFeatures === 0 || outFeatures === 0) {
+    return tf.tidy(() => {
+      const z = matMul(x, weight, false, true);
+      const y = bias ? tf.add(z, bias) : z;
+      if (activation === 'gelu' || activation === 'gelu_tanh') return fusedGelu(y, activation === 'gelu_tanh');
+      return activation === 'relu' ? tf.relu(y) : y;
+    });
+  }
+  const hasBias = bias !== null;
+  const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xv, w, b] = args as tf.Tensor[];
+    const inputs = b ? { x: xv, weight: w, bias: b } : { x: xv, weight: w };
+    const [y, z] = tf.engine().runKernel('TesseraLinear', inputs as never, { activation }) as tf.Tensor[];
+    save(z ? [xv as tf.Tensor, w as tf.Tensor, z] : [xv as tf.Tensor, w as tf.Tensor]);
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw, sz] = saved;
+        const gradInputs = sz ? { dy, x: sx, weight: sw, z: sz } : { dy, x: sx, weight: sw };
+        return tf.engine().runKernel('TesseraLinearGrad', gradInputs as never, { activation, hasBias }) as tf.Tensor[];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return tf.tidy(() => {
+    const x2 = tf.reshape(x, [rows, inFeatures]);
+    const y = (bias ? op(x2, weight, bias) : op(x2, weight)) as tf.Tensor;
+    return tf.reshape(y, [...x.shape.slice(0, -1), outFeatures]);
+  });
 }
 
 export interface CrossEntropyOptions {

@@ -8,7 +8,7 @@ import { matMul } from '../../ops/matMul.js';
 import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
 import { useFastWasmKernels } from '../wasmKernels.js';
-import { fusedSoftmaxCrossEntropy, fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';
+import { fusedLinear, fusedSoftmaxCrossEntropy, fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';
 import { activeNativeAddon, NATIVE_KERNELS, useNativeKernels } from './nativeKernels.js';
 import { checkWasmInternals } from './selfCheck.js';
 
@@ -286,6 +286,31 @@ describe('native kernels on the wasm heap', () => {
         tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gelu(v, approximate), w as tf.Tensor)))(x as tf.Tensor),
       ]);
     }
+  });
+
+  it('fused linear (matmul + bias + activation) equals the composite ops, values and gradients (x, W, b)', async () => {
+    for (const [xShape, out] of [
+      [[2, 5, 16], 24],
+      [[7, 3], 1],
+      [[1, 9], 33],
+    ] as Array<[number[], number]>) {
+      const inF = xShape[xShape.length - 1] as number;
+      const ys = [...xShape.slice(0, -1), out];
+      for (const activation of ['linear', 'gelu', 'gelu_tanh', 'relu'] as const) {
+        for (const withBias of [true, false]) {
+          await expectSameAsStock([uniform(xShape, -2, 2), uniform([out, inF]), uniform([out]), uniform(ys)], (x, w, b, dy) => {
+            const bias = withBias ? (b as tf.Tensor) : null;
+            const f = (xv: tf.Tensor, wv: tf.Tensor, bv?: tf.Tensor) =>
+              tf.sum(tf.mul(fusedLinear(xv, wv, bv ?? null, activation), dy as tf.Tensor));
+            const grads = tf.grads(f)([x, w, ...(bias ? [bias] : [])] as tf.Tensor[]);
+            return [fusedLinear(x as tf.Tensor, w as tf.Tensor, bias, activation), ...grads];
+          });
+        }
+      }
+    }
+    // Empty rows fall back to the tfjs ops; shapes that do not fit are typed errors.
+    expect(fusedLinear(tf.zeros([0, 4]), tf.ones([3, 4]), tf.zeros([3]), 'gelu').shape).toEqual([0, 3]);
+    expect(() => fusedLinear(tf.zeros([2, 4]), tf.ones([3, 5]), null)).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
   });
 
   it('fused softmax cross-entropy equals the composite ops and tf.losses, with smoothing and ignored labels', async () => {
