@@ -14,6 +14,11 @@ function fused(): boolean {
   return activeNativeAddon() !== null && tf.getBackend() === 'wasm';
 }
 
+/** Whether gradients are being recorded; without, a fused op runs its kernel directly (no customGrad scope, nothing saved). */
+function recording(): boolean {
+  return tf.engine().isTapeOn();
+}
+
 /** y = (x - mean) / sqrt(var + eps) * gamma + beta over the last axis (torch.nn.LayerNorm). */
 export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
   const cols = x.shape[x.rank - 1];
@@ -29,6 +34,11 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
       const normalized = tf.mul(centered, tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps)));
       return tf.add(tf.mul(normalized, gamma), beta);
     });
+  }
+  if (!recording()) {
+    const [y, mean, rstd] = tf.engine().runKernel('TesseraLayerNorm', { x, gamma, beta }, { eps }) as tf.Tensor[];
+    tf.dispose([mean, rstd]);
+    return y as tf.Tensor;
   }
   const op = tf.customGrad(((...args: [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc]) => {
     const [xv, g, b, save] = args;
@@ -54,6 +64,7 @@ export function fusedGelu(x: tf.Tensor, approximate = false): tf.Tensor {
       return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
     });
   }
+  if (!recording()) return tf.engine().runKernel('TesseraGelu', { x }, { approximate }) as tf.Tensor;
   const op = tf.customGrad(((...args: [tf.Tensor, tf.GradSaveFunc]) => {
     const [xv, save] = args;
     save([xv]);
@@ -97,6 +108,15 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
     });
   }
   const hasBias = bias !== null;
+  const flat = (t: tf.Tensor) => (t.rank === 2 ? t : tf.reshape(t, [rows, inFeatures]));
+  const unflat = (t: tf.Tensor) => (x.rank === 2 ? t : tf.reshape(t, [...x.shape.slice(0, -1), outFeatures]));
+  if (!recording()) {
+    return tf.tidy(() => {
+      const inputs = bias ? { x: flat(x), weight, bias } : { x: flat(x), weight };
+      const [y] = tf.engine().runKernel('TesseraLinear', inputs as never, { activation }) as tf.Tensor[];
+      return unflat(y as tf.Tensor);
+    });
+  }
   const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [xv, w, b] = args as tf.Tensor[];
@@ -113,9 +133,8 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.tidy(() => {
-    const x2 = tf.reshape(x, [rows, inFeatures]);
-    const y = (bias ? op(x2, weight, bias) : op(x2, weight)) as tf.Tensor;
-    return tf.reshape(y, [...x.shape.slice(0, -1), outFeatures]);
+    const x2 = flat(x);
+    return unflat((bias ? op(x2, weight, bias) : op(x2, weight)) as tf.Tensor);
   });
 }
 
