@@ -16,6 +16,15 @@ describe('captioner run config', () => {
     expect(c.model.imageSize).toBe(32);
   });
 
+  it('loads the committed CLIP-initialised config with its vision tower path resolved against the file', async () => {
+    const c = await loadCaptionerRunConfig(path.join(path.dirname(CONFIG), 'captioner-clip.yaml'));
+    expect(c.init.vision).toBe(path.resolve(import.meta.dirname, '../../../runs/demo/model'));
+    // clip-tiny's vision tower
+    expect([c.model.imageSize, c.model.patchSize, c.model.visionDim, c.model.visionLayers, c.model.visionHeads]).toEqual([
+      32, 8, 128, 3, 4,
+    ]);
+  });
+
   it('names a bad field and rejects unknown ones', async () => {
     await expect(loadCaptionerRunConfig(CONFIG, ['--model.patchSize', '0'])).rejects.toMatchObject({ code: 'E_CONFIG' });
     await expect(loadCaptionerRunConfig(CONFIG, ['--model.colour', '1'])).rejects.toMatchObject({ code: 'E_CONFIG' });
