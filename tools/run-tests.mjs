@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // Runs every package's tests through nx (cached), then prints one closing line for CI:
-// `N passed, N failed` summed over the packages' .test-results/summary.json.
+// `N passed, N failed` summed over the packages' .test-results/summary.json. Extra arguments go
+// to nx; with `--projects=a,b` only those packages run and count.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const extra = process.argv.slice(2);
+const only = extra
+  .find((a) => a.startsWith('--projects='))
+  ?.slice('--projects='.length)
+  .split(',');
 const result = spawnSync('npx', ['nx', 'run-many', '-t', 'test', '--outputStyle=static', ...extra], {
   cwd: root,
   stdio: 'inherit',
@@ -22,6 +27,7 @@ for (const group of ['packages', 'apps']) {
   for (const name of readdirSync(dir)) {
     const summary = path.join(dir, name, '.test-results', 'summary.json');
     if (!existsSync(path.join(dir, name, 'package.json')) || !existsSync(summary)) continue;
+    if (only && !only.includes(JSON.parse(readFileSync(path.join(dir, name, 'package.json'), 'utf8')).name)) continue;
     const counts = JSON.parse(readFileSync(summary, 'utf8'));
     passed += counts.passed;
     failed += counts.failed;
