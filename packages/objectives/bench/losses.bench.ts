@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, recordBenchmark, SeededRandom, tf } from '@tessera/core';
+import { initBackend, recordBenchmark, SeededRandom, type TorchPeerSetting, tf, torchPeerSettings } from '@tessera/core';
 import { clipLoss, mlmLoss } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -18,7 +18,10 @@ const CLIP = { kind: 'clip', batch: 256, dim: 512 } as const;
 const MLM = { kind: 'mlm', batch: 32, seq: 64, vocab: 8000 } as const;
 
 function peer(config: object): number {
-  const run = spawnSync('/usr/bin/python3', [path.join(here, 'torch_peer.py'), JSON.stringify({ ...config, steps })], { encoding: 'utf8' });
+  const run = spawnSync('/usr/bin/python3', [path.join(here, 'torch_peer.py'), JSON.stringify({ ...config, steps })], {
+    encoding: 'utf8',
+    env: (torchPeerSettings(1)[0] as TorchPeerSetting).env, // one thread, BLAS included
+  });
   if (run.status !== 0) throw new Error(`PyTorch peer failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1) as string).msPerStep;
 }

@@ -4,7 +4,16 @@
  * Run: npm run bench -w @tessera/train
  */
 import { spawnSync } from 'node:child_process';
-import { backendInfo, initBackend, type ParameterInfo, recordBenchmark, SeededRandom, tf } from '@tessera/core';
+import {
+  backendInfo,
+  initBackend,
+  type ParameterInfo,
+  recordBenchmark,
+  SeededRandom,
+  type TorchPeerSetting,
+  tf,
+  torchPeerSettings,
+} from '@tessera/core';
 import { AdamW } from './adamw.js';
 
 const SHAPES: number[][] = [
@@ -61,7 +70,7 @@ t = time.perf_counter()
 for _ in range(${STEPS}): opt.step()
 print((time.perf_counter() - t) / ${STEPS} * 1000)
 `;
-const run = spawnSync('/usr/bin/python3', ['-c', python], { encoding: 'utf8' });
+const run = spawnSync('/usr/bin/python3', ['-c', python], { encoding: 'utf8', env: (torchPeerSettings(1)[0] as TorchPeerSetting).env });
 if (run.status !== 0) throw new Error(`PyTorch peer failed: ${run.stderr}`);
 const peer = Number(run.stdout.trim());
 const result = await recordBenchmark({
