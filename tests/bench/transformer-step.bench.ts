@@ -13,7 +13,17 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy, initBackend, matMul, recordBenchmark, SeededRandom, tf } from '@tessera/core';
+import {
+  fusedGelu,
+  fusedLayerNorm,
+  fusedSoftmaxCrossEntropy,
+  initBackend,
+  matMul,
+  recordBenchmark,
+  SeededRandom,
+  tf,
+  torchPeerSettings,
+} from '@tessera/core';
 import { AdamW, valueAndGrads } from '@tessera/train';
 
 const shape = { batch: 32, seq: 64, dim: 128, heads: 4, layers: 2, ff: 512, vocab: 1000 };
