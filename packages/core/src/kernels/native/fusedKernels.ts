@@ -27,17 +27,19 @@ export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
 
 export function fusedKernels(addon: NativeAddon): Record<(typeof FUSED_KERNEL_NAMES)[number], KernelFunc> {
   return {
-    // x [rows, in], weight [out, in], optional bias [out] -> y = act(x W^T + b) and, unless
-    // the activation is linear, the pre-activation z the backward needs.
+    // x [..., in], weight [out, in], optional bias [out] -> y = act(x W^T + b) [..., out] and,
+    // unless the activation is linear, the pre-activation z the backward needs.
     TesseraLinear: (args) => {
       const backend = args.backend as BackendWasm;
       const { x, weight, bias } = args.inputs as unknown as Inputs;
       const { activation } = args.attrs as unknown as { activation: LinearActivation };
-      const [rows, inFeatures] = (x as TensorInfo).shape as [number, number];
-      const outFeatures = (weight as TensorInfo).shape[0] as number;
+      const [outFeatures, inFeatures] = (weight as TensorInfo).shape as [number, number];
+      const xShape = (x as TensorInfo).shape;
+      const rows = sizeOf(xShape) / inFeatures;
+      const yShape = [...xShape.slice(0, -1), outFeatures];
       const act = LINEAR_ACTIVATIONS.indexOf(activation);
-      const y = backend.makeOutput([rows, outFeatures], 'float32');
-      const z = act === 0 ? y : backend.makeOutput([rows, outFeatures], 'float32');
+      const y = backend.makeOutput(yShape, 'float32');
+      const z = act === 0 ? y : backend.makeOutput(yShape, 'float32');
       const at = (t: TensorInfo) => offsetOf(backend, t);
       addon.linear(
         heapBuffer(backend),
@@ -53,15 +55,15 @@ export function fusedKernels(addon: NativeAddon): Record<(typeof FUSED_KERNEL_NA
       );
       return act === 0 ? [y] : [y, z];
     },
-    // -> dx, dweight and (with a bias) dbias; z is x for a linear activation (unused).
+    // -> dx (x's shape), dweight and (with a bias) dbias; z is unused for a linear activation.
     TesseraLinearGrad: (args) => {
       const backend = args.backend as BackendWasm;
       const { dy, x, weight, z } = args.inputs as unknown as Inputs;
       const { activation, hasBias } = args.attrs as unknown as { activation: LinearActivation; hasBias: boolean };
-      const [rows, inFeatures] = (x as TensorInfo).shape as [number, number];
-      const outFeatures = (weight as TensorInfo).shape[0] as number;
+      const [outFeatures, inFeatures] = (weight as TensorInfo).shape as [number, number];
+      const rows = sizeOf((x as TensorInfo).shape) / inFeatures;
       const act = LINEAR_ACTIVATIONS.indexOf(activation);
-      const dx = backend.makeOutput([rows, inFeatures], 'float32');
+      const dx = backend.makeOutput((x as TensorInfo).shape, 'float32');
       const dw = backend.makeOutput([outFeatures, inFeatures], 'float32');
       const db = hasBias ? backend.makeOutput([outFeatures], 'float32') : null;
       const at = (t: TensorInfo) => offsetOf(backend, t);

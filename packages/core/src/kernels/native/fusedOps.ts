@@ -108,14 +108,13 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
     });
   }
   const hasBias = bias !== null;
-  const flat = (t: tf.Tensor) => (t.rank === 2 ? t : tf.reshape(t, [rows, inFeatures]));
-  const unflat = (t: tf.Tensor) => (x.rank === 2 ? t : tf.reshape(t, [...x.shape.slice(0, -1), outFeatures]));
+  // The kernels take x of any rank ([..., in] -> [..., out]): no reshapes around them.
   if (!recording()) {
-    return tf.tidy(() => {
-      const inputs = bias ? { x: flat(x), weight, bias } : { x: flat(x), weight };
-      const [y] = tf.engine().runKernel('TesseraLinear', inputs as never, { activation }) as tf.Tensor[];
-      return unflat(y as tf.Tensor);
-    });
+    const [y, z] = tf
+      .engine()
+      .runKernel('TesseraLinear', (bias ? { x, weight, bias } : { x, weight }) as never, { activation }) as tf.Tensor[];
+    if (z) z.dispose();
+    return y as tf.Tensor;
   }
   const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args.pop() as tf.GradSaveFunc;
@@ -132,10 +131,7 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return tf.tidy(() => {
-    const x2 = flat(x);
-    return unflat((bias ? op(x2, weight, bias) : op(x2, weight)) as tf.Tensor);
-  });
+  return tf.tidy(() => (bias ? op(x, weight, bias) : op(x, weight)) as tf.Tensor);
 }
 
 export interface CrossEntropyOptions {
