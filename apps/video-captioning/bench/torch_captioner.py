@@ -18,7 +18,6 @@ Prints one JSON line {"tokensPerSecond", "tokens", "torch"}; exits 1 on a token 
 import json
 import math
 import os
-import struct
 import sys
 import time
 
@@ -26,23 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "F16": np.float16, "I32": np.int32, "I64": np.int64}
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (header_len,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + header_len])
-    body = data[8 + header_len :]
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        array = np.frombuffer(body[start:end], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-        out[name] = torch.from_numpy(array.astype(np.float32, copy=True))
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools", "python"))
+from safetensors_torch import load_safetensors  # noqa: E402
 
 
 class Captioner:
