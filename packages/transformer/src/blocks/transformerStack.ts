@@ -1,6 +1,27 @@
 import { Module, tf } from '@tessera/core';
+import { z } from 'zod';
+import { RngSchema } from '../init.js';
+import { ACTIVATIONS } from '../layers/activations.js';
 import { ModuleList } from '../moduleList.js';
 import { type BlockCache, type BlockOptions, TransformerBlock, type TransformerBlockConfig } from './transformerBlock.js';
+
+/**
+ * The config fields every network built on a TransformerStack shares (spread into its schema);
+ * each network adds its own `norm` and `init` defaults and its input-specific fields.
+ */
+export const STACK_CONFIG_FIELDS = {
+  dim: z.number().int().positive(),
+  numHeads: z.number().int().positive(),
+  numLayers: z.number().int().positive(),
+  /** Feed-forward width (default 4 x dim). */
+  mlpDim: z.number().int().positive().optional(),
+  activation: z.enum(ACTIVATIONS).default('gelu'),
+  dropout: z.number().min(0).lt(1).default(0),
+  attentionDropout: z.number().min(0).lt(1).default(0),
+  layerNormEps: z.number().positive().default(1e-5),
+  std: z.number().positive().default(0.02),
+  rng: RngSchema,
+};
 
 /** The block settings a network passes on from its own (already parsed) config. */
 export type BlockSettings = Pick<

@@ -1,36 +1,26 @@
 import { Module, matMul, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
-import { blockSettings, type StackCache, TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, STACK_CONFIG_FIELDS, type StackCache, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
 import { TextEmbeddings, TextEncoderConfigSchema } from '../encoders/textEncoder.js';
-import { InitSchemeSchema, RngSchema } from '../init.js';
-import { ACTIVATIONS } from '../layers/activations.js';
+import { InitSchemeSchema } from '../init.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import { Linear } from '../layers/linear.js';
 
 export const DecoderConfigSchema = z
   .object({
+    ...STACK_CONFIG_FIELDS,
     vocabSize: z.number().int().positive(),
     maxPositions: z.number().int().positive(),
-    dim: z.number().int().positive(),
-    numHeads: z.number().int().positive(),
-    numLayers: z.number().int().positive(),
-    mlpDim: z.number().int().positive().optional(),
     /** Cross-attention to encoder states in every layer (false: a decoder-only LM). */
     crossAttention: z.boolean().default(true),
     /** Width of the encoder states (default dim). */
     crossDim: z.number().int().positive().optional(),
     norm: z.enum(['pre', 'post']).default('pre'),
-    activation: z.enum(ACTIVATIONS).default('gelu'),
     positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
     /** The output projection reuses the token embedding matrix (no `lm_head.weight`). */
     tieWordEmbeddings: z.boolean().default(true),
-    dropout: z.number().min(0).lt(1).default(0),
-    attentionDropout: z.number().min(0).lt(1).default(0),
-    layerNormEps: z.number().positive().default(1e-5),
     init: InitSchemeSchema.default('normal'),
-    std: z.number().positive().default(0.02),
-    rng: RngSchema,
   })
   .strict();
 export type DecoderConfig = z.input<typeof DecoderConfigSchema>;

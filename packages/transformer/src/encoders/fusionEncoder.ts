@@ -1,29 +1,19 @@
 import { Module, parseConfig, tf } from '@tessera/core';
 import { z } from 'zod';
-import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, STACK_CONFIG_FIELDS, TransformerStack } from '../blocks/transformerStack.js';
 import { assertLastDim, assertRank } from '../checks.js';
-import { InitSchemeSchema, RngSchema } from '../init.js';
-import { ACTIVATIONS } from '../layers/activations.js';
+import { InitSchemeSchema } from '../init.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import type { EncoderOutput } from './encoderOutput.js';
 
 export const FusionEncoderConfigSchema = z
   .object({
-    dim: z.number().int().positive(),
-    numHeads: z.number().int().positive(),
-    numLayers: z.number().int().positive(),
-    mlpDim: z.number().int().positive().optional(),
+    ...STACK_CONFIG_FIELDS,
     /** Width of the image (or video) tokens attended to (default dim). */
     crossDim: z.number().int().positive().optional(),
     /** ALBEF uses BERT's post-LN layers. */
     norm: z.enum(['pre', 'post']).default('post'),
-    activation: z.enum(ACTIVATIONS).default('gelu'),
-    dropout: z.number().min(0).lt(1).default(0),
-    attentionDropout: z.number().min(0).lt(1).default(0),
-    layerNormEps: z.number().positive().default(1e-5),
     init: InitSchemeSchema.default('normal'),
-    std: z.number().positive().default(0.02),
-    rng: RngSchema,
   })
   .strict();
 export type FusionEncoderConfig = z.input<typeof FusionEncoderConfigSchema>;

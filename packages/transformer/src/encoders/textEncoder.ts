@@ -1,9 +1,8 @@
 import { Module, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
-import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, STACK_CONFIG_FIELDS, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
-import { InitSchemeSchema, RngSchema } from '../init.js';
-import { ACTIVATIONS } from '../layers/activations.js';
+import { InitSchemeSchema } from '../init.js';
 import { Dropout } from '../layers/dropout.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import { LearnedPositionEmbedding, type PositionEmbedding, SinusoidalPositionEmbedding } from '../layers/positionEmbedding.js';
@@ -13,26 +12,17 @@ import { POOLINGS, poolHidden, poolingWeights } from './pooling.js';
 
 export const TextEncoderConfigSchema = z
   .object({
+    ...STACK_CONFIG_FIELDS,
     vocabSize: z.number().int().positive(),
     maxPositions: z.number().int().positive(),
-    dim: z.number().int().positive(),
-    numHeads: z.number().int().positive(),
-    numLayers: z.number().int().positive(),
-    mlpDim: z.number().int().positive().optional(),
     /** false: bidirectional (BERT); true: each token sees only earlier ones (CLIP text). */
     causal: z.boolean().default(false),
     pooling: z.enum(POOLINGS).default('cls'),
     /** For 'eos' pooling: the EOS id; without it, the last real token is pooled. */
     eosTokenId: z.number().int().nonnegative().optional(),
     norm: z.enum(['pre', 'post']).default('pre'),
-    activation: z.enum(ACTIVATIONS).default('gelu'),
     positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
-    dropout: z.number().min(0).lt(1).default(0),
-    attentionDropout: z.number().min(0).lt(1).default(0),
-    layerNormEps: z.number().positive().default(1e-5),
     init: InitSchemeSchema.default('normal'),
-    std: z.number().positive().default(0.02),
-    rng: RngSchema,
   })
   .strict();
 export type TextEncoderConfig = z.input<typeof TextEncoderConfigSchema>;

@@ -1,10 +1,9 @@
 import { Module, parseConfig, tf } from '@tessera/core';
 import { PatchEmbedding } from '@tessera/patches';
 import { z } from 'zod';
-import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
+import { blockSettings, STACK_CONFIG_FIELDS, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
-import { InitSchemeSchema, RngSchema } from '../init.js';
-import { ACTIVATIONS } from '../layers/activations.js';
+import { InitSchemeSchema } from '../init.js';
 import { Dropout } from '../layers/dropout.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import type { EncoderOutput } from './encoderOutput.js';
@@ -12,25 +11,16 @@ import { poolHidden, poolingWeights } from './pooling.js';
 
 export const VisionEncoderConfigSchema = z
   .object({
+    ...STACK_CONFIG_FIELDS,
     imageSize: z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])]),
     patchSize: z.number().int().positive(),
     channels: z.number().int().positive().default(3),
-    dim: z.number().int().positive(),
-    numHeads: z.number().int().positive(),
-    numLayers: z.number().int().positive(),
-    mlpDim: z.number().int().positive().optional(),
     classToken: z.boolean().default(true),
     positionEmbedding: z.enum(['learned', 'sincos']).default('learned'),
     /** 'cls' needs the class token; 'mean' averages the patch tokens (class token excluded). */
     pooling: z.enum(['cls', 'mean']).optional(),
     norm: z.enum(['pre', 'post']).default('pre'),
-    activation: z.enum(ACTIVATIONS).default('gelu'),
-    dropout: z.number().min(0).lt(1).default(0),
-    attentionDropout: z.number().min(0).lt(1).default(0),
-    layerNormEps: z.number().positive().default(1e-5),
     init: InitSchemeSchema.default('trunc_normal'),
-    std: z.number().positive().default(0.02),
-    rng: RngSchema,
   })
   .strict()
   .refine((c) => c.classToken || c.pooling !== 'cls', { message: "pooling 'cls' needs classToken: true", path: ['pooling'] });
