@@ -29,6 +29,7 @@ export function evaluateCaptioner(
   if (withRefs.length === 0) throw new TesseraError('E_DATA', `no clip has a ${options.lang} caption to compare with`);
   const batchSize = options.batchSize ?? (beams > 1 ? 1 : 16);
   model.eval();
+  const allowedTokenIds = vocab.tokenIdsFor(options.lang);
   const items: CaptionItem[] = [];
   for (let i = 0; i < withRefs.length; i += batchSize) {
     const batch = withRefs.slice(i, i + batchSize);
@@ -38,10 +39,7 @@ export function evaluateCaptioner(
       c.imageSize,
     );
     try {
-      const out = model.generate(input, vocab.langId(options.lang), vocab.eosId, {
-        beams,
-        allowedTokenIds: vocab.tokenIdsFor(options.lang),
-      });
+      const out = model.generate(input, vocab.langId(options.lang), vocab.eosId, { beams, allowedTokenIds });
       batch.forEach((clip, k) => {
         items.push({
           id: clip.id,

@@ -77,23 +77,26 @@ export class AdamW {
     const biasCorrection2Sqrt = Math.sqrt(1 - b2 ** this.stepCount);
     const stepSize = lr / biasCorrection1;
     // One scalar tensor per constant per step, shared by all parameters (a JS number argument
-    // would upload a fresh scalar in every op).
-    const k = tf.tidy(() => ({
-      decay: tf.scalar(1 - lr * this.options.weightDecay),
-      b1: tf.scalar(b1),
-      oneMinusB1: tf.scalar(1 - b1),
-      b2: tf.scalar(b2),
-      oneMinusB2: tf.scalar(1 - b2),
-      bc2Sqrt: tf.scalar(biasCorrection2Sqrt),
-      eps: tf.scalar(this.options.eps),
-      stepSize: tf.scalar(stepSize),
-    }));
+    // would upload a fresh scalar in every op); made only when a parameter takes the tfjs path.
+    let k: Record<'decay' | 'b1' | 'oneMinusB1' | 'b2' | 'oneMinusB2' | 'bc2Sqrt' | 'eps' | 'stepSize', tf.Scalar> | null = null;
+    const constants = () =>
+      (k ??= tf.tidy(() => ({
+        decay: tf.scalar(1 - lr * this.options.weightDecay),
+        b1: tf.scalar(b1),
+        oneMinusB1: tf.scalar(1 - b1),
+        b2: tf.scalar(b2),
+        oneMinusB2: tf.scalar(1 - b2),
+        bc2Sqrt: tf.scalar(biasCorrection2Sqrt),
+        eps: tf.scalar(this.options.eps),
+        stepSize: tf.scalar(stepSize),
+      })));
     const settings = { lr, beta1: b1, beta2: b2, eps: this.options.eps, step: this.stepCount };
     for (const [name, slot] of this.slots) {
       const grad = grads.get(name);
       if (!grad) continue;
       const weightDecay = slot.decay ? this.options.weightDecay : 0;
       if (nativeAdamStep(slot.variable, grad, slot.expAvg, slot.expAvgSq, { ...settings, weightDecay })) continue;
+      const k = constants();
       tf.tidy(() => {
         const param = weightDecay > 0 ? tf.mul(slot.variable, k.decay) : slot.variable;
         const expAvg = tf.add(tf.mul(slot.expAvg, k.b1), tf.mul(grad, k.oneMinusB1));
@@ -104,7 +107,7 @@ export class AdamW {
         slot.expAvgSq.assign(expAvgSq);
       });
     }
-    tf.dispose(Object.values(k));
+    if (k) tf.dispose(Object.values(k));
   }
 
   /** A copy of the optimizer state for a checkpoint. */
