@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Runs every package's tests through nx (cached), then prints one closing line for CI:
-// `N passed, N failed` summed over the packages' .test-results/summary.json. Extra arguments go
-// to nx; with `--projects=a,b` only those packages run and count.
+// Runs every project's tests through nx, then prints one closing line for CI: `N passed, N
+// failed` summed over the projects' test summaries. Extra arguments go to nx; with
+// `--projects=a,b` only those projects run and count.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { clearSummaries, sumSummaries, testProjects } from './test-summary.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const extra = process.argv.slice(2);
@@ -12,28 +12,16 @@ const only = extra
   .find((a) => a.startsWith('--projects='))
   ?.slice('--projects='.length)
   .split(',');
+
+const projects = testProjects(root, only);
+clearSummaries(projects); // nx restores the summaries of cached projects itself
 const result = spawnSync('npx', ['nx', 'run-many', '-t', 'test', '--outputStyle=static', ...extra], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
 });
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-for (const group of ['packages', 'apps']) {
-  const dir = path.join(root, group);
-  if (!existsSync(dir)) continue;
-  for (const name of readdirSync(dir)) {
-    const summary = path.join(dir, name, '.test-results', 'summary.json');
-    if (!existsSync(path.join(dir, name, 'package.json')) || !existsSync(summary)) continue;
-    if (only && !only.includes(JSON.parse(readFileSync(path.join(dir, name, 'package.json'), 'utf8')).name)) continue;
-    const counts = JSON.parse(readFileSync(summary, 'utf8'));
-    passed += counts.passed;
-    failed += counts.failed;
-    skipped += counts.skipped;
-  }
-}
-if (result.status !== 0 && failed === 0) failed = 1; // a package crashed before reporting
+const { passed, failed, skipped, missing } = sumSummaries(projects);
+for (const name of missing) console.error(`${name}: no test summary written (its run crashed or never started); counted as failed`);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(result.status === 0 && failed === 0 ? 0 : 1);
