@@ -28,5 +28,4 @@ export { MODEL_PRESETS } from './presets.js';
 export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';
 export { buildTextTower, buildVisionTower } from './towers.js';
-export { BERT_SPECIAL_TOKENS, buildWordPieceVocab, trainWordPieceTokenizer, type WordPieceVocabOptions } from './wordPieceVocab.js';
 export { type ContrastiveEncoder, ZeroShotClassifier, type ZeroShotOptions } from './zeroShot.js';

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, isTesseraError, tf } from '@tessera/core';
 import { ImageProcessor } from '@tessera/patches';
+import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_CLIP, tinyBatch } from '../test/tiny.js';
 import type { DualEncoder } from './dualEncoder.js';
 import { loadModel, saveModel } from './modelDirectory.js';
 import { createModel } from './registry.js';
-import { trainWordPieceTokenizer } from './wordPieceVocab.js';
 
 let dir: string;
 beforeAll(async () => {
