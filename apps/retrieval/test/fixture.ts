@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createModel, saveModel, trainWordPieceTokenizer } from '@tessera/models';
+import { createModel, saveModel } from '@tessera/models';
+import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import sharp from 'sharp';
 
 /** Solid-colour test images (name -> RGB), written as 16x16 PNGs. */

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, recordBenchmark, tf, torchPeerSettings, workspaceRoot } from '@tessera/core';
-import { clipTensor, greedyDecodeUncached, loadCaptioner, loadCaptionSet } from '../src/index.js';
+import { loadCaptioner } from '@tessera/models';
+import { clipTensor, greedyDecodeUncached, loadCaptionSet } from '../src/index.js';
 
 const root = workspaceRoot();
 const modelDir = process.argv[2] ?? path.join(root, 'runs/captioner-tiny/model');

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { SeededRandom, TesseraError, tf } from '@tessera/core';
 import { readManifest } from '@tessera/data';
+import { CAPTION_LANGS, type CaptionLang, type CaptionVocab } from '@tessera/models';
 import type { BatchSource } from '@tessera/train';
-import { CAPTION_LANGS, type CaptionLang, type CaptionVocab } from './captionVocab.js';
 import { clipTensor, frameProcessor, loadClipFrames } from './clipFrames.js';
 
 /** One clip of a captioned video manifest, frames loaded. */

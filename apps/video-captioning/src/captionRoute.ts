@@ -2,12 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isTesseraError } from '@tessera/core';
+import { CAPTION_LANGS, type LoadedCaptioner } from '@tessera/models';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { LoadedCaptioner } from './captionerDirectory.js';
 import { captionVideo } from './captionVideo.js';
-import { CAPTION_LANGS } from './captionVocab.js';
 import { inputErrorStatus } from './inputErrorStatus.js';
 
 /** Limits on one caption request. */

@@ -1,6 +1,5 @@
 import { tf } from '@tessera/core';
-import type { LoadedCaptioner } from './captionerDirectory.js';
-import type { CaptionLang } from './captionVocab.js';
+import type { CaptionLang, LoadedCaptioner } from '@tessera/models';
 import { clipTensor, frameProcessor, loadClipFrames } from './clipFrames.js';
 
 export interface CaptionResult {

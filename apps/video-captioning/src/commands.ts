@@ -1,9 +1,8 @@
 import { initBackend, TesseraError } from '@tessera/core';
+import { CAPTION_LANGS, type CaptionLang, loadCaptioner } from '@tessera/models';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadCaptionSet } from './captionDataset.js';
-import { loadCaptioner } from './captionerDirectory.js';
 import { captionVideo } from './captionVideo.js';
-import { CAPTION_LANGS, type CaptionLang } from './captionVocab.js';
 import { type CaptionerEvaluation, evaluateCaptioner } from './evaluateCaptioner.js';
 import { loadCaptionerRunConfig, trainCaptioner } from './trainCaptioner.js';
 

@@ -1,8 +1,7 @@
 import { TesseraError, tf } from '@tessera/core';
 import { type CaptionItem, type CaptionScores, evaluateCaptions } from '@tessera/eval';
+import type { CaptionLang, LoadedCaptioner } from '@tessera/models';
 import type { CaptionClip } from './captionDataset.js';
-import type { LoadedCaptioner } from './captionerDirectory.js';
-import type { CaptionLang } from './captionVocab.js';
 import { clipTensor } from './clipFrames.js';
 
 export interface CaptionerEvaluation {

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import { createLogger, parseConfig, TesseraError, tf } from '@tessera/core';
+import { Captioner, CaptionVocab, captionerBaseSchema, captionerConfigSchema, saveCaptioner } from '@tessera/models';
 import { CaptioningLoss, teacherForcing } from '@tessera/objectives';
 import { loadConfigFile, type TrainConfig, Trainer, type TrainResult, trainConfigSchema } from '@tessera/train';
 import { z } from 'zod';
 import { type CaptionBatch, CaptionBatchSource, loadCaptionSet } from './captionDataset.js';
-import { Captioner, captionerBaseSchema, captionerConfigSchema } from './captioner.js';
-import { saveCaptioner } from './captionerDirectory.js';
-import { CaptionVocab } from './captionVocab.js';
 import { initVisionFromClip } from './visionInit.js';
 
 /** A captioning run's config (`datasets/moving-emoji/captioner-tiny.yaml`). */

@@ -1,5 +1,5 @@
 import { tf } from '@tessera/core';
-import type { Captioner } from './captioner.js';
+import type { Captioner } from '@tessera/models';
 
 /**
  * Greedy decoding that re-runs the decoder over the whole prefix at every step (no key/value

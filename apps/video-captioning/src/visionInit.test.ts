@@ -2,9 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend, type tf } from '@tessera/core';
-import { createModel, saveModel } from '@tessera/models';
+import { Captioner, createModel, saveModel } from '@tessera/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Captioner } from './captioner.js';
 import { initVisionFromClip } from './visionInit.js';
 
 let dir: string;

@@ -1,6 +1,5 @@
 import { TesseraError, tf } from '@tessera/core';
-import { loadModel } from '@tessera/models';
-import type { Captioner } from './captioner.js';
+import { type Captioner, loadModel } from '@tessera/models';
 
 /**
  * Starts a captioner's video encoder from the vision tower of a CLIP (or ALBEF) model

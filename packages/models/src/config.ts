@@ -81,6 +81,40 @@ export const albefConfigSchema = z
   })
   .strict();
 
+/**
+ * A video captioner (`Captioner`): a VideoEncoder read by a Transformer decoder through
+ * cross-attention. Saved in its model directory's config.json with `type: "captioner"`.
+ */
+export const captionerBaseSchema = z
+  .object({
+    /** Frames sampled per clip (evenly over the whole video). */
+    numFrames: z.number().int().positive().default(4),
+    /** Frames are resized and centre-cropped to imageSize x imageSize. */
+    imageSize: z.number().int().positive().default(32),
+    patchSize: z.number().int().positive().default(8),
+    visionDim: z.number().int().positive().default(64),
+    visionLayers: z.number().int().positive().default(2),
+    visionHeads: z.number().int().positive().default(4),
+    /** 'frames': one token per frame (cheap); 'joint': all patches of all frames attend jointly. */
+    videoMode: z.enum(['frames', 'joint']).default('joint'),
+    textDim: z.number().int().positive().default(64),
+    textLayers: z.number().int().positive().default(2),
+    textHeads: z.number().int().positive().default(4),
+    /** Caption tokens including the language token and EOS. */
+    maxLength: z.number().int().min(3).default(24),
+    vocabSize: z.number().int().positive(),
+    dropout: z.number().min(0).lt(1).default(0),
+    seed: z.number().int().default(0),
+  })
+  .strict();
+/** The captioner architecture with its cross-field checks. */
+export const captionerConfigSchema = captionerBaseSchema.refine((c) => c.imageSize % c.patchSize === 0, {
+  message: 'imageSize must be a multiple of patchSize',
+  path: ['patchSize'],
+});
+export type CaptionerConfig = z.output<typeof captionerConfigSchema>;
+export type CaptionerConfigInput = z.input<typeof captionerConfigSchema>;
+
 export const modelConfigSchema = z.discriminatedUnion('type', [clipConfigSchema, albefConfigSchema]);
 
 export type VisionTowerConfig = z.output<typeof visionTowerSchema>;

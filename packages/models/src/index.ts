@@ -1,14 +1,22 @@
 /**
  * @tessera/models: multimodal model compositions on @tessera/transformer and
- * @tessera/objectives — a CLIP dual encoder, an ALBEF fusion model, a classification head for
- * fine-tuning and zero-shot classification — described by JSON configs with presets in a
- * registry, saved and reloaded as model directories (config, safetensors, tokenizer, preprocessor).
+ * @tessera/objectives — a CLIP dual encoder, an ALBEF fusion model, a video captioner, a
+ * classification head for fine-tuning and zero-shot classification — described by JSON configs
+ * with presets in a registry, saved and reloaded as model directories (config, safetensors,
+ * tokenizer or caption vocabulary, preprocessor).
  */
+
+export { Captioner, type DecodeOptions } from './captioner.js';
+export { CAPTION_LANGS, type CaptionLang, CaptionVocab, type CaptionVocabJson } from './captionVocab.js';
 export { ClassificationHead, type ClassificationHeadOptions, ImageClassifier } from './classificationHead.js';
 export {
   type AlbefConfig,
   albefConfigSchema,
+  type CaptionerConfig,
+  type CaptionerConfigInput,
   type ClipConfig,
+  captionerBaseSchema,
+  captionerConfigSchema,
   clipConfigSchema,
   type ModelConfig,
   type ModelConfigInput,
@@ -23,10 +31,19 @@ export { DualEncoder, type DualEncoderBatch, type DualEncoderOptions } from './d
 export { embedImages } from './embedImages.js';
 export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';
-export { defaultProcessorConfig, type LoadedModel, loadModel, MODEL_FILES, type SavedModel, saveModel } from './modelDirectory.js';
+export {
+  defaultProcessorConfig,
+  type LoadedCaptioner,
+  type LoadedModel,
+  loadCaptioner,
+  loadModel,
+  MODEL_FILES,
+  type SavedModel,
+  saveCaptioner,
+  saveModel,
+} from './modelDirectory.js';
 export { MODEL_PRESETS } from './presets.js';
 export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';
 export { buildTextTower, buildVisionTower } from './towers.js';
-export { BERT_SPECIAL_TOKENS, buildWordPieceVocab, trainWordPieceTokenizer, type WordPieceVocabOptions } from './wordPieceVocab.js';
 export { type ContrastiveEncoder, ZeroShotClassifier, type ZeroShotOptions } from './zeroShot.js';

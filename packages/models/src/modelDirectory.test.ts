@@ -1,14 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initBackend, isTesseraError, tf } from '@tessera/core';
+import { initBackend, isTesseraError, loadSafetensors, type SafetensorsTensor, tf, toFloat32 } from '@tessera/core';
 import { ImageProcessor } from '@tessera/patches';
+import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_CLIP, tinyBatch } from '../test/tiny.js';
+import { Captioner } from './captioner.js';
+import { CaptionVocab } from './captionVocab.js';
 import type { DualEncoder } from './dualEncoder.js';
-import { loadModel, saveModel } from './modelDirectory.js';
+import { loadCaptioner, loadModel, saveCaptioner, saveModel } from './modelDirectory.js';
 import { createModel } from './registry.js';
-import { trainWordPieceTokenizer } from './wordPieceVocab.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -59,5 +61,80 @@ describe('model directories', () => {
       expect((error as Error).message).toContain('embedDim');
     }
     model.dispose();
+  });
+});
+
+/** A captioner directory written by saveCaptioner before it moved from apps/video-captioning (test/fixtures/README.md). */
+const CAPTIONER_V1 = path.join(import.meta.dirname, '../test/fixtures/captioner-v1');
+const TINY_CAPTIONER = {
+  numFrames: 2,
+  imageSize: 8,
+  patchSize: 4,
+  visionDim: 8,
+  visionLayers: 1,
+  visionHeads: 2,
+  videoMode: 'joint',
+  textDim: 8,
+  textLayers: 1,
+  textHeads: 2,
+  maxLength: 6,
+} as const;
+
+describe('captioner directories', () => {
+  it('round-trips weights, config and caption vocabulary, giving identical logits', async () => {
+    const vocab = CaptionVocab.build(['a dog moves up', '狗向上移动']);
+    const model = new Captioner({ ...TINY_CAPTIONER, vocabSize: vocab.size, seed: 4 });
+    const out = path.join(dir, 'captioner');
+    await saveCaptioner(out, model, vocab);
+    const loaded = await loadCaptioner(out);
+    expect(loaded.config).toEqual(model.config);
+    expect(loaded.vocab.tokens).toEqual(vocab.tokens);
+    const video = tf.randomUniform([2, 2, 3, 8, 8], -1, 1, 'float32', 7);
+    const ids = tf.tensor2d(vocab.encode('a dog moves up', 'en', 6).slice(0, 4), [1, 4], 'int32');
+    const both = tf.tile(ids, [2, 1]);
+    const l1 = model.forward(video, both);
+    const l2 = loaded.model.forward(video, both);
+    expect(Array.from(l2.dataSync())).toEqual(Array.from(l1.dataSync()));
+    tf.dispose([video, ids, both, l1, l2]);
+    model.dispose();
+    loaded.model.dispose();
+  });
+
+  it('loads a directory in the layout written before the captioner moved to @tessera/models, and rewrites it unchanged', async () => {
+    const loaded = await loadCaptioner(CAPTIONER_V1);
+    const { type, ...config } = JSON.parse(await readFile(path.join(CAPTIONER_V1, 'config.json'), 'utf8'));
+    expect(type).toBe('captioner');
+    expect(loaded.config).toEqual(config);
+    const vocabJson = JSON.parse(await readFile(path.join(CAPTIONER_V1, 'vocab.json'), 'utf8'));
+    expect(loaded.vocab.tokens).toEqual(vocabJson.tokens);
+    const saved = (await loadSafetensors(path.join(CAPTIONER_V1, 'model.safetensors'))).tensors;
+    const params = loaded.model.namedParameters();
+    expect([...params.keys()].sort()).toEqual([...saved.keys()].sort());
+    for (const [name, p] of params)
+      expect(Array.from(p.variable.dataSync())).toEqual(Array.from(toFloat32(saved.get(name) as SafetensorsTensor)));
+    const again = path.join(dir, 'captioner-v1-again');
+    await saveCaptioner(again, loaded.model, loaded.vocab);
+    for (const file of ['config.json', 'vocab.json']) {
+      expect(await readFile(path.join(again, file), 'utf8')).toBe(await readFile(path.join(CAPTIONER_V1, file), 'utf8'));
+    }
+    loaded.model.dispose();
+  });
+
+  it('says what is wrong: another model type, a vocabulary of the wrong size, a missing vocab.json', async () => {
+    const clip = path.join(dir, 'clip-not-captioner');
+    const { model, config } = createModel(TINY_CLIP);
+    await saveModel(clip, { model, config });
+    model.dispose();
+    await expect(loadCaptioner(clip)).rejects.toMatchObject({ code: 'E_MODEL_FORMAT', message: expect.stringContaining('"clip"') });
+    const vocab = CaptionVocab.build(['a dog']);
+    const captioner = new Captioner({ ...TINY_CAPTIONER, vocabSize: vocab.size + 1 });
+    await expect(saveCaptioner(path.join(dir, 'bad-vocab'), captioner, vocab)).rejects.toMatchObject({ code: 'E_CONFIG' });
+    captioner.dispose();
+    const noVocab = path.join(dir, 'no-vocab');
+    const good = new Captioner({ ...TINY_CAPTIONER, vocabSize: vocab.size });
+    await saveCaptioner(noVocab, good, vocab);
+    good.dispose();
+    await rm(path.join(noVocab, 'vocab.json'));
+    await expect(loadCaptioner(noVocab)).rejects.toMatchObject({ code: 'E_IO', message: expect.stringContaining('vocab.json') });
   });
 });

@@ -1,17 +1,25 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TesseraError, writeFileAtomic } from '@tessera/core';
+import { type Module, TesseraError, writeFileAtomic } from '@tessera/core';
 import { ImageProcessor, type ImageProcessorConfigInput } from '@tessera/patches';
 import { Tokenizer } from '@tessera/tokenizer';
-import { type ModelConfig, parseModelConfig } from './config.js';
+import { Captioner } from './captioner.js';
+import { CaptionVocab } from './captionVocab.js';
+import { type CaptionerConfig, captionerConfigSchema, type ModelConfig, parseModelConfig } from './config.js';
 import { type AnyModel, createModel } from './registry.js';
 
-/** File names inside a model directory (Hugging Face's where one exists). */
+/**
+ * File names inside a model directory (Hugging Face's where one exists). Every model has
+ * `config.json` (its config, with the model `type`) and `model.safetensors` (its parameters by
+ * name); the other files are the inputs it needs: a `tokenizer.json` and a
+ * `preprocessor_config.json` (CLIP, ALBEF), or the caption vocabulary `vocab.json` (captioner).
+ */
 export const MODEL_FILES = {
   config: 'config.json',
   weights: 'model.safetensors',
   tokenizer: 'tokenizer.json',
   preprocessor: 'preprocessor_config.json',
+  vocab: 'vocab.json',
 } as const;
 
 export interface SavedModel {
@@ -32,6 +40,13 @@ export interface LoadedModel {
   dir: string;
 }
 
+export interface LoadedCaptioner {
+  model: Captioner;
+  vocab: CaptionVocab;
+  config: CaptionerConfig;
+  dir: string;
+}
+
 /** The preprocessing that matches a config's vision tower: resize + center crop to imageSize, CLIP mean/std. */
 export function defaultProcessorConfig(config: ModelConfig): ImageProcessorConfigInput {
   const s = config.vision.imageSize;
@@ -39,16 +54,38 @@ export function defaultProcessorConfig(config: ModelConfig): ImageProcessorConfi
 }
 
 /**
- * Writes a model directory: config.json, model.safetensors, and tokenizer.json and
- * preprocessor_config.json when given. Every file is written atomically.
+ * Writes the parts every model directory has, each file atomically: `config.json` (the config
+ * as given, which carries `type`), then the named input files, then `model.safetensors` with
+ * the type in its metadata.
  */
-export async function saveModel(dir: string, saved: SavedModel): Promise<void> {
+async function writeModelDirectory(
+  dir: string,
+  config: { type: string },
+  model: Module,
+  files: Array<[name: string, text: string]> = [],
+): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, MODEL_FILES.config), `${JSON.stringify(saved.config, null, 2)}\n`);
-  await saved.model.save(path.join(dir, MODEL_FILES.weights), { format: 'pt', tessera_model: saved.config.type });
-  if (saved.tokenizer) await saved.tokenizer.save(path.join(dir, MODEL_FILES.tokenizer));
-  const processorConfig = saved.processor ? saved.processor.config : defaultProcessorConfig(saved.config);
-  await writeFileAtomic(path.join(dir, MODEL_FILES.preprocessor), `${JSON.stringify(processorConfig, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, MODEL_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+  for (const [name, text] of files) await writeFileAtomic(path.join(dir, name), text);
+  await model.save(path.join(dir, MODEL_FILES.weights), { format: 'pt', tessera_model: config.type });
+}
+
+/** Reads a JSON file of a model directory; `holds` says what such a directory holds and what writes it. */
+async function readDirectoryJson(file: string, holds: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new TesseraError('E_IO', `cannot read ${file}: ${(cause as Error).message}. ${holds}.`, { details: { path: file }, cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new TesseraError('E_MODEL_FORMAT', `${file} is not valid JSON: ${(cause as Error).message}`, {
+      details: { path: file },
+      cause,
+    });
+  }
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -60,35 +97,69 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Reloads a directory written by `saveModel` (or a trainer run's export) in one call. */
-export async function loadModel(dir: string): Promise<LoadedModel> {
-  const configPath = path.join(dir, MODEL_FILES.config);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(configPath, 'utf8'));
-  } catch (cause) {
-    throw new TesseraError(
-      'E_IO',
-      `cannot read ${configPath}: ${(cause as Error).message}. A model directory holds config.json and model.safetensors (written by saveModel or \`tessera train\`).`,
-      { details: { path: configPath }, cause },
-    );
-  }
-  const config = parseModelConfig(raw);
+/** Fills a freshly built model from the directory's `model.safetensors` (strict: every weight present, none extra). */
+async function loadWeights<M extends Module>(model: M, dir: string): Promise<M> {
   const weights = path.join(dir, MODEL_FILES.weights);
-  if (!(await exists(weights)))
-    throw new TesseraError('E_IO', `${weights} is missing: the model directory has a config but no weights`, {
-      details: { path: weights },
-    });
-  const { model } = createModel(config);
   try {
+    if (!(await exists(weights)))
+      throw new TesseraError('E_IO', `${weights} is missing: the model directory has a config but no weights`, {
+        details: { path: weights },
+      });
     await model.load(weights, { strict: true });
   } catch (cause) {
     model.dispose();
     throw cause;
   }
+  return model;
+}
+
+/**
+ * Writes a model directory: config.json, model.safetensors, and tokenizer.json and
+ * preprocessor_config.json when given. Every file is written atomically.
+ */
+export async function saveModel(dir: string, saved: SavedModel): Promise<void> {
+  const processorConfig = saved.processor ? saved.processor.config : defaultProcessorConfig(saved.config);
+  await writeModelDirectory(dir, saved.config, saved.model, [[MODEL_FILES.preprocessor, `${JSON.stringify(processorConfig, null, 2)}\n`]]);
+  if (saved.tokenizer) await saved.tokenizer.save(path.join(dir, MODEL_FILES.tokenizer));
+}
+
+/** Reloads a directory written by `saveModel` (or a trainer run's export) in one call. */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const raw = await readDirectoryJson(
+    path.join(dir, MODEL_FILES.config),
+    'A model directory holds config.json and model.safetensors (written by saveModel or `tessera train`)',
+  );
+  const config = parseModelConfig(raw);
+  const { model } = createModel(config);
+  await loadWeights(model, dir);
   const tokenizerPath = path.join(dir, MODEL_FILES.tokenizer);
   const tokenizer = (await exists(tokenizerPath)) ? Tokenizer.fromFile(tokenizerPath) : null;
   const processorPath = path.join(dir, MODEL_FILES.preprocessor);
   const processor = (await exists(processorPath)) ? await ImageProcessor.fromFile(processorPath) : null;
   return { model, config, tokenizer, processor, dir };
+}
+
+/** Writes a captioner directory: config.json (`type: "captioner"`), vocab.json, model.safetensors; each atomically. */
+export async function saveCaptioner(dir: string, model: Captioner, vocab: CaptionVocab): Promise<void> {
+  if (vocab.size !== model.config.vocabSize) {
+    throw new TesseraError('E_CONFIG', `saveCaptioner: vocabulary has ${vocab.size} tokens, the model ${model.config.vocabSize}`);
+  }
+  await writeModelDirectory(dir, { type: 'captioner', ...model.config }, model, [
+    [MODEL_FILES.vocab, `${JSON.stringify(vocab.toJson())}\n`],
+  ]);
+}
+
+/** Reloads a directory written by `saveCaptioner` (or `tessera train-captioner`). */
+export async function loadCaptioner(dir: string): Promise<LoadedCaptioner> {
+  const holds = 'A captioner directory holds config.json, vocab.json and model.safetensors (written by saveCaptioner or train-captioner)';
+  const raw = (await readDirectoryJson(path.join(dir, MODEL_FILES.config), holds)) as Record<string, unknown>;
+  if (raw?.type !== 'captioner') {
+    throw new TesseraError('E_MODEL_FORMAT', `${dir} is not a captioner directory (config.json type is ${JSON.stringify(raw?.type)})`);
+  }
+  const { type: _t, ...rest } = raw;
+  const config = captionerConfigSchema.safeParse(rest);
+  if (!config.success) throw new TesseraError('E_CONFIG', `${dir}/config.json: ${config.error.message}`);
+  const vocab = CaptionVocab.fromJson(await readDirectoryJson(path.join(dir, MODEL_FILES.vocab), holds));
+  const model = await loadWeights(new Captioner(config.data), dir);
+  return { model, vocab, config: model.config, dir };
 }

@@ -1,6 +1,6 @@
 import { initBackend, tf } from '@tessera/core';
+import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trainWordPieceTokenizer } from './wordPieceVocab.js';
 import { type ContrastiveEncoder, ZeroShotClassifier } from './zeroShot.js';
 
 beforeAll(async () => {

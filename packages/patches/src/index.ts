@@ -1,5 +1,5 @@
 // @tessera/patches: image and video input — decode with sharp, Hugging Face-style preprocessing,
-// augmentation, patchify and patch embedding, ffmpeg frame sampling.
+// augmentation, patchify, ffmpeg frame sampling.
 export { patchify, unpatchify } from '@tessera/core';
 export {
   type AugmentConfig,
@@ -43,8 +43,6 @@ export {
   type ImageProcessorOptions,
   type ProcessOptions,
 } from './imageProcessor.js';
-export { PatchEmbedding, type PatchEmbeddingForwardOptions, type PatchEmbeddingOptions } from './patchEmbedding.js';
-export { bicubicMatrix, interpolateGrid, sincos1d, sincos2d, temporalPositionEmbedding } from './positionEmbedding.js';
 export { type ProbeOptions, probeVideo, type VideoInfo } from './probeVideo.js';
 export { PIL_RESAMPLE, type ResampleFilter, type RgbImage, resample } from './resample.js';
 export {

@@ -61,3 +61,9 @@ export {
 } from './tokenizer.js';
 export { type BpeTrainerOptions, type BpeTrainerResult, type TrainerProgress, trainBpe } from './trainers/bpeTrainer.js';
 export { countWords, type TrainingInput, type TrainOptions, trainByteLevelBpe, trainTokenizer, trainWordPiece } from './trainers/train.js';
+export {
+  BERT_SPECIAL_TOKENS,
+  buildWordPieceVocab,
+  trainWordPieceTokenizer,
+  type WordPieceVocabOptions,
+} from './trainers/wordPieceVocab.js';

@@ -50,16 +50,14 @@ export { INIT_SCHEMES, type InitScheme, initWeight } from './init.js';
 export { ACTIVATIONS, type Activation, activation, gelu, geluTanh, quickGelu } from './layers/activations.js';
 export { ClassToken, type ClassTokenConfig } from './layers/classToken.js';
 export { Dropout, type DropoutConfig } from './layers/dropout.js';
+export { bicubicMatrix, interpolateGrid } from './layers/interpolateGrid.js';
 export { LayerNorm, type LayerNormConfig } from './layers/layerNorm.js';
+export { LearnedPositionEmbedding, type LearnedPositionEmbeddingConfig } from './layers/learnedPositionEmbedding.js';
 export { Linear, type LinearConfig } from './layers/linear.js';
 export { MLP, type MLPConfig } from './layers/mlp.js';
-export {
-  LearnedPositionEmbedding,
-  type LearnedPositionEmbeddingConfig,
-  type PositionEmbedding,
-  SinusoidalPositionEmbedding,
-  type SinusoidalPositionEmbeddingConfig,
-  sinusoidalTable,
-} from './layers/positionEmbedding.js';
+export { PatchEmbedding, type PatchEmbeddingForwardOptions, type PatchEmbeddingOptions } from './layers/patchEmbedding.js';
+export type { PositionEmbedding } from './layers/positionEmbedding.js';
+export { type SinCosLayout, sincos1d, sincos2d, sinusoidalTable, temporalPositionEmbedding } from './layers/sinCosTable.js';
+export { SinusoidalPositionEmbedding, type SinusoidalPositionEmbeddingConfig } from './layers/sinusoidalPositionEmbedding.js';
 export { TokenEmbedding, type TokenEmbeddingConfig } from './layers/tokenEmbedding.js';
 export { ModuleList } from './moduleList.js';

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { TesseraError } from '@tessera/core';
+import { type LoadedCaptioner, loadCaptioner } from '@tessera/models';
 import { createApp, DEFAULT_LIMITS, RetrievalService, startServer } from '@tessera/retrieval';
-import { createCaptionRoute, DEFAULT_CAPTION_LIMITS, type LoadedCaptioner, loadCaptioner } from '@tessera/video-captioning';
+import { createCaptionRoute, DEFAULT_CAPTION_LIMITS } from '@tessera/video-captioning';
 import { Command } from 'commander';
 import { Hono } from 'hono';
 import { numberOption, startBackend } from './shared.js';

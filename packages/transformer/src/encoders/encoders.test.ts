@@ -33,7 +33,7 @@ describe('encoders against PyTorch', () => {
     enc.dispose();
   });
 
-  it('VisionEncoder: ViT over @tessera/patches PatchEmbedding, CLS pooling', async () => {
+  it('VisionEncoder: ViT over PatchEmbedding, CLS pooling', async () => {
     const fx = await loadFixture('vision');
     const enc = new VisionEncoder({ ...fx.config, rng: new SeededRandom(1) } as never);
     enc.loadStateDict(fx.params());

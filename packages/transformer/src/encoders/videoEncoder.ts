@@ -1,10 +1,12 @@
 import { Module, parseConfig, tf } from '@tessera/core';
-import { PatchEmbedding } from '@tessera/patches';
 import { z } from 'zod';
 import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank, shapeError } from '../checks.js';
 import { LayerNorm } from '../layers/layerNorm.js';
-import { LearnedPositionEmbedding, type PositionEmbedding, SinusoidalPositionEmbedding } from '../layers/positionEmbedding.js';
+import { LearnedPositionEmbedding } from '../layers/learnedPositionEmbedding.js';
+import { PatchEmbedding } from '../layers/patchEmbedding.js';
+import type { PositionEmbedding } from '../layers/positionEmbedding.js';
+import { SinusoidalPositionEmbedding } from '../layers/sinusoidalPositionEmbedding.js';
 import type { EncoderOutput } from './encoderOutput.js';
 import { VisionEncoder, VisionEncoderConfigSchema } from './visionEncoder.js';
 

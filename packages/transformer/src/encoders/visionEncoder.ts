@@ -1,11 +1,11 @@
 import { Module, parseConfig, tf } from '@tessera/core';
-import { PatchEmbedding } from '@tessera/patches';
 import { z } from 'zod';
 import { blockSettings, STACK_CONFIG_FIELDS, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
 import { InitSchemeSchema } from '../init.js';
 import { Dropout } from '../layers/dropout.js';
 import { LayerNorm } from '../layers/layerNorm.js';
+import { PatchEmbedding } from '../layers/patchEmbedding.js';
 import type { EncoderOutput } from './encoderOutput.js';
 import { poolHidden, poolingWeights } from './pooling.js';
 
@@ -27,7 +27,7 @@ export const VisionEncoderConfigSchema = z
 export type VisionEncoderConfig = z.input<typeof VisionEncoderConfigSchema>;
 
 /**
- * ViT: patch embedding (from @tessera/patches: `embeddings.projection.*`, `embeddings.cls_token`,
+ * ViT: patch embedding (`PatchEmbedding`: `embeddings.projection.*`, `embeddings.cls_token`,
  * `embeddings.position_embeddings`), `encoder.layers.N.*`, then `layernorm` over all tokens
  * (pre-LN) as Hugging Face ViT; pooled by the class token or the mean of patch tokens.
  */

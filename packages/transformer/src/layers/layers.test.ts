@@ -5,9 +5,10 @@ import { gelu, geluTanh, quickGelu } from './activations.js';
 import { ClassToken } from './classToken.js';
 import { Dropout } from './dropout.js';
 import { LayerNorm } from './layerNorm.js';
+import { LearnedPositionEmbedding } from './learnedPositionEmbedding.js';
 import { Linear } from './linear.js';
 import { MLP } from './mlp.js';
-import { LearnedPositionEmbedding, SinusoidalPositionEmbedding } from './positionEmbedding.js';
+import { SinusoidalPositionEmbedding } from './sinusoidalPositionEmbedding.js';
 import { TokenEmbedding } from './tokenEmbedding.js';
 
 const rng = () => new SeededRandom(7);

@@ -2,10 +2,9 @@ import path from 'node:path';
 import { initBackend, isTesseraError, loadSafetensors, type SafetensorsTensor, SeededRandom, safetensorsToTensor, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PatchEmbedding } from './patchEmbedding.js';
-import { temporalPositionEmbedding } from './positionEmbedding.js';
 
 // Reference values from PyTorch: test/fixtures/make_patch_embedding.py.
-const fixturePath = path.join(import.meta.dirname, '../test/fixtures/patch_embedding.safetensors');
+const fixturePath = path.join(import.meta.dirname, '../../test/fixtures/patch_embedding.safetensors');
 let ref: Map<string, SafetensorsTensor>;
 
 function get(name: string): tf.Tensor {
@@ -127,15 +126,6 @@ describe('PatchEmbedding', () => {
     expect(maxAbsDiff(bigger, expectedBigger)).toBeLessThan(1e-6);
     tf.dispose([expected, bigger, expectedBigger]);
     m.dispose();
-  });
-
-  it('gives temporal sin-cos embeddings sin(t / 10000^(i/(D/2))) | cos(...)', () => {
-    const t = temporalPositionEmbedding(3, 4);
-    const values = t.arraySync();
-    expect(values[0]).toEqual([0, 0, 1, 1]);
-    for (let i = 0; i < 4; i++)
-      expect(values[2]?.[i]).toBeCloseTo([Math.sin(2), Math.sin(0.02), Math.cos(2), Math.cos(0.02)][i] as number, 6);
-    t.dispose();
   });
 
   it('refuses bad shapes with E_INPUT / E_CONFIG and leaks no tensors', () => {

@@ -1,37 +1,6 @@
 import { Module, parseConfig, SeededRandom, TesseraError, tf } from '@tessera/core';
 import { Decoder, generate, VideoEncoder } from '@tessera/transformer';
-import { z } from 'zod';
-
-/** A captioner's architecture (saved as `config.json` in its model directory). */
-export const captionerBaseSchema = z
-  .object({
-    /** Frames sampled per clip (evenly over the whole video). */
-    numFrames: z.number().int().positive().default(4),
-    /** Frames are resized and centre-cropped to imageSize x imageSize. */
-    imageSize: z.number().int().positive().default(32),
-    patchSize: z.number().int().positive().default(8),
-    visionDim: z.number().int().positive().default(64),
-    visionLayers: z.number().int().positive().default(2),
-    visionHeads: z.number().int().positive().default(4),
-    /** 'frames': one token per frame (cheap); 'joint': all patches of all frames attend jointly. */
-    videoMode: z.enum(['frames', 'joint']).default('joint'),
-    textDim: z.number().int().positive().default(64),
-    textLayers: z.number().int().positive().default(2),
-    textHeads: z.number().int().positive().default(4),
-    /** Caption tokens including the language token and EOS. */
-    maxLength: z.number().int().min(3).default(24),
-    vocabSize: z.number().int().positive(),
-    dropout: z.number().min(0).lt(1).default(0),
-    seed: z.number().int().default(0),
-  })
-  .strict();
-/** The architecture with its cross-field checks. */
-export const captionerConfigSchema = captionerBaseSchema.refine((c) => c.imageSize % c.patchSize === 0, {
-  message: 'imageSize must be a multiple of patchSize',
-  path: ['patchSize'],
-});
-export type CaptionerConfig = z.output<typeof captionerConfigSchema>;
-export type CaptionerConfigInput = z.input<typeof captionerConfigSchema>;
+import { type CaptionerConfig, type CaptionerConfigInput, captionerConfigSchema } from './config.js';
 
 /** Decoding settings for `Captioner.generate`. */
 export interface DecodeOptions {

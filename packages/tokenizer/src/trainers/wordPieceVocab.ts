@@ -1,5 +1,8 @@
 import { TesseraError } from '@tessera/core';
-import { BertNormalizer, BertPreTokenizer, NormalizedString, Tokenizer } from '@tessera/tokenizer';
+import { NormalizedString } from '../normalizedString.js';
+import { BertNormalizer } from '../normalizers/bertNormalizer.js';
+import { BertPreTokenizer } from '../preTokenizers/basic.js';
+import { Tokenizer } from '../tokenizer.js';
 
 export const BERT_SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 

@@ -1,5 +1,6 @@
 import { Module, matMul, patchify, type SeededRandom, TesseraError, tf } from '@tessera/core';
-import { interpolateGrid, sincos2d } from './positionEmbedding.js';
+import { interpolateGrid } from './interpolateGrid.js';
+import { sincos2d } from './sinCosTable.js';
 
 export interface PatchEmbeddingOptions {
   /** Input image size: one number for square images, or [height, width]. */
