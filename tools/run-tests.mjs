@@ -21,7 +21,7 @@ const result = spawnSync('npx', ['nx', 'run-many', '-t', 'test', '--outputStyle=
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const group of ['packages', 'apps']) {
+for (const group of ['packages', 'datasets', 'apps']) {
   const dir = path.join(root, group);
   if (!existsSync(dir)) continue;
   for (const name of readdirSync(dir)) {

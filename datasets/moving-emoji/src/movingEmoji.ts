@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig, SeededRandom, TesseraError, writeFileAtomic } from '@tessera/core';
+import { type Caption, type ManifestRow, writeManifest } from '@tessera/data';
+import { type EmojiConcept, emojiImagePath, loadEmojiConcepts, NOTO_LICENSE_FILE } from '@tessera/dataset-emoji';
 import { z } from 'zod';
-import { type EmojiConcept, emojiImagePath, loadEmojiConcepts } from './emoji.js';
-import { type ManifestRow, writeManifest } from './manifest.js';
 import { decodePng, type RgbaImage } from './png.js';
-import type { Caption } from './record.js';
 
 /**
  * Captioned video clips for the video-captioning app: one or two emoji (Noto images)
@@ -437,15 +436,12 @@ export async function buildMovingEmojiDataset(options: MovingEmojiOptions): Prom
   await writeManifest(manifests.train, train);
   await writeManifest(manifests.test, test);
   await writeManifest(manifests.all, rows);
-  await writeFileAtomic(
-    path.join(outDir, 'LICENSES', 'Apache-2.0.txt'),
-    await readFile(new URL('../licenses/Apache-2.0.txt', import.meta.url)),
-  );
+  await writeFileAtomic(path.join(outDir, 'LICENSES', 'Apache-2.0.txt'), await readFile(NOTO_LICENSE_FILE));
   await writeFileAtomic(
     path.join(outDir, 'ATTRIBUTION.md'),
     `# Attribution and licences
 
-Clips rendered by \`tessera data moving-emoji\` (@tessera/data) from emoji images of Google Noto Emoji
+Clips rendered by \`tessera data moving-emoji\` (@tessera/dataset-moving-emoji) from emoji images of Google Noto Emoji
 (npm \`emoji-datasource-google@${versions['emoji-datasource-google']}\`, https://github.com/googlefonts/noto-emoji),
 Copyright Google LLC, licensed under the Apache License, Version 2.0 (\`LICENSES/Apache-2.0.txt\`).
 The images were scaled, rotated, faded and composited onto a white canvas.

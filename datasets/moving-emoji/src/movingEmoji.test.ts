@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readManifest, readShard, SkipCounter, writeShards } from '@tessera/data';
+import { emojiImagePath, loadEmojiConcepts } from '@tessera/dataset-emoji';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emojiImagePath, loadEmojiConcepts } from './emoji.js';
-import { readManifest } from './manifest.js';
 import {
   buildMovingEmojiDataset,
   type ClipObject,
@@ -17,8 +17,6 @@ import {
   videoConcepts,
 } from './movingEmoji.js';
 import { decodePng } from './png.js';
-import { readShard, writeShards } from './shards.js';
-import { SkipCounter } from './skipCounter.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -1,9 +1,8 @@
 import { createLogger, type Progress, progress } from '@tessera/core';
+import { readManifest, writeShards } from '@tessera/data';
+import { buildEmojiDataset } from '@tessera/dataset-emoji';
+import { buildMovingEmojiDataset } from '@tessera/dataset-moving-emoji';
 import { Command, InvalidArgumentError } from 'commander';
-import { buildEmojiDataset } from './emoji.js';
-import { readManifest } from './manifest.js';
-import { buildMovingEmojiDataset } from './movingEmoji.js';
-import { writeShards } from './shards.js';
 
 const log = createLogger('data');
 
