@@ -114,7 +114,7 @@ export function createDataCommand(): Command {
     .option('--size <px>', 'frame width and height (even)', positiveInt, 64)
     .option('--frames <n>', 'frames per clip', positiveInt, 16)
     .option('--fps <n>', 'frames per second', positiveInt, 8)
-    .option('--ffmpeg <path>', 'ffmpeg executable', '/usr/bin/ffmpeg')
+    .option('--ffmpeg <path>', 'ffmpeg executable (default: $TESSERA_FFMPEG, else ffmpeg on PATH, else @ffmpeg-installer/ffmpeg)')
     .option('--force', 'rebuild even when an identical build is already there', false)
     .addHelpText(
       'after',
