@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatRetrieval, loadRunConfig, preparePairs, trainClip, zeroShotAccuracy } from '@tessera/cli';
 import { initBackend, progress } from '@tessera/core';
-import { buildEmojiDataset, readManifest } from '@tessera/data';
+import { readManifest } from '@tessera/data';
+import { buildEmojiDataset } from '@tessera/dataset-emoji';
 import { loadModel } from '@tessera/models';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

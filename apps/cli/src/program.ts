@@ -1,8 +1,8 @@
-import { createDataCommand } from '@tessera/data';
 import { createRetrievalCommands } from '@tessera/retrieval';
 import * as tokenizerPackage from '@tessera/tokenizer';
 import { createCaptionCommand, createTrainCaptionerCommand } from '@tessera/video-captioning';
 import { Command } from 'commander';
+import { createDataCommand } from './commands/data.js';
 import { createEvalCommand } from './commands/evalCommand.js';
 import { createFinetuneCommand } from './commands/finetune.js';
 import { createModelsCommand } from './commands/models.js';

@@ -1,20 +1,4 @@
-export { createDataCommand } from './command.js';
 export { type CsvRow, parseCsv } from './csv.js';
-export {
-  buildEmojiDataset,
-  EMOJI_SPLITS,
-  type EmojiConcept,
-  type EmojiConceptGroup,
-  type EmojiDatasetOptions,
-  type EmojiDatasetResult,
-  type EmojiPackage,
-  type EmojiSplit,
-  emojiCaptions,
-  emojiDatasetOptionsSchema,
-  emojiImagePath,
-  loadEmojiConcepts,
-  normalizeHex,
-} from './emoji.js';
 export {
   type Batch,
   DataLoader,
@@ -35,23 +19,6 @@ export {
   readManifest,
   writeManifest,
 } from './manifest.js';
-export {
-  buildMovingEmojiDataset,
-  type ClipObject,
-  type ClipSpec,
-  clipCaptions,
-  encodeMp4,
-  MOTIONS,
-  type Motion,
-  type MovingEmojiOptions,
-  type MovingEmojiResult,
-  movingEmojiOptionsSchema,
-  objectState,
-  planMovingEmojiClips,
-  renderClip,
-  videoConcepts,
-} from './movingEmoji.js';
-export { decodePng, type RgbaImage } from './png.js';
 export { type Caption, type DataRecord, type ImageRef, imageExtension, loadImageBytes, parseCaptions } from './record.js';
 export {
   readShard,

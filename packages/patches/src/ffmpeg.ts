@@ -24,15 +24,12 @@ function executable(file: string): boolean {
 /**
  * The ffmpeg binary to use: `TESSERA_FFMPEG` if set, else `ffmpeg` on PATH (the system one:
  * current codecs), else the static binary shipped by the optional `@ffmpeg-installer/ffmpeg`.
- * Null when there is none.
+ * Null when there is none. `TESSERA_FFMPEG` is read on every call; the search is done once.
  */
 export function findFfmpeg(): string | null {
-  if (cached !== undefined) return cached;
   const fromEnv = process.env.TESSERA_FFMPEG;
-  if (fromEnv) {
-    cached = fromEnv;
-    return cached;
-  }
+  if (fromEnv) return fromEnv;
+  if (cached !== undefined) return cached;
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir && executable(path.join(dir, 'ffmpeg'))) {
       cached = path.join(dir, 'ffmpeg');
@@ -48,8 +45,21 @@ export function findFfmpeg(): string | null {
   return cached;
 }
 
-/** Runs ffmpeg with `args`, collecting stdout bytes and stderr text; kills it after `timeoutMs`. */
-export function runFfmpeg(args: string[], options: { ffmpegPath?: string; timeoutMs?: number; source: string }): Promise<FfmpegResult> {
+export interface RunFfmpegOptions {
+  /** An ffmpeg binary to use instead of the one `findFfmpeg` picks. */
+  ffmpegPath?: string;
+  timeoutMs?: number;
+  /** The file this run reads or writes, named in errors. */
+  source: string;
+  /** Bytes written to ffmpeg's stdin, read with `-i pipe:0` (e.g. raw frames to encode); stdin is closed after them. */
+  input?: readonly Uint8Array[];
+}
+
+/**
+ * Runs ffmpeg with `args` (decoding or encoding), feeding `input` to its stdin and collecting
+ * stdout bytes and stderr text; kills it after `timeoutMs`.
+ */
+export function runFfmpeg(args: string[], options: RunFfmpegOptions): Promise<FfmpegResult> {
   const bin = options.ffmpegPath ?? findFfmpeg();
   if (!bin) {
     return Promise.reject(
@@ -61,7 +71,7 @@ export function runFfmpeg(args: string[], options: { ffmpegPath?: string; timeou
     );
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-nostdin', '-hide_banner', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, ['-nostdin', '-hide_banner', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
@@ -75,5 +85,8 @@ export function runFfmpeg(args: string[], options: { ffmpegPath?: string; timeou
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });
     });
+    child.stdin.on('error', () => undefined); // ffmpeg exiting early is reported by its exit code
+    for (const chunk of options.input ?? []) child.stdin.write(chunk);
+    child.stdin.end();
   });
 }

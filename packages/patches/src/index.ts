@@ -31,7 +31,7 @@ export {
   rawToRgb,
 } from './decodeImage.js';
 export { INPUT_ERROR_CODES, type InputErrorCode } from './errors.js';
-export { findFfmpeg } from './ffmpeg.js';
+export { type FfmpegResult, findFfmpeg, type RunFfmpegOptions, runFfmpeg } from './ffmpeg.js';
 export {
   CLIP_MEAN,
   CLIP_STD,

@@ -1,9 +1,8 @@
 import { createLogger, type Progress, progress } from '@tessera/core';
+import { readManifest, writeShards } from '@tessera/data';
+import { buildEmojiDataset } from '@tessera/dataset-emoji';
+import { buildMovingEmojiDataset } from '@tessera/dataset-moving-emoji';
 import { Command, InvalidArgumentError } from 'commander';
-import { buildEmojiDataset } from './emoji.js';
-import { readManifest } from './manifest.js';
-import { buildMovingEmojiDataset } from './movingEmoji.js';
-import { writeShards } from './shards.js';
 
 const log = createLogger('data');
 
@@ -115,7 +114,7 @@ export function createDataCommand(): Command {
     .option('--size <px>', 'frame width and height (even)', positiveInt, 64)
     .option('--frames <n>', 'frames per clip', positiveInt, 16)
     .option('--fps <n>', 'frames per second', positiveInt, 8)
-    .option('--ffmpeg <path>', 'ffmpeg executable', '/usr/bin/ffmpeg')
+    .option('--ffmpeg <path>', 'ffmpeg executable (default: $TESSERA_FFMPEG, else ffmpeg on PATH, else @ffmpeg-installer/ffmpeg)')
     .option('--force', 'rebuild even when an identical build is already there', false)
     .addHelpText(
       'after',

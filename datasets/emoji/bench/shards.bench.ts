@@ -1,5 +1,5 @@
 /**
- * Streaming WebDataset shards: samples/s of our reader (tar entries -> samples with parsed
+ * Streaming WebDataset shards: samples/s of @tessera/data's reader (tar entries -> samples with parsed
  * JSON captions) against Python's tarfile in stream mode (`r|`, what webdataset's
  * tar iterator uses) doing the same grouping and json.loads, on the same shards built from
  * the emoji training split. Best of 3 passes each, files in the page cache.
@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { recordBenchmark } from '@tessera/core';
-import { buildEmojiDataset, readShard, SkipCounter, writeShards } from '../src/index.js';
+import { readShard, SkipCounter, writeShards } from '@tessera/data';
+import { buildEmojiDataset } from '../src/index.js';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'tessera-shard-bench-'));
 try {

@@ -1,10 +1,10 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig, SeededRandom, writeFileAtomic } from '@tessera/core';
+import { type Caption, type ManifestRow, writeManifest } from '@tessera/data';
 import { z } from 'zod';
-import { type ManifestRow, writeManifest } from './manifest.js';
-import type { Caption } from './record.js';
 
 /**
  * The built-in text-image dataset: real emoji images from npm packages with English and
@@ -96,6 +96,9 @@ export interface EmojiConceptGroup {
 
 export type EmojiPackage = 'emoji-datasource-google' | 'emoji-datasource-twitter' | 'emojibase-data';
 const PACKAGES: readonly EmojiPackage[] = ['emoji-datasource-google', 'emoji-datasource-twitter', 'emojibase-data'];
+
+/** The Apache License 2.0 text of the Noto images, shipped in this package's `licenses/` for every build that copies or draws them. */
+export const NOTO_LICENSE_FILE = fileURLToPath(new URL('../licenses/Apache-2.0.txt', import.meta.url));
 
 /** Where an emoji style's 64x64 PNG of a concept is installed. */
 export function emojiImagePath(style: 'google' | 'twitter', image: string): string {
@@ -191,7 +194,7 @@ async function sameSize(a: string, b: string): Promise<boolean> {
 function attribution(versions: Record<string, string>): string {
   return `# Attribution and licences
 
-This folder was built by \`tessera data emoji\` (@tessera/data) from three npm packages.
+This folder was built by \`tessera data emoji\` (@tessera/dataset-emoji) from three npm packages.
 Images are copied unmodified; captions are emojibase labels and tags, some joined into one string.
 
 ## Images of the train and zero-shot splits: Google Noto Emoji
@@ -307,7 +310,7 @@ export async function buildEmojiDataset(options: EmojiDatasetOptions): Promise<E
   for (const s of EMOJI_SPLITS) await writeManifest(splitFiles[s], rows[s]);
   await writeManifest(path.join(outDir, 'manifest.jsonl'), [...rows.train, ...rows.test, ...rows.zeroshot]);
   const licenses = path.join(outDir, 'LICENSES');
-  await writeFileAtomic(path.join(licenses, 'Apache-2.0.txt'), await readFile(new URL('../licenses/Apache-2.0.txt', import.meta.url)));
+  await writeFileAtomic(path.join(licenses, 'Apache-2.0.txt'), await readFile(NOTO_LICENSE_FILE));
   await writeFileAtomic(path.join(licenses, 'emojibase-data-MIT.txt'), await readFile(path.join(dirs['emojibase-data'], 'LICENSE')));
   await writeFileAtomic(path.join(licenses, 'emoji-data-MIT.txt'), await readFile(path.join(dirs['emoji-datasource-google'], 'LICENSE')));
   await writeFileAtomic(path.join(outDir, 'ATTRIBUTION.md'), attribution(versions));

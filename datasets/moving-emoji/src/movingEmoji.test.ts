@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readManifest, readShard, SkipCounter, writeShards } from '@tessera/data';
+import { emojiImagePath, loadEmojiConcepts } from '@tessera/dataset-emoji';
+import { findFfmpeg } from '@tessera/patches';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emojiImagePath, loadEmojiConcepts } from './emoji.js';
-import { readManifest } from './manifest.js';
 import {
   buildMovingEmojiDataset,
   type ClipObject,
@@ -17,8 +18,6 @@ import {
   videoConcepts,
 } from './movingEmoji.js';
 import { decodePng } from './png.js';
-import { readShard, writeShards } from './shards.js';
-import { SkipCounter } from './skipCounter.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -112,7 +111,7 @@ describe('moving-emoji clips', () => {
       pix_fmt: 'yuv420p',
       nb_frames: String(frames),
     });
-    const raw = execFileSync('/usr/bin/ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+    const raw = execFileSync(findFfmpeg() as string, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
     const decoded = Array.from(
       { length: raw.length / (size * size * 3) },
       (_, i) => new Uint8Array(raw.subarray(i * size * size * 3, (i + 1) * size * size * 3)),
@@ -153,7 +152,44 @@ describe('moving-emoji clips', () => {
     await expect(
       buildMovingEmojiDataset({ ...options, outDir: path.join(dir, 'x'), ffmpegPath: path.join(dir, 'no-ffmpeg') }),
     ).rejects.toMatchObject({
-      code: 'E_FFMPEG',
+      code: 'E_FFMPEG_UNAVAILABLE',
     });
+  });
+
+  it('encodes with the ffmpeg TESSERA_FFMPEG names, for one clip and for a whole build', async () => {
+    const real = findFfmpeg();
+    expect(real).not.toBeNull();
+    const log = path.join(dir, 'wrapper.log');
+    const wrapper = path.join(dir, 'ffmpeg-wrapper.sh');
+    await writeFile(wrapper, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
+    await chmod(wrapper, 0o755);
+    const before = process.env.TESSERA_FFMPEG;
+    process.env.TESSERA_FFMPEG = wrapper;
+    try {
+      const white = Array.from({ length: 3 }, () => new Uint8Array(16 * 16 * 3).fill(255));
+      const file = path.join(dir, 'wrapped.mp4');
+      await encodeMp4(white, file, { size: 16, fps: 8 });
+      const calls = (await readFile(log, 'utf8')).trim().split('\n');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toContain('-c:v libx264');
+      expect((await readFile(file)).subarray(4, 8).toString()).toBe('ftyp');
+
+      const result = await buildMovingEmojiDataset({
+        outDir: path.join(dir, 'wrapped'),
+        clips: 3,
+        concepts: 3,
+        size: 32,
+        emojiSize: 12,
+        frames: 4,
+      });
+      expect(result.encoded).toBe(3);
+      // One more call per clip, each writing that clip's temp file.
+      const all = (await readFile(log, 'utf8')).trim().split('\n');
+      expect(all).toHaveLength(4);
+      for (const name of ['000000', '000001', '000002']) expect(all.filter((c) => c.includes(`clips/${name}.mp4.tmp-`))).toHaveLength(1);
+    } finally {
+      if (before === undefined) delete process.env.TESSERA_FFMPEG;
+      else process.env.TESSERA_FFMPEG = before;
+    }
   });
 });

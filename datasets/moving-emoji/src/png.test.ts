@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { emojiImagePath } from '@tessera/dataset-emoji';
 import { describe, expect, it } from 'vitest';
-import { emojiImagePath } from './emoji.js';
 import { decodePng } from './png.js';
 
 const reference = JSON.parse(

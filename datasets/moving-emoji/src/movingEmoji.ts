@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig, SeededRandom, TesseraError, writeFileAtomic } from '@tessera/core';
+import { type Caption, type ManifestRow, writeManifest } from '@tessera/data';
+import { type EmojiConcept, emojiImagePath, loadEmojiConcepts, NOTO_LICENSE_FILE } from '@tessera/dataset-emoji';
+import { findFfmpeg, runFfmpeg } from '@tessera/patches';
 import { z } from 'zod';
-import { type EmojiConcept, emojiImagePath, loadEmojiConcepts } from './emoji.js';
-import { type ManifestRow, writeManifest } from './manifest.js';
 import { decodePng, type RgbaImage } from './png.js';
-import type { Caption } from './record.js';
 
 /**
  * Captioned video clips for the video-captioning app: one or two emoji (Noto images)
@@ -84,7 +83,8 @@ export const movingEmojiOptionsSchema = z
     twoObjectFraction: z.number().min(0).max(1).default(0.5),
     /** Share of clips in the test split (each holds an unseen emoji-motion pairing). */
     testFraction: z.number().min(0).max(0.9).default(0.2),
-    ffmpegPath: z.string().default('/usr/bin/ffmpeg'),
+    /** ffmpeg to encode with; by default @tessera/patches' `findFfmpeg` (TESSERA_FFMPEG, PATH, @ffmpeg-installer/ffmpeg). */
+    ffmpegPath: z.string().min(1).optional(),
     /** ffmpeg processes run at once. */
     concurrency: z.number().int().positive().default(2),
     force: z.boolean().default(false),
@@ -296,13 +296,15 @@ export function renderClip(
   return out;
 }
 
-/** Encodes rgb24 frames as H.264 mp4 (yuv420p) with ffmpeg; temp file then rename. */
+/**
+ * Encodes rgb24 frames as H.264 mp4 (yuv420p) with the ffmpeg @tessera/patches finds (or
+ * `ffmpegPath`); temp file then rename. No ffmpeg is `E_FFMPEG_UNAVAILABLE`, a failed encode `E_FFMPEG`.
+ */
 export async function encodeMp4(
   frames: readonly Uint8Array[],
   file: string,
   options: { size: number; fps: number; ffmpegPath?: string },
 ): Promise<void> {
-  const ffmpeg = options.ffmpegPath ?? '/usr/bin/ffmpeg';
   const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const args = [
     '-v',
@@ -320,34 +322,17 @@ export async function encodeMp4(
   ];
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-threads', '1', '-g', String(frames.length));
   args.push('-map_metadata', '-1', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-f', 'mp4', '-y', temp);
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', (error) =>
-      reject(
-        new TesseraError('E_FFMPEG', `Cannot run ffmpeg at ${ffmpeg}: install it (apt-get install ffmpeg) or pass ffmpegPath.`, {
-          cause: error,
-          details: { ffmpeg },
-        }),
-      ),
-    );
-    child.on('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new TesseraError('E_FFMPEG', `ffmpeg failed (exit ${code}) writing ${file}: ${stderr.trim()}`, { details: { ffmpeg, code } }),
-          ),
-    );
-    child.stdin.on('error', () => undefined); // ffmpeg exiting early is reported by 'close'
-    for (const frame of frames) child.stdin.write(frame);
-    child.stdin.end();
-  }).catch(async (error) => {
+  try {
+    const { code, stderr } = await runFfmpeg(args, { ffmpegPath: options.ffmpegPath, source: file, input: frames });
+    if (code !== 0) {
+      throw new TesseraError('E_FFMPEG', `ffmpeg failed (exit ${code}) writing ${file}: ${stderr.trim()}`, {
+        details: { ffmpeg: options.ffmpegPath ?? findFfmpeg(), code },
+      });
+    }
+  } catch (error) {
     await rm(temp, { force: true });
     throw error;
-  });
+  }
   await rename(temp, file);
 }
 
@@ -437,15 +422,12 @@ export async function buildMovingEmojiDataset(options: MovingEmojiOptions): Prom
   await writeManifest(manifests.train, train);
   await writeManifest(manifests.test, test);
   await writeManifest(manifests.all, rows);
-  await writeFileAtomic(
-    path.join(outDir, 'LICENSES', 'Apache-2.0.txt'),
-    await readFile(new URL('../licenses/Apache-2.0.txt', import.meta.url)),
-  );
+  await writeFileAtomic(path.join(outDir, 'LICENSES', 'Apache-2.0.txt'), await readFile(NOTO_LICENSE_FILE));
   await writeFileAtomic(
     path.join(outDir, 'ATTRIBUTION.md'),
     `# Attribution and licences
 
-Clips rendered by \`tessera data moving-emoji\` (@tessera/data) from emoji images of Google Noto Emoji
+Clips rendered by \`tessera data moving-emoji\` (@tessera/dataset-moving-emoji) from emoji images of Google Noto Emoji
 (npm \`emoji-datasource-google@${versions['emoji-datasource-google']}\`, https://github.com/googlefonts/noto-emoji),
 Copyright Google LLC, licensed under the Apache License, Version 2.0 (\`LICENSES/Apache-2.0.txt\`).
 The images were scaled, rotated, faded and composited onto a white canvas.

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataCommand } from './command.js';
+import { createDataCommand } from './data.js';
 
 let dir: string;
 beforeAll(async () => {

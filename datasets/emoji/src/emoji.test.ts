@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readManifest } from '@tessera/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEmojiDataset, emojiCaptions, normalizeHex } from './emoji.js';
-import { readManifest } from './manifest.js';
 
 const require_ = createRequire(import.meta.url);
 const pkgImage = (style: string, file: string) =>
