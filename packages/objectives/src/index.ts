@@ -15,13 +15,7 @@ export {
 } from './captioningLoss.js';
 export { ClipLoss, type ClipLossConfig, type ClipLossInput, type ClipLossOutput, clipLoss, clipLossConfigSchema } from './clipLoss.js';
 export { type CocaLossOutput, type CocaWeights, cocaLoss, cocaWeightsSchema } from './cocaLoss.js';
-export {
-  CombinedObjective,
-  type CombinedObjectiveConfig,
-  type CombinedObjectiveOutput,
-  combinedObjectiveConfigSchema,
-  combineLosses,
-} from './combinedObjective.js';
+export { CombinedObjective, type CombinedObjectiveConfig, combinedObjectiveConfigSchema } from './combinedObjective.js';
 export { type ContrastiveMetrics, contrastiveMetrics } from './contrastiveMetrics.js';
 export {
   softTargetCrossEntropy,
