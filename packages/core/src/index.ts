@@ -9,6 +9,7 @@ export {
   type NativeInfo,
 } from './backend.js';
 export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeerSettings, workspaceRoot } from './bench.js';
+export { type CombinedLosses, combineLosses } from './combineLosses.js';
 export { parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { writeFileAtomic } from './fs.js';

@@ -1,4 +1,4 @@
-import { Module, matMul, type SeededRandom, TesseraError, tf } from '@tessera/core';
+import { combineLosses, Module, matMul, type SeededRandom, TesseraError, tf } from '@tessera/core';
 import { clipLoss, ItmHead, itmLabels, itmLoss, l2Normalize, maskTokenTensor, mlmLoss, sampleHardNegatives } from '@tessera/objectives';
 import { FusionEncoder, Linear, type TextEncoder, type VisionEncoder } from '@tessera/transformer';
 
@@ -163,8 +163,7 @@ export class FusionModel extends Module {
       const mlmStates = this.fusion.forward({ text: maskedText, textMask: batch.mask, image: vision.hidden }).hidden;
       const mlm = mlmLoss({ logits: this.mlm_head.forward(mlmStates), labels: masked.labels });
 
-      const w = this.lossWeights;
-      const loss = tf.addN([tf.mul(itc.loss, w.itc), tf.mul(itm.loss, w.itm), tf.mul(mlm.loss, w.mlm)]) as tf.Scalar;
+      const { loss } = combineLosses({ itc: itc.loss, itm: itm.loss, mlm: mlm.loss }, this.lossWeights, 'model.lossWeights');
       return { loss, itc: itc.loss, itm: itm.loss, mlm: mlm.loss, itmAccuracy: itm.accuracy, mlmAccuracy: mlm.accuracy };
     });
   }

@@ -1,7 +1,7 @@
 import { initBackend, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, expectCode, Reference } from '../test/reference.js';
-import { CaptioningLoss, captioningLoss, cocaLoss, teacherForcing } from './captioningLoss.js';
+import { CaptioningLoss, captioningLoss, teacherForcing } from './captioningLoss.js';
 
 let ref: Reference;
 beforeAll(async () => {
@@ -40,13 +40,5 @@ describe('captioningLoss', () => {
     const targets = tf.tensor2d([[3, 7]], [1, 2], 'int32');
     expectCode(() => loss.forward(logits, targets), 'E_INPUT');
     tf.dispose([logits, targets]);
-  });
-
-  it('cocaLoss weighs contrastive 1 and captioning 2 by default', () => {
-    const out = cocaLoss(tf.scalar(0.5), tf.scalar(1.25));
-    expect(out.loss.dataSync()[0]).toBeCloseTo(0.5 + 2 * 1.25, 6);
-    const custom = cocaLoss(tf.scalar(0.5), tf.scalar(1.25), { contrastive: 0, captioning: 1 });
-    expect(custom.loss.dataSync()[0]).toBeCloseTo(1.25, 6);
-    expectCode(() => cocaLoss(tf.scalar(0), tf.scalar(0), { clip: 1 } as never), 'E_CONFIG');
   });
 });

@@ -1,7 +1,8 @@
 import { Module, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
+import { type ContrastiveMetrics, contrastiveMetrics } from './contrastiveMetrics.js';
 import { softTargetCrossEntropy } from './crossEntropy.js';
-import { type ContrastiveMetrics, resolvePositives, retrievalMetrics } from './positives.js';
+import { resolvePositives } from './positives.js';
 import { expectRank, l2Normalize, matMulTransposed } from './tensorUtils.js';
 
 export interface ClipLossInput {
@@ -61,7 +62,7 @@ export function clipLoss(input: ClipLossInput): ClipLossOutput {
       lossImageToText,
       lossTextToImage,
       logitScale: scale,
-      metrics: retrievalMetrics(similarity, positives),
+      metrics: contrastiveMetrics(similarity, positives),
     };
   });
 }

@@ -25,10 +25,19 @@ describe('CombinedObjective', () => {
     expect(g.dataSync()[0]).toBeCloseTo(12, 5);
   });
 
-  it('names missing or unexpected parts, and bad weights', () => {
+  it('counts a part without a weight with weight 1, and skips absent parts of weight 0', () => {
+    const objective = new CombinedObjective({ weights: { contrastive: 1, itm: 0.5, mim: 0 } });
+    // mlm has no weight -> 1; mim is off and not passed: 1 * 1.5 + 0.5 * 0.7 + 1 * 2 = 3.85
+    const out = objective.forward({ contrastive: tf.scalar(1.5), itm: tf.scalar(0.7), mlm: tf.scalar(2) });
+    expect(out.loss.dataSync()[0]).toBeCloseTo(3.85, 6);
+    expect(out.weighted.mlm?.dataSync()[0]).toBe(2);
+    expect(Object.keys(out.parts)).toEqual(['contrastive', 'itm', 'mlm']);
+  });
+
+  it('names missing parts, non-scalar parts and bad weights', () => {
     const objective = new CombinedObjective({ weights: { contrastive: 1, itm: 1 } });
-    expectCode(() => objective.forward({ contrastive: tf.scalar(1) }), 'E_INPUT');
-    expectCode(() => objective.forward({ contrastive: tf.scalar(1), itm: tf.scalar(1), mlm: tf.scalar(1) }), 'E_INPUT');
+    expect(() => objective.forward({ contrastive: tf.scalar(1) })).toThrow(/CombinedObjective weights names unknown loss parts: itm/);
+    expectCode(() => objective.forward({ contrastive: tf.scalar(1) }), 'E_CONFIG');
     expectCode(() => objective.forward({ contrastive: tf.scalar(1), itm: tf.zeros([2]) as tf.Scalar }), 'E_INPUT');
     expectCode(() => new CombinedObjective({ weights: { itm: -1 } }), 'E_CONFIG');
     expectCode(() => new CombinedObjective({ weights: { itm: 0 } }), 'E_CONFIG');

@@ -4,35 +4,19 @@
  * (the loss, its parts, and the metrics to watch). Losses and gradients are checked against
  * PyTorch (test/fixtures/make_fixtures.py).
  */
-export {
-  AlbefContrastive,
-  type AlbefItcConfig,
-  type AlbefItcForward,
-  type AlbefItcInput,
-  type AlbefItcOutput,
-  albefItcConfigSchema,
-  albefItcLoss,
-} from './albefItc.js';
+
 export {
   CaptioningLoss,
   type CaptioningLossConfig,
   type CaptioningLossInput,
-  type CocaLossOutput,
-  type CocaWeights,
   captioningLoss,
   captioningLossConfigSchema,
-  cocaLoss,
-  cocaWeightsSchema,
   teacherForcing,
 } from './captioningLoss.js';
 export { ClipLoss, type ClipLossConfig, type ClipLossInput, type ClipLossOutput, clipLoss, clipLossConfigSchema } from './clipLoss.js';
-export {
-  CombinedObjective,
-  type CombinedObjectiveConfig,
-  type CombinedObjectiveOutput,
-  combinedObjectiveConfigSchema,
-  combineLosses,
-} from './combinedObjective.js';
+export { type CocaLossOutput, type CocaWeights, cocaLoss, cocaWeightsSchema } from './cocaLoss.js';
+export { CombinedObjective, type CombinedObjectiveConfig, combinedObjectiveConfigSchema } from './combinedObjective.js';
+export { type ContrastiveMetrics, contrastiveMetrics } from './contrastiveMetrics.js';
 export {
   softTargetCrossEntropy,
   type TokenCrossEntropyOptions,
@@ -50,6 +34,15 @@ export {
   logitDistillationLoss,
 } from './distillation.js';
 export { FeatureQueue } from './featureQueue.js';
+export {
+  ItcLoss,
+  type ItcLossConfig,
+  type ItcLossForward,
+  type ItcLossInput,
+  type ItcLossOutput,
+  itcLoss,
+  itcLossConfigSchema,
+} from './itcLoss.js';
 export { type HardNegatives, ItmHead, type ItmHeadConfig, itmHeadConfigSchema, itmLabels, itmLoss, sampleHardNegatives } from './itm.js';
 export { type MaeLossConfig, type MaeLossInput, type MaeLossOutput, MaskedImageModeling, maeLoss, maeLossConfigSchema } from './maeLoss.js';
 export { gatherPatches, type PatchMasking, randomPatchMasking } from './maeMasking.js';
@@ -64,7 +57,7 @@ export {
   wordIdsFromContinuation,
 } from './mlmMasking.js';
 export { MomentumEncoder } from './momentum.js';
-export { type ContrastiveMetrics, positivesFromIds, resolvePositives, retrievalMetrics } from './positives.js';
+export { positivesFromIds, resolvePositives } from './positives.js';
 export {
   SiglipLoss,
   type SiglipLossConfig,

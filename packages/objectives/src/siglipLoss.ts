@@ -1,6 +1,7 @@
 import { Module, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
-import { type ContrastiveMetrics, resolvePositives, retrievalMetrics } from './positives.js';
+import { type ContrastiveMetrics, contrastiveMetrics } from './contrastiveMetrics.js';
+import { resolvePositives } from './positives.js';
 import { expectRank, l2Normalize, matMulTransposed } from './tensorUtils.js';
 
 export interface SiglipLossInput {
@@ -44,7 +45,7 @@ export function siglipLoss(input: SiglipLossInput): SiglipLossOutput {
     const labels = tf.sub(tf.mul(positives, 2), 1);
     // -log sigmoid(z) = softplus(-z); tf.logSigmoid's gradient reads its input after tidy frees it.
     const loss = tf.div(tf.sum(tf.softplus(tf.neg(tf.mul(labels, logits)))), n) as tf.Scalar;
-    return { loss, metrics: retrievalMetrics(similarity, positives) };
+    return { loss, metrics: contrastiveMetrics(similarity, positives) };
   });
 }
 

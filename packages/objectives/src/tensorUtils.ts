@@ -22,8 +22,9 @@ export function l2Normalize<T extends tf.Tensor>(x: T): T {
 }
 
 /**
- * a @ b^T for 2-D a [N, D], b [M, D]. The transpose is explicit: a transposed matMul's
- * gradient is ~4x slower on wasm than plain products (see /work/shared/notes/tfjs-backends.md).
+ * a @ b^T for 2-D a [N, D], b [M, D]. The transpose is explicit: tfjs's wasm MatMul with
+ * transpose flags misses its fast path, so a transposed matMul's gradient is ~4x slower than
+ * plain products (see @tessera/core's kernels/batchMatMul.ts).
  */
 export function matMulTransposed(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => matMul(a, tf.transpose(b)) as tf.Tensor2D);

@@ -2,10 +2,10 @@
 import { initBackend, SeededRandom, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  albefItcLoss,
   captioningLoss,
   clipLoss,
   embeddingDistillationLoss,
+  itcLoss,
   itmLoss,
   logitDistillationLoss,
   maeLoss,
@@ -89,7 +89,7 @@ describe('no tensor leaks', () => {
       alpha: 0.4,
     };
     expectNoLeak(
-      (i, x, temp) => albefItcLoss({ ...fixed, imageFeat: i as tf.Tensor, textFeat: x as tf.Tensor, temp: temp as tf.Tensor }),
+      (i, x, temp) => itcLoss({ ...fixed, imageFeat: i as tf.Tensor, textFeat: x as tf.Tensor, temp: temp as tf.Tensor }),
       byLoss,
       [t('albef.in.image'), t('albef.in.text'), t('albef.in.temp')],
     );

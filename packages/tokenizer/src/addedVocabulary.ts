@@ -93,3 +93,8 @@ export class AddedTokenMatcher {
     return out;
   }
 }
+
+/** A special added token (not normalized, matched anywhere) for `content` with `id`. */
+export function specialToken(content: string, id: number): AddedToken {
+  return { id, content, singleWord: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}

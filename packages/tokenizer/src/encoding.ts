@@ -1,5 +1,12 @@
 import { TesseraError } from '@tessera/core';
 
+/** The per-token arrays of an Encoding: every copy, slice or append goes through this one list. */
+const TOKEN_FIELDS = ['ids', 'typeIds', 'tokens', 'offsets', 'specialTokensMask', 'attentionMask', 'sequenceIds', 'wordIds'] as const;
+
+function tokenArrays(e: Encoding): Record<(typeof TOKEN_FIELDS)[number], unknown[]> {
+  return e as unknown as Record<(typeof TOKEN_FIELDS)[number], unknown[]>;
+}
+
 /** The output of encoding one text (or pair): ids plus everything a model or a UI needs. */
 export class Encoding {
   /** The input text the offsets point into, while the encoding covers a single input. */
@@ -25,51 +32,53 @@ export class Encoding {
     return new Encoding([], [], [], [], [], [], [], []);
   }
 
+  /** Special tokens added by a post-processor: offsets (0, 0), attended, no sequence or word. */
+  static special(ids: number[], tokens: string[], typeId: number): Encoding {
+    const n = ids.length;
+    return new Encoding(
+      ids.slice(),
+      new Array<number>(n).fill(typeId),
+      tokens.slice(),
+      Array.from({ length: n }, () => [0, 0] as [number, number]),
+      new Array<number>(n).fill(1),
+      new Array<number>(n).fill(1),
+      new Array<number | null>(n).fill(null),
+      new Array<number | null>(n).fill(null),
+    );
+  }
+
   get length(): number {
     return this.ids.length;
   }
 
   clone(): Encoding {
-    const out = new Encoding(
-      this.ids.slice(),
-      this.typeIds.slice(),
-      this.tokens.slice(),
-      this.offsets.slice(),
-      this.specialTokensMask.slice(),
-      this.attentionMask.slice(),
-      this.sequenceIds.slice(),
-      this.wordIds.slice(),
-      this.overflowing.map((o) => o.clone()),
-    );
-    out.text = this.text;
+    const out = this.slice(0, this.length);
+    out.overflowing = this.overflowing.map((o) => o.clone());
     return out;
   }
 
+  /** Tokens [a, b) as a new encoding (no overflowing windows). */
   slice(a: number, b: number): Encoding {
-    const out = new Encoding(
-      this.ids.slice(a, b),
-      this.typeIds.slice(a, b),
-      this.tokens.slice(a, b),
-      this.offsets.slice(a, b),
-      this.specialTokensMask.slice(a, b),
-      this.attentionMask.slice(a, b),
-      this.sequenceIds.slice(a, b),
-      this.wordIds.slice(a, b),
-    );
+    const out = Encoding.empty();
+    const from = tokenArrays(this);
+    const to = tokenArrays(out);
+    for (const f of TOKEN_FIELDS) to[f] = from[f].slice(a, b);
     out.text = this.text;
     return out;
   }
 
-  private append(other: Encoding): void {
-    for (let i = 0; i < other.ids.length; i++) {
-      this.ids.push(other.ids[i]);
-      this.typeIds.push(other.typeIds[i]);
-      this.tokens.push(other.tokens[i]);
-      this.offsets.push(other.offsets[i]);
-      this.specialTokensMask.push(other.specialTokensMask[i]);
-      this.attentionMask.push(other.attentionMask[i]);
-      this.sequenceIds.push(other.sequenceIds[i]);
-      this.wordIds.push(other.wordIds[i]);
+  /**
+   * Appends the tokens of `other` (not its overflowing windows); `typeId`, when given, replaces
+   * their type ids.
+   */
+  append(other: Encoding, typeId?: number): void {
+    const from = tokenArrays(other);
+    const to = tokenArrays(this);
+    for (const f of TOKEN_FIELDS) {
+      const src = from[f];
+      const dst = to[f];
+      if (f === 'typeIds' && typeId !== undefined) for (let i = 0; i < src.length; i++) dst.push(typeId);
+      else for (let i = 0; i < src.length; i++) dst.push(src[i]);
     }
   }
 
@@ -167,14 +176,9 @@ export class Encoding {
   }
 
   private assign(e: Encoding): void {
-    this.ids = e.ids;
-    this.typeIds = e.typeIds;
-    this.tokens = e.tokens;
-    this.offsets = e.offsets;
-    this.specialTokensMask = e.specialTokensMask;
-    this.attentionMask = e.attentionMask;
-    this.sequenceIds = e.sequenceIds;
-    this.wordIds = e.wordIds;
+    const from = tokenArrays(e);
+    const to = tokenArrays(this);
+    for (const f of TOKEN_FIELDS) to[f] = from[f];
     this.overflowing = e.overflowing;
   }
 }

@@ -1,4 +1,6 @@
 export { type AddedToken, addedTokenFromJSON } from './addedVocabulary.js';
+export type { BertVocabOptions } from './bertVocab.js';
+export type { BpeFilesOptions } from './bpeFiles.js';
 export { BYTE_TO_CHAR, byteLevelAlphabet } from './byteLevel.js';
 export { createTokenizerCommand, type TokenizerCommandOptions } from './cli.js';
 export type { Decoder } from './decoders/decoder.js';
@@ -29,7 +31,7 @@ export type { Normalizer } from './normalizers/normalizer.js';
 export { PrependNormalizer, ReplaceNormalizer, SequenceNormalizer, StripNormalizer } from './normalizers/simple.js';
 export { StripAccentsNormalizer } from './normalizers/stripAccents.js';
 export { type UnicodeForm, UnicodeNormalizer } from './normalizers/unicodeForm.js';
-export type { PaddingOptions, TruncationOptions } from './options.js';
+export type { PaddingOptions } from './padding.js';
 export { ByteLevelProcessing, SequenceProcessing } from './postProcessors/byteLevel.js';
 export { postProcessorFromJSON } from './postProcessors/fromJSON.js';
 export type { PostProcessor } from './postProcessors/postProcessor.js';
@@ -67,3 +69,4 @@ export {
   trainWordPieceTokenizer,
   type WordPieceVocabOptions,
 } from './trainers/wordPieceVocab.js';
+export type { TruncationOptions } from './truncation.js';

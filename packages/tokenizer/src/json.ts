@@ -68,3 +68,10 @@ export function getType(obj: JsonObject, path: string): string {
 export function unknownType(path: string, type: string, known: string[]): TesseraError {
   return badField(`${path}.type`, `is "${type}", which is not supported (supported: ${known.join(', ')})`);
 }
+
+/** A `direction` field: "Right" (default) or "Left". */
+export function getDirection(o: JsonObject, path: string): 'right' | 'left' {
+  const d = getString(o, 'direction', path, 'Right');
+  if (d !== 'Right' && d !== 'Left') throw badField(`${path}.direction`, 'must be Right or Left');
+  return d === 'Right' ? 'right' : 'left';
+}

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { TesseraError, writeFileAtomic } from '@tessera/core';
-import { type AddedToken, AddedTokenMatcher, addedTokenFromJSON, addedTokenToJSON } from './addedVocabulary.js';
+import { type AddedToken, AddedTokenMatcher, addedTokenFromJSON, addedTokenToJSON, specialToken } from './addedVocabulary.js';
+import { type BertVocabOptions, bertVocabParts } from './bertVocab.js';
+import { type BpeFilesOptions, bpeFilesParts } from './bpeFiles.js';
 import type { Decoder } from './decoders/decoder.js';
-import { ByteLevelDecoder, WordPieceDecoder } from './decoders/decoders.js';
 import { decoderFromJSON } from './decoders/fromJSON.js';
 import { Encoding } from './encoding.js';
 import { asObject, badField, type JsonObject } from './json.js';
@@ -11,27 +11,17 @@ import { modelFromJSON } from './models/fromJSON.js';
 import { type Model, WordCache } from './models/model.js';
 import { WordPiece } from './models/wordPiece.js';
 import { NormalizedString } from './normalizedString.js';
-import { BertNormalizer } from './normalizers/bertNormalizer.js';
 import { normalizerFromJSON } from './normalizers/fromJSON.js';
 import type { Normalizer } from './normalizers/normalizer.js';
-import {
-  type PaddingOptions,
-  paddingFromJSON,
-  paddingToJSON,
-  type ResolvedPadding,
-  resolvePadding,
-  type TruncationOptions,
-  truncationFromJSON,
-  truncationToJSON,
-} from './options.js';
-import { ByteLevelProcessing, defaultProcess } from './postProcessors/byteLevel.js';
+import { type PaddingOptions, paddingFromJSON, paddingToJSON, padEncodings, type ResolvedPadding, resolvePadding } from './padding.js';
+import { defaultProcess } from './postProcessors/byteLevel.js';
 import { postProcessorFromJSON } from './postProcessors/fromJSON.js';
 import type { PostProcessor } from './postProcessors/postProcessor.js';
 import { BertProcessing } from './postProcessors/template.js';
-import { BertPreTokenizer } from './preTokenizers/basic.js';
-import { ByteLevelPreTokenizer } from './preTokenizers/byteLevel.js';
 import { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
 import type { PreTokenizer } from './preTokenizers/preTokenizer.js';
+import { readText } from './readText.js';
+import { resolveTruncation, type TruncationOptions, truncateEncodings, truncationFromJSON, truncationToJSON } from './truncation.js';
 
 /** Roles special tokens play for models. */
 export type SpecialTokenRole = 'pad' | 'unk' | 'cls' | 'sep' | 'mask' | 'bos' | 'eos';
@@ -158,13 +148,7 @@ export class Tokenizer {
 
   /** Reads a Hugging Face `tokenizer.json` file. */
   static fromFile(path: string): Tokenizer {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new TesseraError('E_IO', `Cannot read tokenizer file ${path}: ${(e as Error).message}`, { details: { path } });
-    }
-    return Tokenizer.fromString(text);
+    return Tokenizer.fromString(readText(path, 'tokenizer file'));
   }
 
   /** The `tokenizer.json` object (Hugging Face format, readable by the Rust library). */
@@ -191,80 +175,22 @@ export class Tokenizer {
    * bert-base-style tokenizer from a WordPiece `vocab.txt` (a path, or its lines):
    * BERT normalizer, BERT pre-tokenizer, `[CLS] A [SEP]`, WordPiece decoder.
    */
-  static fromBertVocab(vocab: string | string[], options: { lowercase?: boolean } = {}): Tokenizer {
-    const lines = Array.isArray(vocab) ? vocab : readText(vocab).split('\n');
-    const map = new Map<string, number>();
-    for (const line of lines) {
-      const token = line.replace(/\r$/, '');
-      if (token.length > 0 && !map.has(token)) map.set(token, map.size);
-    }
-    const id = (t: string) => {
-      const v = map.get(t);
-      if (v === undefined)
-        throw new TesseraError('E_TOKENIZER_JSON', `BERT vocab lacks ${t}; add it to vocab.txt.`, { details: { field: t } });
-      return v;
-    };
-    const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].filter((t) => map.has(t));
-    const lowercase = options.lowercase ?? true;
-    return new Tokenizer({
-      model: new WordPiece(map, { unkToken: '[UNK]' }),
-      normalizer: new BertNormalizer({ lowercase }),
-      preTokenizer: new BertPreTokenizer(),
-      postProcessor: new BertProcessing(['[SEP]', id('[SEP]')], ['[CLS]', id('[CLS]')]),
-      decoder: new WordPieceDecoder('##', true),
-      addedTokens: specials.map((t) => specialToken(t, id(t))),
-    });
+  static fromBertVocab(vocab: string | string[], options: BertVocabOptions = {}): Tokenizer {
+    return new Tokenizer(bertVocabParts(vocab, options));
   }
 
   /**
    * GPT-2-style byte-level BPE from `vocab.json` (token -> id) and `merges.txt`, given as paths.
    * `<|endoftext|>` (when in the vocabulary) and `specialTokens` become special added tokens.
    */
-  static fromBpeFiles(
-    vocabPath: string,
-    mergesPath: string,
-    options: { addPrefixSpace?: boolean; specialTokens?: string[] } = {},
-  ): Tokenizer {
-    let vocabJson: unknown;
-    try {
-      vocabJson = JSON.parse(readText(vocabPath));
-    } catch (e) {
-      if (e instanceof TesseraError) throw e;
-      throw new TesseraError('E_TOKENIZER_JSON', `${vocabPath} is not JSON: ${(e as Error).message}`, { details: { path: vocabPath } });
-    }
-    const vocab = asObject(vocabJson, 'vocab.json');
-    const merges = readText(mergesPath)
-      .split('\n')
-      .map((l) => l.replace(/\r$/, ''))
-      .filter((l, i) => l.length > 0 && !(i === 0 && l.startsWith('#version')));
-    const model = modelFromJSON({ type: 'BPE', vocab, merges }, 'model') as BPE;
-    const specials = (options.specialTokens ?? ['<|endoftext|>']).filter((t) => model.tokenToId(t) !== undefined);
-    const addPrefixSpace = options.addPrefixSpace ?? false;
-    return new Tokenizer({
-      model,
-      preTokenizer: new ByteLevelPreTokenizer(addPrefixSpace, true, true),
-      postProcessor: new ByteLevelProcessing(false, addPrefixSpace),
-      decoder: new ByteLevelDecoder(),
-      addedTokens: specials.map((t) => ({ ...specialToken(t, model.tokenToId(t)!), normalized: true })),
-    });
+  static fromBpeFiles(vocabPath: string, mergesPath: string, options: BpeFilesOptions = {}): Tokenizer {
+    return new Tokenizer(bpeFilesParts(vocabPath, mergesPath, options));
   }
 
   // ---------------------------------------------------------------- configuration
 
   setTruncation(options: TruncationOptions): void {
-    if (!Number.isInteger(options.maxLength) || options.maxLength < 0) {
-      throw new TesseraError('E_CONFIG', 'truncation.maxLength must be a non-negative integer.', { details: { field: 'maxLength' } });
-    }
-    const stride = options.stride ?? 0;
-    if (!Number.isInteger(stride) || stride < 0 || (options.maxLength > 0 && stride >= options.maxLength)) {
-      throw new TesseraError('E_CONFIG', 'truncation.stride must be an integer in [0, maxLength).', { details: { field: 'stride' } });
-    }
-    this.truncation = {
-      maxLength: options.maxLength,
-      stride,
-      strategy: options.strategy ?? 'longest_first',
-      direction: options.direction ?? 'right',
-    };
+    this.truncation = resolveTruncation(options);
   }
 
   noTruncation(): void {
@@ -532,67 +458,4 @@ export class Tokenizer {
   decodeBatch(batch: ArrayLike<number>[], options: DecodeOptions = {}): string[] {
     return Array.from(batch, (ids) => this.decode(ids, options));
   }
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new TesseraError('E_IO', `Cannot read ${path}: ${(e as Error).message}`, { details: { path } });
-  }
-}
-
-function specialToken(content: string, id: number): AddedToken {
-  return { id, content, singleWord: false, lstrip: false, rstrip: false, normalized: false, special: true };
-}
-
-/** Hugging Face `truncate_encodings`. */
-function truncateEncodings(a: Encoding, b: Encoding | null, t: Required<TruncationOptions>): void {
-  if (t.maxLength === 0) {
-    a.truncate(0, t.stride, t.direction);
-    b?.truncate(0, t.stride, t.direction);
-    return;
-  }
-  const total = a.length + (b?.length ?? 0);
-  if (total <= t.maxLength) return;
-  const toRemove = total - t.maxLength;
-  if (t.strategy === 'longest_first') {
-    if (b === null) {
-      a.truncate(t.maxLength, t.stride, t.direction);
-      return;
-    }
-    let n1 = a.length;
-    let n2 = b.length;
-    const swap = n1 > n2;
-    if (swap) [n1, n2] = [n2, n1];
-    n2 = n1 > t.maxLength ? n1 : Math.max(n1, t.maxLength - n1);
-    if (n1 + n2 > t.maxLength) {
-      n1 = Math.floor(t.maxLength / 2);
-      n2 = n1 + (t.maxLength % 2);
-    }
-    if (swap) [n1, n2] = [n2, n1];
-    a.truncate(n1, t.stride, t.direction);
-    b.truncate(n2, t.stride, t.direction);
-    return;
-  }
-  const target = t.strategy === 'only_first' ? a : b;
-  if (target === null) {
-    throw new TesseraError('E_TRUNCATION', 'Truncation strategy only_second needs a pair of inputs.', { details: { field: 'strategy' } });
-  }
-  if (target.length <= toRemove) {
-    throw new TesseraError(
-      'E_TRUNCATION',
-      `Cannot truncate: the ${t.strategy === 'only_first' ? 'first' : 'second'} input has ${target.length} tokens, ${toRemove} must go. Use longest_first or a larger maxLength.`,
-      { details: { field: 'maxLength' } },
-    );
-  }
-  target.truncate(target.length - toRemove, t.stride, t.direction);
-}
-
-/** Hugging Face `pad_encodings`. */
-function padEncodings(encodings: Encoding[], p: ResolvedPadding): void {
-  let length = p.length ?? encodings.reduce((m, e) => Math.max(m, e.length), 0);
-  if (p.padToMultipleOf !== null && p.padToMultipleOf > 0 && length % p.padToMultipleOf > 0)
-    length += p.padToMultipleOf - (length % p.padToMultipleOf);
-  for (const e of encodings) e.pad(length, p.padId, p.padTypeId, p.padToken, p.direction);
 }

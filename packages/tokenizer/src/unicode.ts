@@ -13,7 +13,8 @@ export const ONIG_WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\u00B2\\u00B3\\u00
 
 const WHITESPACE_RE = /^\p{White_Space}$/u;
 const PUNCT_RE = /^\p{P}$/u;
-const OTHER_RE = /^\p{C}$/u;
+/** Cc, Cf, Co, Cs: category C without Cn (unassigned), which HF's `is_other` does not count. */
+const OTHER_RE = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
 const MN_RE = /^\p{Mn}$/u;
 const MARK_RE = /^\p{M}$/u;
 const NUMERIC_RE = /^\p{N}$/u;
@@ -67,7 +68,11 @@ export function isNumeric(cp: number): boolean {
   return cp < 128 ? cp >= 48 && cp <= 57 : (classify(cp) & F_NUMERIC) !== 0;
 }
 
-/** BERT control: categories Cc, Cf, Cs, Co, Cn, except tab, newline and carriage return. */
+/**
+ * BERT control, as HF tokenizers' BertNormalizer (`is_control`, `clean_text` drops these):
+ * categories Cc, Cf, Co, Cs, except tab, newline and carriage return. Unassigned code points
+ * (Cn, e.g. U+0378) are not controls: they stay and become the unknown token.
+ */
 export function isBertControl(cp: number): boolean {
   if (cp === 9 || cp === 10 || cp === 13) return false;
   if (cp >= 32 && cp < 127) return false;

@@ -67,4 +67,8 @@ export const HARD_STRINGS: string[] = [
   longCaption,
   // 10k characters without a space: one pre-token for GPT-2's regex (BPE on 30k bytes).
   '一只狗的脸在草地上奔跑'.repeat(910).slice(0, 10_000),
+  // unassigned code points (Cn): not controls for HF's BertNormalizer, so they stay ([UNK] in BERT)
+  'unassigned \u0378 code point',
+  'in\u0378word \u05FF\u2065 \uFDD0\uFFFE\uFFFF noncharacters',
+  'supplementary \u{1FFFF} \u{E0080} \u{10FFFF} end',
 ];

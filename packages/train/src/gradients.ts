@@ -1,4 +1,4 @@
-import { TesseraError, tf } from '@tessera/core';
+import { combineLosses, TesseraError, tf } from '@tessera/core';
 import type { GradientFn, LossFn, LossOutput, StepContext, StepGradients } from './types.js';
 
 /** Loss, parts and metrics kept alive out of a gradient tape, read and freed by `readOutput`. */
@@ -9,22 +9,15 @@ export interface KeptOutput {
 }
 
 /**
- * The scalar to minimise: `out.loss` if given, else the weighted sum of `out.parts`
- * (a weight names a part that does not exist -> E_CONFIG, so typos fail on the first step).
+ * The scalar to minimise: `out.loss` if given, else `out.parts` combined by core's
+ * `combineLosses` rule (a part without a weight counts 1, weight 0 turns it off, a weight naming
+ * a part that does not exist -> E_CONFIG, so typos fail on the first step).
  */
 export function totalLoss(out: LossOutput, weights: Record<string, number> = {}): tf.Scalar {
   if (out.loss) return out.loss;
   const parts = out.parts ?? {};
-  const names = Object.keys(parts);
-  if (names.length === 0) throw new TesseraError('E_INPUT', 'the loss function returned neither `loss` nor `parts`');
-  const unknown = Object.keys(weights).filter((k) => !(k in parts));
-  if (unknown.length > 0) {
-    throw new TesseraError(
-      'E_CONFIG',
-      `train.lossWeights names unknown loss parts: ${unknown.join(', ')} (the loss returns: ${names.join(', ')})`,
-    );
-  }
-  return tf.tidy(() => tf.addN(names.map((k) => tf.mul(parts[k] as tf.Scalar, weights[k] ?? 1))) as tf.Scalar);
+  if (Object.keys(parts).length === 0) throw new TesseraError('E_INPUT', 'the loss function returned neither `loss` nor `parts`');
+  return tf.tidy(() => combineLosses(parts, weights, 'train.lossWeights').loss);
 }
 
 /**

@@ -12,7 +12,8 @@ export interface StepContext {
 
 /**
  * A loss function's result. Give `loss`, or only `parts` to have the trainer combine them as
- * the weighted sum `sum_k lossWeights[k] * parts[k]` (weight 1 when not configured).
+ * the weighted sum `sum_k lossWeights[k] * parts[k]` (core's `combineLosses`: weight 1 when not
+ * configured, 0 turns a part off).
  * `parts` are logged as `loss/<name>`, `metrics` as `<name>`; the trainer disposes them all.
  */
 export interface LossOutput {

@@ -60,21 +60,7 @@ export class TemplateProcessing implements PostProcessor {
       } else if (addSpecialTokens) {
         const tok = this.specialTokens.get(piece.SpecialToken.id);
         if (tok === undefined) continue;
-        const n = tok.ids.length;
-        const offsets: Array<[number, number]> = [];
-        for (let i = 0; i < n; i++) offsets.push([0, 0]);
-        parts.push(
-          new Encoding(
-            tok.ids.slice(),
-            new Array<number>(n).fill(piece.SpecialToken.type_id),
-            tok.tokens.slice(),
-            offsets,
-            new Array<number>(n).fill(1),
-            new Array<number>(n).fill(1),
-            new Array<number | null>(n).fill(null),
-            new Array<number | null>(n).fill(null),
-          ),
-        );
+        parts.push(Encoding.special(tok.ids, tok.tokens, piece.SpecialToken.type_id));
       }
     }
     return Encoding.merge(parts);
@@ -87,30 +73,10 @@ export class TemplateProcessing implements PostProcessor {
       if ('Sequence' in piece) {
         const src = piece.Sequence.id === 'A' ? encoding : pair;
         if (src === null) continue;
-        const typeId = piece.Sequence.type_id;
-        for (let i = 0; i < src.ids.length; i++) {
-          out.ids.push(src.ids[i]);
-          out.typeIds.push(typeId);
-          out.tokens.push(src.tokens[i]);
-          out.offsets.push(src.offsets[i]);
-          out.specialTokensMask.push(src.specialTokensMask[i]);
-          out.attentionMask.push(src.attentionMask[i]);
-          out.sequenceIds.push(src.sequenceIds[i]);
-          out.wordIds.push(src.wordIds[i]);
-        }
+        out.append(src, piece.Sequence.type_id);
       } else if (addSpecialTokens) {
         const tok = this.specialTokens.get(piece.SpecialToken.id);
-        if (tok === undefined) continue;
-        for (let i = 0; i < tok.ids.length; i++) {
-          out.ids.push(tok.ids[i]);
-          out.typeIds.push(piece.SpecialToken.type_id);
-          out.tokens.push(tok.tokens[i]);
-          out.offsets.push([0, 0]);
-          out.specialTokensMask.push(1);
-          out.attentionMask.push(1);
-          out.sequenceIds.push(null);
-          out.wordIds.push(null);
-        }
+        if (tok !== undefined) out.append(Encoding.special(tok.ids, tok.tokens, piece.SpecialToken.type_id));
       }
     }
     return out;

@@ -1,15 +1,5 @@
-import { asObject, badField, getInt, getString, type JsonObject } from './json.js';
-
-/** Truncation (Hugging Face semantics): keep `maxLength` tokens including special tokens. */
-export interface TruncationOptions {
-  maxLength: number;
-  /** Overlap between overflowing windows. */
-  stride?: number;
-  /** For pairs: trim the longer input first, or only the first/second input. */
-  strategy?: 'longest_first' | 'only_first' | 'only_second';
-  /** Cut tokens at the end (right) or the start (left). */
-  direction?: 'right' | 'left';
-}
+import type { Encoding } from './encoding.js';
+import { asObject, badField, getDirection, getInt, getString, type JsonObject } from './json.js';
 
 /** Padding: to the longest encoding of the batch, or to a fixed `length`. */
 export interface PaddingOptions {
@@ -20,33 +10,6 @@ export interface PaddingOptions {
   padId?: number;
   padTypeId?: number;
   padToken?: string;
-}
-
-const STRATEGY = { LongestFirst: 'longest_first', OnlyFirst: 'only_first', OnlySecond: 'only_second' } as const;
-
-export function truncationFromJSON(value: unknown, path = 'truncation'): Required<TruncationOptions> | null {
-  if (value === null || value === undefined) return null;
-  const o = asObject(value, path);
-  const strategy = getString(o, 'strategy', path, 'LongestFirst');
-  if (!(strategy in STRATEGY)) throw badField(`${path}.strategy`, 'must be LongestFirst, OnlyFirst or OnlySecond');
-  return {
-    maxLength: getInt(o, 'max_length', path),
-    stride: getInt(o, 'stride', path, 0),
-    strategy: STRATEGY[strategy as keyof typeof STRATEGY],
-    direction: direction(o, path),
-  };
-}
-
-export function truncationToJSON(t: Required<TruncationOptions> | null): JsonObject | null {
-  if (t === null) return null;
-  const strategy = Object.entries(STRATEGY).find(([, v]) => v === t.strategy)![0];
-  return { direction: t.direction === 'right' ? 'Right' : 'Left', max_length: t.maxLength, strategy, stride: t.stride };
-}
-
-function direction(o: JsonObject, path: string): 'right' | 'left' {
-  const d = getString(o, 'direction', path, 'Right');
-  if (d !== 'Right' && d !== 'Left') throw badField(`${path}.direction`, 'must be Right or Left');
-  return d === 'Right' ? 'right' : 'left';
 }
 
 export type ResolvedPadding = Required<Omit<PaddingOptions, 'length' | 'padToMultipleOf'>> & {
@@ -80,7 +43,7 @@ export function paddingFromJSON(value: unknown, path = 'padding'): ResolvedPaddi
   return {
     length,
     padToMultipleOf: (multiple as number | null | undefined) ?? null,
-    direction: direction(o, path),
+    direction: getDirection(o, path),
     padId: getInt(o, 'pad_id', path, 0),
     padTypeId: getInt(o, 'pad_type_id', path, 0),
     padToken: getString(o, 'pad_token', path, '[PAD]'),
@@ -97,4 +60,12 @@ export function paddingToJSON(p: ResolvedPadding | null): JsonObject | null {
     pad_type_id: p.padTypeId,
     pad_token: p.padToken,
   };
+}
+
+/** Hugging Face `pad_encodings`. */
+export function padEncodings(encodings: Encoding[], p: ResolvedPadding): void {
+  let length = p.length ?? encodings.reduce((m, e) => Math.max(m, e.length), 0);
+  if (p.padToMultipleOf !== null && p.padToMultipleOf > 0 && length % p.padToMultipleOf > 0)
+    length += p.padToMultipleOf - (length % p.padToMultipleOf);
+  for (const e of encodings) e.pad(length, p.padId, p.padTypeId, p.padToken, p.direction);
 }

@@ -2,8 +2,8 @@ import { initBackend, SeededRandom, tf } from '@tessera/core';
 import { Linear } from '@tessera/transformer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, expectCode, Reference } from '../test/reference.js';
-import { AlbefContrastive, albefItcLoss } from './albefItc.js';
 import { FeatureQueue } from './featureQueue.js';
+import { ItcLoss, itcLoss } from './itcLoss.js';
 import { MomentumEncoder } from './momentum.js';
 
 let ref: Reference;
@@ -12,7 +12,7 @@ beforeAll(async () => {
   ref = await Reference.load();
 });
 
-describe('albefItcLoss against PyTorch', () => {
+describe('itcLoss against PyTorch', () => {
   it('matches loss, both directions and gradients (queue of 5, repeated ids, alpha 0.4)', () => {
     const r = (k: string) => ref.tensor(`albef.in.${k}`);
     const fixed = {
@@ -24,7 +24,7 @@ describe('albefItcLoss against PyTorch', () => {
       queueIds: r('queue_ids'),
       alpha: 0.4,
     };
-    const f = (image: tf.Tensor, text: tf.Tensor, temp: tf.Tensor) => albefItcLoss({ ...fixed, imageFeat: image, textFeat: text, temp });
+    const f = (image: tf.Tensor, text: tf.Tensor, temp: tf.Tensor) => itcLoss({ ...fixed, imageFeat: image, textFeat: text, temp });
     const inputs = [r('image'), r('text'), r('temp')] as const;
     const out = f(...inputs);
     expectClose(out.loss, ref, 'albef.loss');
@@ -36,7 +36,7 @@ describe('albefItcLoss against PyTorch', () => {
     expectClose(grads[2] as tf.Tensor, ref, 'albef.grad.temp');
     // Momentum features and queues are targets only.
     const gm = tf.grad(
-      (m: tf.Tensor) => albefItcLoss({ ...fixed, imageFeatMomentum: m, imageFeat: inputs[0], textFeat: inputs[1], temp: inputs[2] }).loss,
+      (m: tf.Tensor) => itcLoss({ ...fixed, imageFeatMomentum: m, imageFeat: inputs[0], textFeat: inputs[1], temp: inputs[2] }).loss,
     )(fixed.imageFeatMomentum);
     expect(tf.max(tf.abs(gm)).dataSync()[0]).toBe(0);
   });
@@ -92,9 +92,9 @@ describe('FeatureQueue', () => {
   });
 });
 
-describe('AlbefContrastive', () => {
+describe('ItcLoss', () => {
   it('runs a step with the queues, then enqueues, without leaking tensors', () => {
-    const itc = new AlbefContrastive({ embedDim: 8, queueSize: 6, seed: 1 });
+    const itc = new ItcLoss({ embedDim: 8, queueSize: 6, seed: 1 });
     expect([...itc.namedParameters().keys()]).toEqual(['temp']);
     itc.temp.assign(tf.scalar(0.9));
     itc.clampTemp();
@@ -125,7 +125,7 @@ describe('AlbefContrastive', () => {
       () => itc.forward({ imageFeat: img, textFeat: txt, imageFeatMomentum: imgM, textFeatMomentum: txtM, ids: [-1, 0, 1] }),
       'E_INPUT',
     );
-    expectCode(() => new AlbefContrastive({ embedDim: 8, queueSize: 6, tempMin: 1, tempMax: 0.5 }), 'E_CONFIG');
+    expectCode(() => new ItcLoss({ embedDim: 8, queueSize: 6, tempMin: 1, tempMax: 0.5 }), 'E_CONFIG');
     itc.dispose();
   });
 });
@@ -138,7 +138,7 @@ describe('ALBEF ITC training loop', () => {
     const textEncoder = make(2);
     const imageMomentum = new MomentumEncoder(imageEncoder, () => make(3), 0.9);
     const textMomentum = new MomentumEncoder(textEncoder, () => make(4), 0.9);
-    const itc = new AlbefContrastive({ embedDim: 8, queueSize: 16, alpha: 0.4, seed: 5 });
+    const itc = new ItcLoss({ embedDim: 8, queueSize: 16, alpha: 0.4, seed: 5 });
     // Paired data: 16 concepts; the "text" view is a fixed mixing of the "image" view plus noise.
     const concepts = tf.tensor2d(
       rng.array(16 * 8, (r) => r.normal()),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FeatureQueue } from './featureQueue.js';
 import { expectRank, l2Normalize, matMulTransposed, stopGradient } from './tensorUtils.js';
 
-export type AlbefItcInput = {
+export type ItcLossInput = {
   /** Online image and text features [B, D] (normalised here). */
   imageFeat: tf.Tensor;
   textFeat: tf.Tensor;
@@ -24,7 +24,7 @@ export type AlbefItcInput = {
   tempMax?: number;
 };
 
-export type AlbefItcOutput = {
+export type ItcLossOutput = {
   loss: tf.Scalar;
   lossImageToText: tf.Scalar;
   lossTextToImage: tf.Scalar;
@@ -39,7 +39,7 @@ export type AlbefItcOutput = {
  * temperature; targets = alpha * softmax(momentum similarities) + (1 - alpha) * positives
  * (normalised per row); loss = mean cross-entropy, averaged over both directions.
  */
-export function albefItcLoss(input: AlbefItcInput): AlbefItcOutput {
+export function itcLoss(input: ItcLossInput): ItcLossOutput {
   for (const [name, t] of Object.entries({
     imageFeat: input.imageFeat,
     textFeat: input.textFeat,
@@ -48,20 +48,19 @@ export function albefItcLoss(input: AlbefItcInput): AlbefItcOutput {
     imageQueue: input.imageQueue,
     textQueue: input.textQueue,
   })) {
-    expectRank(t, 2, `albefItcLoss ${name}`);
+    expectRank(t, 2, `itcLoss ${name}`);
   }
   const [b, d] = input.imageFeat.shape as [number, number];
   const k = input.imageQueue.shape[0] as number;
   for (const t of [input.textFeat, input.imageFeatMomentum, input.textFeatMomentum]) {
-    if (t.shape[0] !== b || t.shape[1] !== d) throw new TesseraError('E_INPUT', `albefItcLoss: batch features must all be [${b}, ${d}]`);
+    if (t.shape[0] !== b || t.shape[1] !== d) throw new TesseraError('E_INPUT', `itcLoss: batch features must all be [${b}, ${d}]`);
   }
   for (const t of [input.imageQueue, input.textQueue]) {
-    if (t.shape[0] !== k || t.shape[1] !== d) throw new TesseraError('E_INPUT', `albefItcLoss: queues must both be [${k}, ${d}]`);
+    if (t.shape[0] !== k || t.shape[1] !== d) throw new TesseraError('E_INPUT', `itcLoss: queues must both be [${k}, ${d}]`);
   }
-  if (!(input.alpha >= 0 && input.alpha <= 1))
-    throw new TesseraError('E_INPUT', `albefItcLoss: alpha must be in [0, 1], got ${input.alpha}`);
+  if (!(input.alpha >= 0 && input.alpha <= 1)) throw new TesseraError('E_INPUT', `itcLoss: alpha must be in [0, 1], got ${input.alpha}`);
   if ((input.ids === undefined) !== (input.queueIds === undefined)) {
-    throw new TesseraError('E_INPUT', 'albefItcLoss: give both ids and queueIds, or neither');
+    throw new TesseraError('E_INPUT', 'itcLoss: give both ids and queueIds, or neither');
   }
   return tf.tidy(() => {
     const alpha = input.alpha;
@@ -99,7 +98,7 @@ function positiveTargets(b: number, k: number, ids?: tf.Tensor, queueIds?: tf.Te
   return tf.tidy(() => {
     if (!ids || !queueIds) return tf.concat([tf.eye(b), tf.zeros([b, k])], 1) as tf.Tensor2D;
     if (ids.size !== b || queueIds.size !== k) {
-      throw new TesseraError('E_INPUT', `albefItcLoss: ids must be [${b}] and queueIds [${k}], got [${ids.shape}] and [${queueIds.shape}]`);
+      throw new TesseraError('E_INPUT', `itcLoss: ids must be [${b}] and queueIds [${k}], got [${ids.shape}] and [${queueIds.shape}]`);
     }
     const all = tf.concat([tf.reshape(tf.cast(ids, 'int32'), [-1]), tf.reshape(tf.cast(queueIds, 'int32'), [-1])]);
     const match = tf.cast(tf.equal(tf.reshape(tf.cast(ids, 'int32'), [b, 1]), tf.reshape(all, [1, b + k])), 'float32');
@@ -107,7 +106,7 @@ function positiveTargets(b: number, k: number, ids?: tf.Tensor, queueIds?: tf.Te
   });
 }
 
-export const albefItcConfigSchema = z
+export const itcLossConfigSchema = z
   .object({
     /** Width of the projected features. */
     embedDim: z.number().int().positive(),
@@ -122,9 +121,9 @@ export const albefItcConfigSchema = z
     seed: z.number().int().default(0),
   })
   .strict();
-export type AlbefItcConfig = z.input<typeof albefItcConfigSchema>;
+export type ItcLossConfig = z.input<typeof itcLossConfigSchema>;
 
-export type AlbefItcForward = {
+export type ItcLossForward = {
   imageFeat: tf.Tensor;
   textFeat: tf.Tensor;
   /** From the momentum encoders (see MomentumEncoder), normalised. */
@@ -140,25 +139,25 @@ export type AlbefItcForward = {
  * ALBEF ITC: learnable temperature `temp`, image and text feature queues. Call `forward` for the
  * loss, then `enqueue` with the same momentum features after the step, as ALBEF does.
  */
-export class AlbefContrastive extends Module {
-  readonly config: z.infer<typeof albefItcConfigSchema>;
+export class ItcLoss extends Module {
+  readonly config: z.infer<typeof itcLossConfigSchema>;
   readonly temp: tf.Variable;
   readonly imageQueue: FeatureQueue;
   readonly textQueue: FeatureQueue;
 
-  constructor(config: AlbefItcConfig) {
+  constructor(config: ItcLossConfig) {
     super();
-    this.config = parseConfig(albefItcConfigSchema, config, 'AlbefContrastive config');
-    if (this.config.tempMin > this.config.tempMax) throw new TesseraError('E_CONFIG', 'AlbefContrastive config: tempMin > tempMax');
+    this.config = parseConfig(itcLossConfigSchema, config, 'ItcLoss config');
+    if (this.config.tempMin > this.config.tempMax) throw new TesseraError('E_CONFIG', 'ItcLoss config: tempMin > tempMax');
     this.temp = this.addParameter('temp', tf.scalar(this.config.initTemp));
     const rng = new SeededRandom(this.config.seed);
     this.imageQueue = new FeatureQueue(this.config.queueSize, this.config.embedDim, rng.fork('image_queue'));
     this.textQueue = new FeatureQueue(this.config.queueSize, this.config.embedDim, rng.fork('text_queue'));
   }
 
-  forward(input: AlbefItcForward): AlbefItcOutput {
+  forward(input: ItcLossForward): ItcLossOutput {
     if (input.ids && Array.from(input.ids).some((id) => !Number.isInteger(id) || id < 0)) {
-      throw new TesseraError('E_INPUT', 'AlbefContrastive: ids must be non-negative integers (-1 marks empty queue rows)');
+      throw new TesseraError('E_INPUT', 'ItcLoss: ids must be non-negative integers (-1 marks empty queue rows)');
     }
     return tf.tidy(() => {
       const b = input.imageFeat.shape[0] as number;
@@ -168,7 +167,7 @@ export class AlbefContrastive extends Module {
             'int32',
           )
         : undefined;
-      return albefItcLoss({
+      return itcLoss({
         ...input,
         imageQueue: this.imageQueue.value,
         textQueue: this.textQueue.value,
