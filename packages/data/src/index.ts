@@ -16,6 +16,14 @@ export {
   normalizeHex,
 } from './emoji.js';
 export {
+  type BatchBuilder,
+  type EpochPosition,
+  EpochSource,
+  type EpochSourceOptions,
+  type EpochSourceSettings,
+  epochSourceOptionsSchema,
+} from './epochSource.js';
+export {
   type Batch,
   DataLoader,
   type EpochReport,
