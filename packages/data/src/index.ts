@@ -24,16 +24,6 @@ export {
   epochSourceOptionsSchema,
 } from './epochSource.js';
 export {
-  type Batch,
-  DataLoader,
-  type EpochReport,
-  type LoaderOptions,
-  type LoaderState,
-  loaderOptionsSchema,
-  type RecordTransform,
-  type TransformContext,
-} from './loader.js';
-export {
   DEFAULT_CAPTION_KEYS,
   DEFAULT_IMAGE_KEYS,
   type Manifest,
@@ -70,7 +60,5 @@ export {
   writeShards,
   writeShardsOptionsSchema,
 } from './shards.js';
-export { shuffleBuffer } from './shuffleBuffer.js';
 export { SkipCounter, type SkipExample, type SkipReason, SkipSample } from './skipCounter.js';
-export { manifestSource, openSource, type RecordSource, shardSource } from './sources.js';
 export { readTar, type TarEntry, TarFormatError, TarWriter, tarHeader } from './tar.js';
