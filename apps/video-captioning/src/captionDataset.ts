@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { SeededRandom, TesseraError, tf } from '@tessera/core';
-import { readManifest } from '@tessera/data';
+import { type EpochPosition, EpochSource, readManifest } from '@tessera/data';
 import { CAPTION_LANGS, type CaptionLang, type CaptionVocab } from '@tessera/models';
 import type { BatchSource } from '@tessera/train';
 import { clipTensor, frameProcessor, loadClipFrames } from './clipFrames.js';
@@ -68,43 +68,35 @@ export interface CaptionBatch {
 /**
  * Shuffled batches of (clip, one of its captions) per epoch; each clip is paired with a
  * caption drawn at random from all its captions (both languages). Resumable: the state is
- * the epoch and position, and the shuffles are seeded per epoch.
+ * the epoch and position, and the shuffles are seeded per epoch. The last short batch is kept.
  */
 export class CaptionBatchSource implements BatchSource<CaptionBatch> {
-  private epoch = 0;
-  private position = 0;
-  private order: number[];
-  /** The batch handed out last: the trainer has finished with it when it asks for the next. */
-  private issued: CaptionBatch | null = null;
+  private readonly epochs: EpochSource<CaptionBatch, CaptionClip>;
 
   constructor(
-    private readonly clips: readonly CaptionClip[],
+    clips: readonly CaptionClip[],
     private readonly vocab: CaptionVocab,
     private readonly options: { batchSize: number; numFrames: number; imageSize: number; maxLength: number; seed: number },
   ) {
-    this.order = this.shuffle(0);
+    this.epochs = new EpochSource({
+      samples: clips,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      build: (picked, at) => this.batch(picked, at),
+    });
   }
 
   get batchesPerEpoch(): number {
-    return Math.ceil(this.clips.length / this.options.batchSize);
+    return this.epochs.batchesPerEpoch;
   }
 
-  private shuffle(epoch: number): number[] {
-    return new SeededRandom(this.options.seed).fork(`epoch-${epoch}`).permutation(this.clips.length);
+  next(): Promise<CaptionBatch | null> {
+    return this.epochs.next();
   }
 
-  async next(): Promise<CaptionBatch | null> {
-    this.dispose();
-    if (this.position >= this.order.length) {
-      this.epoch++;
-      this.position = 0;
-      this.order = this.shuffle(this.epoch);
-      return null;
-    }
-    const picked = this.order.slice(this.position, this.position + this.options.batchSize);
-    const rng = new SeededRandom(this.options.seed).fork(`captions-${this.epoch}-${this.position}`);
-    this.position += picked.length;
-    const clips = picked.map((i) => this.clips[i] as CaptionClip);
+  /** The captions of the batch at `at` are drawn from the generator keyed `captions-{epoch}-{position}`. */
+  private batch(clips: CaptionClip[], at: EpochPosition): CaptionBatch {
+    const rng = new SeededRandom(this.options.seed).fork(`captions-${at.epoch}-${at.position}`);
     const sequences = clips.map((c) => {
       const caption = c.captions[rng.int(c.captions.length)] as CaptionClip['captions'][number];
       return this.vocab.encode(caption.text, caption.lang, this.options.maxLength);
@@ -114,7 +106,7 @@ export class CaptionBatchSource implements BatchSource<CaptionBatch> {
     sequences.forEach((s, i) => {
       ids.set(s, i * length);
     });
-    this.issued = {
+    return {
       video: clipTensor(
         clips.map((c) => c.frames),
         this.options.numFrames,
@@ -123,23 +115,18 @@ export class CaptionBatchSource implements BatchSource<CaptionBatch> {
       ids: tf.tensor2d(ids, [sequences.length, length], 'int32'),
       size: clips.length,
     };
-    return this.issued;
   }
 
   /** Frees the batch still held. */
   dispose(): void {
-    if (this.issued) tf.dispose([this.issued.video, this.issued.ids]);
-    this.issued = null;
+    this.epochs.dispose();
   }
 
   state(): unknown {
-    return { epoch: this.epoch, position: this.position };
+    return this.epochs.state();
   }
 
   restore(state: unknown): void {
-    const s = state as { epoch: number; position: number };
-    this.epoch = s.epoch;
-    this.position = s.position;
-    this.order = this.shuffle(s.epoch);
+    this.epochs.restore(state);
   }
 }

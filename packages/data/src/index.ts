@@ -1,14 +1,12 @@
 export { type CsvRow, parseCsv } from './csv.js';
 export {
-  type Batch,
-  DataLoader,
-  type EpochReport,
-  type LoaderOptions,
-  type LoaderState,
-  loaderOptionsSchema,
-  type RecordTransform,
-  type TransformContext,
-} from './loader.js';
+  type BatchBuilder,
+  type EpochPosition,
+  EpochSource,
+  type EpochSourceOptions,
+  type EpochSourceSettings,
+  epochSourceOptionsSchema,
+} from './epochSource.js';
 export {
   DEFAULT_CAPTION_KEYS,
   DEFAULT_IMAGE_KEYS,
@@ -29,7 +27,5 @@ export {
   writeShards,
   writeShardsOptionsSchema,
 } from './shards.js';
-export { shuffleBuffer } from './shuffleBuffer.js';
 export { SkipCounter, type SkipExample, type SkipReason, SkipSample } from './skipCounter.js';
-export { manifestSource, openSource, type RecordSource, shardSource } from './sources.js';
 export { readTar, type TarEntry, TarFormatError, TarWriter, tarHeader } from './tar.js';

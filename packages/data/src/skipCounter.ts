@@ -3,22 +3,20 @@
  * string, and the counts are reported at the end of an epoch and in the metrics log.
  */
 
-/** Stable skip reasons raised by this package (callers' transforms may add their own). */
+/** Stable skip reasons raised by this package (callers may add their own). */
 export type SkipReason =
   | 'malformed_line'
   | 'missing_image_path'
   | 'empty_caption'
   | 'missing_image'
-  | 'corrupt_image'
   | 'incomplete_sample'
   | 'malformed_json'
   | 'truncated_shard'
   | 'corrupt_shard'
   | 'missing_shard'
-  | 'transform_failed'
   | (string & {});
 
-/** Thrown by a transform (or helper) to skip one sample with a given reason. */
+/** Thrown (by `loadImageBytes`, or a caller's code) to skip one sample with a given reason. */
 export class SkipSample extends Error {
   readonly reason: SkipReason;
   constructor(reason: SkipReason, message?: string) {
@@ -38,13 +36,9 @@ export interface SkipExample {
 export class SkipCounter {
   private readonly byReason = new Map<string, number>();
   private readonly kept: SkipExample[] = [];
-  /** While muted, `add` does nothing (used when a resumed loader replays records already counted). */
-  muted = false;
-
   constructor(private readonly maxExamples = 10) {}
 
   add(reason: SkipReason, where = '', message?: string): void {
-    if (this.muted) return;
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
     if (this.kept.length < this.maxExamples) this.kept.push(message === undefined ? { reason, where } : { reason, where, message });
   }

@@ -1,7 +1,8 @@
 /**
  * Images/s for decode + resize + center crop + normalize at 224 and 64 px: ours (sharp decode,
- * Pillow-exact resize, batch loader) against PIL + numpy (bench/pil_peer.py) on the same JPEG
- * files in the same run. The files are made in a temp directory from the committed photos.
+ * Pillow-exact resize, `process` 16 files at a time) against PIL + numpy (bench/pil_peer.py) on
+ * the same JPEG files in the same run. The files are made in a temp directory from the committed
+ * photos.
  *
  *   npm run bench -w @tessera/patches
  */
@@ -11,7 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, recordBenchmark, SeededRandom } from '@tessera/core';
 import sharp from 'sharp';
-import { ImageProcessor, imageBatchLoader } from '../src/index.js';
+import { ImageProcessor } from '../src/index.js';
 
 const here = import.meta.dirname;
 const photos = ['HappyFish.jpg', 'home.jpg', 'squirrel_cls.jpg'].map((f) => path.join(here, '../test/fixtures/photos', f));
@@ -40,9 +41,10 @@ async function ours(files: string[], size: number, resizeEngine: 'pillow' | 'lib
   const processor = ImageProcessor.fromConfig({ size, crop_size: size }, { resizeEngine });
   const run = async () => {
     let n = 0;
-    for await (const batch of imageBatchLoader(files, processor, { batchSize: 16, concurrency: 4, logSummary: false })) {
-      n += batch.items.length;
-      batch.pixels.dispose();
+    for (let start = 0; start < files.length; start += 16) {
+      const pixels = await processor.process(files.slice(start, start + 16));
+      n += pixels.shape[0];
+      pixels.dispose();
     }
     return n;
   };
@@ -93,7 +95,7 @@ try {
             engine === 'pillow'
               ? 'bicubic both sides: ours is a transcription of Pillow Resample.c (bit-exact), peer PIL Image.BICUBIC'
               : 'ours: libvips cubic (sharp kernel "cubic", fastShrinkOnLoad false); peer: PIL Image.BICUBIC',
-          ours: 'sharp 0.35.5 decode on the libuv pool, imageBatchLoader concurrency 4, batch 16',
+          ours: 'sharp 0.35.5 decode on the libuv pool, ImageProcessor.process 16 files at a time',
           cpus: availableParallelism(),
           sharpConcurrency: sharp.concurrency(),
           loadAverage: loadavg()[0],

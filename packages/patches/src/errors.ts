@@ -3,7 +3,7 @@ import { TesseraError } from '@tessera/core';
 /**
  * Stable codes for inputs this package refuses. Every such TesseraError carries
  * `details.path` (the file, or the name given to a Buffer) so a job can report which item it
- * skipped and why; the batch loader counts skips by these codes.
+ * skipped and why, and count skips by these codes.
  */
 export const INPUT_ERROR_CODES = {
   /** The path does not exist or is not a readable file. */

@@ -242,7 +242,7 @@ export class ImageProcessor {
   /**
    * Inputs (paths, encoded buffers, raw pixels) to one float32 tensor `[B, 3, H, W]`, or
    * `[B, H, W, 3]` with `dataFormat: 'channels_last'`. A bad input throws its TesseraError;
-   * use the batch loader to skip and count bad items instead.
+   * to skip and count bad items instead, `preprocess` them one by one and catch by code.
    */
   async process(inputs: ImageInput | ImageInput[], options: ProcessOptions = {}): Promise<tf.Tensor4D> {
     const list = Array.isArray(inputs) ? inputs : [inputs];

@@ -10,16 +10,6 @@ export {
   randomResizedCropBox,
   resizedCrop,
 } from './augment.js';
-export {
-  BatchLoader,
-  type BatchLoaderOptions,
-  type ImageBatchLoaderOptions,
-  imageBatchLoader,
-  type LoadedBatch,
-  type LoaderStats,
-  type VideoBatchLoaderOptions,
-  videoBatchLoader,
-} from './batchLoader.js';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './colorJitter.js';
 export {
   DEFAULT_MAX_PIXELS,

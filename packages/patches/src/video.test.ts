@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { videoBatchLoader } from './batchLoader.js';
 import { INPUT_ERROR_CODES } from './errors.js';
 import { findFfmpeg } from './ffmpeg.js';
 import { ImageProcessor } from './imageProcessor.js';
@@ -130,26 +129,6 @@ describe('video probing and frame sampling', () => {
     expect(info).toMatchObject({ width: 33, height: 17, numFrames: 12 });
     const got = await sampleFrameImages(videos.vp9 as string, { numFrames: 3, ffmpegPath: installed });
     expect(got.frames.map(frameId)).toEqual([0, 6, 11]);
-  });
-
-  it('batches clips [B, T, 3, H, W] and skips unreadable videos by reason', async () => {
-    const audio = path.join(dir, 'batch-tone.wav');
-    execFileSync(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=0.2', audio]);
-    const processor = ImageProcessor.fromConfig({ size: 8, crop_size: 8, do_normalize: false });
-    const loader = videoBatchLoader([videos.h264 as string, audio, videos.vp9 as string], processor, {
-      batchSize: 2,
-      logSummary: false,
-      frames: { numFrames: 3 },
-    });
-    const batches: tf.Tensor[] = [];
-    for await (const batch of loader) batches.push(batch.pixels);
-    expect(batches.map((b) => b.shape)).toEqual([[2, 3, 3, 8, 8]]);
-    // Red plane of each frame, rescaled: frames 0, 6 (round(5.5)), 11 -> (20 i + 10) / 255.
-    const data = (batches[0] as tf.Tensor).dataSync();
-    const red = [0, 1, 2].map((k) => Math.round(((data[k * 3 * 64] as number) * 255 - 10) / 20));
-    expect(red).toEqual([0, 6, 11]);
-    expect(loader.stats()).toEqual({ loaded: 2, skipped: 1, skippedByReason: { [INPUT_ERROR_CODES.noVideoStream]: 1 } });
-    tf.dispose(batches);
   });
 
   it('refuses bad videos with stable codes and the path', async () => {

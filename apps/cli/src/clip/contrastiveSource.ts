@@ -1,4 +1,5 @@
 import { SeededRandom, TesseraError, tf } from '@tessera/core';
+import { type EpochPosition, EpochSource } from '@tessera/data';
 import { ImageAugmenter, type ImageProcessor, type RgbImage } from '@tessera/patches';
 import type { BatchSource } from '@tessera/train';
 import type { PreparedPair } from './pairs.js';
@@ -42,11 +43,6 @@ export interface ContrastiveSourceOptions {
   skipped?: Record<string, number>;
 }
 
-interface SourceState {
-  epoch: number;
-  position: number;
-}
-
 /** On white: the image at (x, y) of a size x size canvas. */
 function padOnWhite(image: RgbImage, pad: number, rng: SeededRandom): RgbImage {
   if (pad <= 0) return image;
@@ -83,9 +79,7 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
   readonly batchesPerEpoch: number;
   private readonly o: ContrastiveSourceOptions;
   private readonly augmenter: ImageAugmenter | null;
-  private state_: SourceState = { epoch: 0, position: 0 };
-  private order: number[] | null = null;
-  private issued: ContrastiveBatch[] = [];
+  private readonly epochs: EpochSource<ContrastiveBatch, PreparedPair>;
 
   constructor(o: ContrastiveSourceOptions) {
     if (o.pairs.length < o.batchSize) {
@@ -97,7 +91,15 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
     if (o.batchSize < 2)
       throw new TesseraError('E_CONFIG', 'train.batchSize must be at least 2: the contrastive loss needs negatives in the batch');
     this.o = o;
-    this.batchesPerEpoch = Math.floor(o.pairs.length / o.batchSize);
+    this.epochs = new EpochSource({
+      samples: o.pairs,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      dropLast: true,
+      keepAlive: o.keepAlive ?? 1,
+      build: (pairs, at) => this.batch(pairs, at),
+    });
+    this.batchesPerEpoch = this.epochs.batchesPerEpoch;
     const a = o.augment;
     this.augmenter = a
       ? new ImageAugmenter(o.processor, {
@@ -112,8 +114,8 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
     return new SeededRandom(this.o.seed).fork(label);
   }
 
-  state(): SourceState {
-    return { ...this.state_ };
+  state(): EpochPosition {
+    return this.epochs.state();
   }
 
   /** Skipped records by reason (`skipped/<reason>`), for the trainer's per-epoch `data` record. */
@@ -128,11 +130,7 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
   }
 
   restore(state: unknown): void {
-    const s = state as SourceState;
-    if (!s || !Number.isInteger(s.epoch) || !Number.isInteger(s.position))
-      throw new TesseraError('E_INPUT', 'ContrastiveSource.restore: not a state from state()');
-    this.state_ = { epoch: s.epoch, position: s.position };
-    this.order = null;
+    this.epochs.restore(state);
   }
 
   private pixels(pair: PreparedPair, rng: SeededRandom): Float32Array {
@@ -143,26 +141,20 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
     return this.augmenter.augmentImage(image, rng).pixels;
   }
 
-  async next(): Promise<ContrastiveBatch | null> {
-    const { batchSize, pairs, languages, imageSize, padId } = this.o;
-    while (this.issued.length >= (this.o.keepAlive ?? 1)) {
-      const old = this.issued.shift() as ContrastiveBatch;
-      tf.dispose([old.images, old.ids, old.mask, old.positives]);
-    }
-    if (this.state_.position + batchSize > pairs.length) {
-      this.state_ = { epoch: this.state_.epoch + 1, position: 0 };
-      this.order = null;
-      return null;
-    }
-    this.order ??= this.keyed(`epoch-${this.state_.epoch}`).permutation(pairs.length);
+  next(): Promise<ContrastiveBatch | null> {
+    return this.epochs.next();
+  }
+
+  /** Pair b of the batch at `at` is augmented from the generator keyed `e{epoch}-p{position + b}`. */
+  private batch(batchPairs: PreparedPair[], at: EpochPosition): ContrastiveBatch {
+    const { batchSize, languages, imageSize, padId } = this.o;
     const plane = 3 * imageSize * imageSize;
     const images = new Float32Array(batchSize * plane);
     const rows: Int32Array[] = [];
     const owner: number[] = [];
     for (let b = 0; b < batchSize; b++) {
-      const index = this.order[this.state_.position + b] as number;
-      const pair = pairs[index] as PreparedPair;
-      const rng = this.keyed(`e${this.state_.epoch}-p${this.state_.position + b}`);
+      const pair = batchPairs[b] as PreparedPair;
+      const rng = this.keyed(`e${at.epoch}-p${at.position + b}`);
       images.set(this.pixels(pair, rng), b * plane);
       for (const lang of languages) {
         const options = pair.captions.get(lang);
@@ -187,21 +179,17 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
     owner.forEach((b, t) => {
       positives[b * rows.length + t] = 1;
     });
-    this.state_ = { ...this.state_, position: this.state_.position + batchSize };
-    const batch: ContrastiveBatch = {
+    return {
       images: tf.tensor4d(images, [batchSize, 3, imageSize, imageSize]),
       ids: tf.tensor2d(ids, [rows.length, length], 'int32'),
       mask: tf.tensor2d(mask, [rows.length, length], 'int32'),
       positives: tf.tensor2d(positives, [batchSize, rows.length]),
       size: batchSize,
     };
-    this.issued.push(batch);
-    return batch;
   }
 
   /** Frees the batches still held. */
   dispose(): void {
-    for (const b of this.issued) tf.dispose([b.images, b.ids, b.mask, b.positives]);
-    this.issued = [];
+    this.epochs.dispose();
   }
 }

@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SeededRandom, TesseraError, tf, writeFileAtomic } from '@tessera/core';
-import { readManifest } from '@tessera/data';
+import { EpochSource, readManifest } from '@tessera/data';
 import { DualEncoder, FusionModel, ImageClassifier, loadModel } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
-import { type BatchSource, type TrainConfigInput, Trainer } from '@tessera/train';
+import { type TrainConfigInput, Trainer } from '@tessera/train';
 import { preparePairs } from './pairs.js';
 
 export interface FinetuneOptions {
@@ -27,52 +27,26 @@ interface LabelledBatch {
   size: number;
 }
 
-/** Seeded epochs over pre-processed images with their class ids. */
-class LabelledSource implements BatchSource<LabelledBatch> {
-  private pos = { epoch: 0, position: 0 };
-  private last: LabelledBatch | null = null;
-  constructor(
-    private readonly pixels: Float32Array[],
-    private readonly labels: number[],
-    private readonly shape: [number, number, number],
-    private readonly batchSize: number,
-    private readonly seed: number,
-  ) {}
-  get batchesPerEpoch(): number {
-    return Math.ceil(this.pixels.length / this.batchSize);
-  }
-  state() {
-    return { ...this.pos };
-  }
-  restore(s: unknown) {
-    this.pos = { ...(s as { epoch: number; position: number }) };
-  }
-  async next(): Promise<LabelledBatch | null> {
-    if (this.last) tf.dispose([this.last.images, this.last.labels]);
-    this.last = null;
-    if (this.pos.position >= this.pixels.length) {
-      this.pos = { epoch: this.pos.epoch + 1, position: 0 };
-      return null;
-    }
-    const order = new SeededRandom(this.seed).fork(`epoch-${this.pos.epoch}`).permutation(this.pixels.length);
-    const idx = order.slice(this.pos.position, this.pos.position + this.batchSize);
-    this.pos.position += idx.length;
-    const plane = this.shape[0] * this.shape[1] * this.shape[2];
-    const data = new Float32Array(idx.length * plane);
-    for (const [i, k] of idx.entries()) data.set(this.pixels[k] as Float32Array, i * plane);
-    this.last = {
-      images: tf.tensor4d(data, [idx.length, ...this.shape]),
-      labels: tf.tensor1d(
-        Int32Array.from(idx, (k) => this.labels[k] as number),
-        'int32',
-      ),
-      size: idx.length,
-    };
-    return this.last;
-  }
-  dispose() {
-    if (this.last) tf.dispose([this.last.images, this.last.labels]);
-  }
+/** Seeded epochs over pre-processed images with their class ids; the last short batch is kept. */
+function labelledSource(pixels: Float32Array[], labels: number[], shape: [number, number, number], batchSize: number, seed: number) {
+  const plane = shape[0] * shape[1] * shape[2];
+  return new EpochSource<LabelledBatch>({
+    samples: pixels.length,
+    batchSize,
+    seed,
+    build: (idx) => {
+      const data = new Float32Array(idx.length * plane);
+      for (const [i, k] of idx.entries()) data.set(pixels[k] as Float32Array, i * plane);
+      return {
+        images: tf.tensor4d(data, [idx.length, ...shape]),
+        labels: tf.tensor1d(
+          Int32Array.from(idx, (k) => labels[k] as number),
+          'int32',
+        ),
+        size: idx.length,
+      };
+    },
+  });
 }
 
 async function labelledImages(file: string, labelKey: string, processor: ImageProcessor, classes: string[] | null) {
@@ -110,7 +84,7 @@ export async function finetuneClassifier(o: FinetuneOptions): Promise<{ classes:
     freezeEncoder: o.freezeEncoder,
     rng: new SeededRandom(o.train.seed ?? 0),
   });
-  const source = new LabelledSource(train.pixels, train.labels, [3, h, w], o.train.batchSize, o.train.seed ?? 0);
+  const source = labelledSource(train.pixels, train.labels, [3, h, w], o.train.batchSize, o.train.seed ?? 0);
   const trainer = new Trainer<LabelledBatch>({
     model: classifier,
     config: { ...o.train, outputDir: o.outputDir },
