@@ -7,10 +7,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRetrieval, loadRunConfig, preparePairs, trainClip, zeroShotAccuracy } from '@tessera/cli';
 import { initBackend, progress } from '@tessera/core';
 import { buildEmojiDataset, readManifest } from '@tessera/data';
 import { loadModel } from '@tessera/models';
+import { formatRetrieval, loadRunConfig, preparePairs, trainClip, zeroShotAccuracy } from '@tessera/retrieval';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = path.join(root, 'datasets/emoji/clip-tiny.yaml');

@@ -7,8 +7,8 @@ import { createModel, type DualEncoder, defaultProcessorConfig, padTokenId, trai
 import { ImageProcessor } from '@tessera/patches';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContrastiveSource } from './contrastiveSource.js';
+import { evaluateRetrieval } from './evaluateRetrieval.js';
 import { type PreparedPair, preparePairs } from './pairs.js';
-import { evaluateRetrieval } from './retrieval.js';
 import { augmentSchema } from './runConfig.js';
 import { zeroShotAccuracy } from './zeroShotEval.js';
 
