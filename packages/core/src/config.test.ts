@@ -51,6 +51,11 @@ describe('parseConfig', () => {
     expect(message({ train: { lr: 1, batchSize: 2 }, augment: { scale: [0, 1], scael: 1 } })).toContain(
       'unknown key augment.scael — did you mean scale?',
     );
+    // Two problems inside one union branch: zod reports the union, parseConfig the branch's issues.
+    const both = message({ train: { lr: 1, batchSize: 2 }, augment: { scael: 1 } });
+    expect(both).toContain('unknown key augment.scael — did you mean scale?');
+    expect(both).toContain('augment.scale: ');
+    expect(both).not.toContain('Invalid input\n');
     expect(message({ train: { lr: 1, batchSize: 2 }, layers: [{ dim: 1 }, { dims: 2 }] })).toContain(
       'unknown key layers.1.dims — did you mean dim?',
     );

@@ -109,6 +109,32 @@ function unknownKeyMessage(schema: z.ZodType, path: readonly PropertyKey[], key:
   return valid.length > 0 ? `unknown key ${where} (valid keys: ${valid.join(', ')})` : `unknown key ${where}`;
 }
 
+type Issue = z.core.$ZodIssue;
+
+/** A branch of a union that failed only because the value is of another kind (a string for an object). */
+const wrongKind = (branch: readonly Issue[]) =>
+  branch.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'));
+
+/**
+ * The issues with absolute paths; a failed union is replaced by the issues of the branch the
+ * value was meant for (the one it has the kind of, fewest issues first), so `model.vision.numLayer`
+ * is reported instead of "model: Invalid input".
+ */
+function flattenIssues(issues: readonly Issue[], base: readonly PropertyKey[] = []): { issue: Issue; path: PropertyKey[] }[] {
+  return issues.flatMap((issue) => {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const branches = issue.errors.filter((b) => !wrongKind(b));
+      const meant = branches.reduce<readonly Issue[] | undefined>(
+        (best, b) => (best === undefined || b.length < best.length ? b : best),
+        undefined,
+      );
+      if (meant !== undefined) return flattenIssues(meant, path);
+    }
+    return [{ issue, path }];
+  });
+}
+
 /**
  * Validates `value` against a zod schema and throws a TesseraError naming the path of
  * every bad field (`model.layers: expected number, received string`); an unknown key of a
@@ -118,10 +144,9 @@ function unknownKeyMessage(schema: z.ZodType, path: readonly PropertyKey[], key:
 export function parseConfig<S extends z.ZodType>(schema: S, value: unknown, what = 'config'): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownKeyMessage(schema, issue.path, key));
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return [`${path}: ${issue.message}`];
+  const problems = flattenIssues(result.error.issues).flatMap(({ issue, path }) => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownKeyMessage(schema, path, key));
+    return [`${path.length > 0 ? path.join('.') : '(root)'}: ${issue.message}`];
   });
   throw new TesseraError('E_CONFIG', `Invalid ${what}:\n  ${problems.join('\n  ')}`, {
     details: { issues: result.error.issues },
