@@ -36,7 +36,7 @@ async function readJson(file: string, what: string): Promise<unknown> {
   } catch (cause) {
     throw new TesseraError(
       'E_IO',
-      `cannot read ${file}: a captioner directory holds config.json, vocab.json and model.safetensors (written by saveCaptioner or train-captioner)`,
+      `cannot read ${file}: a captioner directory holds config.json, vocab.json and model.safetensors (written by saveCaptioner or by tessera train with a task: captioning config)`,
       { details: { path: file }, cause },
     );
   }

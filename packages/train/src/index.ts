@@ -21,7 +21,7 @@ export { type CurveOptions, type CurveSeries, niceTicks, renderCurveSvg } from '
 export { meanGradients, totalLoss, valueAndGrads } from './gradients.js';
 export { renderMetricsCurves } from './metricsCurves.js';
 export { MetricsLog, type MetricsRecord } from './metricsLog.js';
-export { applyOverrides, type ConfigOverride, loadConfigFile, parseOverrides, parseOverrideValue, readConfigFile } from './overrides.js';
+export { applyOverrides, type ConfigOverride, loadConfigFile, parseOverrides, parseOverrideValue } from './overrides.js';
 export {
   constantSchedule,
   cosineSchedule,
