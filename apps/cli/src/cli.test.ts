@@ -30,6 +30,14 @@ async function tessera(args: string[], cwd: string): Promise<{ code: number; std
   }
 }
 
+/** The records of a JSON Lines file. */
+async function jsonLines<T = Record<string, unknown>>(file: string): Promise<T[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
+}
+
 function allCommands(cmd: Command, prefix: string[] = []): { path: string[]; cmd: Command }[] {
   return cmd.commands.flatMap((c) => [{ path: [...prefix, c.name()], cmd: c }, ...allCommands(c, [...prefix, c.name()])]);
 }
@@ -137,10 +145,7 @@ describe('tessera', () => {
     const trained = await tessera(['train', '--config', config, '--no-progress', '--train.steps', '3'], dir);
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stdout).toContain('trained 3 steps');
-    const metrics = (await readFile(path.join(dir, 'run/metrics.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const metrics = await jsonLines(path.join(dir, 'run/metrics.jsonl'));
     expect(metrics.filter((m) => m.kind === 'train').map((m) => m.step)).toEqual([1, 2, 3]);
     const dataRecord = metrics.find((m) => m.kind === 'data');
     expect(dataRecord?.skipped).toBe(2);
@@ -154,10 +159,7 @@ describe('tessera', () => {
     const more = await tessera(['train', '--config', config, '--no-progress', '--train.steps', '4', '--resume'], dir);
     expect(more.code, more.stderr).toBe(0);
     expect(more.stdout).toContain('trained 4 steps');
-    const resumed = (await readFile(path.join(dir, 'run/metrics.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const resumed = await jsonLines(path.join(dir, 'run/metrics.jsonl'));
     expect(resumed.filter((m) => m.kind === 'train').map((m) => m.step)).toEqual([1, 2, 3, 4]);
 
     const evaluated = await tessera(
@@ -166,10 +168,7 @@ describe('tessera', () => {
     );
     expect(evaluated.code, evaluated.stderr).toBe(0);
     const report = JSON.parse(evaluated.stdout);
-    const rows = (await readFile(path.join(dir, 'emoji/test.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const rows = await jsonLines<{ captions: { lang: string }[] }>(path.join(dir, 'emoji/test.jsonl'));
     for (const lang of ['en', 'zh']) {
       const captions = rows.reduce(
         (s: number, r: { captions: { lang: string }[] }) => s + r.captions.filter((c) => c.lang === lang).length,
@@ -206,10 +205,7 @@ describe('tessera', () => {
     );
     expect(tuned.code, tuned.stderr).toBe(0);
     const classes = JSON.parse(await readFile(path.join(dir, 'ft/classes.json'), 'utf8'));
-    const train = (await readFile(path.join(dir, 'emoji/train.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const train = await jsonLines<{ category: string }>(path.join(dir, 'emoji/train.jsonl'));
     expect(classes.classes).toEqual([...new Set(train.map((r: { category: string }) => r.category))].sort());
     // The printed accuracy is the one saved; that fine-tuning reaches the right answer is
     // finetuneClassifier's own test (two solid colours: accuracy 1).

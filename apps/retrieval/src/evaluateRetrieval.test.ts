@@ -2,26 +2,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
-import { buildEmojiDataset, readManifest } from '@tessera/data';
-import { type ContrastiveEncoder, createModel, type DualEncoder, defaultProcessorConfig, trainWordPieceTokenizer } from '@tessera/models';
+import { type ContrastiveEncoder, createModel, type DualEncoder, defaultProcessorConfig } from '@tessera/models';
 import { ImageProcessor, type RgbImage } from '@tessera/patches';
+import type { Tokenizer } from '@tessera/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emojiPairs, TINY_CLIP } from '../test/fixture.js';
 import { evaluateRetrieval } from './evaluateRetrieval.js';
-import { type PreparedPair, preparePairs } from './pairs.js';
+import type { PreparedPair } from './pairs.js';
 import { zeroShotAccuracy } from './zeroShotEval.js';
 
 let dir: string;
 let pairs: PreparedPair[];
-let tokenizer: ReturnType<typeof trainWordPieceTokenizer>;
+let tokenizer: Tokenizer;
 const processor = new ImageProcessor({ size: { shortest_edge: 16 }, crop_size: { height: 16, width: 16 } });
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
   dir = await mkdtemp(path.join(tmpdir(), 'tessera-eval-'));
-  const built = await buildEmojiDataset({ outDir: dir, limit: 12 });
-  const manifest = await readManifest(built.splits.train.manifest);
-  tokenizer = trainWordPieceTokenizer(manifest.records.flatMap((r) => r.captions.map((c) => c.text)));
-  pairs = (await preparePairs(manifest.records, tokenizer, 16)).pairs;
+  ({ pairs, tokenizer } = await emojiPairs(dir));
 });
 
 afterAll(async () => {
@@ -108,15 +106,7 @@ describe('evaluateRetrieval', () => {
   });
 
   it('scores every caption of each language against every image without leaking tensors', () => {
-    const { model, config } = createModel(
-      {
-        type: 'clip',
-        embedDim: 8,
-        vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 },
-        text: { vocabSize: 1, maxPositions: 16, dim: 16, numHeads: 2, numLayers: 1, pooling: 'mean' },
-      },
-      { vocabSize: tokenizer.vocabSize },
-    );
+    const { model, config } = createModel(TINY_CLIP, { vocabSize: tokenizer.vocabSize });
     expect(defaultProcessorConfig(config).crop_size).toEqual({ height: 16, width: 16 });
     const before = tf.memory().numTensors;
     const report = evaluateRetrieval({ model: model as DualEncoder, tokenizer, processor, pairs, languages: ['en', 'zh'], maxLength: 16 });

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { initBackend } from '@tessera/core';
 import { createModel, saveModel, trainWordPieceTokenizer } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngOf, TINY_CLIP } from '../test/fixture.js';
 import { finetuneClassifier } from './finetune.js';
 
 let dir: string;
@@ -17,9 +17,7 @@ async function solidColours(name: string, colours: Record<string, [number, numbe
   for (const [colour, rgb] of Object.entries(colours)) {
     for (let i = 0; i < each; i++) {
       const file = `${name}/${colour}-${i}.png`;
-      await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
-        .png()
-        .toFile(path.join(dir, file));
+      await writeFile(path.join(dir, file), await pngOf(rgb));
       rows.push(JSON.stringify({ image: file, captions: [{ text: `a ${colour} square`, lang: 'en' }], colour }));
     }
   }
@@ -32,15 +30,7 @@ beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
   dir = await mkdtemp(path.join(tmpdir(), 'tessera-finetune-'));
   const tokenizer = trainWordPieceTokenizer(['a red square', 'a blue square']);
-  const { model, config } = createModel(
-    {
-      type: 'clip',
-      embedDim: 8,
-      vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 },
-      text: { vocabSize: 1, maxPositions: 8, dim: 16, numHeads: 2, numLayers: 1, pooling: 'mean' },
-    },
-    { vocabSize: tokenizer.vocabSize },
-  );
+  const { model, config } = createModel(TINY_CLIP, { vocabSize: tokenizer.vocabSize });
   const processor = new ImageProcessor({ size: { shortest_edge: 16 }, crop_size: { height: 16, width: 16 } });
   await saveModel(path.join(dir, 'model'), { model, config, tokenizer, processor });
   model.dispose();

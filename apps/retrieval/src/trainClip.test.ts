@@ -4,6 +4,7 @@ import path from 'node:path';
 import { initBackend } from '@tessera/core';
 import { buildEmojiDataset } from '@tessera/data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_CLIP } from '../test/fixture.js';
 import type { RunConfigInput } from './runConfig.js';
 import { trainClip } from './trainClip.js';
 
@@ -20,12 +21,7 @@ afterAll(async () => {
 });
 
 const tiny = (steps: number): RunConfigInput => ({
-  model: {
-    type: 'clip',
-    embedDim: 8,
-    vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 },
-    text: { vocabSize: 1, maxPositions: 16, dim: 16, numHeads: 2, numLayers: 1, pooling: 'mean' },
-  },
+  model: TINY_CLIP,
   data: { train: manifest, languages: ['en', 'zh'], maxTextLength: 16, augment: false },
   train: { lr: 1e-3, steps, batchSize: 4, outputDir: path.join(dir, 'run') },
 });
