@@ -2,24 +2,26 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
-import { padTokenId } from '@tessera/models';
+import { buildEmojiDataset, readManifest } from '@tessera/data';
+import { padTokenId, trainWordPieceTokenizer } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
-import type { Tokenizer } from '@tessera/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emojiPairs } from '../test/fixture.js';
 import { ContrastiveSource } from './contrastiveSource.js';
-import type { PreparedPair } from './pairs.js';
+import { type PreparedPair, preparePairs } from './pairs.js';
 import { augmentSchema } from './runConfig.js';
 
 let dir: string;
 let pairs: PreparedPair[];
-let tokenizer: Tokenizer;
+let tokenizer: ReturnType<typeof trainWordPieceTokenizer>;
 const processor = new ImageProcessor({ size: { shortest_edge: 16 }, crop_size: { height: 16, width: 16 } });
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
   dir = await mkdtemp(path.join(tmpdir(), 'tessera-source-'));
-  ({ pairs, tokenizer } = await emojiPairs(dir));
+  const built = await buildEmojiDataset({ outDir: dir, limit: 12 });
+  const manifest = await readManifest(built.splits.train.manifest);
+  tokenizer = trainWordPieceTokenizer(manifest.records.flatMap((r) => r.captions.map((c) => c.text)));
+  pairs = (await preparePairs(manifest.records, tokenizer, 16)).pairs;
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,29 +1,33 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { initBackend, tf } from '@tessera/core';
-import { type ContrastiveEncoder, createModel, type DualEncoder, defaultProcessorConfig } from '@tessera/models';
+import { initBackend, SeededRandom, tf } from '@tessera/core';
+import { type ContrastiveEncoder, createModel, type DualEncoder, defaultProcessorConfig, trainWordPieceTokenizer } from '@tessera/models';
 import { ImageProcessor, type RgbImage } from '@tessera/patches';
-import type { Tokenizer } from '@tessera/tokenizer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emojiPairs, TINY_CLIP } from '../test/fixture.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TINY_CLIP } from '../test/fixture.js';
 import { evaluateRetrieval } from './evaluateRetrieval.js';
 import type { PreparedPair } from './pairs.js';
 import { zeroShotAccuracy } from './zeroShotEval.js';
 
-let dir: string;
-let pairs: PreparedPair[];
-let tokenizer: Tokenizer;
 const processor = new ImageProcessor({ size: { shortest_edge: 16 }, crop_size: { height: 16, width: 16 } });
+
+/** 12 images of seeded noise, image k captioned `class k` (en) and `类 k` (zh): distinct class names. */
+const noise = (seed: number): RgbImage => {
+  const rng = new SeededRandom(seed);
+  return { data: Uint8Array.from({ length: 16 * 16 * 3 }, () => rng.int(256)), width: 16, height: 16, channels: 3 };
+};
+const pairs: PreparedPair[] = Array.from({ length: 12 }, (_, k) => ({
+  key: `k${k}`,
+  image: noise(k),
+  captions: new Map(),
+  texts: new Map([
+    ['en', [`class ${k}`, `another ${k}`]],
+    ['zh', [`类 ${k}`]],
+  ]),
+  meta: {},
+}));
+const tokenizer = trainWordPieceTokenizer(pairs.flatMap((p) => [...p.texts.values()].flat()));
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
-  dir = await mkdtemp(path.join(tmpdir(), 'tessera-eval-'));
-  ({ pairs, tokenizer } = await emojiPairs(dir));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 /**

@@ -1,11 +1,8 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildEmojiDataset, readManifest } from '@tessera/data';
 import { createModel, type ModelConfigInput, saveModel, trainWordPieceTokenizer } from '@tessera/models';
-import type { Tokenizer } from '@tessera/tokenizer';
 import sharp from 'sharp';
-import { type PreparedPair, preparePairs } from '../src/pairs.js';
 
 /** A CLIP small enough for tests: 16 px images in 8 px patches, one layer per tower (vocabSize set by createModel's option). */
 export const TINY_CLIP: ModelConfigInput = {
@@ -14,14 +11,6 @@ export const TINY_CLIP: ModelConfigInput = {
   vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 },
   text: { vocabSize: 1, maxPositions: 16, dim: 16, numHeads: 2, numLayers: 1, pooling: 'mean' },
 };
-
-/** A few real emoji pairs (English and Chinese captions) in `dir`, with a tokenizer trained on their captions. */
-export async function emojiPairs(dir: string, limit = 12): Promise<{ pairs: PreparedPair[]; tokenizer: Tokenizer; manifest: string }> {
-  const built = await buildEmojiDataset({ outDir: dir, limit });
-  const manifest = await readManifest(built.splits.train.manifest);
-  const tokenizer = trainWordPieceTokenizer(manifest.records.flatMap((r) => r.captions.map((c) => c.text)));
-  return { pairs: (await preparePairs(manifest.records, tokenizer, 16)).pairs, tokenizer, manifest: built.splits.train.manifest };
-}
 
 /** Solid-colour test images (name -> RGB), written as 16x16 PNGs. */
 export const COLOURS: Record<string, [number, number, number]> = {
