@@ -7,11 +7,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRetrieval, loadRunConfig, preparePairs, trainClip, zeroShotAccuracy } from '@tessera/cli';
 import { initBackend, progress } from '@tessera/core';
 import { readManifest } from '@tessera/data';
 import { buildEmojiDataset } from '@tessera/dataset-emoji';
 import { loadModel } from '@tessera/models';
+import { formatRetrieval, loadRunConfig, preparePairs, trainClip, zeroShotAccuracy } from '@tessera/retrieval';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = path.join(root, 'datasets/emoji/clip-tiny.yaml');

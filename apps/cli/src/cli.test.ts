@@ -11,6 +11,8 @@ import { createProgram } from './program.js';
 const run = promisify(execFile);
 // The sources under test, not a possibly stale dist/ (bin/tessera.js prefers dist/ when built).
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
+const readme = fileURLToPath(new URL('../../../README.md', import.meta.url));
 const tsx = import.meta.resolve('tsx');
 
 /** Runs `tessera ...args` as a child process; never throws, returns code, stdout and stderr. */
@@ -26,6 +28,14 @@ async function tessera(args: string[], cwd: string): Promise<{ code: number; std
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The records of a JSON Lines file. */
+async function jsonLines<T = Record<string, unknown>>(file: string): Promise<T[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
 }
 
 function allCommands(cmd: Command, prefix: string[] = []): { path: string[]; cmd: Command }[] {
@@ -51,11 +61,22 @@ describe('tessera', () => {
     expect(train.stdout).toContain('--train.lr');
   });
 
-  it('documents every command', () => {
-    const commands = allCommands(createProgram());
-    expect(commands.map((c) => c.path.join(' '))).toEqual(
-      expect.arrayContaining(['data emoji', 'data shard', 'train', 'eval retrieval', 'finetune', 'models']),
+  it('documents every command, and the README lists every command the program has', async () => {
+    const program = createProgram();
+    const names = program.commands.map((c) => c.name());
+    // The README's row for @tessera/cli: "the `tessera` command: data, tokenizer, models, ...".
+    const row = /^\| \[`@tessera\/cli`\]\(apps\/cli\) \| the `tessera` command: (.+) \|$/m.exec(await readFile(readme, 'utf8'));
+    const listed = row?.[1] ?? '';
+    expect(listed, 'README.md has a row for @tessera/cli listing its commands').not.toBe('');
+    expect([...names].sort()).toEqual(
+      listed
+        .split(',')
+        .map((n) => n.trim())
+        .sort(),
     );
+    const help = program.helpInformation();
+    const commands = allCommands(program);
+    for (const name of names) expect(help, `tessera --help lists ${name}`).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
     for (const { path: p, cmd } of commands) {
       expect(cmd.description(), `${p.join(' ')} has a description`).not.toBe('');
       for (const option of cmd.options) expect(option.description, `${p.join(' ')} ${option.flags}`).not.toBe('');
@@ -73,9 +94,15 @@ describe('tessera', () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('error [E_CONFIG]');
     expect(out.stderr).toContain('languagez');
+    expect(out.stderr).toContain('unknown key data.languagez — did you mean languages?');
     const typo = await tessera(['train', '--config', config, '--budgetMinutes', '10'], dir);
     expect(typo.code).toBe(1);
-    expect(typo.stderr).toContain('unrecognised argument(s): --budgetMinutes 10');
+    expect(typo.stderr).toContain('unknown argument --budgetMinutes 10');
+    const taskConfig = path.join(dir, 'task.yaml');
+    await writeFile(taskConfig, 'task: captoning\nmodel: {}\n');
+    const task = await tessera(['train', '--config', taskConfig], dir);
+    expect(task.code).toBe(1);
+    expect(task.stderr).toContain('unknown task "captoning" — did you mean captioning?');
     const missing = await tessera(['eval', 'retrieval', '--checkpoint', path.join(dir, 'nope'), '--data', 'x.jsonl'], dir);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('config.json');
@@ -90,6 +117,18 @@ describe('tessera', () => {
       path.join(dir, 'emoji/train-with-bad.jsonl'),
       `${(await readFile(path.join(dir, 'emoji/train.jsonl'), 'utf8')).trimEnd()}\n{"image": "images/broken.png", "captions": [{"text": "broken", "lang": "en"}]}\n{not json\n`,
     );
+    // A bad value or a typo fails at once: no tokenizer trained, no image decoded, nothing written.
+    const bad = path.join(dir, 'bad-batch.yaml');
+    await writeFile(
+      bad,
+      'model: clip-tiny\ndata: { train: emoji/train.jsonl, languages: [en, zh] }\ntrain: { lr: 1.0e-3, steps: 2, batchSize: -3, batchSise: 64, outputDir: bad-run }\n',
+    );
+    const rejected = await tessera(['train', '--config', bad, '--no-progress'], dir);
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toContain('train.batchSize: ');
+    expect(rejected.stderr).toContain('unknown key train.batchSise — did you mean batchSize?');
+    await expect(readFile(path.join(dir, 'bad-run/tokenizer.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+
     const config = path.join(dir, 'run.yaml');
     await writeFile(
       config,
@@ -106,14 +145,22 @@ describe('tessera', () => {
     const trained = await tessera(['train', '--config', config, '--no-progress', '--train.steps', '3'], dir);
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stdout).toContain('trained 3 steps');
-    const metrics = (await readFile(path.join(dir, 'run/metrics.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const metrics = await jsonLines(path.join(dir, 'run/metrics.jsonl'));
     expect(metrics.filter((m) => m.kind === 'train').map((m) => m.step)).toEqual([1, 2, 3]);
     const dataRecord = metrics.find((m) => m.kind === 'data');
     expect(dataRecord?.skipped).toBe(2);
     expect(dataRecord?.['skipped/malformed_line']).toBe(1);
+
+    // --resume on the finished run says so and succeeds; with more steps it continues.
+    const complete = await tessera(['train', '--config', config, '--no-progress', '--train.steps', '3', '--resume'], dir);
+    expect(complete.code, complete.stderr).toBe(0);
+    expect(complete.stdout).toContain('the run is complete at step 3');
+    expect(complete.stderr).not.toContain('E_TRAIN_DIVERGED');
+    const more = await tessera(['train', '--config', config, '--no-progress', '--train.steps', '4', '--resume'], dir);
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stdout).toContain('trained 4 steps');
+    const resumed = await jsonLines(path.join(dir, 'run/metrics.jsonl'));
+    expect(resumed.filter((m) => m.kind === 'train').map((m) => m.step)).toEqual([1, 2, 3, 4]);
 
     const evaluated = await tessera(
       ['eval', 'retrieval', '--checkpoint', 'run/model', '--data', 'emoji/test.jsonl', '--lang', 'en,zh', '--json'],
@@ -121,10 +168,7 @@ describe('tessera', () => {
     );
     expect(evaluated.code, evaluated.stderr).toBe(0);
     const report = JSON.parse(evaluated.stdout);
-    const rows = (await readFile(path.join(dir, 'emoji/test.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const rows = await jsonLines<{ captions: { lang: string }[] }>(path.join(dir, 'emoji/test.jsonl'));
     for (const lang of ['en', 'zh']) {
       const captions = rows.reduce(
         (s: number, r: { captions: { lang: string }[] }) => s + r.captions.filter((c) => c.lang === lang).length,
@@ -132,14 +176,12 @@ describe('tessera', () => {
       );
       expect(report[lang].texts).toBe(captions);
       expect(report[lang].images).toBe(rows.length);
-      for (const dir of ['textToImage', 'imageToText']) {
-        const m = report[lang][dir];
-        expect(m.r1).toBeLessThanOrEqual(m.r5);
-        expect(m.r5).toBeLessThanOrEqual(m.r10);
-        expect(m.medianRank).toBeGreaterThanOrEqual(1);
-        expect(m.meanRank).toBeLessThanOrEqual(dir === 'textToImage' ? rows.length : captions);
-      }
     }
+    // The metrics from the model directory on disk equal those training computed in memory on
+    // the same split (eval.json); exact R@K on a known case is evaluateRetrieval's own test.
+    const inTraining = JSON.parse(await readFile(path.join(dir, 'run/model/eval.json'), 'utf8'));
+    const { checkpoint: _c, data: _d, skipped: _s, ...fromDisk } = report;
+    expect(fromDisk).toEqual(inTraining);
 
     const tuned = await tessera(
       [
@@ -163,15 +205,14 @@ describe('tessera', () => {
     );
     expect(tuned.code, tuned.stderr).toBe(0);
     const classes = JSON.parse(await readFile(path.join(dir, 'ft/classes.json'), 'utf8'));
-    const train = (await readFile(path.join(dir, 'emoji/train.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const train = await jsonLines<{ category: string }>(path.join(dir, 'emoji/train.jsonl'));
     expect(classes.classes).toEqual([...new Set(train.map((r: { category: string }) => r.category))].sort());
-    expect(classes.accuracy).toBeGreaterThanOrEqual(0);
-    expect(classes.accuracy).toBeLessThanOrEqual(1);
-    expect(tuned.stdout).toContain(`${classes.classes.length} classes`);
-  });
+    // The printed accuracy is the one saved; that fine-tuning reaches the right answer is
+    // finetuneClassifier's own test (two solid colours: accuracy 1).
+    expect(tuned.stdout).toContain(
+      `${classes.classes.length} classes; accuracy on emoji/test.jsonl: ${(100 * classes.accuracy).toFixed(1)} %`,
+    );
+  }, 300_000);
 
   it('serves search and captioning from one `tessera serve`, and refuses to start with nothing to serve', async () => {
     // Uses the CLIP model trained above; a tiny captioner trained for two steps is enough to answer.
@@ -190,28 +231,21 @@ describe('tessera', () => {
     );
     const trained = await tessera(['train', '--config', 'captioner.yaml', '--no-progress'], dir);
     expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stdout).toContain('trained 2 steps on ');
+    const complete = await tessera(['train', '--config', 'captioner.yaml', '--no-progress', '--resume'], dir);
+    expect(complete.code, complete.stderr).toBe(0);
+    expect(complete.stdout).toContain('the run is complete at step 2');
 
     const nothing = await tessera(['serve'], dir);
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain('nothing to serve');
 
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        tsx,
-        '--conditions=development',
-        main,
-        'serve',
-        '--store',
-        'emoji.store',
-        '--captioner',
-        'captioner/model',
-        '--port',
-        '0',
-      ],
-      { cwd: dir, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // Through bin/tessera.js, as `npx tessera` runs it in a source checkout.
+    const child = spawn(process.execPath, [bin, 'serve', '--store', 'emoji.store', '--captioner', 'captioner/model', '--port', '0'], {
+      cwd: dir,
+      env: { ...process.env, CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -240,9 +274,27 @@ describe('tessera', () => {
       const body = (await captioned.json()) as { caption: string; lang: string; video: string };
       expect(body).toMatchObject({ lang: 'zh', video: 'clip.mp4' });
       expect(body.caption).not.toMatch(/[A-Za-z]/);
-      expect((await fetch(`${url}/nowhere`)).status).toBe(404);
+      const missing = await fetch(`${url}/nowhere`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({ error: 'not_found' });
+
+      // `kill <pid>` of tessera stops the server itself: the port is free within a second.
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      process.kill(child.pid as number, 'SIGTERM');
+      const refused = async () =>
+        fetch(`${url}/health`, { headers: { connection: 'close' } }).then(
+          () => false,
+          () => true,
+        );
+      let free = false;
+      for (let waited = 0; waited <= 1000 && !free; waited += 50) {
+        free = await refused();
+        if (!free) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(free, 'the port is free within a second of kill').toBe(true);
+      await exited;
     } finally {
-      child.kill('SIGTERM');
+      child.kill('SIGKILL');
     }
-  });
+  }, 300_000);
 });

@@ -1,24 +1,18 @@
-import { createRetrievalCommands } from '@tessera/retrieval';
-import * as tokenizerPackage from '@tessera/tokenizer';
-import { createCaptionCommand, createTrainCaptionerCommand } from '@tessera/video-captioning';
+import { createEvalRetrievalCommand, createRetrievalCommands } from '@tessera/retrieval';
+import { createTokenizerCommand } from '@tessera/tokenizer';
+import { createCaptionCommand, createEvalCaptionsCommand } from '@tessera/video-captioning';
 import { Command } from 'commander';
 import { createDataCommand } from './commands/data.js';
-import { createEvalCommand } from './commands/evalCommand.js';
-import { createFinetuneCommand } from './commands/finetune.js';
 import { createModelsCommand } from './commands/models.js';
 import { createServeCommand } from './commands/serve.js';
 import { createTrainCommand } from './commands/train.js';
 
-/** The tokenizer package's command, once it ships one. */
-function tokenizerCommand(): Command | null {
-  const factory = (tokenizerPackage as { createTokenizerCommand?: () => Command }).createTokenizerCommand;
-  return typeof factory === 'function' ? factory() : null;
-}
-
 /** The whole `tessera` command tree (exported for tests and for embedding). */
 export function createProgram(): Command {
   const program = new Command('tessera')
-    .description('Tessera: multimodal pretraining in TypeScript. Build text-image datasets, train CLIP, evaluate retrieval, fine-tune.')
+    .description(
+      'Tessera: multimodal pretraining in TypeScript. Build text-image and video datasets, train CLIP and video captioners, evaluate, fine-tune, search and serve.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(add --help for usage)')
     .showSuggestionAfterError(true)
@@ -37,15 +31,17 @@ Quickstart:
   tessera serve --store runs/emoji.store --captioner runs/captioner-tiny/model   # POST /search and POST /caption`,
     );
   program.addCommand(createDataCommand());
-  const tokenizer = tokenizerCommand();
-  if (tokenizer) program.addCommand(tokenizer);
+  program.addCommand(createTokenizerCommand());
   program.addCommand(createModelsCommand());
   program.addCommand(createTrainCommand());
-  program.addCommand(createEvalCommand());
-  program.addCommand(createFinetuneCommand());
+  program.addCommand(
+    new Command('eval')
+      .description('Evaluate a trained model')
+      .addCommand(createEvalRetrievalCommand())
+      .addCommand(createEvalCaptionsCommand()),
+  );
   for (const command of createRetrievalCommands()) program.addCommand(command);
   program.addCommand(createServeCommand());
   program.addCommand(createCaptionCommand());
-  program.addCommand(createTrainCaptionerCommand());
   return program;
 }

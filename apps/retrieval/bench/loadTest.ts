@@ -9,11 +9,9 @@ const [store, concurrencyArg] = process.argv.slice(2);
 if (!store) throw new Error('usage: loadTest.ts <store built by tessera index> [concurrency]');
 const concurrency = Number(concurrencyArg ?? 200);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--conditions=development', path.join(here, 'serveMain.ts'), 'serve', '--store', store, '--port', '0'],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
+const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', path.join(here, 'serveMain.ts'), store, '0'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const url = await new Promise<string>((resolve, reject) => {
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => {

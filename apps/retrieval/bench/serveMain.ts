@@ -1,7 +1,11 @@
-// The retrieval commands as a standalone program, so the load test can run `serve` in its own process.
-import { Command } from 'commander';
-import { createRetrievalCommands } from '../src/index.js';
+// The search server on its own, so the load test can run it in its own process:
+// `serveMain.ts <store> [port]` prints `serving ... at <url>` once it accepts connections.
+import { initBackend } from '@tessera/core';
+import { createApp, RetrievalService, startServer } from '../src/index.js';
 
-const program = new Command('tessera-retrieval');
-for (const command of createRetrievalCommands()) program.addCommand(command);
-await program.parseAsync(process.argv.slice(2), { from: 'user' });
+const [store, port] = process.argv.slice(2);
+if (!store) throw new Error('usage: serveMain.ts <store built by tessera index> [port]');
+await initBackend();
+const service = await RetrievalService.open(store);
+const server = await startServer(createApp(service), { port: Number(port ?? 0) });
+console.log(`serving ${await service.store.count()} images from ${store} at ${server.url}`);

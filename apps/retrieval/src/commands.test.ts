@@ -36,8 +36,8 @@ async function run(...args: string[]): Promise<string> {
 }
 
 describe('tessera index / search', () => {
-  it('provides index and search', () => {
-    expect(createRetrievalCommands().map((c) => c.name())).toEqual(['index', 'search']);
+  it('provides index, search and finetune', () => {
+    expect(createRetrievalCommands().map((c) => c.name())).toEqual(['index', 'search', 'finetune']);
   });
 
   for (const kind of ['exact', 'lance'] as const) {

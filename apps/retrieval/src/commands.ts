@@ -2,14 +2,31 @@ import path from 'node:path';
 import { initBackend, TesseraError } from '@tessera/core';
 import { readManifest } from '@tessera/data';
 import { openStore } from '@tessera/index';
+import { loadModel } from '@tessera/models';
+import { ImageProcessor } from '@tessera/patches';
 import { Command } from 'commander';
 import { Embedder } from './embedder.js';
+import { evaluateRetrieval, formatRetrieval } from './evaluateRetrieval.js';
+import { finetuneClassifier } from './finetune.js';
 import { listImages } from './imageSource.js';
 import { indexImages } from './indexImages.js';
+import { preparePairs } from './pairs.js';
 import { rankCaptions } from './rankCaptions.js';
 import { RetrievalService } from './retrievalService.js';
+import { parseRunConfig } from './runConfig.js';
 import { writeSidecar } from './storeRoots.js';
+import { stripRanks, trainClip } from './trainClip.js';
 
+/** A commander parser for a number option that fails with a message naming the option. */
+export function numberOption(name: string, check: (n: number) => boolean = Number.isFinite) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!check(n)) throw new Error(`${name} must be a number${check === Number.isFinite ? '' : ' in range'}, got '${value}'`);
+    return n;
+  };
+}
+
+/** An integer option in min..max. */
 function intOption(name: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
@@ -126,10 +143,163 @@ function searchCommand(): Command {
     );
 }
 
+/** `retrieval --checkpoint dir --data manifest.jsonl [--json] [--lang en,zh]` (mount under `eval`). */
+export function createEvalRetrievalCommand(): Command {
+  return new Command('retrieval')
+    .description('Text-to-image and image-to-text retrieval: R@1/5/10, mean and median rank (best caption counts for image-to-text)')
+    .requiredOption('--checkpoint <dir>', 'model directory (config.json, model.safetensors, tokenizer.json), e.g. runs/demo/model')
+    .requiredOption('--data <manifest>', 'manifest of text-image pairs (JSONL, CSV or TSV), e.g. data/emoji/test.jsonl')
+    .option(
+      '--lang <list>',
+      "languages to score separately, comma-separated (default: every language in the data; 'und' = captions without lang)",
+    )
+    .option('--captions <which>', "'all' captions of a language as queries, or each image's 'first' one", 'all')
+    .option(
+      '--max-length <n>',
+      "token limit per caption (default: the tokenizer's truncation, else 32)",
+      numberOption('--max-length', (n) => Number.isInteger(n) && n >= 2),
+    )
+    .option('--image-key <key>', 'manifest column of the image path')
+    .option('--caption-key <key>', 'manifest column of the caption(s)')
+    .option('--json', 'print the metrics as JSON', false)
+    .addHelpText('after', '\nExample:\n  tessera eval retrieval --checkpoint runs/demo/model --data data/emoji/test.jsonl --lang en,zh')
+    .action(
+      async (o: {
+        checkpoint: string;
+        data: string;
+        lang?: string;
+        captions: string;
+        maxLength?: number;
+        imageKey?: string;
+        captionKey?: string;
+        json: boolean;
+      }) => {
+        if (o.captions !== 'all' && o.captions !== 'first')
+          throw new TesseraError('E_CONFIG', `--captions must be 'all' or 'first', got '${o.captions}'`);
+        await initBackend();
+        const loaded = await loadModel(o.checkpoint);
+        if (!loaded.tokenizer)
+          throw new TesseraError('E_IO', `${o.checkpoint} has no tokenizer.json: retrieval needs the tokenizer the model was trained with`);
+        const processor = loaded.processor ?? new ImageProcessor();
+        const maxLength = o.maxLength ?? loaded.tokenizer.settings.truncation?.maxLength ?? 32;
+        const manifest = await readManifest(o.data, { imageKey: o.imageKey, captionKey: o.captionKey });
+        const { pairs } = await preparePairs(manifest.records, loaded.tokenizer, maxLength);
+        if (pairs.length === 0) throw new TesseraError('E_DATA', `${o.data}: no readable text-image pair`);
+        const languages = o.lang
+          ? o.lang
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : [...new Set(pairs.flatMap((p) => [...p.texts.keys()]))];
+        const report = evaluateRetrieval({
+          model: loaded.model,
+          tokenizer: loaded.tokenizer,
+          processor,
+          pairs,
+          languages,
+          maxLength,
+          captions: o.captions,
+        });
+        if (Object.keys(report).length === 0)
+          throw new TesseraError('E_DATA', `no caption in languages ${languages.join(', ')}; check --lang against the manifest`);
+        const skipped = manifest.skipped.counts();
+        if (o.json) console.log(JSON.stringify({ checkpoint: o.checkpoint, data: o.data, skipped, ...stripRanks(report) }, null, 2));
+        else {
+          console.log(
+            `${pairs.length} images from ${o.data}${Object.keys(skipped).length ? ` (skipped: ${JSON.stringify(skipped)})` : ''}`,
+          );
+          console.log(formatRetrieval(report));
+        }
+        loaded.model.dispose();
+      },
+    );
+}
+
+/** `tessera finetune --checkpoint dir --data train.jsonl --label-key category --out dir` */
+export function createFinetuneCommand(): Command {
+  const positive = (name: string) => numberOption(name, (n) => n > 0);
+  const positiveInt = (name: string) => numberOption(name, (n) => Number.isInteger(n) && n > 0);
+  return new Command('finetune')
+    .description("Fine-tune a trained model's vision tower with a [CLS] classification head (linear + softmax) on a labelled manifest")
+    .requiredOption('--checkpoint <dir>', 'model directory to start from, e.g. runs/demo/model')
+    .requiredOption('--data <manifest>', 'training manifest; the class is the row field named by --label-key')
+    .requiredOption('--label-key <field>', 'manifest field holding the class, e.g. category')
+    .requiredOption('--out <dir>', 'output directory (classifier.safetensors, classes.json, metrics)')
+    .option('--eval <manifest>', 'held-out manifest to report accuracy on')
+    .option('--epochs <n>', 'passes over the data', positiveInt('--epochs'), 3)
+    .option('--lr <x>', 'peak learning rate', positive('--lr'), 3e-4)
+    .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 64)
+    .option('--freeze', 'train only the head (a linear probe)', false)
+    .addHelpText(
+      'after',
+      '\nExample:\n  tessera finetune --checkpoint runs/demo/model --data data/emoji/train.jsonl --eval data/emoji/test.jsonl --label-key category --out runs/category',
+    )
+    .action(
+      async (o: {
+        checkpoint: string;
+        data: string;
+        labelKey: string;
+        out: string;
+        eval?: string;
+        epochs: number;
+        lr: number;
+        batchSize: number;
+        freeze: boolean;
+      }) => {
+        await initBackend();
+        const result = await finetuneClassifier({
+          checkpoint: o.checkpoint,
+          data: o.data,
+          eval: o.eval,
+          labelKey: o.labelKey,
+          outputDir: o.out,
+          freezeEncoder: o.freeze,
+          train: { lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, warmupSteps: 10, weightDecay: 0.05 },
+        });
+        console.log(
+          `${result.classes.length} classes; ${result.accuracy === null ? 'no --eval given' : `accuracy on ${o.eval}: ${(100 * result.accuracy).toFixed(1)} %`}`,
+        );
+        console.log(`classifier: ${result.outputDir}`);
+      },
+    );
+}
+
+/** What `tessera train` is given for a run config: the config file, read with its overrides, and how to run. */
+export interface TrainTaskOptions {
+  /** The config file; relative paths in it resolve against its directory. */
+  configFile: string;
+  resume: boolean;
+  progress: boolean;
+  signal: AbortSignal;
+}
+
 /**
- * The retrieval commands for the `tessera` program: `index` and `search`. `tessera serve`
- * (apps/cli) mounts `createApp` next to the captioning route.
+ * `tessera train` for a CLIP run config (`task: clip`, the default; apps/cli dispatches on the
+ * task): validates the whole config before any data work, trains, prints retrieval on data.eval.
+ */
+export async function trainClipTask(raw: Record<string, unknown>, o: TrainTaskOptions): Promise<void> {
+  const config = parseRunConfig(raw);
+  await initBackend();
+  const run = await trainClip(config, {
+    baseDir: path.dirname(path.resolve(o.configFile)),
+    resume: o.resume,
+    signal: o.signal,
+    progress: o.progress,
+  });
+  if (run.result.losses.length === 0) console.log(`the run is complete at step ${run.steps}; raise train.steps to train further`);
+  else
+    console.log(
+      `trained ${run.steps} steps in ${(run.trainSeconds / 60).toFixed(1)} min (${run.samplesPerSecond.toFixed(1)} images/s); stop: ${run.result.stopReason}`,
+    );
+  if (run.report) console.log(formatRetrieval(run.report));
+  console.log(`model directory: ${run.exportDir}`);
+}
+
+/**
+ * The retrieval commands for the `tessera` program: `index`, `search` and `finetune`; apps/cli
+ * mounts `createEvalRetrievalCommand()` under its `eval`, runs `trainClipTask` from `tessera
+ * train`, and serves `createApp` from `tessera serve`.
  */
 export function createRetrievalCommands(): Command[] {
-  return [indexCommand(), searchCommand()];
+  return [indexCommand(), searchCommand(), createFinetuneCommand()];
 }

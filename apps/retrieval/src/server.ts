@@ -54,8 +54,38 @@ function reasons(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
 
-/** The HTTP API and page: `POST /search`, `GET /images/:id`, `GET /health`, `GET /`. */
+/** One thing a server serves: its routes, and the fields it adds to `GET /health`. */
+export interface ServerPart {
+  routes: Hono;
+  health(): Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+/**
+ * The one HTTP app of `tessera serve`: every part's routes, `GET /health` (`{status: 'ok'}` plus
+ * each part's fields) and a JSON 404 for any other path.
+ */
+export function createServerApp(parts: readonly ServerPart[]): Hono {
+  const app = new Hono();
+  app.get('/health', async (c) => c.json(Object.assign({ status: 'ok' }, ...(await Promise.all(parts.map((p) => p.health()))))));
+  for (const part of parts) app.route('/', part.routes);
+  app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404));
+  return app;
+}
+
+/** The search part: `POST /search`, `GET /images/:id` and the page at `GET /`; health gives model, store kind and count. */
+export function searchPart(service: RetrievalService, limits: ServerLimits = DEFAULT_LIMITS): ServerPart {
+  return {
+    routes: searchRoutes(service, limits),
+    health: async () => ({ model: service.embedder.modelId, store: service.store.info.kind, count: await service.store.count() }),
+  };
+}
+
+/** The search server on its own: the search part with `GET /health` and the 404. */
 export function createApp(service: RetrievalService, limits: ServerLimits = DEFAULT_LIMITS): Hono {
+  return createServerApp([searchPart(service, limits)]);
+}
+
+function searchRoutes(service: RetrievalService, limits: ServerLimits): Hono {
   const kSchema = z.number().int().min(1).max(limits.maxK);
   const textSchema = z
     .object({ text: z.string().trim().min(1, 'type a query').max(limits.maxQueryChars), k: kSchema.default(10) })
@@ -71,9 +101,6 @@ export function createApp(service: RetrievalService, limits: ServerLimits = DEFA
   const bad = (message: string) => Response.json({ error: 'bad_request', message }, { status: 400 });
 
   app.get('/', (c) => c.html(SEARCH_PAGE));
-  app.get('/health', async (c) =>
-    c.json({ status: 'ok', model: service.embedder.modelId, store: service.store.info.kind, count: await service.store.count() }),
-  );
 
   app.post(
     '/search',
@@ -132,7 +159,6 @@ export function createApp(service: RetrievalService, limits: ServerLimits = DEFA
     return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=300' });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404));
   app.onError((error, c) => {
     if (isTesseraError(error) && CLIENT_ERROR.test(error.code)) return c.json({ error: error.code, message: error.message }, 400);
     return c.json({ error: isTesseraError(error) ? error.code : 'internal', message: error.message }, 500);

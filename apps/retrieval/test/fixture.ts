@@ -1,9 +1,17 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createModel, saveModel } from '@tessera/models';
+import { createModel, type ModelConfigInput, saveModel } from '@tessera/models';
 import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import sharp from 'sharp';
+
+/** A CLIP small enough for tests: 16 px images in 8 px patches, one layer per tower (vocabSize set by createModel's option). */
+export const TINY_CLIP: ModelConfigInput = {
+  type: 'clip',
+  embedDim: 8,
+  vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 },
+  text: { vocabSize: 1, maxPositions: 16, dim: 16, numHeads: 2, numLayers: 1, pooling: 'mean' },
+};
 
 /** Solid-colour test images (name -> RGB), written as 16x16 PNGs. */
 export const COLOURS: Record<string, [number, number, number]> = {

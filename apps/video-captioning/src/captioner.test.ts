@@ -312,3 +312,20 @@ describe('POST /caption on a real HTTP server', () => {
     }
   });
 });
+
+describe('trainCaptioner --resume', () => {
+  it('on a finished run trains nothing and succeeds; with more steps it continues from the checkpoint', async () => {
+    const config = (steps: number) => ({
+      model: { numFrames: 4, imageSize: 32, patchSize: 8, visionDim: 16, visionLayers: 1, textDim: 16, textLayers: 1, maxLength: 16 },
+      data: { manifest },
+      train: { lr: 1e-3, steps, batchSize: 4, outputDir: path.join(dir, 'resumed') },
+    });
+    const first = await trainCaptioner(config(2));
+    expect([first.result.step, first.result.losses.length]).toEqual([2, 2]);
+    // Before: E_TRAIN_DIVERGED "training ended with a non-finite loss", as no step ran.
+    const again = await trainCaptioner(config(2), { resume: true });
+    expect([again.result.step, again.result.losses.length]).toEqual([2, 0]);
+    const more = await trainCaptioner(config(3), { resume: true });
+    expect([more.result.step, more.result.losses.length]).toEqual([3, 1]);
+  });
+});

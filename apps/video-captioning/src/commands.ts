@@ -1,10 +1,10 @@
-import { initBackend, TesseraError } from '@tessera/core';
+import { initBackend } from '@tessera/core';
 import { CAPTION_LANGS, type CaptionLang, loadCaptioner } from '@tessera/models';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadCaptionSet } from './captionDataset.js';
 import { captionVideo } from './captionVideo.js';
 import { type CaptionerEvaluation, evaluateCaptioner } from './evaluateCaptioner.js';
-import { loadCaptionerRunConfig, trainCaptioner } from './trainCaptioner.js';
+import { parseCaptionerRunConfig, trainCaptioner } from './trainCaptioner.js';
 
 const DEFAULT_CHECKPOINT = 'runs/captioner-tiny/model';
 
@@ -87,46 +87,33 @@ export function createEvalCaptionsCommand(): Command {
     });
 }
 
-/** `train-captioner --config datasets/moving-emoji/captioner-tiny.yaml [--resume] [--train.lr 1e-3 ...]` */
-export function createTrainCaptionerCommand(): Command {
-  return new Command('train-captioner')
-    .description('Train a video captioner from a YAML/JSON run config (task: captioning): checkpoints, resume, model directory')
-    .requiredOption('-c, --config <file>', 'run config: model, data, loss, train sections')
-    .option('--resume', 'continue from the latest checkpoint in train.outputDir', false)
-    .option('--no-progress', 'no progress bar')
-    .allowUnknownOption(true)
-    .allowExcessArguments(true)
-    .action(async (o: { config: string; resume: boolean; progress: boolean }, cmd: Command) => {
-      const config = await loadCaptionerRunConfig(o.config, cmd.args);
-      await initBackend();
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      try {
-        const run = await trainCaptioner(config, { resume: o.resume, progress: o.progress, signal: controller.signal });
-        console.log(
-          `trained ${run.result.step} steps on ${run.clips} clips; last loss ${run.result.losses.at(-1)?.toFixed(4)}; stop: ${run.result.stopReason}`,
-        );
-        console.log(`model directory: ${run.modelDir}`);
-      } finally {
-        process.off('SIGINT', onSignal);
-      }
-    });
+/**
+ * `tessera train` for a captioning run config (`task: captioning`; apps/cli dispatches on the
+ * task): `raw` is the config file as read with its overrides; the whole config is validated
+ * before any clip is read.
+ */
+export async function trainCaptionerTask(
+  raw: Record<string, unknown>,
+  o: { configFile: string; resume: boolean; progress: boolean; signal: AbortSignal },
+): Promise<void> {
+  const config = parseCaptionerRunConfig(raw, o.configFile);
+  await initBackend();
+  const run = await trainCaptioner(config, { resume: o.resume, progress: o.progress, signal: o.signal });
+  if (run.result.losses.length === 0) console.log(`the run is complete at step ${run.result.step}; raise train.steps to train further`);
+  else
+    console.log(
+      `trained ${run.result.step} steps on ${run.clips} clips; last loss ${run.result.losses.at(-1)?.toFixed(4)}; stop: ${run.result.stopReason}`,
+    );
+  console.log(`model directory: ${run.modelDir}`);
 }
 
 /**
- * The captioning commands for the `tessera` CLI: `caption`, `eval captions` (an `eval` command
- * holding `captions`; a CLI that already has `eval` adds `createEvalCaptionsCommand()` to it
- * instead) and `train-captioner`.
+ * The captioning commands for the `tessera` CLI: `caption` and `eval captions` (an `eval`
+ * command holding `captions`; a CLI that already has `eval` adds `createEvalCaptionsCommand()`
+ * to it instead). Training is `tessera train` with a `task: captioning` config (`trainCaptionerTask`).
  */
 export function createCaptioningCommands(): Command[] {
   const evalCmd = new Command('eval').description('Evaluate a trained model');
   evalCmd.addCommand(createEvalCaptionsCommand());
-  return [createCaptionCommand(), evalCmd, createTrainCaptionerCommand()];
-}
-
-/** True when a run config says `task: captioning` (for a `tessera train` that dispatches on the task). */
-export function isCaptioningConfig(raw: unknown): boolean {
-  if (raw === null || typeof raw !== 'object') throw new TesseraError('E_CONFIG', 'run config must be a mapping');
-  return (raw as { task?: unknown }).task === 'captioning';
+  return [createCaptionCommand(), evalCmd];
 }

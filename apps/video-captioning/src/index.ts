@@ -9,9 +9,8 @@ export {
   createCaptionCommand,
   createCaptioningCommands,
   createEvalCaptionsCommand,
-  createTrainCaptionerCommand,
   formatCaptionEvaluation,
-  isCaptioningConfig,
+  trainCaptionerTask,
 } from './commands.js';
 export { type CaptionerEvaluation, evaluateCaptioner } from './evaluateCaptioner.js';
 export { inputErrorStatus } from './inputErrorStatus.js';
@@ -20,6 +19,7 @@ export {
   type CaptionerRunConfigInput,
   captionerRunConfigSchema,
   loadCaptionerRunConfig,
+  parseCaptionerRunConfig,
   type TrainCaptionerResult,
   trainCaptioner,
 } from './trainCaptioner.js';

@@ -1,6 +1,8 @@
+import { rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCaptionerRunConfig } from './trainCaptioner.js';
+import { loadCaptionerRunConfig, trainCaptioner } from './trainCaptioner.js';
 
 const CONFIG = path.resolve(import.meta.dirname, '../../../datasets/moving-emoji/captioner-tiny.yaml');
 
@@ -28,5 +30,46 @@ describe('captioner run config', () => {
   it('names a bad field and rejects unknown ones', async () => {
     await expect(loadCaptionerRunConfig(CONFIG, ['--model.patchSize', '0'])).rejects.toMatchObject({ code: 'E_CONFIG' });
     await expect(loadCaptionerRunConfig(CONFIG, ['--model.colour', '1'])).rejects.toMatchObject({ code: 'E_CONFIG' });
+  });
+
+  it('names an unknown key with the nearest valid one, in every section', async () => {
+    const cases: Array<[string, string]> = [
+      ['--train.batchSise', 'unknown key train.batchSise — did you mean batchSize?'],
+      ['--model.visionDims', 'unknown key model.visionDims — did you mean visionDim?'],
+      ['--data.minCont', 'unknown key data.minCont — did you mean minCount?'],
+      ['--loss.labelSmooth', 'unknown key loss.labelSmooth — did you mean labelSmoothing?'],
+      ['--init.visoin', 'unknown key init.visoin — did you mean vision?'],
+    ];
+    for (const [flag, message] of cases) {
+      await expect(loadCaptionerRunConfig(CONFIG, [flag, '1'])).rejects.toMatchObject({
+        code: 'E_CONFIG',
+        message: expect.stringContaining(message),
+      });
+    }
+  });
+
+  it('fails on a bad value before any clip is read, in the model as in the train section', async () => {
+    // The manifest does not exist: reading it would be a file error, not E_CONFIG.
+    const manifest = path.join(os.tmpdir(), 'tessera-no-such-dir', 'manifest.jsonl');
+    const outputDir = path.join(os.tmpdir(), 'tessera-no-such-dir', 'run');
+    const config = (model: Record<string, unknown>, train: Record<string, unknown>) => ({
+      model,
+      data: { manifest },
+      train: { lr: 1e-3, steps: 2, batchSize: 4, outputDir, ...train },
+    });
+    await expect(trainCaptioner(config({}, { batchSize: -3 }))).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringContaining('train.batchSize'),
+    });
+    // 30 px frames do not split into 8 px patches: a rule of the whole model config, checked at load too.
+    const file = path.join(os.tmpdir(), `tessera-captioner-${process.pid}.json`);
+    await writeFile(file, JSON.stringify(config({ imageSize: 30, patchSize: 8 }, {})));
+    try {
+      await expect(loadCaptionerRunConfig(file)).rejects.toMatchObject({ code: 'E_CONFIG' });
+      await expect(trainCaptioner(config({ imageSize: 30, patchSize: 8 }, {}))).rejects.toMatchObject({ code: 'E_CONFIG' });
+    } finally {
+      await rm(file, { force: true });
+    }
+    await expect(stat(outputDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

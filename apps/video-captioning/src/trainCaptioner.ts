@@ -47,10 +47,19 @@ export interface TrainCaptionerResult {
   skipped: Record<string, number>;
 }
 
-/** Reads a YAML/JSON run config with `--section.key value` overrides; relative paths (manifest, outputDir) resolve against the file. */
+/** Reads a YAML/JSON run config with `--section.key value` overrides (@tessera/train's `loadConfigFile`) and validates it. */
 export async function loadCaptionerRunConfig(file: string, overrides: readonly string[] = []): Promise<CaptionerRunConfig> {
-  const raw = await loadConfigFile(file, overrides);
+  return parseCaptionerRunConfig(await loadConfigFile(file, overrides), file);
+}
+
+/**
+ * Validates a captioning run config read from `file` (model and train sections included, so a
+ * bad value fails before any clip is read); relative paths (manifest, outputDir, init.vision)
+ * resolve against the file's directory.
+ */
+export function parseCaptionerRunConfig(raw: unknown, file: string): CaptionerRunConfig {
   const config = parseConfig(captionerRunConfigSchema, raw, `captioner config ${file}`);
+  parseConfig(captionerConfigSchema, { ...config.model, vocabSize: 1 }, `captioner config ${file}`);
   config.data.manifest = path.resolve(path.dirname(file), config.data.manifest);
   config.train.outputDir = path.resolve(path.dirname(file), config.train.outputDir);
   if (config.init.vision !== undefined) config.init.vision = path.resolve(path.dirname(file), config.init.vision);
@@ -67,7 +76,7 @@ export async function trainCaptioner(
   options: { resume?: boolean; progress?: boolean; signal?: AbortSignal } = {},
 ): Promise<TrainCaptionerResult> {
   const config = parseConfig(captionerRunConfigSchema, input, 'captioner run config');
-  const log = createLogger('train-captioner');
+  const log = createLogger('train');
   const modelConfig = parseConfig(captionerConfigSchema, { ...config.model, vocabSize: 1 }, 'captioner model config');
   const { clips, skipped } = await loadCaptionSet(config.data.manifest, {
     numFrames: modelConfig.numFrames,
@@ -127,7 +136,8 @@ export async function trainCaptioner(
   const modelDir = path.join(train.outputDir, 'model');
   await saveCaptioner(modelDir, model, vocab);
   model.dispose();
-  if (!Number.isFinite(result.losses.at(-1) ?? Number.NaN)) {
+  // A resumed run that was already complete ran no step (and has no last loss).
+  if (result.losses.length > 0 && !Number.isFinite(result.losses.at(-1) as number)) {
     throw new TesseraError('E_TRAIN_DIVERGED', `training ended with a non-finite loss; lower train.lr (${train.lr})`);
   }
   return { result, modelDir, clips: clips.length, skipped };

@@ -10,7 +10,7 @@ export {
 } from './backend.js';
 export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeerSettings, workspaceRoot } from './bench.js';
 export { type CombinedLosses, combineLosses } from './combineLosses.js';
-export { parseConfig } from './config.js';
+export { nearestName, parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { writeFileAtomic } from './fs.js';
 export type { LinearActivation } from './kernels/native/fusedKernels.js';

@@ -149,9 +149,10 @@ export async function saveCaptioner(dir: string, model: Captioner, vocab: Captio
   ]);
 }
 
-/** Reloads a directory written by `saveCaptioner` (or `tessera train-captioner`). */
+/** Reloads a directory written by `saveCaptioner` (or `tessera train` with a `task: captioning` config). */
 export async function loadCaptioner(dir: string): Promise<LoadedCaptioner> {
-  const holds = 'A captioner directory holds config.json, vocab.json and model.safetensors (written by saveCaptioner or train-captioner)';
+  const holds =
+    'A captioner directory holds config.json, vocab.json and model.safetensors (written by saveCaptioner or by tessera train with a task: captioning config)';
   const raw = (await readDirectoryJson(path.join(dir, MODEL_FILES.config), holds)) as Record<string, unknown>;
   if (raw?.type !== 'captioner') {
     throw new TesseraError('E_MODEL_FORMAT', `${dir} is not a captioner directory (config.json type is ${JSON.stringify(raw?.type)})`);

@@ -1,8 +1,11 @@
 import { parseConfig } from '@tessera/core';
 import { z } from 'zod';
 
-/** The `train` section of a run's config. Every field has a default except what a run must choose. */
-export const trainConfigSchema = z
+/**
+ * The fields of a run's `train` section, without the rule that `steps` or `epochs` is set (a run
+ * config that can fit the steps itself, e.g. to a time budget, embeds this and checks that rule).
+ */
+export const trainSectionSchema = z
   .object({
     /** Peak learning rate. */
     lr: z.number().positive(),
@@ -48,8 +51,13 @@ export const trainConfigSchema = z
     /** Where checkpoints, metrics.jsonl and curves.svg go. */
     outputDir: z.string().min(1),
   })
-  .strict()
-  .refine((c) => c.steps !== undefined || c.epochs !== undefined, { message: 'set train.steps or train.epochs', path: ['steps'] });
+  .strict();
+
+/** The `train` section of a run's config. Every field has a default except what a run must choose. */
+export const trainConfigSchema = trainSectionSchema.refine((c) => c.steps !== undefined || c.epochs !== undefined, {
+  message: 'set train.steps or train.epochs',
+  path: ['steps'],
+});
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;

@@ -16,12 +16,12 @@ export {
   type TrainingState,
 } from './checkpoint.js';
 export { clipGradNorm, globalNorm } from './clipping.js';
-export { parseTrainConfig, type TrainConfig, type TrainConfigInput, trainConfigSchema } from './config.js';
+export { parseTrainConfig, type TrainConfig, type TrainConfigInput, trainConfigSchema, trainSectionSchema } from './config.js';
 export { type CurveOptions, type CurveSeries, niceTicks, renderCurveSvg } from './curve.js';
 export { meanGradients, totalLoss, valueAndGrads } from './gradients.js';
 export { renderMetricsCurves } from './metricsCurves.js';
 export { MetricsLog, type MetricsRecord } from './metricsLog.js';
-export { applyOverrides, type ConfigOverride, loadConfigFile, parseOverrides, parseOverrideValue, readConfigFile } from './overrides.js';
+export { applyOverrides, type ConfigOverride, loadConfigFile, parseOverrides, parseOverrideValue } from './overrides.js';
 export {
   constantSchedule,
   cosineSchedule,

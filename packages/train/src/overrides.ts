@@ -78,7 +78,7 @@ export function applyOverrides<T>(config: T, overrides: readonly ConfigOverride[
 }
 
 /** Reads a YAML (.yaml/.yml) or JSON config file into a plain object (not validated). */
-export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -1,11 +1,18 @@
 import path from 'node:path';
-import { TesseraError } from '@tessera/core';
+import { initBackend, TesseraError } from '@tessera/core';
 import { type LoadedCaptioner, loadCaptioner } from '@tessera/models';
-import { createApp, DEFAULT_LIMITS, RetrievalService, startServer } from '@tessera/retrieval';
+import {
+  createServerApp,
+  DEFAULT_LIMITS,
+  numberOption,
+  RetrievalService,
+  type ServerPart,
+  searchPart,
+  startServer,
+} from '@tessera/retrieval';
+
 import { createCaptionRoute, DEFAULT_CAPTION_LIMITS } from '@tessera/video-captioning';
 import { Command } from 'commander';
-import { Hono } from 'hono';
-import { numberOption, startBackend } from './shared.js';
 
 const integer = (name: string, min: number, max: number) => numberOption(name, (n) => Number.isInteger(n) && n >= min && n <= max);
 
@@ -50,7 +57,7 @@ export function createServeCommand(): Command {
     .action(async (o: ServeOptions) => {
       if (o.store === undefined && o.captioner === undefined)
         throw new TesseraError('E_CONFIG', 'nothing to serve: give --store <path> (search), --captioner <dir> (captioning), or both');
-      await startBackend();
+      await initBackend();
       const service = o.store === undefined ? null : await RetrievalService.open(o.store, o.checkpoint);
       let captioner: LoadedCaptioner | null = null;
       try {
@@ -62,21 +69,17 @@ export function createServeCommand(): Command {
       if (service && service.roots.length === 0)
         console.error(`warning: ${o.store} has no recorded image folders; rerun \`tessera index\` so thumbnails can be served`);
 
-      const app = new Hono();
-      app.get('/health', async (c) =>
-        c.json({
-          status: 'ok',
-          ...(service && { model: service.embedder.modelId, store: service.store.info.kind, count: await service.store.count() }),
-          ...(captioner && {
-            captioner: { frames: captioner.config.numFrames, imageSize: captioner.config.imageSize, vocabulary: captioner.vocab.size },
-          }),
-        }),
-      );
-      if (captioner) app.route('/', createCaptionRoute(captioner, { ...DEFAULT_CAPTION_LIMITS, maxVideoBytes: o.maxVideo }));
-      if (service) app.route('/', createApp(service, { ...DEFAULT_LIMITS, maxK: o.maxK, maxBodyBytes: o.maxBody }));
-      app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404));
+      const parts: ServerPart[] = [];
+      if (captioner) {
+        const { config, vocab } = captioner;
+        parts.push({
+          routes: createCaptionRoute(captioner, { ...DEFAULT_CAPTION_LIMITS, maxVideoBytes: o.maxVideo }),
+          health: () => ({ captioner: { frames: config.numFrames, imageSize: config.imageSize, vocabulary: vocab.size } }),
+        });
+      }
+      if (service) parts.push(searchPart(service, { ...DEFAULT_LIMITS, maxK: o.maxK, maxBodyBytes: o.maxBody }));
 
-      const server = await startServer(app, { host: o.host, port: o.port });
+      const server = await startServer(createServerApp(parts), { host: o.host, port: o.port });
       const serving = [
         service && `search over ${await service.store.count()} images from ${path.resolve(o.store as string)}`,
         captioner && `captioning with ${path.resolve(o.captioner as string)}`,

@@ -1,19 +1,34 @@
-import path from 'node:path';
-import { readConfigFile } from '@tessera/train';
-import { isCaptioningConfig, loadCaptionerRunConfig, trainCaptioner } from '@tessera/video-captioning';
+import { nearestName, TesseraError } from '@tessera/core';
+import { type TrainTaskOptions, trainClipTask } from '@tessera/retrieval';
+import { loadConfigFile } from '@tessera/train';
+import { trainCaptionerTask } from '@tessera/video-captioning';
 import { Command } from 'commander';
-import { formatRetrieval } from '../clip/retrieval.js';
-import { loadRunConfig } from '../clip/runConfig.js';
-import { trainClip } from '../clip/trainClip.js';
-import { startBackend } from './shared.js';
 
-/** `tessera train --config c.yaml [--resume] [--train.lr 3e-4 ...]` */
+/** What `tessera train` runs for each `task` of a run config (absent: clip). */
+const TASKS: Record<string, (raw: Record<string, unknown>, o: TrainTaskOptions) => Promise<void>> = {
+  clip: trainClipTask,
+  captioning: trainCaptionerTask,
+};
+
+/** The task a run config names; an unknown one is an E_CONFIG error naming the nearest task. */
+function taskOf(raw: Record<string, unknown>): string {
+  const task = raw.task ?? 'clip';
+  if (typeof task === 'string' && task in TASKS) return task;
+  const names = Object.keys(TASKS);
+  const near = typeof task === 'string' ? nearestName(task, names) : undefined;
+  throw new TesseraError(
+    'E_CONFIG',
+    `unknown task ${JSON.stringify(task)}${near ? ` — did you mean ${near}?` : ''}: task is one of ${names.join(', ')} (default clip)`,
+  );
+}
+
+/** `tessera train --config c.yaml [--resume] [--train.lr 3e-4 ...]`: one command for every task. */
 export function createTrainCommand(): Command {
   return new Command('train')
     .description(
-      'Train a CLIP model on text-image pairs, or a video captioner (config with task: captioning), from a YAML/JSON run config (checkpoints, metrics, exported model directory)',
+      'Train from a YAML/JSON run config: a CLIP model on text-image pairs (task: clip, the default) or a video captioner (task: captioning); checkpoints, metrics, exported model directory',
     )
-    .requiredOption('-c, --config <file>', 'run config (YAML or JSON): model, tokenizer, data, train sections')
+    .requiredOption('-c, --config <file>', 'run config (YAML or JSON): task, model, data, train sections (and tokenizer, budget for CLIP)')
     .option('--resume', 'continue from the latest checkpoint in train.outputDir, exactly where it stopped', false)
     .option('--no-progress', 'no progress bar')
     .allowUnknownOption(true)
@@ -23,50 +38,26 @@ export function createTrainCommand(): Command {
       `
 Any config key can be overridden with --<dotted.key> <value>, e.g.
   tessera train --config datasets/emoji/clip-tiny.yaml --train.lr 3e-4 --train.batchSize 64 --budget.minutes 10
+  tessera train --config datasets/moving-emoji/captioner-tiny.yaml --train.steps 500
 
+The whole config is checked before any data is read: a bad value or an unknown key (with the
+nearest valid name) is reported at once.
 Outputs (in train.outputDir): metrics.jsonl, loss.svg, checkpoints/, and the model directory
-(exportDir, default <outputDir>/model) that 'tessera eval retrieval --checkpoint' and loadModel() read.
-Interrupt with Ctrl-C: the run stops after the current step, saves, and --resume continues it.`,
+(CLIP: exportDir, default <outputDir>/model, read by 'tessera eval retrieval --checkpoint' and
+loadModel(); captioner: <outputDir>/model, read by 'tessera caption --checkpoint').
+Interrupt with Ctrl-C: the run stops after the current step, saves, and --resume continues it;
+--resume on a finished run says so, or continues when train.steps was raised.`,
     )
     .action(async (opts: { config: string; resume: boolean; progress: boolean }, cmd: Command) => {
-      if (isCaptioningConfig(await readConfigFile(opts.config))) return trainCaptionerFromCli(opts, cmd.args);
-      const config = await loadRunConfig(opts.config, cmd.args);
-      await startBackend();
+      const raw = await loadConfigFile(opts.config, cmd.args);
+      const run = TASKS[taskOf(raw)] as (typeof TASKS)[string];
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
       try {
-        const run = await trainClip(config, {
-          baseDir: path.dirname(path.resolve(opts.config)),
-          resume: opts.resume,
-          signal: controller.signal,
-          progress: opts.progress,
-        });
-        console.log(
-          `trained ${run.steps} steps in ${(run.trainSeconds / 60).toFixed(1)} min (${run.samplesPerSecond.toFixed(1)} images/s); stop: ${run.result.stopReason}`,
-        );
-        if (run.report) console.log(formatRetrieval(run.report));
-        console.log(`model directory: ${run.exportDir}`);
+        await run(raw, { configFile: opts.config, resume: opts.resume, progress: opts.progress, signal: controller.signal });
       } finally {
         process.off('SIGINT', onSignal);
       }
     });
-}
-
-/** `tessera train` with a `task: captioning` config: the video captioner of @tessera/video-captioning. */
-async function trainCaptionerFromCli(opts: { config: string; resume: boolean; progress: boolean }, args: string[]): Promise<void> {
-  const config = await loadCaptionerRunConfig(opts.config, args);
-  await startBackend();
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  try {
-    const run = await trainCaptioner(config, { resume: opts.resume, progress: opts.progress, signal: controller.signal });
-    console.log(
-      `trained ${run.result.step} steps on ${run.clips} clips; last loss ${run.result.losses.at(-1)?.toFixed(4)}; stop: ${run.result.stopReason}`,
-    );
-    console.log(`model directory: ${run.modelDir}`);
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
 }

@@ -4,15 +4,13 @@ import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
 import { readManifest } from '@tessera/data';
 import { buildEmojiDataset } from '@tessera/dataset-emoji';
-import { createModel, type DualEncoder, defaultProcessorConfig, padTokenId } from '@tessera/models';
+import { padTokenId } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
 import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContrastiveSource } from './contrastiveSource.js';
 import { type PreparedPair, preparePairs } from './pairs.js';
-import { evaluateRetrieval } from './retrieval.js';
 import { augmentSchema } from './runConfig.js';
-import { zeroShotAccuracy } from './zeroShotEval.js';
 
 let dir: string;
 let pairs: PreparedPair[];
@@ -76,45 +74,5 @@ describe('ContrastiveSource', () => {
     expect(n).toBe(s.batchesPerEpoch);
     s.dispose();
     expect(tf.memory().numTensors).toBe(before);
-  });
-});
-
-describe('evaluateRetrieval', () => {
-  it('scores every caption of each language against every image without leaking tensors', () => {
-    const { model, config } = createModel(
-      {
-        type: 'clip',
-        embedDim: 8,
-        vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayers: 1 },
-        text: { vocabSize: 1, maxPositions: 16, dim: 16, numHeads: 2, numLayers: 1, pooling: 'mean' },
-      },
-      { vocabSize: tokenizer.vocabSize },
-    );
-    expect(defaultProcessorConfig(config).crop_size).toEqual({ height: 16, width: 16 });
-    const before = tf.memory().numTensors;
-    const report = evaluateRetrieval({ model: model as DualEncoder, tokenizer, processor, pairs, languages: ['en', 'zh'], maxLength: 16 });
-    expect(tf.memory().numTensors).toBe(before);
-    const texts = (lang: string) => pairs.reduce((s, p) => s + (p.texts.get(lang)?.length ?? 0), 0);
-    expect(report.en?.texts).toBe(texts('en'));
-    expect(report.zh?.texts).toBe(texts('zh'));
-    expect(report.en?.textToImage.ranks).toHaveLength(texts('en'));
-    expect(report.en?.imageToText.ranks).toHaveLength(pairs.length);
-    // With distinct class names, zero-shot ranks are image-to-text ranks over the first captions.
-    const first = evaluateRetrieval({
-      model: model as DualEncoder,
-      tokenizer,
-      processor,
-      pairs,
-      languages: ['en'],
-      maxLength: 16,
-      captions: 'first',
-    });
-    const zs = zeroShotAccuracy({ model: model as DualEncoder, tokenizer, processor, pairs, lang: 'en', maxLength: 16 });
-    expect(zs.classes).toBe(pairs.length);
-    expect(zs.ranks).toEqual(first.en?.imageToText.ranks);
-    expect(new Set(zs.ranks).size).toBeGreaterThan(3);
-    expect(zs.accuracy).toBeCloseTo(first.en?.imageToText.r1 ?? -1, 10);
-    expect(tf.memory().numTensors).toBe(before);
-    model.dispose();
   });
 });

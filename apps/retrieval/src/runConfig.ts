@@ -1,6 +1,6 @@
-import { parseConfig, TesseraError } from '@tessera/core';
-import { modelConfigSchema } from '@tessera/models';
-import { applyOverrides, parseOverrides, readConfigFile } from '@tessera/train';
+import { parseConfig } from '@tessera/core';
+import { type ModelConfig, modelConfig, modelConfigSchema } from '@tessera/models';
+import { loadConfigFile, trainSectionSchema } from '@tessera/train';
 import { z } from 'zod';
 
 export const augmentSchema = z
@@ -17,11 +17,14 @@ export const augmentSchema = z
   .strict();
 
 /**
- * A `tessera train` run: which model, which data, how to tokenize, and the trainer's `train`
- * section (validated by @tessera/train). Paths are relative to the config file.
+ * A `tessera train` run of a CLIP model: which model, which data, how to tokenize, and the
+ * trainer's `train` section (@tessera/train's schema). Paths are relative to the config file.
+ * Every field is checked here, before any data is read.
  */
 export const runConfigSchema = z
   .object({
+    /** What `tessera train` trains: this schema is the `clip` task (the default). */
+    task: z.literal('clip').default('clip'),
     /** A preset name (`tessera models` lists them) or a full model config. */
     model: z.union([z.string().min(1), modelConfigSchema]),
     tokenizer: z
@@ -56,32 +59,52 @@ export const runConfigSchema = z
       })
       .strict(),
     /** The trainer's section (lr, steps, batchSize, outputDir...): see @tessera/train. */
-    train: z.record(z.string(), z.unknown()),
+    train: trainSectionSchema.refine((t) => t.batchSize >= 2, {
+      message: 'the contrastive loss needs negatives in the batch: set train.batchSize to at least 2',
+      path: ['batchSize'],
+    }),
     /** Fit the number of steps to this many minutes of training (measured on the first steps). */
     budget: z.object({ minutes: z.number().positive() }).strict().optional(),
     /** Where the trained model directory goes (default: <outputDir>/model). */
     exportDir: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.budget === undefined && c.train.steps === undefined && c.train.epochs === undefined)
+      ctx.addIssue({ code: 'custom', path: ['train', 'steps'], message: 'set train.steps, train.epochs or budget.minutes' });
+    let model: ModelConfig;
+    try {
+      model = typeof c.model === 'string' ? modelConfig(c.model) : c.model;
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: (error as Error).message });
+      return;
+    }
+    if (model.type !== 'clip')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model', 'type'],
+        message: "`tessera train` trains CLIP models (type: 'clip'); pick clip-tiny or clip-small",
+      });
+    if (model.text.maxPositions < c.data.maxTextLength)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'maxTextLength'],
+        message: `${c.data.maxTextLength} exceeds the model's text.maxPositions ${model.text.maxPositions}`,
+      });
+  });
 
 export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
+/** Validates a CLIP run config: a bad or unknown field is an E_CONFIG error naming its path. */
 export function parseRunConfig(value: unknown): RunConfig {
   return parseConfig(runConfigSchema, value, 'run config');
 }
 
 /**
- * Reads a run config file (YAML or JSON), applies `--dotted.key value` overrides from `argv`
- * and validates it. Any other argument is an error, so a mistyped flag is not silently ignored.
+ * Reads a run config file (YAML or JSON) with `--dotted.key value` overrides from `argv`
+ * (@tessera/train's `loadConfigFile`) and validates it.
  */
 export async function loadRunConfig(file: string, argv: readonly string[] = []): Promise<RunConfig> {
-  const { overrides, rest } = parseOverrides(argv);
-  if (rest.length > 0) {
-    throw new TesseraError(
-      'E_CONFIG',
-      `unrecognised argument(s): ${rest.join(' ')}. Config overrides are dotted keys with a value, e.g. --train.lr 3e-4 or --budget.minutes 10`,
-    );
-  }
-  return parseRunConfig(applyOverrides(await readConfigFile(file), overrides));
+  return parseRunConfig(await loadConfigFile(file, argv));
 }

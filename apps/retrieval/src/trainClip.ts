@@ -1,15 +1,15 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createLogger, type Logger, progress, TesseraError, tf, writeFileAtomic } from '@tessera/core';
+import { createLogger, type Logger, progress, tf, writeFileAtomic } from '@tessera/core';
 import { readManifest } from '@tessera/data';
-import { createModel, DualEncoder, defaultProcessorConfig, padTokenId, saveModel } from '@tessera/models';
+import { createModel, type DualEncoder, defaultProcessorConfig, padTokenId, saveModel } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
 import { Tokenizer, trainTokenizer, trainWordPieceTokenizer } from '@tessera/tokenizer';
-import { parseTrainConfig, Trainer, type TrainResult, valueAndGrads } from '@tessera/train';
+import { parseTrainConfig, type TrainConfigInput, Trainer, type TrainResult, valueAndGrads } from '@tessera/train';
 import { type ContrastiveBatch, ContrastiveSource } from './contrastiveSource.js';
+import { evaluateRetrieval, type RetrievalReport } from './evaluateRetrieval.js';
 import { type PreparedPair, preparePairs } from './pairs.js';
-import { evaluateRetrieval, type RetrievalReport } from './retrieval.js';
-import type { RunConfig } from './runConfig.js';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from './runConfig.js';
 
 export interface TrainClipOptions {
   /** Directory that relative paths in the config are resolved against. */
@@ -54,16 +54,14 @@ async function loadPairs(
  * schedule, checkpoints, metrics), scores retrieval on `data.eval`, and exports a model
  * directory that `loadModel` (and the retrieval app) reads.
  */
-export async function trainClip(config: RunConfig, options: TrainClipOptions = {}): Promise<TrainClipResult> {
+export async function trainClip(input: RunConfigInput | RunConfig, options: TrainClipOptions = {}): Promise<TrainClipResult> {
+  // Every field is checked before any data work (tokenizer training, image decoding).
+  const config = parseRunConfig(input);
   const log = options.logger ?? createLogger('train');
   const show = options.progress ?? true;
   const base = options.baseDir ?? process.cwd();
   const resolve = (p: string) => path.resolve(base, p);
-  const trainSection = { ...config.train } as Record<string, unknown>;
-  if (typeof trainSection.outputDir !== 'string')
-    throw new TesseraError('E_CONFIG', 'train.outputDir is required: the directory for checkpoints and metrics');
-  trainSection.outputDir = resolve(trainSection.outputDir);
-  const outputDir = trainSection.outputDir as string;
+  const outputDir = resolve(config.train.outputDir);
   await mkdir(outputDir, { recursive: true });
 
   // Tokenizer: given, or built from the training captions (and saved for resume and export).
@@ -83,15 +81,10 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   tokenizer.setTruncation({ maxLength: config.data.maxTextLength });
   await tokenizer.save(path.join(outputDir, 'tokenizer.json'));
 
-  const { model, config: modelConfig } = createModel(config.model, { vocabSize: tokenizer.vocabSize });
-  if (!(model instanceof DualEncoder))
-    throw new TesseraError('E_CONFIG', "`tessera train` trains CLIP models (type: 'clip'); pick clip-tiny or clip-small");
-  if (modelConfig.text.maxPositions < config.data.maxTextLength) {
-    throw new TesseraError(
-      'E_CONFIG',
-      `data.maxTextLength ${config.data.maxTextLength} exceeds the model's text.maxPositions ${modelConfig.text.maxPositions}`,
-    );
-  }
+  // The run config admits only CLIP models whose text fits data.maxTextLength.
+  const created = createModel(config.model, { vocabSize: tokenizer.vocabSize });
+  const model = created.model as DualEncoder;
+  const modelConfig = created.config;
   const processor = new ImageProcessor(defaultProcessorConfig(modelConfig));
   const { pairs: trainPairs, skipped: trainSkipped } = await loadPairs(
     resolve(config.data.train),
@@ -105,17 +98,16 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
     `model ${modelConfig.name ?? modelConfig.type}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${trainPairs.length} training pairs`,
   );
 
-  const batchSize = trainSection.batchSize as number;
   const source = new ContrastiveSource({
     pairs: trainPairs,
     processor,
     imageSize: modelConfig.vision.imageSize,
-    batchSize,
+    batchSize: config.train.batchSize,
     languages: config.data.languages,
     augment: config.data.augment === false ? null : config.data.augment,
     padId: padTokenId(tokenizer),
-    seed: (trainSection.seed as number | undefined) ?? 0,
-    keepAlive: (trainSection.accumulation as number | undefined) ?? 1,
+    seed: config.train.seed,
+    keepAlive: config.train.accumulation,
     skipped: trainSkipped,
   });
 
@@ -138,6 +130,7 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
   // A time budget fixes the step count from the measured speed of two steps, data included
   // (after one warm-up), so the LR schedule runs to its end; a resumed run keeps its count.
   const runFile = path.join(outputDir, 'run.json');
+  let trainSection: TrainConfigInput = { ...config.train, outputDir };
   if (config.budget !== undefined) {
     let steps: number | undefined;
     if (options.resume)
@@ -162,8 +155,8 @@ export async function trainClip(config: RunConfig, options: TrainClipOptions = {
       steps = Math.max(10, Math.floor((config.budget.minutes * 60) / (seconds / 2)));
       log.info(`budget ${config.budget.minutes} min at ~${(seconds / 2).toFixed(2)} s/step: ${steps} steps`);
     }
-    trainSection.steps = steps;
-    delete trainSection.epochs;
+    const { epochs: _epochs, ...withoutEpochs } = trainSection;
+    trainSection = { ...withoutEpochs, steps };
   }
   const trainConfig = parseTrainConfig(trainSection);
   await writeFileAtomic(runFile, `${JSON.stringify({ ...config, train: trainConfig }, null, 2)}\n`);

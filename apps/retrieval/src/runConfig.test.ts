@@ -1,0 +1,84 @@
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRunConfig } from './runConfig.js';
+import { trainClip } from './trainClip.js';
+
+const CLIP_TINY = path.resolve(import.meta.dirname, '../../../datasets/emoji/clip-tiny.yaml');
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'tessera-runconfig-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const message = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a config error');
+    },
+    (error: { code?: string; message: string }) => {
+      expect(error.code).toBe('E_CONFIG');
+      return error.message;
+    },
+  );
+
+describe('CLIP run config', () => {
+  it("loads the committed clip-tiny config with the trainer's defaults and overrides", async () => {
+    const c = await loadRunConfig(CLIP_TINY, ['--train.lr', '5e-4']);
+    expect(c.task).toBe('clip');
+    expect(c.train.lr).toBe(5e-4);
+    expect(c.train.batchSize).toBe(64);
+    // Defaults of @tessera/train's schema, filled at load.
+    expect([c.train.accumulation, c.train.schedule, c.train.evalEvery]).toEqual([1, 'cosine', 0]);
+    expect(c.budget?.minutes).toBe(3.5);
+  });
+
+  it('names an unknown key with the nearest valid one, in every section', async () => {
+    expect(await message(loadRunConfig(CLIP_TINY, ['--train.batchSise', '64']))).toContain(
+      'unknown key train.batchSise — did you mean batchSize?',
+    );
+    expect(await message(loadRunConfig(CLIP_TINY, ['--data.languagez', '[en]']))).toContain(
+      'unknown key data.languagez — did you mean languages?',
+    );
+    expect(await message(loadRunConfig(CLIP_TINY, ['--data.augment.hu', '0.1']))).toContain(
+      'unknown key data.augment.hu — did you mean hue?',
+    );
+    expect(await message(loadRunConfig(CLIP_TINY, ['--budget.minuets', '1']))).toContain(
+      'unknown key budget.minuets — did you mean minutes?',
+    );
+    // An inline model config (a union with preset names): the typo inside it is still named.
+    const file = path.join(dir, 'inline.json');
+    const model = {
+      type: 'clip',
+      embedDim: 8,
+      vision: { imageSize: 16, patchSize: 8, dim: 16, numHeads: 2, numLayer: 1 },
+      text: { vocabSize: 1, maxPositions: 16, dim: 16, numHeads: 2, numLayers: 1 },
+    };
+    await writeFile(file, JSON.stringify({ model, data: { train: 'x.jsonl' }, train: { lr: 1, steps: 1, batchSize: 2, outputDir: 'o' } }));
+    expect(await message(loadRunConfig(file))).toContain('unknown key model.vision.numLayer — did you mean numLayers?');
+  });
+
+  it('fails on a bad value before any data work: no output directory, tokenizer or decoded image', async () => {
+    const manifest = path.join(dir, 'missing.jsonl'); // reading it would be an E_FILE error, not E_CONFIG
+    const outputDir = path.join(dir, 'never');
+    const config = (train: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      trainClip({
+        model: 'clip-tiny',
+        data: { train: manifest },
+        train: { lr: 1e-3, steps: 2, batchSize: 8, outputDir, ...train },
+        ...extra,
+      });
+    expect(await message(config({ batchSize: -3 }))).toContain('train.batchSize');
+    expect(await message(config({ batchSize: 1 }))).toContain('train.batchSize: the contrastive loss needs negatives');
+    expect(await message(config({}, { model: 'clip-tinny' }))).toContain('model: ');
+    expect(await message(config({}, { data: { train: manifest, maxTextLength: 4096 } }))).toContain(
+      "data.maxTextLength: 4096 exceeds the model's text.maxPositions",
+    );
+    expect(await message(config({ steps: undefined }))).toContain('set train.steps, train.epochs or budget.minutes');
+    await expect(stat(outputDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
