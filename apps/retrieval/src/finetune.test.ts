@@ -61,4 +61,19 @@ describe('finetuneClassifier', () => {
     const saved = JSON.parse(await readFile(path.join(out, 'classes.json'), 'utf8'));
     expect(saved).toEqual({ labelKey: 'colour', classes: ['blue', 'red'], accuracy: 1 });
   });
+
+  it('keeps every micro-batch of an accumulated step alive until the step has used it', async () => {
+    const train = await solidColours('accumulated', { red: [230, 20, 20], blue: [20, 20, 230] }, 4);
+    // Two micro-batches per step: with only the latest batch kept, the first is freed before the gradient.
+    const result = await finetuneClassifier({
+      checkpoint: path.join(dir, 'model'),
+      data: train,
+      labelKey: 'colour',
+      outputDir: path.join(dir, 'accumulated-out'),
+      freezeEncoder: true,
+      progress: false,
+      train: { lr: 0.05, epochs: 2, batchSize: 2, accumulation: 2, warmupSteps: 0, weightDecay: 0 },
+    });
+    expect(result.classes).toEqual(['blue', 'red']);
+  });
 });

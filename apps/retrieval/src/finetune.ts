@@ -27,13 +27,22 @@ interface LabelledBatch {
   size: number;
 }
 
-/** Seeded epochs over pre-processed images with their class ids; the last short batch is kept. */
-function labelledSource(pixels: Float32Array[], labels: number[], shape: [number, number, number], batchSize: number, seed: number) {
+/**
+ * Seeded epochs over pre-processed images with their class ids; the last short batch is kept.
+ * `keepAlive` is the trainer's accumulation: a step holds that many micro-batches at once.
+ */
+function labelledSource(
+  pixels: Float32Array[],
+  labels: number[],
+  shape: [number, number, number],
+  o: { batchSize: number; seed: number; keepAlive: number },
+) {
   const plane = shape[0] * shape[1] * shape[2];
   return new EpochSource<LabelledBatch>({
     samples: pixels.length,
-    batchSize,
-    seed,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    keepAlive: o.keepAlive,
     build: (idx) => {
       const data = new Float32Array(idx.length * plane);
       for (const [i, k] of idx.entries()) data.set(pixels[k] as Float32Array, i * plane);
@@ -84,7 +93,11 @@ export async function finetuneClassifier(o: FinetuneOptions): Promise<{ classes:
     freezeEncoder: o.freezeEncoder,
     rng: new SeededRandom(o.train.seed ?? 0),
   });
-  const source = labelledSource(train.pixels, train.labels, [3, h, w], o.train.batchSize, o.train.seed ?? 0);
+  const source = labelledSource(train.pixels, train.labels, [3, h, w], {
+    batchSize: o.train.batchSize,
+    seed: o.train.seed ?? 0,
+    keepAlive: o.train.accumulation ?? 1,
+  });
   const trainer = new Trainer<LabelledBatch>({
     model: classifier,
     config: { ...o.train, outputDir: o.outputDir },

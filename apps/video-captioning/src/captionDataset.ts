@@ -76,12 +76,21 @@ export class CaptionBatchSource implements BatchSource<CaptionBatch> {
   constructor(
     clips: readonly CaptionClip[],
     private readonly vocab: CaptionVocab,
-    private readonly options: { batchSize: number; numFrames: number; imageSize: number; maxLength: number; seed: number },
+    private readonly options: {
+      batchSize: number;
+      numFrames: number;
+      imageSize: number;
+      maxLength: number;
+      seed: number;
+      /** Batches kept alive after being handed out (the trainer's accumulation). */
+      keepAlive?: number;
+    },
   ) {
     this.epochs = new EpochSource({
       samples: clips,
       batchSize: options.batchSize,
       seed: options.seed,
+      keepAlive: options.keepAlive ?? 1,
       build: (picked, at) => this.batch(picked, at),
     });
   }

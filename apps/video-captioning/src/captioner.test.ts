@@ -168,6 +168,16 @@ describe('CaptionBatchSource', () => {
     a.dispose();
     b.dispose();
   });
+
+  it('keeps the micro-batches of an accumulated step alive until the step has used them', async () => {
+    const run = await trainCaptioner({
+      model: { numFrames: 4, imageSize: 32, patchSize: 8, visionDim: 16, visionLayers: 1, textDim: 16, textLayers: 1, maxLength: 16 },
+      data: { manifest },
+      train: { lr: 1e-3, steps: 2, batchSize: 2, accumulation: 2, outputDir: path.join(dir, 'accumulated'), seed: 1 },
+    });
+    expect(run.result.step).toBe(2);
+    expect(run.result.losses.every(Number.isFinite)).toBe(true);
+  });
 });
 
 describe('decoding', () => {

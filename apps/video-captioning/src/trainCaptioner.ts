@@ -105,6 +105,7 @@ export async function trainCaptioner(
     imageSize: model.config.imageSize,
     maxLength: model.config.maxLength,
     seed: train.seed,
+    keepAlive: train.accumulation,
   });
   const objective = new CaptioningLoss({ padTokenId: vocab.padId, labelSmoothing: config.loss.labelSmoothing });
   const trainer = new Trainer<CaptionBatch>({
