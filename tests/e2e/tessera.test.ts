@@ -71,6 +71,40 @@ afterAll(async () => {
 });
 
 describe('tessera end to end', () => {
+  it('prints help for the program and for train as a child process', async () => {
+    const top = await tessera(['--help'], dir);
+    expect(top.code).toBe(0);
+    for (const name of ['data', 'train', 'eval', 'finetune', 'models']) expect(top.stdout).toContain(name);
+    const train = await tessera(['train', '--help'], dir);
+    expect(train.code).toBe(0);
+    expect(train.stdout).toContain('--resume');
+    expect(train.stdout).toContain('--train.lr');
+  });
+
+  it('explains a bad run config with the path of the bad field', async () => {
+    const config = path.join(dir, 'bad.yaml');
+    await writeFile(
+      config,
+      'model: clip-tiny\ndata: { train: x.jsonl, languagez: [en] }\ntrain: { lr: 1e-3, steps: 1, batchSize: 2, outputDir: out }\n',
+    );
+    const out = await tessera(['train', '--config', config], dir);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('error [E_CONFIG]');
+    expect(out.stderr).toContain('languagez');
+    expect(out.stderr).toContain('unknown key data.languagez — did you mean languages?');
+    const typo = await tessera(['train', '--config', config, '--budgetMinutes', '10'], dir);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('unknown argument --budgetMinutes 10');
+    const taskConfig = path.join(dir, 'task.yaml');
+    await writeFile(taskConfig, 'task: captoning\nmodel: {}\n');
+    const task = await tessera(['train', '--config', taskConfig], dir);
+    expect(task.code).toBe(1);
+    expect(task.stderr).toContain('unknown task "captoning" — did you mean captioning?');
+    const missing = await tessera(['eval', 'retrieval', '--checkpoint', path.join(dir, 'nope'), '--data', 'x.jsonl'], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('config.json');
+  });
+
   it('builds data, trains, and evaluates retrieval end to end', async () => {
     const data = await tessera(['data', 'emoji', '--out', 'emoji', '--limit', '24'], dir);
     expect(data.code, data.stderr).toBe(0);
