@@ -42,7 +42,7 @@ export class BertNormalizer implements Normalizer {
     const fused = !strip || ns.text.normalize('NFD') === ns.text;
     let out = mapCodePoints(ns, (cp) => {
       if (clean) {
-        if (cp === 0 || cp === 0xfffd || isBertControl(cp)) return '';
+        if (cp === 0xfffd || isBertControl(cp)) return '';
         if (cp !== 32 && isBertWhitespace(cp)) return ' ';
       }
       if (chinese && isChineseChar(cp)) return ` ${String.fromCodePoint(cp)} `;
