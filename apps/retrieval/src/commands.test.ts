@@ -37,7 +37,7 @@ async function run(...args: string[]): Promise<string> {
 
 describe('tessera index / search', () => {
   it('provides index, search and finetune', () => {
-    expect(createRetrievalCommands().map((c) => c.name())).toEqual(['index', 'search', 'finetune']);
+    expect(createRetrievalCommands().map((c) => c.name())).toEqual(['index', 'search', 'embed', 'finetune']);
   });
 
   for (const kind of ['exact', 'lance'] as const) {
@@ -81,6 +81,28 @@ describe('tessera index / search', () => {
     embedder.dispose();
     expect(out.results.map((r: { text: string }) => r.text)).toEqual(expected.map((e) => e.text));
     for (const [i, r] of out.results.entries()) expect(r.score).toBeCloseTo(expected[i]?.score as number, 4);
+  });
+
+  it('embeds texts and images in the order given, as unit vectors', async () => {
+    const red = path.join(fx.images, 'red.png');
+    const green = path.join(fx.images, 'green.png');
+    const out = JSON.parse(
+      await run('embed', '--checkpoint', fx.model, '--text', '红心', '--text', 'a red heart', '--image', green, '--image', red, '--json'),
+    ) as { texts: number[][]; images: number[][] };
+    const embedder = await Embedder.load(fx.model);
+    const texts = embedder.embedTexts(['红心', 'a red heart']);
+    const images = embedder.embedImages([await embedder.decode(green), await embedder.decode(red)]);
+    embedder.dispose();
+    for (const [got, want] of [...out.texts.map((v, i) => [v, texts[i]]), ...out.images.map((v, i) => [v, images[i]])] as Array<
+      [number[], Float32Array]
+    >) {
+      expect(Math.hypot(...got)).toBeCloseTo(1, 5);
+      for (const [d, v] of got.entries()) expect(v).toBeCloseTo(want[d] as number, 6);
+    }
+    const plain = (await run('embed', '--checkpoint', fx.model, '--text', 'a red heart')).split('\t');
+    expect(plain.slice(0, 2)).toEqual(['text', 'a red heart']);
+    expect(plain[2]?.split(' ').map(Number)[0]).toBeCloseTo(texts[1]?.[0] as number, 5);
+    await expect(run('embed', '--checkpoint', fx.model)).rejects.toMatchObject({ code: 'E_QUERY' });
   });
 
   it('says what to do on a bad call', async () => {

@@ -143,6 +143,41 @@ function searchCommand(): Command {
     );
 }
 
+/** `tessera embed --checkpoint dir [--text t]... [--image file]... [--json]` */
+function embedCommand(): Command {
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  return new Command('embed')
+    .description('Print the unit-length embeddings of texts and images, in the order given, from a Tessera or Hugging Face model')
+    .requiredOption('--checkpoint <dir>', 'model directory or Hugging Face folder (CLIP, Chinese-CLIP, SigLIP)')
+    .option('--text <text>', 'a text to embed (repeat for more)', collect, [])
+    .option('--image <file>', 'an image file to embed (repeat for more)', collect, [])
+    .option('--json', 'print {"texts": [[...], ...], "images": [[...], ...]}', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tessera embed --checkpoint ./clip-vit-base-patch32 --text "a dog on the beach" --image dog.jpg --json\n  tessera embed --checkpoint runs/demo/model --text "红心" --text "red heart"',
+    )
+    .action(async (o: { checkpoint: string; text: string[]; image: string[]; json: boolean }) => {
+      if (o.text.length === 0 && o.image.length === 0)
+        throw new TesseraError('E_QUERY', 'nothing to embed: give --text <text> and/or --image <file> (each may repeat)');
+      await initBackend();
+      const embedder = await Embedder.load(o.checkpoint);
+      try {
+        const texts = embedder.embedTexts(o.text);
+        const images = embedder.embedImages(await Promise.all(o.image.map((file) => embedder.decode(file))));
+        const list = (rows: Float32Array[]) => rows.map((row) => Array.from(row));
+        if (o.json) console.log(JSON.stringify({ texts: list(texts), images: list(images) }));
+        else {
+          const line = (kind: string, input: string, row: Float32Array) =>
+            console.log(`${kind}\t${input}\t${Array.from(row, (v) => v.toFixed(6)).join(' ')}`);
+          for (const [i, row] of texts.entries()) line('text', o.text[i] as string, row);
+          for (const [i, row] of images.entries()) line('image', o.image[i] as string, row);
+        }
+      } finally {
+        embedder.dispose();
+      }
+    });
+}
+
 /** `retrieval --checkpoint dir --data manifest.jsonl [--json] [--lang en,zh]` (mount under `eval`). */
 export function createEvalRetrievalCommand(): Command {
   return new Command('retrieval')
@@ -215,13 +250,14 @@ export function createEvalRetrievalCommand(): Command {
     );
 }
 
-/** `tessera finetune --checkpoint dir --data train.jsonl --label-key category --out dir` */
+/** `tessera finetune --init dir --data train.jsonl --label-key category --out dir` */
 export function createFinetuneCommand(): Command {
   const positive = (name: string) => numberOption(name, (n) => n > 0);
   const positiveInt = (name: string) => numberOption(name, (n) => Number.isInteger(n) && n > 0);
   return new Command('finetune')
     .description("Fine-tune a trained model's vision tower with a [CLS] classification head (linear + softmax) on a labelled manifest")
-    .requiredOption('--checkpoint <dir>', 'model directory to start from, e.g. runs/demo/model')
+    .option('--init <dir>', 'model to start from: a Tessera model directory (e.g. runs/demo/model) or a Hugging Face folder')
+    .option('--checkpoint <dir>', 'the same as --init')
     .requiredOption('--data <manifest>', 'training manifest; the class is the row field named by --label-key')
     .requiredOption('--label-key <field>', 'manifest field holding the class, e.g. category')
     .requiredOption('--out <dir>', 'output directory (classifier.safetensors, classes.json, metrics)')
@@ -232,11 +268,12 @@ export function createFinetuneCommand(): Command {
     .option('--freeze', 'train only the head (a linear probe)', false)
     .addHelpText(
       'after',
-      '\nExample:\n  tessera finetune --checkpoint runs/demo/model --data data/emoji/train.jsonl --eval data/emoji/test.jsonl --label-key category --out runs/category',
+      '\nExample:\n  tessera finetune --init runs/demo/model --data data/emoji/train.jsonl --eval data/emoji/test.jsonl --label-key category --out runs/category',
     )
     .action(
       async (o: {
-        checkpoint: string;
+        init?: string;
+        checkpoint?: string;
         data: string;
         labelKey: string;
         out: string;
@@ -246,9 +283,12 @@ export function createFinetuneCommand(): Command {
         batchSize: number;
         freeze: boolean;
       }) => {
+        const start = o.init ?? o.checkpoint;
+        if (start === undefined || (o.init !== undefined && o.checkpoint !== undefined))
+          throw new TesseraError('E_CONFIG', 'give the model to start from once: --init <dir> (or its alias --checkpoint <dir>)');
         await initBackend();
         const result = await finetuneClassifier({
-          checkpoint: o.checkpoint,
+          checkpoint: start,
           data: o.data,
           eval: o.eval,
           labelKey: o.labelKey,
@@ -296,10 +336,10 @@ export async function trainClipTask(raw: Record<string, unknown>, o: TrainTaskOp
 }
 
 /**
- * The retrieval commands for the `tessera` program: `index`, `search` and `finetune`; apps/cli
+ * The retrieval commands for the `tessera` program: `index`, `search`, `embed` and `finetune`; apps/cli
  * mounts `createEvalRetrievalCommand()` under its `eval`, runs `trainClipTask` from `tessera
  * train`, and serves `createApp` from `tessera serve`.
  */
 export function createRetrievalCommands(): Command[] {
-  return [indexCommand(), searchCommand(), createFinetuneCommand()];
+  return [indexCommand(), searchCommand(), embedCommand(), createFinetuneCommand()];
 }

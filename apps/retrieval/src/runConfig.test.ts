@@ -79,6 +79,12 @@ describe('CLIP run config', () => {
       "data.maxTextLength: 4096 exceeds the model's text.maxPositions",
     );
     expect(await message(config({ steps: undefined }))).toContain('set train.steps, train.epochs or budget.minutes');
+    // A run starts from a preset or from a pretrained folder, not both, and brings that folder's tokenizer.
+    expect(await message(config({}, { init: 'some/folder' }))).toContain('model: init takes the architecture from its folder');
+    expect(await message(config({}, { model: undefined }))).toContain('model: set model (a preset such as clip-tiny');
+    expect(await message(config({}, { model: undefined, init: 'f', tokenizer: { path: 't.json' } }))).toContain(
+      "tokenizer.path: init brings its folder's tokenizer",
+    );
     await expect(stat(outputDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

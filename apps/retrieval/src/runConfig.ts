@@ -25,8 +25,14 @@ export const runConfigSchema = z
   .object({
     /** What `tessera train` trains: this schema is the `clip` task (the default). */
     task: z.literal('clip').default('clip'),
-    /** A preset name (`tessera models` lists them) or a full model config. */
-    model: z.union([z.string().min(1), modelConfigSchema]),
+    /** A preset name (`tessera models` lists them) or a full model config; or give `init`. */
+    model: z.union([z.string().min(1), modelConfigSchema]).optional(),
+    /**
+     * Start from a trained model instead: a Hugging Face folder (CLIP, Chinese-CLIP, SigLIP) or
+     * a Tessera model directory. Its architecture, weights, tokenizer and image preprocessing
+     * are used, and training continues them on this run's data.
+     */
+    init: z.string().min(1).optional(),
     tokenizer: z
       .object({
         /** A tokenizer.json to use; without it one is trained on the training captions. */
@@ -72,6 +78,22 @@ export const runConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.budget === undefined && c.train.steps === undefined && c.train.epochs === undefined)
       ctx.addIssue({ code: 'custom', path: ['train', 'steps'], message: 'set train.steps, train.epochs or budget.minutes' });
+    if (c.init !== undefined) {
+      // The folder's own config, tokenizer and preprocessing are checked when it is opened.
+      if (c.model !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['model'], message: 'init takes the architecture from its folder: remove model (or init)' });
+      if (c.tokenizer.path !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['tokenizer', 'path'], message: "init brings its folder's tokenizer: remove tokenizer.path" });
+      return;
+    }
+    if (c.model === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: 'set model (a preset such as clip-tiny, or a config) or init (a pretrained folder)',
+      });
+      return;
+    }
     let model: ModelConfig;
     try {
       model = typeof c.model === 'string' ? modelConfig(c.model) : c.model;

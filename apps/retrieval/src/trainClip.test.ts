@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@tessera/core';
 import { buildEmojiDataset } from '@tessera/dataset-emoji';
+import { loadModel } from '@tessera/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_CLIP } from '../test/fixture.js';
 import type { RunConfigInput } from './runConfig.js';
@@ -45,5 +46,39 @@ describe('trainClip --resume', () => {
       .filter((m) => m.kind === 'train')
       .map((m) => m.step);
     expect(steps).toEqual([1, 2, 3]);
+  });
+});
+
+describe('trainClip from a trained model (init)', () => {
+  const continued = (outputDir: string, lr: number, steps: number): RunConfigInput => ({
+    init: base,
+    data: { train: manifest, languages: ['en', 'zh'], maxTextLength: 16, augment: false },
+    train: { lr, steps, batchSize: 4, outputDir: path.join(dir, outputDir), warmupSteps: 0 },
+  });
+  let base: string;
+  beforeAll(async () => {
+    base = (await trainClip({ ...tiny(3), train: { ...tiny(3).train, outputDir: path.join(dir, 'base') } }, { progress: false })).exportDir;
+  });
+
+  it("starts from the folder's weights, config and tokenizer", async () => {
+    const run = await trainClip(continued('still', 1e-12, 1), { progress: false });
+    const [before, after] = [await loadModel(base), await loadModel(run.exportDir)];
+    expect(after.config).toEqual(before.config);
+    expect(after.tokenizer?.vocabSize).toBe(before.tokenizer?.vocabSize);
+    for (const [name, p] of after.model.namedParameters()) {
+      const start = before.model.namedParameters().get(name)?.variable.dataSync() as Float32Array;
+      const drift = p.variable.dataSync().reduce((m, v, i) => Math.max(m, Math.abs(v - (start[i] as number))), 0);
+      expect(drift, name).toBeLessThan(1e-6);
+    }
+    before.model.dispose();
+    after.model.dispose();
+  });
+
+  it('continues training: the loss falls and the model directory reloads', async () => {
+    const run = await trainClip(continued('continued', 1e-3, 8), { progress: false });
+    expect(run.result.losses.at(-1)).toBeLessThan(run.result.losses[0] as number);
+    const after = await loadModel(run.exportDir);
+    expect(after.model.parameterCount()).toBe(run.parameters);
+    after.model.dispose();
   });
 });

@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createLogger, type Logger, progress, tf, writeFileAtomic } from '@tessera/core';
+import { createLogger, type Logger, progress, TesseraError, tf, writeFileAtomic } from '@tessera/core';
 import { readManifest } from '@tessera/data';
-import { createModel, type DualEncoder, defaultProcessorConfig, padTokenId, saveModel } from '@tessera/models';
+import { createModel, DualEncoder, defaultProcessorConfig, loadModel, padTokenId, saveModel } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
 import { Tokenizer, trainTokenizer, trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { parseTrainConfig, type TrainConfigInput, Trainer, type TrainResult, valueAndGrads } from '@tessera/train';
@@ -64,10 +64,14 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   const outputDir = resolve(config.train.outputDir);
   await mkdir(outputDir, { recursive: true });
 
-  // Tokenizer: given, or built from the training captions (and saved for resume and export).
+  // A pretrained start is opened first: its architecture and files are checked before any data work.
+  const initial = config.init ? await openInit(resolve(config.init), config.data.maxTextLength) : null;
+
+  // Tokenizer: the initial model's, given, or built from the training captions (and saved for resume and export).
   const manifest = await readManifest(resolve(config.data.train), { imageKey: config.data.imageKey, captionKey: config.data.captionKey });
   let tokenizer: Tokenizer;
-  if (config.tokenizer.path) tokenizer = Tokenizer.fromFile(resolve(config.tokenizer.path));
+  if (initial) tokenizer = initial.tokenizer;
+  else if (config.tokenizer.path) tokenizer = Tokenizer.fromFile(resolve(config.tokenizer.path));
   else {
     const texts = manifest.records.flatMap((r) => r.captions.map((c) => c.text));
     const { type, vocabSize, minFrequency } = config.tokenizer;
@@ -82,10 +86,10 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   await tokenizer.save(path.join(outputDir, 'tokenizer.json'));
 
   // The run config admits only CLIP models whose text fits data.maxTextLength.
-  const created = createModel(config.model, { vocabSize: tokenizer.vocabSize });
+  const created = initial ?? createModel(config.model as NonNullable<RunConfig['model']>, { vocabSize: tokenizer.vocabSize });
   const model = created.model as DualEncoder;
   const modelConfig = created.config;
-  const processor = new ImageProcessor(defaultProcessorConfig(modelConfig));
+  const processor = initial?.processor ?? new ImageProcessor(defaultProcessorConfig(modelConfig));
   const { pairs: trainPairs, skipped: trainSkipped } = await loadPairs(
     resolve(config.data.train),
     config,
@@ -219,6 +223,24 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   const parameters = model.parameterCount();
   model.dispose();
   return { result, report, exportDir, steps: result.step, trainSeconds, samplesPerSecond: result.samples / trainSeconds, parameters };
+}
+
+/**
+ * Opens the model a run starts from (`init`): a Hugging Face folder or a Tessera model
+ * directory holding a dual encoder with its tokenizer, whose text fits the run's captions.
+ */
+async function openInit(dir: string, maxTextLength: number) {
+  const loaded = await loadModel(dir);
+  const fail = (message: string): never => {
+    loaded.model.dispose();
+    throw new TesseraError('E_CONFIG', `init ${dir}: ${message}`, { details: { path: dir } });
+  };
+  if (!(loaded.model instanceof DualEncoder) || loaded.config.type !== 'clip')
+    return fail('training continues a dual encoder (CLIP, Chinese-CLIP, SigLIP); this folder holds another kind of model');
+  if (!loaded.tokenizer) return fail('the folder has no tokenizer; training needs the one the model was trained with');
+  if (loaded.config.text.maxPositions < maxTextLength)
+    return fail(`data.maxTextLength ${maxTextLength} exceeds the model's ${loaded.config.text.maxPositions} text positions`);
+  return { model: loaded.model, config: loaded.config, tokenizer: loaded.tokenizer, processor: loaded.processor };
 }
 
 /** The report without per-query rank lists (for JSON output). */

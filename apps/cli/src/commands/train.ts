@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { nearestName, TesseraError } from '@tessera/core';
 import { type TrainTaskOptions, trainClipTask } from '@tessera/retrieval';
 import { loadConfigFile } from '@tessera/train';
@@ -22,6 +23,20 @@ function taskOf(raw: Record<string, unknown>): string {
   );
 }
 
+/**
+ * `--init <dir>` in a run config: a CLIP run takes the whole model from it (so the config's
+ * `model` gives way); a captioner initialises its vision tower from it.
+ */
+function startFrom(raw: Record<string, unknown>, task: string, dir: string): void {
+  if (task === 'captioning') {
+    raw.init = { ...(raw.init as Record<string, unknown> | undefined), vision: dir };
+    return;
+  }
+  delete raw.model;
+  delete (raw.tokenizer as Record<string, unknown> | undefined)?.path;
+  raw.init = dir;
+}
+
 /** `tessera train --config c.yaml [--resume] [--train.lr 3e-4 ...]`: one command for every task. */
 export function createTrainCommand(): Command {
   return new Command('train')
@@ -30,6 +45,10 @@ export function createTrainCommand(): Command {
     )
     .requiredOption('-c, --config <file>', 'run config (YAML or JSON): task, model, data, train sections (and tokenizer, budget for CLIP)')
     .option('--resume', 'continue from the latest checkpoint in train.outputDir, exactly where it stopped', false)
+    .option(
+      '--init <dir>',
+      'start from this model: a Hugging Face folder (CLIP, Chinese-CLIP, SigLIP) or a Tessera model directory (captioning: its vision tower)',
+    )
     .option('--no-progress', 'no progress bar')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
@@ -39,6 +58,7 @@ export function createTrainCommand(): Command {
 Any config key can be overridden with --<dotted.key> <value>, e.g.
   tessera train --config datasets/emoji/clip-tiny.yaml --train.lr 3e-4 --train.batchSize 64 --budget.minutes 10
   tessera train --config datasets/moving-emoji/captioner-tiny.yaml --train.steps 500
+  tessera train --config datasets/emoji/clip-tiny.yaml --init ./clip-vit-base-patch32 --train.steps 200
 
 The whole config is checked before any data is read: a bad value or an unknown key (with the
 nearest valid name) is reported at once.
@@ -48,9 +68,11 @@ loadModel(); captioner: <outputDir>/model, read by 'tessera caption --checkpoint
 Interrupt with Ctrl-C: the run stops after the current step, saves, and --resume continues it;
 --resume on a finished run says so, or continues when train.steps was raised.`,
     )
-    .action(async (opts: { config: string; resume: boolean; progress: boolean }, cmd: Command) => {
+    .action(async (opts: { config: string; init?: string; resume: boolean; progress: boolean }, cmd: Command) => {
       const raw = await loadConfigFile(opts.config, cmd.args);
-      const run = TASKS[taskOf(raw)] as (typeof TASKS)[string];
+      const task = taskOf(raw);
+      if (opts.init !== undefined) startFrom(raw, task, path.resolve(opts.init));
+      const run = TASKS[task] as (typeof TASKS)[string];
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
