@@ -3,6 +3,7 @@ import { createTokenizerCommand } from '@tessera/tokenizer';
 import { createCaptionCommand, createEvalCaptionsCommand } from '@tessera/video-captioning';
 import { Command } from 'commander';
 import { createDataCommand } from './commands/data.js';
+import { createExportCommand } from './commands/export.js';
 import { createModelsCommand } from './commands/models.js';
 import { createServeCommand } from './commands/serve.js';
 import { createTrainCommand } from './commands/train.js';
@@ -43,5 +44,6 @@ Quickstart:
   for (const command of createRetrievalCommands()) program.addCommand(command);
   program.addCommand(createServeCommand());
   program.addCommand(createCaptionCommand());
+  program.addCommand(createExportCommand());
   return program;
 }
