@@ -185,6 +185,7 @@ export const clip: PretrainedType = {
   toHfName: NAMES.toHfName,
   fromHfName: NAMES.fromHfName,
   ignoreHf: [/\.position_ids$/],
+  optionalPrefixes: ['text_model.', 'vision_model.'],
 
   hfShape(hfName, shape) {
     if (hfName.endsWith('embeddings.class_embedding')) return [shape[shape.length - 1] as number];

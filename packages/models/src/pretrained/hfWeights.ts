@@ -8,6 +8,11 @@ export interface HfNameMapping {
   toHfName(name: string): string;
   /** Tensors of the folder that are no parameters (buffers such as `position_ids`). */
   ignoreHf?: readonly RegExp[];
+  /**
+   * Name prefixes a folder may leave out (transformers 5 saves CLIPTextModel without
+   * `text_model.`): a tensor is found under its full name or without the prefix.
+   */
+  optionalPrefixes?: readonly string[];
 }
 
 /** Where one tensor lies: its file, dtype, shape and absolute byte span. */
@@ -136,7 +141,12 @@ export async function loadHfWeights(model: Module, dir: string, mapping: HfNameM
   const tensors = await listHfWeights(dir);
   const params = model.namedParameters();
   const wanted = new Map<string, string>();
-  for (const name of params.keys()) wanted.set(mapping.toHfName(name), name);
+  for (const name of params.keys()) {
+    const hf = mapping.toHfName(name);
+    const prefix = mapping.optionalPrefixes?.find((p) => hf.startsWith(p));
+    const bare = prefix ? hf.slice(prefix.length) : undefined;
+    wanted.set(!tensors.has(hf) && bare !== undefined && tensors.has(bare) ? bare : hf, name);
+  }
   const missing = [...wanted.keys()].filter((hf) => !tensors.has(hf));
   const unexpected = [...tensors.keys()].filter((hf) => !wanted.has(hf) && !mapping.ignoreHf?.some((r) => r.test(hf)));
   const misshaped: string[] = [];
