@@ -5,6 +5,7 @@ import { initBackend, tf } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expected, FIXTURES, fixturePixels, maxDiff } from '../../test/pretrained.js';
 import { TINY_CLIP } from '../../test/tiny.js';
+import type { ModelConfigInput } from '../config.js';
 import type { DualEncoder } from '../dualEncoder.js';
 import { createModel } from '../registry.js';
 import type { TowerEncoder } from '../towerEncoder.js';
@@ -45,11 +46,12 @@ describe('exportHf', () => {
       code: 'E_EXPORT',
       details: { setting: 'vision.preNorm' },
     });
+    const tiny = TINY_CLIP as Extract<ModelConfigInput, { type: 'clip' }>;
     const fixed = createModel({
-      ...TINY_CLIP,
-      vision: { ...TINY_CLIP.vision, preNorm: true, patchBias: false },
-      text: { ...TINY_CLIP.text, causal: true },
-    } as typeof TINY_CLIP);
+      ...tiny,
+      vision: { ...tiny.vision, preNorm: true, patchBias: false },
+      text: { ...tiny.text, causal: true },
+    });
     await expect(exportHf(fixed, path.join(work, 'refused'))).rejects.toMatchObject({
       code: 'E_EXPORT',
       message: expect.stringContaining('text.pooling = "mean"'),
