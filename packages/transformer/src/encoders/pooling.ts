@@ -1,7 +1,10 @@
 import { matMul, TesseraError, tf } from '@tessera/core';
 
-export const POOLINGS = ['cls', 'eos', 'mean'] as const;
-/** 'cls': the first token; 'eos': the EOS token (or the last real one); 'mean': mean over real tokens. */
+export const POOLINGS = ['cls', 'eos', 'mean', 'last'] as const;
+/**
+ * 'cls': the first token; 'eos': the EOS token (or the last real one); 'mean': mean over real
+ * tokens; 'last': the last position whatever the mask says (SigLIP, whose texts are padded to a fixed length).
+ */
 export type Pooling = (typeof POOLINGS)[number];
 
 /**
@@ -22,6 +25,7 @@ export function poolingWeights(
     for (let s = 0; s < length; s++) real += mask[b * length + s] ? 1 : 0;
     if (real === 0) throw new TesseraError('E_INPUT', `sequence ${b} has no real tokens (its mask is all zero); drop it from the batch`);
     if (pooling === 'cls') w[b * length] = 1;
+    else if (pooling === 'last') w[b * length + length - 1] = 1;
     else if (pooling === 'mean') {
       for (let s = 0; s < length; s++) if (mask[b * length + s]) w[b * length + s] = 1 / real;
     } else {
