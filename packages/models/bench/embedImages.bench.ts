@@ -97,7 +97,7 @@ try {
   const details = {
     model: config.name,
     modelDir: process.argv[2] ?? 'fresh clip-tiny (seed 0) saved with saveModel',
-    parameters: model.vision_model.parameterCount() + model.visual_projection.parameterCount(),
+    parameters: model.vision_model.parameterCount() + (model.visual_projection?.parameterCount() ?? 0),
     batch: `${BATCH} images 3x${size}x${size}, vision tower + visual projection + L2 normalisation, forward only`,
     steps,
     rounds,

@@ -21,13 +21,14 @@ export {
   type ModelConfig,
   type ModelConfigInput,
   modelConfigSchema,
+  PROJECTIONS,
   parseModelConfig,
   type TextTowerConfig,
   textTowerSchema,
   type VisionTowerConfig,
   visionTowerSchema,
 } from './config.js';
-export { DualEncoder, type DualEncoderBatch, type DualEncoderOptions } from './dualEncoder.js';
+export { DualEncoder, type DualEncoderBatch, type DualEncoderLogits, type DualEncoderOptions, type Projection } from './dualEncoder.js';
 export { embedImages } from './embedImages.js';
 export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';

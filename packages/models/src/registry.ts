@@ -51,6 +51,10 @@ export function createModel(
       embedDim: config.embedDim,
       initLogitScale: config.initLogitScale,
       maxLogitScale: config.maxLogitScale,
+      scoring: config.scoring,
+      initLogitBias: config.initLogitBias,
+      visionProjection: config.visionProjection,
+      textProjection: config.textProjection,
       rng: rng.fork('heads'),
     });
     return { model, config };
