@@ -118,8 +118,8 @@ describe('SigLIP from a transformers folder', () => {
 
   it('refuses what SigLIP cannot express, and HF switches Tessera cannot honour, naming the field', () => {
     const config = siglip.fromHfConfig(hfConfig, 'siglip/config.json');
+    if (config.type !== 'clip') throw new Error('a SigLIP folder reads as a clip config');
     expect(() => siglip.toHfConfig({ ...config, scoring: 'softmax' })).toThrow(/scoring/);
-    if (config.type !== 'clip') throw new Error('unreachable');
     expect(() => siglip.toHfConfig({ ...config, text: { ...config.text, pooling: 'mean' } })).toThrow(/text.pooling/);
     const noHead = { ...hfConfig, vision_config: { ...hfConfig.vision_config, vision_use_head: false } };
     expect(() => siglip.fromHfConfig(noHead, 'x/config.json')).toThrow(expect.objectContaining({ code: 'E_PRETRAINED_CONFIG' }));
