@@ -30,7 +30,7 @@ try {
   if (!(model instanceof DualEncoder))
     throw new TesseraError('E_CONFIG', `embedImages.bench needs a CLIP model directory, got type '${config.type}'`);
   model.eval();
-  const size = config.vision.imageSize as number;
+  const size = model.vision_model.config.imageSize as number;
   const rng = new SeededRandom(0);
   const images = tf.tensor4d(
     rng.array(BATCH * 3 * size * size, (r) => r.normal()),

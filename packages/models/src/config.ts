@@ -23,6 +23,8 @@ export const visionTowerSchema = z
     /** 'attention': SigLIP's multihead attention pooling head. */
     pooling: z.enum(['cls', 'mean', 'attention']).default('cls'),
     dropout: z.number().min(0).lt(1).default(0),
+    /** A LayerNorm before the first block (CLIP's pre_layrnorm). */
+    preNorm: z.boolean().default(false),
   })
   .strict()
   .refine((v) => v.classToken || v.pooling !== 'cls', { message: "pooling 'cls' needs classToken: true", path: ['pooling'] })
@@ -39,22 +41,23 @@ export const textTowerSchema = z
     numLayers: positiveInt,
     mlpDim: positiveInt.optional(),
     causal: z.boolean().default(false),
-    activation: z.enum(ACTIVATIONS).default('gelu'),
-    layerNormEps: z.number().positive().default(1e-5),
-    /** 'last': the last position (SigLIP, with padToMax). */
-    pooling: z.enum(['cls', 'mean', 'eos', 'last']).default('cls'),
+    /** 'argmax': the highest id (OpenAI CLIP's legacy EOS rule, eos_token_id 2 in a HF config); 'last': the last position (SigLIP, with padToMax). */
+    pooling: z.enum(['cls', 'mean', 'eos', 'argmax', 'last']).default('cls'),
     eosTokenId: z.number().int().nonnegative().optional(),
     padTokenId: z.number().int().nonnegative().optional(),
     /** SigLIP: texts padded to maxPositions with padTokenId, pads attended (no padding mask). */
     padToMax: z.boolean().default(false),
     dropout: z.number().min(0).lt(1).default(0),
+    activation: z.enum(ACTIVATIONS).default('gelu'),
+    layerNormEps: z.number().positive().default(1e-5),
   })
   .strict()
   .refine((v) => !v.padToMax || v.padTokenId !== undefined, { message: 'padToMax needs padTokenId', path: ['padTokenId'] })
   .refine((v) => v.dim % v.numHeads === 0, { message: 'dim must be a multiple of numHeads', path: ['numHeads'] });
 
-/** How a tower's pooled vector reaches the shared space: bias-free Linear (CLIP), none (SigLIP vision), Linear with bias (SigLIP text `head`). */
+/** How a tower's pooled output reaches the shared space: bias-free linear (CLIP), none, or linear with bias. */
 export const PROJECTIONS = ['linear', 'none', 'linear_bias'] as const;
+export type Projection = (typeof PROJECTIONS)[number];
 
 /** A CLIP dual encoder: two towers projected to a shared `embedDim`, with a learnable temperature. */
 export const clipConfigSchema = z
@@ -85,6 +88,35 @@ export const clipConfigSchema = z
     message: "textProjection 'none' needs text.dim equal to embedDim",
     path: ['textProjection'],
   });
+
+/**
+ * One tower alone (Hugging Face CLIPVisionModel / CLIPTextModel, with or without projection):
+ * `encodeImage` or `encodeText` gives its pooled output, projected to `embedDim` unless the
+ * projection is 'none'.
+ */
+export const visionTowerModelSchema = z
+  .object({
+    type: z.literal('vision_tower'),
+    name: z.string().optional(),
+    embedDim: positiveInt.optional(),
+    vision: visionTowerSchema,
+    visionProjection: z.enum(PROJECTIONS).default('linear'),
+    seed: z.number().int().default(0),
+  })
+  .strict()
+  .refine((c) => c.visionProjection === 'none' || c.embedDim !== undefined, { message: 'a projection needs embedDim', path: ['embedDim'] });
+
+export const textTowerModelSchema = z
+  .object({
+    type: z.literal('text_tower'),
+    name: z.string().optional(),
+    embedDim: positiveInt.optional(),
+    text: textTowerSchema,
+    textProjection: z.enum(PROJECTIONS).default('linear'),
+    seed: z.number().int().default(0),
+  })
+  .strict()
+  .refine((c) => c.textProjection === 'none' || c.embedDim !== undefined, { message: 'a projection needs embedDim', path: ['embedDim'] });
 
 /** An ALBEF fusion model: CLIP towers + a cross-attention fusion encoder with ITM and MLM heads. */
 export const albefConfigSchema = z
@@ -148,12 +180,19 @@ export const captionerConfigSchema = captionerBaseSchema.refine((c) => c.imageSi
 export type CaptionerConfig = z.output<typeof captionerConfigSchema>;
 export type CaptionerConfigInput = z.input<typeof captionerConfigSchema>;
 
-export const modelConfigSchema = z.discriminatedUnion('type', [clipConfigSchema, albefConfigSchema]);
+export const modelConfigSchema = z.discriminatedUnion('type', [
+  clipConfigSchema,
+  albefConfigSchema,
+  visionTowerModelSchema,
+  textTowerModelSchema,
+]);
 
 export type VisionTowerConfig = z.output<typeof visionTowerSchema>;
 export type TextTowerConfig = z.output<typeof textTowerSchema>;
 export type ClipConfig = z.output<typeof clipConfigSchema>;
 export type AlbefConfig = z.output<typeof albefConfigSchema>;
+export type VisionTowerModelConfig = z.output<typeof visionTowerModelSchema>;
+export type TextTowerModelConfig = z.output<typeof textTowerModelSchema>;
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 export type ModelConfigInput = z.input<typeof modelConfigSchema>;
 

@@ -1,6 +1,8 @@
 import { Module, type SeededRandom, TesseraError, tf } from '@tessera/core';
 import { type ClipLossOutput, clipLoss, l2Normalize, siglipLoss } from '@tessera/objectives';
-import { Linear, type TextEncoder, type VisionEncoder } from '@tessera/transformer';
+import type { Linear, TextEncoder, VisionEncoder } from '@tessera/transformer';
+import type { Projection } from './config.js';
+import { buildProjection } from './towers.js';
 
 export interface DualEncoderOptions {
   /** The image tower; its `pooled` output [B, vision dim] is projected. */
@@ -17,13 +19,11 @@ export interface DualEncoderOptions {
   scoring?: 'softmax' | 'sigmoid';
   /** Start value of `logit_bias` under sigmoid scoring (SigLIP: -10). */
   initLogitBias?: number;
-  /** 'linear' (bias-free, default), 'none' (the pooled vector is the embedding) or 'linear_bias'. */
+  /** 'linear' (bias-free, CLIP; default), 'none' (the pooled output is the embedding) or 'linear_bias'. */
   visionProjection?: Projection;
   textProjection?: Projection;
   rng: SeededRandom;
 }
-
-export type Projection = 'linear' | 'none' | 'linear_bias';
 
 /** Image-text scores of a dual encoder. */
 export interface DualEncoderLogits {
@@ -58,8 +58,8 @@ export interface DualEncoderBatch {
 export class DualEncoder extends Module {
   readonly vision_model: VisionEncoder;
   readonly text_model: TextEncoder;
-  readonly visual_projection: Linear | null;
-  readonly text_projection: Linear | null;
+  readonly visual_projection: Linear | null = null;
+  readonly text_projection: Linear | null = null;
   readonly logit_scale: tf.Variable;
   readonly logit_bias: tf.Variable | null;
   readonly embedDim: number;
@@ -76,25 +76,15 @@ export class DualEncoder extends Module {
     this.scoring = options.scoring ?? 'softmax';
     this.vision_model = this.addModule('vision_model', options.vision);
     this.text_model = this.addModule('text_model', options.text);
-    const project = (kind: Projection, inFeatures: number, label: string): Linear | null => {
-      if (kind === 'none') {
-        if (inFeatures !== options.embedDim) {
-          throw new TesseraError(
-            'E_CONFIG',
-            `DualEncoder: ${label} 'none' needs the tower width ${inFeatures} to equal embedDim ${options.embedDim}`,
-          );
-        }
-        return null;
+    const project = (kind: Projection, inFeatures: number, label: string) => {
+      if (kind === 'none' && inFeatures !== options.embedDim) {
+        throw new TesseraError(
+          'E_CONFIG',
+          `DualEncoder: ${label} 'none' needs the tower width ${inFeatures} to equal embedDim ${options.embedDim}`,
+        );
       }
-      const linear = new Linear({
-        inFeatures,
-        outFeatures: options.embedDim,
-        bias: kind === 'linear_bias',
-        init: 'normal',
-        std: inFeatures ** -0.5,
-        rng: options.rng.fork(label),
-      });
-      return this.addModule(label, linear);
+      const linear = buildProjection(kind, inFeatures, options.embedDim, options.rng.fork(label));
+      return linear ? this.addModule(label, linear) : null;
     };
     this.visual_projection = project(options.visionProjection ?? 'linear', options.vision.config.dim, 'visual_projection');
     this.text_projection = project(options.textProjection ?? 'linear', options.text.config.dim, 'text_projection');

@@ -1,6 +1,6 @@
-import type { SeededRandom } from '@tessera/core';
-import { TextEncoder, VisionEncoder } from '@tessera/transformer';
-import type { TextTowerConfig, VisionTowerConfig } from './config.js';
+import { type SeededRandom, TesseraError } from '@tessera/core';
+import { Linear, TextEncoder, VisionEncoder } from '@tessera/transformer';
+import type { Projection, TextTowerConfig, VisionTowerConfig } from './config.js';
 
 /** A ViT from a model config's `vision` section. */
 export function buildVisionTower(c: VisionTowerConfig, rng: SeededRandom): VisionEncoder {
@@ -18,6 +18,7 @@ export function buildVisionTower(c: VisionTowerConfig, rng: SeededRandom): Visio
     classToken: c.classToken,
     pooling: c.pooling,
     dropout: c.dropout,
+    preNorm: c.preNorm,
     rng: rng.fork('vision'),
   });
 }
@@ -41,4 +42,14 @@ export function buildTextTower(c: TextTowerConfig, rng: SeededRandom): TextEncod
     dropout: c.dropout,
     rng: rng.fork('text'),
   });
+}
+
+/**
+ * The projection of a tower's pooled output into the shared space, or null for 'none' (then
+ * the pooled output is the embedding). Initialised as CLIP: normal with std fan_in^-0.5.
+ */
+export function buildProjection(kind: Projection, inFeatures: number, embedDim: number | undefined, rng: SeededRandom): Linear | null {
+  if (kind === 'none') return null;
+  if (embedDim === undefined) throw new TesseraError('E_CONFIG', `a '${kind}' projection needs embedDim`);
+  return new Linear({ inFeatures, outFeatures: embedDim, bias: kind === 'linear_bias', init: 'normal', std: inFeatures ** -0.5, rng });
 }

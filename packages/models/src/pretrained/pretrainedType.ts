@@ -12,6 +12,8 @@ export interface PretrainedType {
   fromHfName(hfName: string): string;
   /** Tensors of HF folders that are no parameters (buffers), skipped on load. */
   ignoreHf?: readonly RegExp[];
+  /** Name prefixes a folder may leave out (a tower saved alone), see HfNameMapping. */
+  optionalPrefixes?: readonly string[];
   /** The shape HF stores a tensor in, when it differs from Tessera's by size-1 axes (default: Tessera's). */
   hfShape?(hfName: string, shape: readonly number[]): number[];
   /** Whether this type is the one that exports `config` (the first type that says yes writes it). */

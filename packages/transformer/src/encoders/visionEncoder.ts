@@ -19,6 +19,8 @@ export const VisionEncoderConfigSchema = z
     classToken: z.boolean().default(true),
     /** The patch projection has a bias (ViT, SigLIP); CLIP's conv has none. */
     patchBias: z.boolean().default(true),
+    /** A LayerNorm on the embedded tokens before the first block (CLIP's `pre_layrnorm`). */
+    preNorm: z.boolean().default(false),
     positionEmbedding: z.enum(['learned', 'sincos']).default('learned'),
     /**
      * 'cls' needs the class token; 'mean' averages the patch tokens (class token excluded);
@@ -34,15 +36,17 @@ export type VisionEncoderConfig = z.input<typeof VisionEncoderConfigSchema>;
 
 /**
  * ViT: patch embedding (`PatchEmbedding`: `embeddings.projection.*`, `embeddings.cls_token`,
- * `embeddings.position_embeddings`), `encoder.layers.N.*`, then `layernorm` over all tokens
- * (pre-LN) as Hugging Face ViT (SigLIP's `post_layernorm`); pooled by the class token, the mean
- * of patch tokens or an attention pooling head (`head`).
+ * `embeddings.position_embeddings`), optionally `pre_layrnorm` (CLIP), `encoder.layers.N.*`,
+ * then `layernorm` over all tokens (pre-LN) as Hugging Face ViT (SigLIP's `post_layernorm`);
+ * pooled by the class token, the mean of patch tokens or an attention pooling head (`head`).
+ * (CLIP's `post_layernorm` on the pooled class token is the same numbers: LayerNorm works token by token.)
  */
 export class VisionEncoder extends Module {
   readonly config: z.output<typeof VisionEncoderConfigSchema>;
   readonly pooling: 'cls' | 'mean' | 'attention';
   readonly embeddings: PatchEmbedding;
   readonly encoder: TransformerStack;
+  readonly pre_layrnorm: LayerNorm | null = null;
   readonly layernorm: LayerNorm | null = null;
   readonly head: AttentionPoolingHead | null = null;
   private readonly drop: Dropout;
@@ -60,11 +64,12 @@ export class VisionEncoder extends Module {
         channels: c.channels,
         dim: c.dim,
         classToken: c.classToken,
-        bias: c.patchBias,
         positionEmbedding: c.positionEmbedding,
+        patchBias: c.patchBias,
         rng: c.rng.fork('patches'),
       }),
     );
+    if (c.preNorm) this.pre_layrnorm = this.addModule('pre_layrnorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
     this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('embedding-dropout') }));
     this.encoder = this.addModule('encoder', new TransformerStack(c.numLayers, { ...blockSettings(c), rng: c.rng.fork('encoder') }));
     if (c.norm === 'pre') this.layernorm = this.addModule('layernorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
@@ -95,7 +100,8 @@ export class VisionEncoder extends Module {
   encode(embedded: tf.Tensor): tf.Tensor {
     assertRank(embedded, 3, 'VisionEncoder.encode', 'of embedded tokens [batch, tokens, dim]');
     return tf.tidy(() => {
-      let hidden = this.encoder.forward(this.drop.forward(embedded)).hidden;
+      const input = this.pre_layrnorm ? this.pre_layrnorm.forward(embedded) : embedded;
+      let hidden = this.encoder.forward(this.drop.forward(input)).hidden;
       if (this.layernorm) hidden = this.layernorm.forward(hidden);
       return hidden;
     });

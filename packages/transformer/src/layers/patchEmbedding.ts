@@ -10,12 +10,12 @@ export interface PatchEmbeddingOptions {
   channels?: number;
   /** Embedding width. */
   dim: number;
-  /** The projection has a bias `projection.bias` (default true; CLIP's conv has none). */
-  bias?: boolean;
   /** Prepend a learned class token (default true). */
   classToken?: boolean;
   /** 'learned' (default, trainable) or fixed 2-D 'sincos' (MAE), not trainable. */
   positionEmbedding?: 'learned' | 'sincos';
+  /** The projection has a bias (default true, as ViT); CLIP's patch conv has none. */
+  patchBias?: boolean;
   /** Initialises weights: truncated normal, std 0.02, as Hugging Face ViT. */
   rng: SeededRandom;
 }
@@ -86,7 +86,7 @@ export class PatchEmbedding extends Module {
     this.patchSize = patchSize;
     this.dim = dim;
     const { rng } = options;
-    this.projection = this.addModule('projection', new PatchProjection(dim, this.channels, patchSize, options.bias ?? true, rng));
+    this.projection = this.addModule('projection', new PatchProjection(dim, this.channels, patchSize, options.patchBias ?? true, rng));
     const extra = this.hasClassToken ? 1 : 0;
     this.clsToken = this.hasClassToken
       ? this.addParameter(
@@ -166,8 +166,8 @@ export class PatchEmbedding extends Module {
       const patches = patchify(images, p);
       // W [dim, C, P, P] -> [C*P*P, dim], transposed explicitly: the flagged matMul is slow on wasm.
       const kernel = tf.transpose(tf.reshape(this.projection.weight, [this.dim, c * p * p]));
-      const projected = matMul(patches, kernel);
-      let tokens = (this.projection.bias ? tf.add(projected, this.projection.bias) : projected) as tf.Tensor3D;
+      let tokens = matMul(patches, kernel) as tf.Tensor3D;
+      if (this.projection.bias) tokens = tf.add(tokens, this.projection.bias);
       if (this.clsToken) tokens = tf.concat([tf.tile(this.clsToken, [b, 1, 1]), tokens], 1) as tf.Tensor3D;
       const positions: tf.Tensor = sameSize ? this.positionEmbeddings : this.interpolatePositionEmbeddings([h / p, w / p]);
       return tf.add(tokens, positions) as tf.Tensor3D;
