@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DualEncoder } from '../dualEncoder.js';
 import { createModel } from '../registry.js';
 import { tokenizeTexts } from '../textBatch.js';
+import { loadPretrained } from './loadPretrained.js';
 import { siglip } from './siglip.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/pretrained');
@@ -143,5 +144,20 @@ describe('SigLIP from a transformers folder', () => {
     expect(second).toBeLessThan(first);
     params.forEach((p, i) => p.assign(before[i] as tf.Tensor));
     tf.dispose([images, ids, ...before, ...Object.values(grads)]);
+  });
+
+  it('loadPretrained reads the folder (weights, tokenizer_config pad token, SiglipImageProcessor without crop) to the same numbers', async () => {
+    const loaded = await loadPretrained(DIR);
+    const m = loaded.model as DualEncoder;
+    const pixels = await (loaded.processor as ImageProcessor).process((expected.images as string[]).map((f) => path.join(FIXTURES, f)));
+    expectClose(pixels, expected.pixel_values.data, 'pixel_values', 1e-6);
+    const t = tokenizeTexts(loaded.tokenizer as Tokenizer, expected.captions, 64, { padToMax: true });
+    expect(Array.from(t.ids)).toEqual((expected.input_ids as number[][]).flat());
+    tf.tidy(() => {
+      const ids = tf.tensor2d(t.ids, [t.count, t.length], 'int32');
+      expectClose(m.logits(pixels, ids).logitsPerImage, expected.logits_per_image, 'logits_per_image');
+    });
+    pixels.dispose();
+    m.dispose();
   });
 });
