@@ -14,15 +14,17 @@ export const visionTowerSchema = z
     numHeads: positiveInt,
     numLayers: positiveInt,
     mlpDim: positiveInt.optional(),
-    pooling: z.enum(['cls', 'mean']).default('cls'),
-    dropout: z.number().min(0).lt(1).default(0),
     activation: z.enum(ACTIVATIONS).default('gelu'),
     layerNormEps: z.number().positive().default(1e-5),
+    /** The patch projection has a bias (SigLIP, ViT); CLIP's has none. */
+    patchBias: z.boolean().default(true),
+    /** A learned class token is prepended (SigLIP has none). */
+    classToken: z.boolean().default(true),
+    /** 'attention': SigLIP's multihead attention pooling head. */
+    pooling: z.enum(['cls', 'mean', 'attention']).default('cls'),
+    dropout: z.number().min(0).lt(1).default(0),
     /** A LayerNorm before the first block (CLIP's pre_layrnorm). */
     preNorm: z.boolean().default(false),
-    /** The patch projection has a bias (CLIP's conv has none). */
-    patchBias: z.boolean().default(true),
-    classToken: z.boolean().default(true),
   })
   .strict()
   .refine((v) => v.classToken || v.pooling !== 'cls', { message: "pooling 'cls' needs classToken: true", path: ['pooling'] })
@@ -39,14 +41,18 @@ export const textTowerSchema = z
     numLayers: positiveInt,
     mlpDim: positiveInt.optional(),
     causal: z.boolean().default(false),
-    /** 'argmax': the highest id (OpenAI CLIP's legacy EOS rule, eos_token_id 2 in a HF config). */
-    pooling: z.enum(['cls', 'mean', 'eos', 'argmax']).default('cls'),
+    /** 'argmax': the highest id (OpenAI CLIP's legacy EOS rule, eos_token_id 2 in a HF config); 'last': the last position (SigLIP, with padToMax). */
+    pooling: z.enum(['cls', 'mean', 'eos', 'argmax', 'last']).default('cls'),
     eosTokenId: z.number().int().nonnegative().optional(),
+    padTokenId: z.number().int().nonnegative().optional(),
+    /** SigLIP: texts padded to maxPositions with padTokenId, pads attended (no padding mask). */
+    padToMax: z.boolean().default(false),
     dropout: z.number().min(0).lt(1).default(0),
     activation: z.enum(ACTIVATIONS).default('gelu'),
     layerNormEps: z.number().positive().default(1e-5),
   })
   .strict()
+  .refine((v) => !v.padToMax || v.padTokenId !== undefined, { message: 'padToMax needs padTokenId', path: ['padTokenId'] })
   .refine((v) => v.dim % v.numHeads === 0, { message: 'dim must be a multiple of numHeads', path: ['numHeads'] });
 
 /** How a tower's pooled output reaches the shared space: bias-free linear (CLIP), none, or linear with bias. */
@@ -63,13 +69,25 @@ export const clipConfigSchema = z
     text: textTowerSchema,
     /** log(1 / temperature) at start (CLIP: log(1/0.07)). */
     initLogitScale: z.number().default(Math.log(1 / 0.07)),
-    /** Clamp of the learned log-scale (CLIP: log(100)). */
+    /** Clamp of the learned log-scale under softmax scoring (CLIP: log(100)); SigLIP does not clamp. */
     maxLogitScale: z.number().default(Math.log(100)),
+    /** 'softmax': CLIP's InfoNCE over the batch; 'sigmoid': SigLIP's pairwise loss and scores with `logit_bias`. */
+    scoring: z.enum(['softmax', 'sigmoid']).default('softmax'),
+    /** Start value of `logit_bias` under sigmoid scoring (SigLIP: -10). */
+    initLogitBias: z.number().default(-10),
     visionProjection: z.enum(PROJECTIONS).default('linear'),
     textProjection: z.enum(PROJECTIONS).default('linear'),
     seed: z.number().int().default(0),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.visionProjection !== 'none' || c.vision.dim === c.embedDim, {
+    message: "visionProjection 'none' needs vision.dim equal to embedDim",
+    path: ['visionProjection'],
+  })
+  .refine((c) => c.textProjection !== 'none' || c.text.dim === c.embedDim, {
+    message: "textProjection 'none' needs text.dim equal to embedDim",
+    path: ['textProjection'],
+  });
 
 /**
  * One tower alone (Hugging Face CLIPVisionModel / CLIPTextModel, with or without projection):

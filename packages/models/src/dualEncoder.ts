@@ -1,5 +1,5 @@
 import { Module, type SeededRandom, TesseraError, tf } from '@tessera/core';
-import { type ClipLossOutput, clipLoss, l2Normalize } from '@tessera/objectives';
+import { type ClipLossOutput, clipLoss, l2Normalize, siglipLoss } from '@tessera/objectives';
 import type { Linear, TextEncoder, VisionEncoder } from '@tessera/transformer';
 import type { Projection } from './config.js';
 import { buildProjection } from './towers.js';
@@ -13,12 +13,24 @@ export interface DualEncoderOptions {
   embedDim: number;
   /** log(1 / temperature) at start (CLIP: log(1/0.07)). */
   initLogitScale?: number;
-  /** Clamp of the learned log-scale (CLIP: log(100)). */
+  /** Clamp of the learned log-scale under softmax scoring (CLIP: log(100)). */
   maxLogitScale?: number;
+  /** 'softmax' (CLIP, default) or 'sigmoid' (SigLIP: pairwise loss, `logit_bias`, unclamped scale). */
+  scoring?: 'softmax' | 'sigmoid';
+  /** Start value of `logit_bias` under sigmoid scoring (SigLIP: -10). */
+  initLogitBias?: number;
   /** 'linear' (bias-free, CLIP; default), 'none' (the pooled output is the embedding) or 'linear_bias'. */
   visionProjection?: Projection;
   textProjection?: Projection;
   rng: SeededRandom;
+}
+
+/** Image-text scores of a dual encoder. */
+export interface DualEncoderLogits {
+  /** [B, T]: exp(logit_scale) * cos (+ logit_bias under sigmoid scoring), transformers' logits_per_image. */
+  logitsPerImage: tf.Tensor2D;
+  /** [B, T]: sigmoid of the logits (SigLIP), or their softmax over the texts (CLIP). */
+  scores: tf.Tensor2D;
 }
 
 /** What a dual encoder sees in one contrastive step. */
@@ -38,6 +50,10 @@ export interface DualEncoderBatch {
  * linear projection into one embedding space, and a learnable temperature. Parameter names
  * follow Hugging Face's CLIPModel: `vision_model.*`, `text_model.*`, `visual_projection.weight`,
  * `text_projection.weight`, `logit_scale`. Encoders are injected, so any tower fits.
+ *
+ * With sigmoid scoring it is SigLIP (Zhai et al. 2023): pairwise sigmoid loss and scores with a
+ * learnable `logit_bias`; SigLIP's vision tower has no projection and its text tower a Linear
+ * with bias (transformers' `text_model.head`, here `text_projection`).
  */
 export class DualEncoder extends Module {
   readonly vision_model: VisionEncoder;
@@ -45,8 +61,10 @@ export class DualEncoder extends Module {
   readonly visual_projection: Linear | null = null;
   readonly text_projection: Linear | null = null;
   readonly logit_scale: tf.Variable;
+  readonly logit_bias: tf.Variable | null;
   readonly embedDim: number;
   readonly maxLogitScale: number;
+  readonly scoring: 'softmax' | 'sigmoid';
 
   constructor(options: DualEncoderOptions) {
     super();
@@ -55,6 +73,7 @@ export class DualEncoder extends Module {
     }
     this.embedDim = options.embedDim;
     this.maxLogitScale = options.maxLogitScale ?? Math.log(100);
+    this.scoring = options.scoring ?? 'softmax';
     this.vision_model = this.addModule('vision_model', options.vision);
     this.text_model = this.addModule('text_model', options.text);
     const project = (kind: Projection, inFeatures: number, label: string) => {
@@ -70,13 +89,15 @@ export class DualEncoder extends Module {
     this.visual_projection = project(options.visionProjection ?? 'linear', options.vision.config.dim, 'visual_projection');
     this.text_projection = project(options.textProjection ?? 'linear', options.text.config.dim, 'text_projection');
     this.logit_scale = this.addParameter('logit_scale', tf.scalar(options.initLogitScale ?? Math.log(1 / 0.07)), { decay: false });
+    this.logit_bias =
+      this.scoring === 'sigmoid' ? this.addParameter('logit_bias', tf.scalar(options.initLogitBias ?? -10), { decay: false }) : null;
   }
 
   /** Image embeddings [B, embedDim]; unit length unless `normalize: false`. */
   encodeImage(images: tf.Tensor, options: { normalize?: boolean } = {}): tf.Tensor2D {
     return tf.tidy(() => {
-      const out = this.vision_model.forward(images);
-      const embeds = this.visual_projection ? this.visual_projection.forward(out.pooled) : out.pooled;
+      const { pooled } = this.vision_model.forward(images);
+      const embeds = this.visual_projection ? this.visual_projection.forward(pooled) : pooled;
       return (options.normalize === false ? embeds : l2Normalize(embeds)) as tf.Tensor2D;
     });
   }
@@ -84,28 +105,68 @@ export class DualEncoder extends Module {
   /** Text embeddings [T, embedDim] from ids [T, S] and mask [T, S]; unit length unless `normalize: false`. */
   encodeText(ids: tf.Tensor, mask?: tf.Tensor, options: { normalize?: boolean } = {}): tf.Tensor2D {
     return tf.tidy(() => {
-      const out = this.text_model.forward(ids, mask);
-      const embeds = this.text_projection ? this.text_projection.forward(out.pooled) : out.pooled;
+      const { pooled } = this.text_model.forward(ids, mask);
+      const embeds = this.text_projection ? this.text_projection.forward(pooled) : pooled;
       return (options.normalize === false ? embeds : l2Normalize(embeds)) as tf.Tensor2D;
     });
   }
 
-  /** exp(logit_scale) clamped as in training: the factor on cosine similarities. */
+  /** exp(logit_scale) as in training (clamped under softmax scoring): the factor on cosine similarities. */
   temperatureScale(): number {
-    return Math.exp(Math.min(this.logit_scale.dataSync()[0] as number, this.maxLogitScale));
+    const scale = this.logit_scale.dataSync()[0] as number;
+    return Math.exp(this.scoring === 'sigmoid' ? scale : Math.min(scale, this.maxLogitScale));
   }
 
-  /** The symmetric InfoNCE loss of one batch (unnormalized projections go in; clipLoss normalizes). */
-  forward(batch: DualEncoderBatch): ClipLossOutput {
+  /** Logits and scores [B, T] of unit-length image [B, D] and text [T, D] embeddings. */
+  logitsFromEmbeddings(imageEmbeds: tf.Tensor2D, textEmbeds: tf.Tensor2D): DualEncoderLogits {
+    return tf.tidy(() => {
+      let logits = tf.mul(tf.matMul(imageEmbeds, textEmbeds, false, true), this.temperatureScale());
+      if (this.logit_bias) logits = tf.add(logits, this.logit_bias);
+      const scores = this.scoring === 'sigmoid' ? tf.sigmoid(logits) : tf.softmax(logits, -1);
+      return { logitsPerImage: logits, scores } as unknown as tf.TensorContainer;
+    }) as unknown as DualEncoderLogits;
+  }
+
+  /** transformers' `logits_per_image` [B, T] of images and texts (ids/mask [T, S]), with their scores. */
+  logits(images: tf.Tensor, ids: tf.Tensor, mask?: tf.Tensor): DualEncoderLogits {
     return tf.tidy(
-      () =>
-        clipLoss({
-          imageEmbeds: this.encodeImage(batch.images, { normalize: false }),
-          textEmbeds: this.encodeText(batch.ids, batch.mask, { normalize: false }),
+      () => this.logitsFromEmbeddings(this.encodeImage(images), this.encodeText(ids, mask)) as unknown as tf.TensorContainer,
+    ) as unknown as DualEncoderLogits;
+  }
+
+  /**
+   * The contrastive loss of one batch (unnormalized projections go in; the losses normalize):
+   * CLIP's symmetric InfoNCE, or SigLIP's pairwise sigmoid loss, which has no direction, so
+   * both direction fields hold the loss itself.
+   */
+  forward(batch: DualEncoderBatch): ClipLossOutput {
+    return tf.tidy(() => {
+      const imageEmbeds = this.encodeImage(batch.images, { normalize: false });
+      const textEmbeds = this.encodeText(batch.ids, batch.mask, { normalize: false });
+      if (!this.logit_bias) {
+        return clipLoss({
+          imageEmbeds,
+          textEmbeds,
           logitScale: this.logit_scale,
           maxLogitScale: this.maxLogitScale,
           positives: batch.positives,
-        }) as unknown as tf.TensorContainer,
-    ) as unknown as ClipLossOutput;
+        }) as unknown as tf.TensorContainer;
+      }
+      const out = siglipLoss({
+        imageEmbeds,
+        textEmbeds,
+        logitScale: this.logit_scale,
+        logitBias: this.logit_bias,
+        positives: batch.positives,
+      });
+      const result: ClipLossOutput = {
+        loss: out.loss,
+        lossImageToText: tf.clone(out.loss),
+        lossTextToImage: tf.clone(out.loss),
+        logitScale: tf.exp(this.logit_scale) as tf.Scalar,
+        metrics: out.metrics,
+      };
+      return result as unknown as tf.TensorContainer;
+    }) as unknown as ClipLossOutput;
   }
 }

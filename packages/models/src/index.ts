@@ -33,7 +33,7 @@ export {
   visionTowerModelSchema,
   visionTowerSchema,
 } from './config.js';
-export { DualEncoder, type DualEncoderBatch, type DualEncoderOptions } from './dualEncoder.js';
+export { DualEncoder, type DualEncoderBatch, type DualEncoderLogits, type DualEncoderOptions } from './dualEncoder.js';
 export { embedImages } from './embedImages.js';
 export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';

@@ -67,6 +67,8 @@ export function createModel(
       embedDim: config.embedDim,
       initLogitScale: config.initLogitScale,
       maxLogitScale: config.maxLogitScale,
+      scoring: config.scoring,
+      initLogitBias: config.initLogitBias,
       visionProjection: config.visionProjection,
       textProjection: config.textProjection,
       rng: rng.fork('heads'),

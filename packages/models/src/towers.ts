@@ -12,13 +12,13 @@ export function buildVisionTower(c: VisionTowerConfig, rng: SeededRandom): Visio
     numHeads: c.numHeads,
     numLayers: c.numLayers,
     mlpDim: c.mlpDim,
-    pooling: c.pooling,
-    dropout: c.dropout,
     activation: c.activation,
     layerNormEps: c.layerNormEps,
-    preNorm: c.preNorm,
     patchBias: c.patchBias,
     classToken: c.classToken,
+    pooling: c.pooling,
+    dropout: c.dropout,
+    preNorm: c.preNorm,
     rng: rng.fork('vision'),
   });
 }
@@ -33,11 +33,13 @@ export function buildTextTower(c: TextTowerConfig, rng: SeededRandom): TextEncod
     numLayers: c.numLayers,
     mlpDim: c.mlpDim,
     causal: c.causal,
-    pooling: c.pooling,
-    eosTokenId: c.eosTokenId,
-    dropout: c.dropout,
     activation: c.activation,
     layerNormEps: c.layerNormEps,
+    pooling: c.pooling,
+    eosTokenId: c.eosTokenId,
+    padTokenId: c.padTokenId,
+    padToMax: c.padToMax,
+    dropout: c.dropout,
     rng: rng.fork('text'),
   });
 }

@@ -14,7 +14,9 @@ const WORD_BODY = ONIG_WORD;
 /**
  * Hugging Face compiles patterns with Oniguruma, whose `\s`, `\w` and `\d` are Unicode-aware;
  * JavaScript's are not (and its `\s` adds U+FEFF). Rewrites them to Unicode properties, and
- * case-insensitive groups `(?i:...)` (GPT-4/Llama 3 patterns; Node 20 lacks them) to letter classes.
+ * case-insensitive groups `(?i:...)` (GPT-4/Llama 3 patterns; Node 20 lacks them) to letter classes,
+ * and drops the backslash of escaped punctuation that a 'u' RegExp refuses (`\!`, `\#`, as written by
+ * Python's re.escape, e.g. SigLIP's punctuation class).
  */
 export function onigToJs(source: string): string {
   const out: string[] = [];
@@ -33,6 +35,7 @@ export function onigToJs(source: string): string {
       else if (n === 'D') out.push('\\P{Nd}');
       else if (n === 'w') out.push(inClass ? WORD_BODY : `[${WORD_BODY}]`);
       else if (n === 'W' && !inClass) out.push(`[^${WORD_BODY}]`);
+      else if (needsNoEscape(n as string, inClass)) out.push(n as string);
       else out.push(c, n);
       continue;
     }
@@ -60,6 +63,11 @@ export function onigToJs(source: string): string {
     out.push(c);
   }
   return out.join('');
+}
+
+/** ASCII punctuation that is literal when unescaped: everything but the RegExp syntax characters (and '-' in a class). */
+function needsNoEscape(c: string, inClass: boolean): boolean {
+  return /^[!-/:-@[-`{-~]$/.test(c) && !'^$\\.*+?()[]{}|/'.includes(c) && !(inClass && c === '-');
 }
 
 /** Reads `obj.pattern`; a regex that JavaScript cannot compile is reported as a bad field. */

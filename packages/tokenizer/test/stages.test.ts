@@ -24,6 +24,9 @@ function rustWith(section: 'normalizer' | 'pre_tokenizer', value: unknown) {
   return rust.Tokenizer.fromString(JSON.stringify(json));
 }
 
+/** Python's string.punctuation. */
+const PUNCTUATION = [...'!"#$%&\'()*+,-./:;<=>?@[\\]^_{|}~', '`'];
+
 const NORMALIZERS: unknown[] = [
   { type: 'NFC' },
   { type: 'NFD' },
@@ -41,6 +44,10 @@ const NORMALIZERS: unknown[] = [
     type: 'Sequence',
     normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
   },
+  // SigLIP's canonicalize_text: ASCII punctuation escaped as Python's re.escape does ("\!", "\#", "\~"...),
+  // which Oniguruma accepts and a JavaScript 'u' RegExp does not.
+  { type: 'Replace', pattern: { Regex: `[${PUNCTUATION.map((c) => `\\${c}`).join('')}]` }, content: '' },
+  { type: 'Replace', pattern: { Regex: '\\!+|\\#|\\-' }, content: '=' },
 ];
 
 const PRE_TOKENIZERS: unknown[] = [

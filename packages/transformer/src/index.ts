@@ -48,6 +48,7 @@ export {
 } from './generation/logitsProcessors.js';
 export { INIT_SCHEMES, type InitScheme, initWeight } from './init.js';
 export { ACTIVATIONS, type Activation, activation, gelu, geluTanh, quickGelu } from './layers/activations.js';
+export { AttentionPoolingHead, type AttentionPoolingHeadConfig } from './layers/attentionPoolingHead.js';
 export { ClassToken, type ClassTokenConfig } from './layers/classToken.js';
 export { Dropout, type DropoutConfig } from './layers/dropout.js';
 export { bicubicMatrix, interpolateGrid } from './layers/interpolateGrid.js';

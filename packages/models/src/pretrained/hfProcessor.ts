@@ -42,6 +42,10 @@ export async function loadHfProcessor(dir: string): Promise<ImageProcessor> {
   }
   const raw = await readHfJson(file, 'E_PRETRAINED_PROCESSOR', 'the image preprocessing');
   const config = Object.fromEntries(Object.entries(raw).filter(([k, v]) => !(k in NEUTRAL && (NEUTRAL[k] as (v: unknown) => boolean)(v))));
+  // SiglipImageProcessor resizes to size {height, width} and has no crop step: its config omits do_center_crop.
+  if (typeof raw.image_processor_type === 'string' && raw.image_processor_type.startsWith('SiglipImageProcessor')) {
+    config.do_center_crop ??= false;
+  }
   try {
     return ImageProcessor.fromConfig(config);
   } catch (cause) {

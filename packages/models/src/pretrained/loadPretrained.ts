@@ -10,9 +10,10 @@ import { loadHfProcessor } from './hfProcessor.js';
 import { loadHfTokenizer } from './hfTokenizer.js';
 import { loadHfWeights } from './hfWeights.js';
 import type { PretrainedType } from './pretrainedType.js';
+import { siglip } from './siglip.js';
 
 /** Every supported Hugging Face type; each file adds its own entry. */
-export const PRETRAINED_TYPES: readonly PretrainedType[] = [clip];
+export const PRETRAINED_TYPES: readonly PretrainedType[] = [clip, siglip];
 
 /** The type that reads `model_type`, or E_PRETRAINED_CONFIG listing the supported ones. */
 export function pretrainedTypeFor(modelType: unknown, file: string): PretrainedType {

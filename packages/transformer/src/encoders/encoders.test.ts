@@ -100,6 +100,55 @@ describe('encoders: masks and pooling', () => {
     enc.dispose();
   });
 
+  it('SigLIP text (padToMax): texts are padded to maxPositions with the pad id, pads attended, the last position pooled', () => {
+    const enc = new TextEncoder({ ...config, pooling: 'last', padToMax: true, padTokenId: 1, rng: new SeededRandom(4) });
+    tf.tidy(() => {
+      const full = enc.forward(tf.tensor([[3, 4, 5, 2, 1, 1, 1, 1, 1, 1, 1, 1]], [1, 12], 'int32'));
+      // Shorter ids with a padding mask give the same result: the mask is not used, the pads are added.
+      const short = enc.forward(tf.tensor([[3, 4, 5, 2, 1]], [1, 5], 'int32'), tf.tensor([[1, 1, 1, 1, 0]], [1, 5], 'int32'));
+      expect(short.hidden.shape).toEqual([1, 12, 8]);
+      expectClose(short.pooled, full.pooled, 'pooled', 1e-6);
+      expectClose(full.pooled, tf.reshape(tf.slice(full.hidden, [0, 11, 0], [1, 1, 8]), [1, 8]), 'last position', 1e-6);
+      // The pads are attended: a mask over them would change the result.
+      const masked = new TextEncoder({ ...config, pooling: 'last', rng: new SeededRandom(4) });
+      const other = masked.forward(
+        tf.tensor([[3, 4, 5, 2, 1, 1, 1, 1, 1, 1, 1, 1]], [1, 12], 'int32'),
+        tf.tensor([[1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1]], [1, 12], 'int32'),
+      );
+      expect(tf.max(tf.abs(tf.sub(other.pooled, full.pooled))).dataSync()[0]).toBeGreaterThan(1e-3);
+      masked.dispose();
+    });
+    expect(() => enc.forward(tf.zeros([1, 13], 'int32'))).toThrow(/exceed maxPositions 12/);
+    expect(() => new TextEncoder({ ...config, padToMax: true, rng: new SeededRandom(4) })).toThrow(/padTokenId/);
+    enc.dispose();
+  });
+
+  it('VisionEncoder without class token, pooled by an attention head (SigLIP), no patch bias option', () => {
+    const enc = new VisionEncoder({
+      imageSize: 8,
+      patchSize: 4,
+      dim: 8,
+      numHeads: 2,
+      numLayers: 1,
+      classToken: false,
+      pooling: 'attention',
+      patchBias: false,
+      rng: new SeededRandom(5),
+    });
+    const names = [...enc.namedParameters().keys()];
+    expect(names).toContain('head.attention.in_proj_weight');
+    expect(names).toContain('layernorm.weight');
+    expect(names).not.toContain('embeddings.projection.bias');
+    expect(names).not.toContain('embeddings.cls_token');
+    expect(enc.numTokens).toBe(4);
+    tf.tidy(() => {
+      const r = enc.forward(tf.ones([2, 3, 8, 8]));
+      expect(r.hidden.shape).toEqual([2, 4, 8]);
+      expectClose(r.pooled, enc.head?.forward(r.hidden) as tf.Tensor, 'pooled by the head', 1e-6);
+    });
+    enc.dispose();
+  });
+
   it('names, counts, summary and a safetensors round trip', async () => {
     const { mkdtemp } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');

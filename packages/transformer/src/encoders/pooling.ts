@@ -1,10 +1,11 @@
 import { matMul, TesseraError, tf } from '@tessera/core';
 
-export const POOLINGS = ['cls', 'eos', 'mean', 'argmax'] as const;
+export const POOLINGS = ['cls', 'eos', 'mean', 'argmax', 'last'] as const;
 /**
  * 'cls': the first token; 'eos': the EOS token (or the last real one); 'mean': mean over real
  * tokens; 'argmax': the real token with the highest id (OpenAI CLIP, whose EOS is the last id;
- * transformers' rule when a CLIP config's eos_token_id is the legacy 2).
+ * transformers' rule when a CLIP config's eos_token_id is the legacy 2); 'last': the last
+ * position whatever the mask says (SigLIP, whose texts are padded to a fixed length).
  */
 export type Pooling = (typeof POOLINGS)[number];
 
@@ -26,6 +27,7 @@ export function poolingWeights(
     for (let s = 0; s < length; s++) real += mask[b * length + s] ? 1 : 0;
     if (real === 0) throw new TesseraError('E_INPUT', `sequence ${b} has no real tokens (its mask is all zero); drop it from the batch`);
     if (pooling === 'cls') w[b * length] = 1;
+    else if (pooling === 'last') w[b * length + length - 1] = 1;
     else if (pooling === 'mean') {
       for (let s = 0; s < length; s++) if (mask[b * length + s]) w[b * length + s] = 1 / real;
     } else if (pooling === 'argmax') {

@@ -22,11 +22,19 @@ export const TextEncoderConfigSchema = z
     pooling: z.enum(POOLINGS).default('cls'),
     /** For 'eos' pooling: the EOS id; without it, the last real token is pooled. */
     eosTokenId: z.number().int().nonnegative().optional(),
+    /** The padding id; needed by `padToMax`. */
+    padTokenId: z.number().int().nonnegative().optional(),
+    /**
+     * SigLIP: every text is padded to `maxPositions` with `padTokenId` and the pads are attended
+     * (SigLIP was trained so, without a padding mask); a mask passed to `forward` is then ignored.
+     */
+    padToMax: z.boolean().default(false),
     norm: z.enum(['pre', 'post']).default('pre'),
     positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
     init: InitSchemeSchema.default('normal'),
   })
-  .strict();
+  .strict()
+  .refine((c) => !c.padToMax || c.padTokenId !== undefined, { message: 'padToMax needs padTokenId', path: ['padTokenId'] });
 export type TextEncoderConfig = z.input<typeof TextEncoderConfigSchema>;
 
 /** Token and position embeddings (+ LayerNorm for post-LN, as BERT), dropout. */
@@ -75,9 +83,17 @@ export function maskValues(mask: tf.Tensor | undefined, batch: number, length: n
   return Int32Array.from(mask.dataSync(), (v) => (v ? 1 : 0));
 }
 
+/** Rows of `given` ids copied into rows of `length`, the rest filled with `pad`. */
+function padRows(ids: Int32Array, batch: number, given: number, length: number, pad: number): Int32Array {
+  if (given === length) return ids;
+  const out = new Int32Array(batch * length).fill(pad);
+  for (let b = 0; b < batch; b++) out.set(ids.subarray(b * given, (b + 1) * given), b * length);
+  return out;
+}
+
 /**
  * A Transformer text encoder: bidirectional (BERT-like, CLS pooling, post-LN option) or causal
- * (CLIP-like, EOS pooling). Names: `embeddings.token_embedding.weight`,
+ * (CLIP-like, EOS pooling), or SigLIP's (bidirectional, fixed length, last-position pooling). Names: `embeddings.token_embedding.weight`,
  * `embeddings.position_embedding.weight`, `encoder.layers.N.*`, `final_layer_norm.*` (pre-LN).
  */
 export class TextEncoder extends Module {
@@ -98,12 +114,22 @@ export class TextEncoder extends Module {
   /** ids [B, S] int32; mask [B, S] 1 = token, 0 = padding (default: all tokens). */
   forward(ids: tf.Tensor, mask?: tf.Tensor): EncoderOutput {
     assertRank(ids, 2, 'TextEncoder', 'of token ids [batch, length]');
-    const [batch, length] = ids.shape as [number, number];
-    const maskHost = maskValues(mask, batch, length, 'TextEncoder');
-    const weights = poolingWeights(this.config.pooling, maskHost, batch, length, ids.dataSync() as Int32Array, this.config.eosTokenId);
+    const [batch, given] = ids.shape as [number, number];
+    maskValues(mask, batch, given, 'TextEncoder');
+    const { padToMax, maxPositions } = this.config;
+    if (padToMax && given > maxPositions) {
+      throw new TesseraError('E_INPUT', `TextEncoder: ${given} tokens exceed maxPositions ${maxPositions}; truncate the texts first`);
+    }
+    const length = padToMax ? maxPositions : given;
+    const idsHost = padToMax
+      ? padRows(ids.dataSync() as Int32Array, batch, given, length, this.config.padTokenId as number)
+      : (ids.dataSync() as Int32Array);
+    const maskHost = padToMax ? new Int32Array(batch * length).fill(1) : maskValues(mask, batch, length, 'TextEncoder');
+    const weights = poolingWeights(this.config.pooling, maskHost, batch, length, idsHost, this.config.eosTokenId);
     return tf.tidy(() => {
       const keyMask = tf.tensor(maskHost, [batch, length], 'int32');
-      let hidden = this.encoder.forward(this.embeddings.forward(ids), { mask: keyMask, causal: this.config.causal }).hidden;
+      const input = padToMax ? tf.tensor(idsHost, [batch, length], 'int32') : ids;
+      let hidden = this.encoder.forward(this.embeddings.forward(input), { mask: keyMask, causal: this.config.causal }).hidden;
       if (this.final_layer_norm) hidden = this.final_layer_norm.forward(hidden);
       return { hidden, pooled: poolHidden(hidden, weights), mask: keyMask } as unknown as tf.TensorContainer;
     }) as unknown as EncoderOutput;

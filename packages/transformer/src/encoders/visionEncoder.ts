@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { blockSettings, STACK_CONFIG_FIELDS, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
 import { InitSchemeSchema } from '../init.js';
+import { AttentionPoolingHead } from '../layers/attentionPoolingHead.js';
 import { Dropout } from '../layers/dropout.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import { PatchEmbedding } from '../layers/patchEmbedding.js';
@@ -16,13 +17,16 @@ export const VisionEncoderConfigSchema = z
     patchSize: z.number().int().positive(),
     channels: z.number().int().positive().default(3),
     classToken: z.boolean().default(true),
-    /** The patch projection has a bias (CLIP's conv has none). */
+    /** The patch projection has a bias (ViT, SigLIP); CLIP's conv has none. */
     patchBias: z.boolean().default(true),
     /** A LayerNorm on the embedded tokens before the first block (CLIP's `pre_layrnorm`). */
     preNorm: z.boolean().default(false),
     positionEmbedding: z.enum(['learned', 'sincos']).default('learned'),
-    /** 'cls' needs the class token; 'mean' averages the patch tokens (class token excluded). */
-    pooling: z.enum(['cls', 'mean']).optional(),
+    /**
+     * 'cls' needs the class token; 'mean' averages the patch tokens (class token excluded);
+     * 'attention' is SigLIP's multihead attention pooling head (`head.*`) over all tokens.
+     */
+    pooling: z.enum(['cls', 'mean', 'attention']).optional(),
     norm: z.enum(['pre', 'post']).default('pre'),
     init: InitSchemeSchema.default('trunc_normal'),
   })
@@ -33,17 +37,18 @@ export type VisionEncoderConfig = z.input<typeof VisionEncoderConfigSchema>;
 /**
  * ViT: patch embedding (`PatchEmbedding`: `embeddings.projection.*`, `embeddings.cls_token`,
  * `embeddings.position_embeddings`), optionally `pre_layrnorm` (CLIP), `encoder.layers.N.*`,
- * then `layernorm` over all tokens (pre-LN) as Hugging Face ViT; pooled by the class token or
- * the mean of patch tokens. (CLIP's `post_layernorm` on the pooled class token is the same
- * numbers: LayerNorm works token by token.)
+ * then `layernorm` over all tokens (pre-LN) as Hugging Face ViT (SigLIP's `post_layernorm`);
+ * pooled by the class token, the mean of patch tokens or an attention pooling head (`head`).
+ * (CLIP's `post_layernorm` on the pooled class token is the same numbers: LayerNorm works token by token.)
  */
 export class VisionEncoder extends Module {
   readonly config: z.output<typeof VisionEncoderConfigSchema>;
-  readonly pooling: 'cls' | 'mean';
+  readonly pooling: 'cls' | 'mean' | 'attention';
   readonly embeddings: PatchEmbedding;
   readonly encoder: TransformerStack;
   readonly pre_layrnorm: LayerNorm | null = null;
   readonly layernorm: LayerNorm | null = null;
+  readonly head: AttentionPoolingHead | null = null;
   private readonly drop: Dropout;
 
   constructor(config: VisionEncoderConfig) {
@@ -68,6 +73,13 @@ export class VisionEncoder extends Module {
     this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('embedding-dropout') }));
     this.encoder = this.addModule('encoder', new TransformerStack(c.numLayers, { ...blockSettings(c), rng: c.rng.fork('encoder') }));
     if (c.norm === 'pre') this.layernorm = this.addModule('layernorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
+    if (this.pooling === 'attention') {
+      const { dim, numHeads, mlpDim, activation, layerNormEps } = c;
+      this.head = this.addModule(
+        'head',
+        new AttentionPoolingHead({ dim, numHeads, mlpDim, activation, layerNormEps, rng: c.rng.fork('head') }),
+      );
+    }
   }
 
   /** Tokens per image: patches plus the class token. */
@@ -97,10 +109,11 @@ export class VisionEncoder extends Module {
 
   /** Pools token states [B, tokens, dim] -> [B, dim]. */
   pool(hidden: tf.Tensor): tf.Tensor {
+    if (this.head) return this.head.forward(hidden);
     const [batch, length] = hidden.shape as [number, number, number];
     const mask = new Int32Array(batch * length).fill(1);
     if (this.config.classToken && this.pooling === 'mean') for (let b = 0; b < batch; b++) mask[b * length] = 0;
-    return poolHidden(hidden, poolingWeights(this.pooling, mask, batch, length));
+    return poolHidden(hidden, poolingWeights(this.pooling as 'cls' | 'mean', mask, batch, length));
   }
 
   forward(images: tf.Tensor): EncoderOutput {
