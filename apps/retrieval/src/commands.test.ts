@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend } from '@tessera/core';
@@ -118,5 +118,53 @@ describe('tessera index / search', () => {
     await expect(run('index', '--checkpoint', fx.model, '--images', fx.images, '--store', store, '--kind', 'faiss')).rejects.toMatchObject({
       code: 'E_CONFIG',
     });
+  });
+});
+
+/** Tiny Hugging Face folders written by transformers 5.18, with its outputs (packages/models/test/fixtures/pretrained/make_clip.py). */
+const HF = path.resolve(import.meta.dirname, '../../../packages/models/test/fixtures/pretrained');
+const hfExpected = JSON.parse(readFileSync(path.join(HF, 'expected.json'), 'utf8')) as {
+  captions: string[];
+  images: string[];
+  models: Record<string, { text_features?: number[][]; image_features?: number[][]; image_embeds?: number[][] }>;
+};
+const unit = (v: number[]) => {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+};
+const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - (b[i]?.[j] as number)))));
+
+describe('tessera embed / index / search on a Hugging Face folder', () => {
+  it("embeds as transformers' get_text_features / get_image_features, L2-normalised", async () => {
+    for (const name of ['clip', 'clip-eos']) {
+      const args = ['embed', '--checkpoint', path.join(HF, name), '--json'];
+      for (const t of hfExpected.captions) args.push('--text', t);
+      for (const f of hfExpected.images) args.push('--image', path.join(HF, f));
+      const out = JSON.parse(await run(...args)) as { texts: number[][]; images: number[][] };
+      const want = hfExpected.models[name] as { text_features: number[][]; image_features: number[][] };
+      expect(maxDiff(out.texts, want.text_features.map(unit)), name).toBeLessThan(1e-4);
+      expect(maxDiff(out.images, want.image_features.map(unit)), name).toBeLessThan(1e-4);
+    }
+  });
+
+  it('a single tower embeds its own side and says so for the other', async () => {
+    const image = path.join(HF, hfExpected.images[0] as string);
+    const out = JSON.parse(await run('embed', '--checkpoint', path.join(HF, 'clip-vision'), '--image', image, '--json'));
+    const want = hfExpected.models['clip-vision']?.image_embeds?.[0] as number[];
+    expect(maxDiff(out.images, [unit(want)])).toBeLessThan(1e-4);
+    await expect(run('embed', '--checkpoint', path.join(HF, 'clip-vision'), '--text', 'a cat')).rejects.toMatchObject({ code: 'E_QUERY' });
+  });
+
+  it('indexes images with a sharded BF16 folder and finds an image by itself', async () => {
+    const store = path.join(fx.dir, 'hf.tsv');
+    const report = JSON.parse(
+      await run('index', '--checkpoint', path.join(HF, 'clip-eos'), '--images', fx.images, '--store', store, '--json'),
+    );
+    expect(report).toMatchObject({ count: 5, added: 5 });
+    expect(report.model).toMatch(/@[0-9a-f]{16}$/);
+    const hits = JSON.parse(await run('search', '--store', store, '--image', path.join(fx.images, 'green.png'), '-k', '1', '--json'));
+    expect(hits.results[0]).toMatchObject({ id: 'green.png' });
+    const text = JSON.parse(await run('search', '--store', store, 'a red heart', '-k', '2', '--json'));
+    expect(text.results).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError, type tf } from '@tessera/core';
-import { type ContrastiveEncoder, embedImages, embedTexts, loadModel, MODEL_FILES } from '@tessera/models';
+import { type ContrastiveEncoder, embedImages, embedTexts, listHfWeights, loadModel } from '@tessera/models';
 import { type DecodedImage, decodeImage, ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 
@@ -21,26 +21,42 @@ export class Embedder {
   private constructor(
     readonly modelId: string,
     private readonly model: ContrastiveEncoder & { dispose(): void },
-    readonly tokenizer: Tokenizer,
-    private readonly processor: ImageProcessor,
+    /** Null for a vision tower alone (e.g. a CLIPVisionModelWithProjection folder). */
+    readonly tokenizer: Tokenizer | null,
+    /** Null for a text tower alone. */
+    private readonly processor: ImageProcessor | null,
     private readonly maxLength: number,
   ) {}
 
-  /** Loads a model directory (config.json, model.safetensors, tokenizer.json). Call `initBackend` first. */
+  /**
+   * Loads a Tessera model directory or a Hugging Face folder (a dual encoder, or one tower:
+   * then only its side embeds). Call `initBackend` first.
+   */
   static async load(dir: string): Promise<Embedder> {
     const loaded = await loadModel(dir);
-    if (!loaded.tokenizer)
-      throw new TesseraError('E_IO', `${dir} has no tokenizer.json: retrieval needs the tokenizer the model was trained with`);
     const model = loaded.model as unknown as ContrastiveEncoder & { dispose(): void };
-    if (typeof model.encodeImage !== 'function' || typeof model.encodeText !== 'function')
+    if (typeof model.encodeImage !== 'function' || typeof model.encodeText !== 'function') {
+      model.dispose();
       throw new TesseraError('E_CONFIG', `${dir} is not a dual encoder (needs encodeImage/encodeText): use a CLIP checkpoint`);
-    const weights = await readFile(path.join(dir, MODEL_FILES.weights));
-    const digest = createHash('sha256').update(weights).digest('hex').slice(0, 16);
+    }
+    const hasVision = 'vision' in loaded.config;
+    const hasText = 'text' in loaded.config;
+    if (hasText && !loaded.tokenizer) {
+      model.dispose();
+      throw new TesseraError('E_IO', `${dir} has no tokenizer.json: retrieval needs the tokenizer the model was trained with`);
+    }
+    // Every weight file, so a sharded Hugging Face folder is stamped as well as a single file.
+    const hash = createHash('sha256');
+    const files = [...new Set([...(await listHfWeights(dir)).values()].map((entry) => entry.file))].sort();
+    for (const file of files) hash.update(await readFile(file));
+    const digest = hash.digest('hex').slice(0, 16);
     const name = (loaded.config as { name?: string }).name ?? path.basename(path.resolve(dir));
-    const processor = loaded.processor ?? new ImageProcessor();
-    const maxLength = loaded.tokenizer.settings.truncation?.maxLength ?? 32;
-    const embedder = new Embedder(`${name}@${digest}`, model, loaded.tokenizer, processor, maxLength);
-    embedder.dim = embedder.embedTexts(['probe'])[0]?.length ?? 0;
+    const processor = hasVision ? (loaded.processor ?? new ImageProcessor()) : null;
+    const tokenizer = hasText ? loaded.tokenizer : null;
+    const maxLength = tokenizer?.settings.truncation?.maxLength ?? 32;
+    const embedder = new Embedder(`${name}@${digest}`, model, tokenizer, processor, maxLength);
+    const blank = { data: new Uint8Array(3), width: 1, height: 1, channels: 3 as const, format: 'raw', source: 'probe' };
+    embedder.dim = (hasText ? embedder.embedTexts(['probe']) : embedder.embedImages([blank]))[0]?.length ?? 0;
     return embedder;
   }
 
@@ -52,12 +68,14 @@ export class Embedder {
   /** Unit-length embeddings of decoded images, one Float32Array per image. */
   embedImages(images: readonly DecodedImage[]): Float32Array[] {
     if (images.length === 0) return [];
+    if (!this.processor) throw new TesseraError('E_QUERY', `${this.modelId} is a text tower only: it embeds texts, not images`);
     return rows(embedImages(this.model, this.processor, images));
   }
 
   /** Unit-length embeddings of texts, one Float32Array per text. */
   embedTexts(texts: readonly string[]): Float32Array[] {
     if (texts.length === 0) return [];
+    if (!this.tokenizer) throw new TesseraError('E_QUERY', `${this.modelId} is a vision tower only: it embeds images, not texts`);
     return rows(embedTexts(this.model, this.tokenizer, texts, this.maxLength));
   }
 

@@ -1,5 +1,5 @@
 import { initBackend, SeededRandom, tf } from '@tessera/core';
-import { type ContrastiveEncoder, createModel, type DualEncoder, defaultProcessorConfig } from '@tessera/models';
+import { type ClipConfig, type ContrastiveEncoder, createModel, type DualEncoder, defaultProcessorConfig } from '@tessera/models';
 import { ImageProcessor, type RgbImage } from '@tessera/patches';
 import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -112,7 +112,7 @@ describe('evaluateRetrieval', () => {
 
   it('scores every caption of each language against every image without leaking tensors', () => {
     const { model, config } = createModel(TINY_CLIP, { vocabSize: tokenizer.vocabSize });
-    expect(defaultProcessorConfig(config).crop_size).toEqual({ height: 16, width: 16 });
+    expect(defaultProcessorConfig(config as ClipConfig).crop_size).toEqual({ height: 16, width: 16 });
     const before = tf.memory().numTensors;
     const report = evaluateRetrieval({ model: model as DualEncoder, tokenizer, processor, pairs, languages: ['en', 'zh'], maxLength: 16 });
     expect(tf.memory().numTensors).toBe(before);

@@ -101,12 +101,14 @@ export const runConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['model'], message: (error as Error).message });
       return;
     }
-    if (model.type !== 'clip')
+    if (model.type !== 'clip') {
       ctx.addIssue({
         code: 'custom',
         path: ['model', 'type'],
         message: "`tessera train` trains CLIP models (type: 'clip'); pick clip-tiny or clip-small",
       });
+      return;
+    }
     if (model.text.maxPositions < c.data.maxTextLength)
       ctx.addIssue({
         code: 'custom',

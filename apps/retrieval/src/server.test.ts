@@ -4,6 +4,7 @@ import path from 'node:path';
 import { initBackend } from '@tessera/core';
 import { openStore } from '@tessera/index';
 import sharp from 'sharp';
+import type { Tokenizer } from '@tessera/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixture, makeFixture, pngOf } from '../test/fixture.js';
 import { Embedder } from './embedder.js';
@@ -85,7 +86,7 @@ describe('RetrievalService', () => {
   });
 
   it('tokenizes Chinese queries into known characters, not [UNK]', async () => {
-    const { tokenizer } = service.embedder;
+    const tokenizer = service.embedder.tokenizer as Tokenizer;
     const unk = tokenizer.tokenToId('[UNK]');
     const ids = tokenizer.encode('红心').ids;
     expect(ids.length).toBeGreaterThan(2);

@@ -67,7 +67,7 @@ describe('trainClip from a trained model (init)', () => {
     expect(after.tokenizer?.vocabSize).toBe(before.tokenizer?.vocabSize);
     for (const [name, p] of after.model.namedParameters()) {
       const start = before.model.namedParameters().get(name)?.variable.dataSync() as Float32Array;
-      const drift = p.variable.dataSync().reduce((m, v, i) => Math.max(m, Math.abs(v - (start[i] as number))), 0);
+      const drift = (p.variable.dataSync() as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - (start[i] as number))), 0);
       expect(drift, name).toBeLessThan(1e-6);
     }
     before.model.dispose();

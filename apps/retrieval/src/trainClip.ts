@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger, progress, TesseraError, tf, writeFileAtomic } from '@tessera/core';
 import { readManifest } from '@tessera/data';
-import { createModel, DualEncoder, defaultProcessorConfig, loadModel, padTokenId, saveModel } from '@tessera/models';
+import { type ClipConfig, createModel, DualEncoder, defaultProcessorConfig, loadModel, padTokenId, saveModel } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
 import { Tokenizer, trainTokenizer, trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { parseTrainConfig, type TrainConfigInput, Trainer, type TrainResult, valueAndGrads } from '@tessera/train';
@@ -88,7 +88,8 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   // The run config admits only CLIP models whose text fits data.maxTextLength.
   const created = initial ?? createModel(config.model as NonNullable<RunConfig['model']>, { vocabSize: tokenizer.vocabSize });
   const model = created.model as DualEncoder;
-  const modelConfig = created.config;
+  // A CLIP-type config: the run config admits only those, and openInit checks the folder's.
+  const modelConfig = created.config as ClipConfig;
   const processor = initial?.processor ?? new ImageProcessor(defaultProcessorConfig(modelConfig));
   const { pairs: trainPairs, skipped: trainSkipped } = await loadPairs(
     resolve(config.data.train),

@@ -12,6 +12,8 @@ import { type Captioner, loadModel } from '@tessera/models';
 export async function initVisionFromClip(captioner: Captioner, clipDir: string): Promise<number> {
   const clip = await loadModel(clipDir);
   try {
+    if (!('vision' in clip.config))
+      throw new TesseraError('E_CONFIG', `init.vision: ${clipDir} holds a text tower only; give a model with a vision tower`);
     const vision = clip.config.vision;
     const c = captioner.config;
     const wanted: Array<[string, number, number]> = [

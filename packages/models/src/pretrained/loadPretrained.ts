@@ -63,5 +63,7 @@ export async function loadPretrained(dir: string): Promise<LoadedPretrained> {
     throw cause;
   }
   model.eval();
+  // Texts are cut at the position table, as transformers' tokenizers cut at model_max_length.
+  if (tokenizer && 'text' in config && !tokenizer.settings.truncation) tokenizer.setTruncation({ maxLength: config.text.maxPositions });
   return { model, config, tokenizer, processor, hfConfig, dir };
 }
