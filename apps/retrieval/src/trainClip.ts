@@ -86,7 +86,11 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   await tokenizer.save(path.join(outputDir, 'tokenizer.json'));
 
   // The run config admits only CLIP models whose text fits data.maxTextLength.
-  const created = initial ?? createModel(config.model as NonNullable<RunConfig['model']>, { vocabSize: tokenizer.vocabSize });
+  const created = initial ?? createModel(config.model as NonNullable<RunConfig['model']>, {
+      vocabSize: tokenizer.vocabSize,
+      // An EOS-pooled text tower pools the tokenizer's end token ([SEP] for the WordPiece ones).
+      eosTokenId: (tokenizer.specialTokens.eos ?? tokenizer.specialTokens.sep)?.id,
+    });
   const model = created.model as DualEncoder;
   // A CLIP-type config: the run config admits only those, and openInit checks the folder's.
   const modelConfig = created.config as ClipConfig;

@@ -12,6 +12,18 @@ export const MODEL_PRESETS: Record<string, ModelConfigInput> = {
     vision: { imageSize: 32, patchSize: 8, dim: 128, numHeads: 4, numLayers: 3, mlpDim: 512, pooling: 'mean' },
     text: { vocabSize: 8000, maxPositions: 32, dim: 128, numHeads: 4, numLayers: 2, mlpDim: 512, pooling: 'mean' },
   },
+  /**
+   * clip-tiny in the layout of OpenAI CLIP, so `tessera export --format hf` writes it as a
+   * Hugging Face CLIPModel: the class token pooled after pre_layrnorm, a bias-free patch conv,
+   * a causal text tower pooled at its end token ([SEP], filled from the tokenizer).
+   */
+  'clip-tiny-hf': {
+    type: 'clip',
+    name: 'clip-tiny-hf',
+    embedDim: 128,
+    vision: { imageSize: 32, patchSize: 8, dim: 128, numHeads: 4, numLayers: 3, mlpDim: 512, pooling: 'cls', preNorm: true, patchBias: false },
+    text: { vocabSize: 8000, maxPositions: 32, dim: 128, numHeads: 4, numLayers: 2, mlpDim: 512, causal: true, pooling: 'eos' },
+  },
   'clip-small': {
     type: 'clip',
     name: 'clip-small',

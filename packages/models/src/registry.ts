@@ -1,5 +1,5 @@
 import { SeededRandom, TesseraError } from '@tessera/core';
-import { type AlbefConfig, type ClipConfig, type ModelConfig, type ModelConfigInput, parseModelConfig } from './config.js';
+import { type AlbefConfig, type ClipConfig, type ModelConfig, type ModelConfigInput, parseModelConfig, type TextTowerConfig } from './config.js';
 import { DualEncoder } from './dualEncoder.js';
 import { FusionModel } from './fusionModel.js';
 import { MODEL_PRESETS } from './presets.js';
@@ -26,6 +26,16 @@ export interface CreateModelOptions {
   vocabSize?: number;
   /** Overrides the config's seed. */
   seed?: number;
+  /** The tokenizer's end-of-text id: fills text.eosTokenId of an 'eos'-pooled tower that has none. */
+  eosTokenId?: number;
+}
+
+/** A text tower config with the tokenizer's sizes and ids from `options`. */
+function textOverrides(text: TextTowerConfig, options: CreateModelOptions): TextTowerConfig {
+  const out = { ...text };
+  if (options.vocabSize !== undefined) out.vocabSize = options.vocabSize;
+  if (options.eosTokenId !== undefined && out.pooling === 'eos' && out.eosTokenId === undefined) out.eosTokenId = options.eosTokenId;
+  return out;
 }
 
 /**
@@ -40,7 +50,7 @@ export function createModel(
   const config = parseModelConfig({
     ...base,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...('text' in base ? { text: { ...base.text, ...(options.vocabSize !== undefined ? { vocabSize: options.vocabSize } : {}) } } : {}),
+    ...('text' in base ? { text: textOverrides(base.text, options) } : {}),
   });
   const rng = new SeededRandom(config.seed);
   if (config.type === 'vision_tower') {
