@@ -32,6 +32,12 @@ export const textTowerSchema = z
     causal: z.boolean().default(false),
     pooling: z.enum(['cls', 'mean', 'eos']).default('cls'),
     eosTokenId: z.number().int().nonnegative().optional(),
+    /** 'pre': x + f(LN(x)) with a final LayerNorm (CLIP); 'post': LN(x + f(x)) after an embedding LayerNorm (BERT). */
+    norm: z.enum(['pre', 'post']).default('pre'),
+    /** Rows of BERT's token-type (segment) table; 0 = none. */
+    typeVocabSize: z.number().int().nonnegative().default(0),
+    /** The id that pads batches (HF pad_token_id), kept for export; the tokenizer's [PAD] is used to pad. */
+    padTokenId: z.number().int().nonnegative().optional(),
     dropout: z.number().min(0).lt(1).default(0),
   })
   .strict()

@@ -30,6 +30,8 @@ export function buildTextTower(c: TextTowerConfig, rng: SeededRandom): TextEncod
     causal: c.causal,
     pooling: c.pooling,
     eosTokenId: c.eosTokenId,
+    norm: c.norm,
+    typeVocabSize: c.typeVocabSize,
     dropout: c.dropout,
     rng: rng.fork('text'),
   });
