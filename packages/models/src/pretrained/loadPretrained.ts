@@ -4,6 +4,8 @@ import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { ModelConfig } from '../config.js';
 import { type AnyModel, createModel } from '../registry.js';
+import { bert } from './bert.js';
+import { chineseClip } from './chineseClip.js';
 import { clip } from './clip.js';
 import { readHfConfig } from './hfFolder.js';
 import { loadHfProcessor } from './hfProcessor.js';
@@ -12,7 +14,7 @@ import { loadHfWeights } from './hfWeights.js';
 import type { PretrainedType } from './pretrainedType.js';
 
 /** Every supported Hugging Face type; each file adds its own entry. */
-export const PRETRAINED_TYPES: readonly PretrainedType[] = [clip];
+export const PRETRAINED_TYPES: readonly PretrainedType[] = [clip, chineseClip, bert];
 
 /** The type that reads `model_type`, or E_PRETRAINED_CONFIG listing the supported ones. */
 export function pretrainedTypeFor(modelType: unknown, file: string): PretrainedType {
