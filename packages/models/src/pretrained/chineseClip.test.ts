@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, tf } from '@tessera/core';
 import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
+import type { Linear } from '@tessera/transformer';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../config.js';
+import { type ClipConfig, parseModelConfig } from '../config.js';
 import type { DualEncoder } from '../dualEncoder.js';
 import { embedImages } from '../embedImages.js';
 import { embedTexts } from '../embedTexts.js';
@@ -131,7 +132,7 @@ describe('ChineseCLIPModel folder against transformers', () => {
     const got = tf.tidy(() => {
       const ids = tf.tensor2d(want.pair_input_ids, [1, n], 'int32');
       const types = tf.tensor2d(want.pair_token_type_ids, [1, n], 'int32');
-      return model.text_projection.forward(model.text_model.forward(ids, undefined, types).pooled).arraySync() as number[][];
+      return (model.text_projection as Linear).forward(model.text_model.forward(ids, undefined, types).pooled).arraySync() as number[][];
     });
     expect(maxDiff(got, want.pair_text_features)).toBeLessThan(1e-4);
   });
@@ -244,7 +245,7 @@ describe('BERT and Chinese-CLIP configs: what Tessera cannot build or export', (
       embedDim: 8,
       vision: { imageSize: 8, patchSize: 4, dim: 16, numHeads: 2, numLayers: 1, preNorm: true, patchBias: false },
       text: { vocabSize: 20, maxPositions: 8, dim: 16, numHeads: 2, numLayers: 1, norm: 'post', typeVocabSize: 2 },
-    });
+    }) as ClipConfig;
     expect(chineseClip.exportsConfig(base)).toBe(true);
     const refuse = (patch: Record<string, unknown>, setting: string) => {
       const config = parseModelConfig({ ...base, ...patch, text: { ...base.text, ...(patch.text as object) } });
