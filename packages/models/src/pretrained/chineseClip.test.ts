@@ -11,7 +11,7 @@ import { type ClipConfig, parseModelConfig } from '../config.js';
 import type { DualEncoder } from '../dualEncoder.js';
 import { embedImages } from '../embedImages.js';
 import { embedTexts } from '../embedTexts.js';
-import { loadModel } from '../modelDirectory.js';
+import { loadModel, saveModel } from '../modelDirectory.js';
 import { createModel } from '../registry.js';
 import { tokenizeTexts } from '../textBatch.js';
 import type { TowerEncoder } from '../towerEncoder.js';
@@ -147,6 +147,31 @@ describe('ChineseCLIPModel folder against transformers', () => {
     expect(maxDiff(t.arraySync(), unit(want.text_features))).toBeLessThan(1e-4);
     tf.dispose([e, t]);
     viaModel.model.dispose();
+  });
+
+  it('saves as a Tessera model directory that reloads to the same features, and fine-tunes (dropout on, loss falls)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-cnclip-dir-'));
+    await saveModel(dir, loaded);
+    const again = await loadModel(dir);
+    expect(again.config).toEqual(loaded.config);
+    expect(maxDiff(textFeatures(again.model as DualEncoder, again.tokenizer as Tokenizer), want.text_features)).toBeLessThan(1e-4);
+    const model = again.model as DualEncoder;
+    model.train();
+    const px = await pixels(again.processor as ImageProcessor);
+    const t = tokenizeTexts(again.tokenizer as Tokenizer, expected.captions.slice(0, 2), 24);
+    const ids = tf.tensor2d(t.ids, [t.count, t.length], 'int32');
+    const mask = tf.tensor2d(t.mask, [t.count, t.length], 'int32');
+    const optimizer = tf.train.adam(1e-3);
+    const losses: number[] = [];
+    for (let step = 0; step < 6; step++) {
+      const cost = optimizer.minimize(() => model.forward({ images: px, ids, mask }).loss, true, model.trainableVariables()) as tf.Scalar;
+      losses.push(cost.dataSync()[0] as number);
+      cost.dispose();
+    }
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] as number);
+    tf.dispose([px, ids, mask]);
+    optimizer.dispose();
+    model.dispose();
   });
 
   it('exports a folder that Tessera reads back to the same features', async () => {
