@@ -151,7 +151,12 @@ describe('ChineseCLIPModel folder against transformers', () => {
 
   it('saves as a Tessera model directory that reloads to the same features, and fine-tunes (dropout on, loss falls)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-cnclip-dir-'));
-    await saveModel(dir, loaded);
+    await saveModel(dir, {
+      model: loaded.model,
+      config: loaded.config,
+      tokenizer: loaded.tokenizer ?? undefined,
+      processor: loaded.processor ?? undefined,
+    });
     const again = await loadModel(dir);
     expect(again.config).toEqual(loaded.config);
     expect(maxDiff(textFeatures(again.model as DualEncoder, again.tokenizer as Tokenizer), want.text_features)).toBeLessThan(1e-4);
