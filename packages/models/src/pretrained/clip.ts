@@ -200,12 +200,12 @@ export const clip: PretrainedType = {
 
   toHfConfig(config) {
     if (config.type === 'clip') {
+      projectionDim(config.visionProjection, 'visionProjection', config.embedDim, 'clip');
+      projectionDim(config.textProjection, 'textProjection', config.embedDim, 'clip');
       return {
         architectures: ['CLIPModel'],
         model_type: 'clip',
-        projection_dim:
-          projectionDim(config.visionProjection, 'visionProjection', config.embedDim, 'clip') &&
-          projectionDim(config.textProjection, 'textProjection', config.embedDim, 'clip'),
+        projection_dim: config.embedDim,
         logit_scale_init_value: config.initLogitScale,
         vision_config: { ...visionToHf(config.vision, 'clip'), projection_dim: config.embedDim },
         text_config: { ...textToHf(config.text, 'clip'), projection_dim: config.embedDim },
