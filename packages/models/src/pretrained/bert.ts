@@ -79,12 +79,15 @@ export function bertTextToHf(t: TextTowerConfig, hfType: string): Record<string,
 }
 
 const PREFIX = 'text_model.';
+/** Where BertFor* heads checkpoints (bert-base-chinese, ...) keep the encoder; BertModel saves without it. */
+const BERT_PREFIX = 'bert.';
 
 /**
  * Hugging Face `bert` (BertModel) as a Tessera text tower: embedTexts gives the [CLS] state of
  * the last layer, L2-normalised. BertModel's pooler (dense + tanh, trained for next-sentence
- * prediction) is ignored on load, so a folder with or without it reads the same; exported
- * folders have none (transformers then initialises one, which Tessera's embeddings never use).
+ * prediction) and the heads of BertFor* checkpoints (tensors under `bert.`, heads under `cls.`)
+ * are ignored on load, so a folder with or without them reads the same; exported folders have
+ * none (transformers then initialises a pooler, which Tessera's embeddings never use).
  */
 export const bert: PretrainedType = {
   modelTypes: ['bert'],
@@ -93,9 +96,11 @@ export const bert: PretrainedType = {
     return parseFromHf({ type: 'text_tower', text: bertTextFromHf(new HfConfigReader(hf, file)), textProjection: 'none' }, file);
   },
 
-  toHfName: (name) => (name.startsWith(PREFIX) ? BERT_NAMES.toHfName(name.slice(PREFIX.length)) : name),
-  fromHfName: (hfName) => `${PREFIX}${BERT_NAMES.fromHfName(hfName)}`,
-  ignoreHf: [/^pooler\./, /\.position_ids$/, /\.token_type_ids$/],
+  toHfName: (name) => (name.startsWith(PREFIX) ? `${BERT_PREFIX}${BERT_NAMES.toHfName(name.slice(PREFIX.length))}` : name),
+  fromHfName: (hfName) => `${PREFIX}${BERT_NAMES.fromHfName(hfName.startsWith(BERT_PREFIX) ? hfName.slice(BERT_PREFIX.length) : hfName)}`,
+  optionalPrefixes: [BERT_PREFIX],
+  // The pooler and the pre-training heads (masked LM, next sentence) are not part of the text tower.
+  ignoreHf: [/^(bert\.)?pooler\./, /^cls\./, /\.position_ids$/, /\.token_type_ids$/],
 
   exportsConfig: (config) => config.type === 'text_tower' && config.text.norm === 'post',
 

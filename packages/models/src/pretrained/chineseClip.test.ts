@@ -1,8 +1,8 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, tf } from '@tessera/core';
+import { initBackend, loadSafetensors, serializeSafetensors, tf } from '@tessera/core';
 import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { Linear } from '@tessera/transformer';
@@ -227,6 +227,19 @@ describe('BertModel folder with vocab.txt only', () => {
     const t = embedTexts(model, loaded.tokenizer as Tokenizer, expected.captions, 24);
     expect(maxDiff(t.arraySync(), unit(want.cls_hidden))).toBeLessThan(1e-4);
     t.dispose();
+  });
+
+  it('reads a BertFor* checkpoint layout (encoder under bert., heads under cls.) to the same embeddings', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-bert-mlm-'));
+    const source = await loadSafetensors(path.join(FIXTURES, 'bert', 'model.safetensors'));
+    const tensors = new Map([...source.tensors].map(([name, t]) => [`bert.${name}`, t]));
+    tensors.set('cls.predictions.bias', { dtype: 'F32', shape: [51], data: new Float32Array(51) });
+    await writeFile(path.join(dir, 'model.safetensors'), serializeSafetensors(tensors, { format: 'pt' }));
+    for (const f of ['config.json', 'vocab.txt', 'tokenizer_config.json'])
+      await copyFile(path.join(FIXTURES, 'bert', f), path.join(dir, f));
+    const mlm = await loadPretrained(dir);
+    expect(maxDiff(textFeatures(mlm.model as TowerEncoder, mlm.tokenizer as Tokenizer), want.cls_hidden)).toBeLessThan(1e-4);
+    mlm.model.dispose();
   });
 
   it('exports as a BertModel that Tessera reads back', async () => {
