@@ -179,6 +179,21 @@ describe('ChineseCLIPModel folder against transformers', () => {
     model.dispose();
   });
 
+  it('a checkpoint that also carries a BERT pooler and position_ids buffers loads the same (transformers drops them too)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-cnclip-pooler-'));
+    const source = await loadSafetensors(path.join(FIXTURES, 'chinese-clip', 'model.safetensors'));
+    const tensors = new Map(source.tensors);
+    tensors.set('text_model.pooler.dense.weight', { dtype: 'F32', shape: [32, 32], data: new Float32Array(32 * 32) });
+    tensors.set('text_model.pooler.dense.bias', { dtype: 'F32', shape: [32], data: new Float32Array(32) });
+    tensors.set('text_model.embeddings.position_ids', { dtype: 'I64', shape: [1, 24], data: new BigInt64Array(24) });
+    await writeFile(path.join(dir, 'model.safetensors'), serializeSafetensors(tensors, { format: 'pt' }));
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'])
+      await copyFile(path.join(FIXTURES, 'chinese-clip', f), path.join(dir, f));
+    const again = await loadPretrained(dir);
+    expect(maxDiff(textFeatures(again.model as DualEncoder, again.tokenizer as Tokenizer), want.text_features)).toBeLessThan(1e-4);
+    again.model.dispose();
+  });
+
   it('exports a folder that Tessera reads back to the same features', async () => {
     const out = await mkdtemp(path.join(tmpdir(), 'tessera-cnclip-export-'));
     await exportHf(loaded, out);

@@ -30,7 +30,8 @@ export const chineseClip: PretrainedType = {
   toHfName: (name) => (name.startsWith(TEXT) ? `${TEXT}${BERT_NAMES.toHfName(name.slice(TEXT.length))}` : clip.toHfName(name)),
   fromHfName: (hfName) =>
     hfName.startsWith(TEXT) ? `${TEXT}${BERT_NAMES.fromHfName(hfName.slice(TEXT.length))}` : clip.fromHfName(hfName),
-  ignoreHf: [/\.position_ids$/, /\.token_type_ids$/],
+  // Buffers, and a BERT pooler some converted checkpoints carry (transformers drops it: ChineseCLIPModel has none).
+  ignoreHf: [/\.position_ids$/, /\.token_type_ids$/, /^text_model\.pooler\./],
   hfShape: (hfName, shape) => (clip.hfShape ? clip.hfShape(hfName, shape) : [...shape]),
 
   exportsConfig(config) {
