@@ -44,6 +44,11 @@ export const textTowerSchema = z
     /** 'argmax': the highest id (OpenAI CLIP's legacy EOS rule, eos_token_id 2 in a HF config); 'last': the last position (SigLIP, with padToMax). */
     pooling: z.enum(['cls', 'mean', 'eos', 'argmax', 'last']).default('cls'),
     eosTokenId: z.number().int().nonnegative().optional(),
+    /** 'pre': x + f(LN(x)) with a final LayerNorm (CLIP); 'post': LN(x + f(x)) after an embedding LayerNorm (BERT). */
+    norm: z.enum(['pre', 'post']).default('pre'),
+    /** Rows of BERT's token-type (segment) table; 0 = none. */
+    typeVocabSize: z.number().int().nonnegative().default(0),
+    /** The id that pads batches (HF pad_token_id): kept for export, and what padToMax pads with. */
     padTokenId: z.number().int().nonnegative().optional(),
     /** SigLIP: texts padded to maxPositions with padTokenId, pads attended (no padding mask). */
     padToMax: z.boolean().default(false),

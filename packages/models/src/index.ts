@@ -49,6 +49,8 @@ export {
   saveModel,
 } from './modelDirectory.js';
 export { MODEL_PRESETS } from './presets.js';
+export { bert as bertPretrained } from './pretrained/bert.js';
+export { chineseClip as chineseClipPretrained } from './pretrained/chineseClip.js';
 export { clip as clipPretrained } from './pretrained/clip.js';
 export { type ExportableModel, exportHf } from './pretrained/exportHf.js';
 export { assertLocalFolder, isHfFolder, readHfConfig } from './pretrained/hfFolder.js';

@@ -144,6 +144,8 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const config = parseModelConfig(raw);
   const { model } = createModel(config);
   await loadWeights(model, dir);
+  // Loaded for inference, as loadPretrained: dropout off (the trainer switches to train()).
+  model.eval();
   const tokenizerPath = path.join(dir, MODEL_FILES.tokenizer);
   const tokenizer = (await exists(tokenizerPath)) ? Tokenizer.fromFile(tokenizerPath) : null;
   const processorPath = path.join(dir, MODEL_FILES.preprocessor);

@@ -33,6 +33,8 @@ export function buildTextTower(c: TextTowerConfig, rng: SeededRandom): TextEncod
     numLayers: c.numLayers,
     mlpDim: c.mlpDim,
     causal: c.causal,
+    norm: c.norm,
+    typeVocabSize: c.typeVocabSize,
     activation: c.activation,
     layerNormEps: c.layerNormEps,
     pooling: c.pooling,

@@ -11,7 +11,7 @@ export const HF_ACTIVATIONS: Record<string, Activation> = {
   gelu_new: 'gelu_tanh',
   relu: 'relu',
 };
-const TO_HF_ACTIVATION: Record<Activation, string> = {
+export const TO_HF_ACTIVATION: Record<Activation, string> = {
   quick_gelu: 'quick_gelu',
   gelu: 'gelu',
   gelu_tanh: 'gelu_pytorch_tanh',
@@ -84,7 +84,7 @@ export function parseFromHf(config: unknown, file: string): ModelConfig {
   }
 }
 
-function visionToHf(v: VisionTowerConfig, hfType: string): Record<string, unknown> {
+export function visionToHf(v: VisionTowerConfig, hfType: string): Record<string, unknown> {
   const hint = 'Hugging Face CLIP has a class token pooled, pre_layrnorm and a bias-free patch conv; train with those settings to export.';
   if (!v.classToken || v.pooling !== 'cls') throw exportError('vision.pooling', v.pooling, hfType, hint);
   if (!v.preNorm) throw exportError('vision.preNorm', v.preNorm, hfType, hint);

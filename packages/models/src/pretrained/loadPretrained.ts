@@ -4,6 +4,8 @@ import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { ModelConfig } from '../config.js';
 import { type AnyModel, createModel } from '../registry.js';
+import { bert } from './bert.js';
+import { chineseClip } from './chineseClip.js';
 import { clip } from './clip.js';
 import { readHfConfig } from './hfFolder.js';
 import { loadHfProcessor } from './hfProcessor.js';
@@ -13,7 +15,7 @@ import type { PretrainedType } from './pretrainedType.js';
 import { siglip } from './siglip.js';
 
 /** Every supported Hugging Face type; each file adds its own entry. */
-export const PRETRAINED_TYPES: readonly PretrainedType[] = [clip, siglip];
+export const PRETRAINED_TYPES: readonly PretrainedType[] = [clip, siglip, chineseClip, bert];
 
 /** The type that reads `model_type`, or E_PRETRAINED_CONFIG listing the supported ones. */
 export function pretrainedTypeFor(modelType: unknown, file: string): PretrainedType {

@@ -24,6 +24,15 @@ describe('encoders against PyTorch', () => {
     enc.dispose();
   });
 
+  it('TextEncoder, BERT layout against transformers BertModel: token types, embedding LayerNorm, post-LN, eps 1e-12', async () => {
+    const fx = await loadFixture('text_bert_hf');
+    const enc = new TextEncoder({ ...fx.config, rng: new SeededRandom(1) } as never);
+    expect(enc.namedParameters().has('embeddings.token_type_embedding.weight')).toBe(true);
+    enc.loadStateDict(fx.params());
+    checkAgainstTorch(fx, enc, ['ids', 'mask', 'types'], ({ ids, mask, types }) => out(enc.forward(ids as tf.Tensor, mask, types)));
+    enc.dispose();
+  });
+
   it('TextEncoder, CLIP-like: pre-LN, causal, QuickGELU, EOS pooling', async () => {
     const fx = await loadFixture('text_clip');
     const enc = new TextEncoder({ ...fx.config, rng: new SeededRandom(1) } as never);
@@ -147,6 +156,27 @@ describe('encoders: masks and pooling', () => {
       expectClose(r.pooled, enc.head?.forward(r.hidden) as tf.Tensor, 'pooled by the head', 1e-6);
     });
     enc.dispose();
+  });
+
+  it('token types default to segment 0; without a table they are refused', () => {
+    const enc = new TextEncoder({ ...config, norm: 'post', typeVocabSize: 2, rng: new SeededRandom(7) });
+    tf.tidy(() => {
+      const ids = tf.tensor([[3, 4, 5]], [1, 3], 'int32');
+      const zeros = tf.zeros([1, 3], 'int32');
+      expectClose(enc.forward(ids).hidden, enc.forward(ids, undefined, zeros).hidden, 'default types', 0);
+      const ones = tf.ones([1, 3], 'int32');
+      const diff = tf.max(tf.abs(tf.sub(enc.forward(ids, undefined, ones).pooled, enc.forward(ids).pooled))).dataSync()[0] as number;
+      expect(diff).toBeGreaterThan(1e-3);
+      expect(() => enc.forward(ids, undefined, tf.zeros([1, 2], 'int32'))).toThrow(/tokenTypeIds must be \[1, 3\]/);
+    });
+    enc.dispose();
+    const plain = new TextEncoder({ ...config, rng: new SeededRandom(7) });
+    expect(plain.namedParameters().has('embeddings.token_type_embedding.weight')).toBe(false);
+    tf.tidy(() => {
+      const ids = tf.tensor([[3, 4, 5]], [1, 3], 'int32');
+      expect(() => plain.forward(ids, undefined, tf.zeros([1, 3], 'int32'))).toThrow(/no token-type table/);
+    });
+    plain.dispose();
   });
 
   it('names, counts, summary and a safetensors round trip', async () => {

@@ -30,6 +30,8 @@ export const TextEncoderConfigSchema = z
      */
     padToMax: z.boolean().default(false),
     norm: z.enum(['pre', 'post']).default('pre'),
+    /** Rows of the token-type (segment) table added to every token (BERT: 2); 0 = no table. */
+    typeVocabSize: z.number().int().nonnegative().default(0),
     positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
     init: InitSchemeSchema.default('normal'),
   })
@@ -37,9 +39,10 @@ export const TextEncoderConfigSchema = z
   .refine((c) => !c.padToMax || c.padTokenId !== undefined, { message: 'padToMax needs padTokenId', path: ['padTokenId'] });
 export type TextEncoderConfig = z.input<typeof TextEncoderConfigSchema>;
 
-/** Token and position embeddings (+ LayerNorm for post-LN, as BERT), dropout. */
+/** Token, token-type (BERT segments, optional) and position embeddings (+ LayerNorm for post-LN, as BERT), dropout. */
 export class TextEmbeddings extends Module {
   readonly token_embedding: TokenEmbedding;
+  readonly token_type_embedding: TokenEmbedding | null = null;
   readonly position_embedding: PositionEmbedding;
   readonly layer_norm: LayerNorm | null = null;
   private readonly drop: Dropout;
@@ -51,6 +54,12 @@ export class TextEmbeddings extends Module {
       'token_embedding',
       new TokenEmbedding({ vocabSize: c.vocabSize, dim: c.dim, ...init, rng: c.rng.fork('tokens') }),
     );
+    if (c.typeVocabSize > 0) {
+      this.token_type_embedding = this.addModule(
+        'token_type_embedding',
+        new TokenEmbedding({ vocabSize: c.typeVocabSize, dim: c.dim, ...init, rng: c.rng.fork('token-types') }),
+      );
+    }
     this.position_embedding = this.addModule(
       'position_embedding',
       c.positionEmbedding === 'learned'
@@ -61,10 +70,25 @@ export class TextEmbeddings extends Module {
     this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('embedding-dropout') }));
   }
 
-  /** ids [B, S] -> [B, S, dim]; `offset` = tokens already cached (generation). */
-  forward(ids: tf.Tensor, offset = 0): tf.Tensor {
+  /**
+   * ids [B, S] -> [B, S, dim]; `offset` = tokens already cached (generation); `tokenTypeIds`
+   * [B, S] int32 (default all 0, as BERT) need a token-type table.
+   */
+  forward(ids: tf.Tensor, offset = 0, tokenTypeIds?: tf.Tensor): tf.Tensor {
+    if (tokenTypeIds && !this.token_type_embedding) {
+      throw new TesseraError('E_INPUT', 'TextEmbeddings: tokenTypeIds given, but the encoder has no token-type table (typeVocabSize 0)');
+    }
+    if (tokenTypeIds && (tokenTypeIds.rank !== 2 || tokenTypeIds.shape[0] !== ids.shape[0] || tokenTypeIds.shape[1] !== ids.shape[1])) {
+      throw new TesseraError(
+        'E_SHAPE',
+        `TextEmbeddings: tokenTypeIds must be [${ids.shape.join(', ')}] like the ids, got [${tokenTypeIds.shape.join(', ')}]`,
+      );
+    }
     return tf.tidy(() => {
-      let x = this.position_embedding.forward(this.token_embedding.forward(ids), offset);
+      let x = this.token_embedding.forward(ids);
+      // Summed in BERT's order: words + token types, then positions.
+      if (this.token_type_embedding) x = tf.add(x, this.token_type_embedding.forward(tokenTypeIds ?? tf.zerosLike(ids)));
+      x = this.position_embedding.forward(x, offset);
       if (this.layer_norm) x = this.layer_norm.forward(x);
       return this.drop.forward(x);
     });
@@ -93,8 +117,10 @@ function padRows(ids: Int32Array, batch: number, given: number, length: number, 
 
 /**
  * A Transformer text encoder: bidirectional (BERT-like, CLS pooling, post-LN option) or causal
- * (CLIP-like, EOS pooling), or SigLIP's (bidirectional, fixed length, last-position pooling). Names: `embeddings.token_embedding.weight`,
- * `embeddings.position_embedding.weight`, `encoder.layers.N.*`, `final_layer_norm.*` (pre-LN).
+ * (CLIP-like, EOS pooling), or SigLIP's (bidirectional, fixed length, last-position pooling).
+ * Names: `embeddings.token_embedding.weight`, `embeddings.token_type_embedding.weight`
+ * (typeVocabSize > 0), `embeddings.position_embedding.weight`, `embeddings.layer_norm.*`
+ * (post-LN), `encoder.layers.N.*`, `final_layer_norm.*` (pre-LN).
  */
 export class TextEncoder extends Module {
   readonly config: z.output<typeof TextEncoderConfigSchema>;
@@ -111,8 +137,11 @@ export class TextEncoder extends Module {
     if (c.norm === 'pre') this.final_layer_norm = this.addModule('final_layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
   }
 
-  /** ids [B, S] int32; mask [B, S] 1 = token, 0 = padding (default: all tokens). */
-  forward(ids: tf.Tensor, mask?: tf.Tensor): EncoderOutput {
+  /**
+   * ids [B, S] int32; mask [B, S] 1 = token, 0 = padding (default: all tokens); tokenTypeIds
+   * [B, S] int32 segment ids (BERT; default all 0).
+   */
+  forward(ids: tf.Tensor, mask?: tf.Tensor, tokenTypeIds?: tf.Tensor): EncoderOutput {
     assertRank(ids, 2, 'TextEncoder', 'of token ids [batch, length]');
     const [batch, given] = ids.shape as [number, number];
     maskValues(mask, batch, given, 'TextEncoder');
@@ -129,7 +158,10 @@ export class TextEncoder extends Module {
     return tf.tidy(() => {
       const keyMask = tf.tensor(maskHost, [batch, length], 'int32');
       const input = padToMax ? tf.tensor(idsHost, [batch, length], 'int32') : ids;
-      let hidden = this.encoder.forward(this.embeddings.forward(input), { mask: keyMask, causal: this.config.causal }).hidden;
+      let hidden = this.encoder.forward(this.embeddings.forward(input, 0, tokenTypeIds), {
+        mask: keyMask,
+        causal: this.config.causal,
+      }).hidden;
       if (this.final_layer_norm) hidden = this.final_layer_norm.forward(hidden);
       return { hidden, pooled: poolHidden(hidden, weights), mask: keyMask } as unknown as tf.TensorContainer;
     }) as unknown as EncoderOutput;
