@@ -132,7 +132,8 @@ const unit = (v: number[]) => {
   const n = Math.hypot(...v);
   return v.map((x) => x / n);
 };
-const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - (b[i]?.[j] as number)))));
+const maxDiff = (a: number[][], b: number[][]) =>
+  Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - (b[i]?.[j] as number)))));
 
 describe('tessera embed / index / search on a Hugging Face folder', () => {
   it("embeds as transformers' get_text_features / get_image_features, L2-normalised", async () => {

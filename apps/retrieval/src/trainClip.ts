@@ -86,7 +86,9 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   await tokenizer.save(path.join(outputDir, 'tokenizer.json'));
 
   // The run config admits only CLIP models whose text fits data.maxTextLength.
-  const created = initial ?? createModel(config.model as NonNullable<RunConfig['model']>, {
+  const created =
+    initial ??
+    createModel(config.model as NonNullable<RunConfig['model']>, {
       vocabSize: tokenizer.vocabSize,
       // An EOS-pooled text tower pools the tokenizer's end token ([SEP] for the WordPiece ones).
       eosTokenId: (tokenizer.specialTokens.eos ?? tokenizer.specialTokens.sep)?.id,

@@ -21,7 +21,17 @@ export const MODEL_PRESETS: Record<string, ModelConfigInput> = {
     type: 'clip',
     name: 'clip-tiny-hf',
     embedDim: 128,
-    vision: { imageSize: 32, patchSize: 8, dim: 128, numHeads: 4, numLayers: 3, mlpDim: 512, pooling: 'cls', preNorm: true, patchBias: false },
+    vision: {
+      imageSize: 32,
+      patchSize: 8,
+      dim: 128,
+      numHeads: 4,
+      numLayers: 3,
+      mlpDim: 512,
+      pooling: 'cls',
+      preNorm: true,
+      patchBias: false,
+    },
     text: { vocabSize: 8000, maxPositions: 32, dim: 128, numHeads: 4, numLayers: 2, mlpDim: 512, causal: true, pooling: 'eos' },
   },
   'clip-small': {

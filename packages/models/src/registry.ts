@@ -1,5 +1,12 @@
 import { SeededRandom, TesseraError } from '@tessera/core';
-import { type AlbefConfig, type ClipConfig, type ModelConfig, type ModelConfigInput, parseModelConfig, type TextTowerConfig } from './config.js';
+import {
+  type AlbefConfig,
+  type ClipConfig,
+  type ModelConfig,
+  type ModelConfigInput,
+  parseModelConfig,
+  type TextTowerConfig,
+} from './config.js';
 import { DualEncoder } from './dualEncoder.js';
 import { FusionModel } from './fusionModel.js';
 import { MODEL_PRESETS } from './presets.js';

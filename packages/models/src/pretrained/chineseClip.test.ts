@@ -314,7 +314,7 @@ describe('BERT and Chinese-CLIP configs: what Tessera cannot build or export', (
     refuse({ text: { pooling: 'mean' } }, 'text.pooling');
     refuse({ text: { typeVocabSize: 0 } }, 'text.typeVocabSize');
     refuse({ text: { causal: true } }, 'text.causal');
-    refuse({ textProjection: 'none' }, 'textProjection');
+    refuse({ textProjection: 'linear_bias' }, 'textProjection');
     refuse({ vision: { ...base.vision, patchBias: true } }, 'vision.patchBias');
   });
 
