@@ -142,7 +142,7 @@ describe('SigLIP from a transformers folder', () => {
     for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name] as tf.Tensor, 0.002)));
     const second = tf.tidy(() => loss().dataSync()[0] as number);
     expect(second).toBeLessThan(first);
-    params.forEach((p, i) => p.assign(before[i] as tf.Tensor));
+    for (const [i, p] of params.entries()) p.assign(before[i] as tf.Tensor);
     tf.dispose([images, ids, ...before, ...Object.values(grads)]);
   });
 

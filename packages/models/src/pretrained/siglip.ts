@@ -1,6 +1,6 @@
-import { isTesseraError, TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/core';
 import type { Activation } from '@tessera/transformer';
-import { type ModelConfig, parseModelConfig } from '../config.js';
+import { parseFromHf } from './clip.js';
 import { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrainedType.js';
 
 /** SigLIP's `hidden_act` values (transformers' default gelu_pytorch_tanh is the tanh GELU). */
@@ -102,15 +102,7 @@ export const siglip: PretrainedType = {
       initLogitScale: Math.log(10),
       initLogitBias: -10,
     };
-    try {
-      return parseModelConfig(config);
-    } catch (cause) {
-      if (!isTesseraError(cause, 'E_CONFIG')) throw cause;
-      throw new TesseraError('E_PRETRAINED_CONFIG', `${file} describes a model Tessera cannot build: ${cause.message}`, {
-        details: { path: file },
-        cause,
-      });
-    }
+    return parseFromHf(config, file);
   },
 
   toHfName: NAMES.toHfName,
