@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@tessera/core';
 import { buildEmojiDataset } from '@tessera/dataset-emoji';
-import { loadModel } from '@tessera/models';
+import { exportHf, loadModel } from '@tessera/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_CLIP } from '../test/fixture.js';
 import type { RunConfigInput } from './runConfig.js';
@@ -81,4 +81,29 @@ describe('trainClip from a trained model (init)', () => {
     expect(after.model.parameterCount()).toBe(run.parameters);
     after.model.dispose();
   });
+});
+
+describe('trainClip from a Hugging Face folder (init)', () => {
+  /** Tiny folders written by transformers 5.18 (packages/models/test/fixtures/pretrained/make_*.py). */
+  const HF = path.resolve(import.meta.dirname, '../../../packages/models/test/fixtures/pretrained');
+
+  for (const name of ['clip', 'siglip', 'chinese-clip']) {
+    it(`${name}: fine-tunes on the user's pairs, the loss falls, and the model reloads and exports`, async () => {
+      const run = await trainClip(
+        {
+          init: path.join(HF, name),
+          data: { train: manifest, languages: ['en', 'zh'], maxTextLength: 16, augment: false },
+          train: { lr: 2e-3, steps: 8, batchSize: 4, outputDir: path.join(dir, `hf-${name}`), warmupSteps: 0 },
+        },
+        { progress: false },
+      );
+      const losses = run.result.losses;
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses.at(-1)).toBeLessThan(losses[0] as number);
+      const reloaded = await loadModel(run.exportDir);
+      expect(reloaded.config).toEqual((await loadModel(path.join(HF, name))).config);
+      await exportHf(reloaded, path.join(dir, `hf-${name}-export`));
+      reloaded.model.dispose();
+    });
+  }
 });
