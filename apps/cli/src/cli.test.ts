@@ -1,7 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { initBackend } from '@tessera/core';
+import { buildEmojiDataset } from '@tessera/dataset-emoji';
+import { loadModel } from '@tessera/models';
 import type { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createProgram } from './program.js';
 
 // The program as a process (help, config errors, whole runs) is tested in tests/e2e/.
@@ -32,6 +37,41 @@ describe('tessera', () => {
       expect(cmd.description(), `${p.join(' ')} has a description`).not.toBe('');
       for (const option of cmd.options) expect(option.description, `${p.join(' ')} ${option.flags}`).not.toBe('');
       expect(cmd.helpInformation()).toContain(`Usage: tessera ${p.join(' ')}`);
+    }
+  });
+});
+
+describe('tessera train --init', () => {
+  it('fine-tunes a Hugging Face folder with the committed fine-tuning config, then exports it', async () => {
+    await initBackend({ backend: 'wasm' });
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-cli-init-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const { manifest } = (await buildEmojiDataset({ outDir: path.join(dir, 'emoji'), limit: 8 })).splits.train;
+      const folder = fileURLToPath(new URL('../../../packages/models/test/fixtures/pretrained/clip', import.meta.url));
+      const config = fileURLToPath(new URL('../../../datasets/emoji/clip-finetune.yaml', import.meta.url));
+      const run = path.join(dir, 'run');
+      const argv = ['train', '--config', config, '--init', folder, '--no-progress'];
+      argv.push('--data.train', manifest, '--data.eval', manifest, '--data.maxTextLength', '16');
+      argv.push('--train.steps', '2', '--train.batchSize', '4', '--train.outputDir', run);
+      await createProgram().exitOverride().parseAsync(argv, { from: 'user' });
+      const trained = await loadModel(path.join(run, 'model'));
+      expect(trained.config).toEqual((await loadModel(folder)).config);
+      trained.model.dispose();
+      await createProgram()
+        .exitOverride()
+        .parseAsync(['export', '--checkpoint', path.join(run, 'model'), '--out', path.join(dir, 'hf')], { from: 'user' });
+      const exported = await loadModel(path.join(dir, 'hf'));
+      expect(exported.config).toEqual(trained.config);
+      exported.model.dispose();
+      await expect(
+        createProgram()
+          .exitOverride()
+          .parseAsync(['export', '--checkpoint', path.join(run, 'model'), '--out', path.join(dir, 'hf')], { from: 'user' }),
+      ).rejects.toMatchObject({ code: 'E_EXPORT' });
+    } finally {
+      log.mockRestore();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -29,7 +29,14 @@ Quickstart:
   tessera data moving-emoji --out data/moving-emoji --clips 300
   tessera train --config datasets/moving-emoji/captioner-tiny.yaml
   tessera caption clip.mp4 --checkpoint runs/captioner-tiny/model --lang zh
-  tessera serve --store runs/emoji.store --captioner runs/captioner-tiny/model   # POST /search and POST /caption`,
+  tessera serve --store runs/emoji.store --captioner runs/captioner-tiny/model   # POST /search and POST /caption
+
+A Hugging Face folder (CLIP, Chinese-CLIP, SigLIP; downloaded on a connected machine) works
+wherever --checkpoint is taken:
+  tessera index --checkpoint ./clip-vit-base-patch32 --images ~/Pictures --store photos.store
+  tessera embed --checkpoint ./clip-vit-base-patch32 --text "a dog on the beach" --json
+  tessera train --config datasets/emoji/clip-finetune.yaml --init ./clip-vit-base-patch32
+  tessera export --checkpoint runs/clip-finetune/model --format hf --out exports/my-clip`,
     );
   program.addCommand(createDataCommand());
   program.addCommand(createTokenizerCommand());

@@ -1,11 +1,13 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfigFile } from '@tessera/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRunConfig } from './runConfig.js';
+import { loadRunConfig, parseRunConfig } from './runConfig.js';
 import { trainClip } from './trainClip.js';
 
 const CLIP_TINY = path.resolve(import.meta.dirname, '../../../datasets/emoji/clip-tiny.yaml');
+const CLIP_FINETUNE = path.resolve(import.meta.dirname, '../../../datasets/emoji/clip-finetune.yaml');
 let dir: string;
 
 beforeAll(async () => {
@@ -35,6 +37,13 @@ describe('CLIP run config', () => {
     // Defaults of @tessera/train's schema, filled at load.
     expect([c.train.accumulation, c.train.schedule, c.train.evalEvery]).toEqual([1, 'cosine', 0]);
     expect(c.budget?.minutes).toBe(3.5);
+  });
+
+  it('loads the committed fine-tuning config once a pretrained folder is given', async () => {
+    expect(await message(loadRunConfig(CLIP_FINETUNE))).toContain('model: set model (a preset such as clip-tiny, or a config) or init');
+    // What `tessera train --init <dir>` does to the file's config.
+    const c = parseRunConfig({ ...(await loadConfigFile(CLIP_FINETUNE)), init: 'clip-vit-base-patch32' });
+    expect([c.init, c.model, c.train.lr, c.train.steps]).toEqual(['clip-vit-base-patch32', undefined, 1e-5, 500]);
   });
 
   it('names an unknown key with the nearest valid one, in every section', async () => {
