@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -20,4 +20,14 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
   }
   await handle.close();
   await rename(temp, target);
+}
+
+/** Whether a file or directory exists at `target` (any stat error counts as absent). */
+export async function pathExists(target: string): Promise<boolean> {
+  try {
+    await stat(target);
+    return true;
+  } catch {
+    return false;
+  }
 }

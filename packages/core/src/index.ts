@@ -12,7 +12,7 @@ export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeer
 export { type CombinedLosses, combineLosses } from './combineLosses.js';
 export { nearestName, parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
-export { writeFileAtomic } from './fs.js';
+export { pathExists, writeFileAtomic } from './fs.js';
 export type { LinearActivation } from './kernels/native/fusedKernels.js';
 export { type CrossEntropyOptions, fusedGelu, fusedLayerNorm, fusedLinear, fusedSoftmaxCrossEntropy } from './kernels/native/fusedOps.js';
 export { type AdamStepSettings, nativeAdamStep } from './kernels/native/nativeAdam.js';

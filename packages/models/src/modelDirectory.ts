@@ -1,6 +1,6 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Module, TesseraError, writeFileAtomic } from '@tessera/core';
+import { type Module, pathExists, TesseraError, writeFileAtomic } from '@tessera/core';
 import { ImageProcessor, type ImageProcessorConfigInput } from '@tessera/patches';
 import { Tokenizer } from '@tessera/tokenizer';
 import { Captioner } from './captioner.js';
@@ -90,20 +90,11 @@ async function readDirectoryJson(file: string, holds: string): Promise<unknown> 
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Fills a freshly built model from the directory's `model.safetensors` (strict: every weight present, none extra). */
 async function loadWeights<M extends Module>(model: M, dir: string): Promise<M> {
   const weights = path.join(dir, MODEL_FILES.weights);
   try {
-    if (!(await exists(weights)))
+    if (!(await pathExists(weights)))
       throw new TesseraError('E_IO', `${weights} is missing: the model directory has a config but no weights`, {
         details: { path: weights },
       });
@@ -147,9 +138,9 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   // Loaded for inference, as loadPretrained: dropout off (the trainer switches to train()).
   model.eval();
   const tokenizerPath = path.join(dir, MODEL_FILES.tokenizer);
-  const tokenizer = (await exists(tokenizerPath)) ? Tokenizer.fromFile(tokenizerPath) : null;
+  const tokenizer = (await pathExists(tokenizerPath)) ? Tokenizer.fromFile(tokenizerPath) : null;
   const processorPath = path.join(dir, MODEL_FILES.preprocessor);
-  const processor = (await exists(processorPath)) ? await ImageProcessor.fromFile(processorPath) : null;
+  const processor = (await pathExists(processorPath)) ? await ImageProcessor.fromFile(processorPath) : null;
   return { model, config, tokenizer, processor, dir };
 }
 

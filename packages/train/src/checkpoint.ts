@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadSafetensors, type RandomState, type SafetensorsTensor, saveSafetensors, TesseraError, writeFileAtomic } from '@tessera/core';
+import {
+  loadSafetensors,
+  pathExists,
+  type RandomState,
+  type SafetensorsTensor,
+  saveSafetensors,
+  TesseraError,
+  writeFileAtomic,
+} from '@tessera/core';
 import type { AdamWState } from './adamw.js';
 
 export const CHECKPOINT_FORMAT = 'tessera-train-checkpoint';
@@ -79,7 +87,7 @@ export async function saveCheckpoint(
   await writeFileAtomic(path.join(temp, 'state.json'), `${JSON.stringify(parts.state, null, 2)}\n`);
   await syncDir(temp);
   await hook?.('before-commit', temp);
-  if (await exists(final)) {
+  if (await pathExists(final)) {
     // Re-saving a step (a resumed run): move the old one aside first, a rename cannot replace a non-empty directory.
     const old = `${temp}-old`;
     await rename(final, old);
@@ -90,13 +98,6 @@ export async function saveCheckpoint(
   }
   await syncDir(root);
   return final;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 async function removeTempDirs(root: string): Promise<void> {
@@ -135,7 +136,7 @@ export async function bestCheckpoint(root: string): Promise<string | null> {
   try {
     const best = JSON.parse(await readFile(path.join(root, 'best.json'), 'utf8')) as { path: string };
     const dir = path.join(root, best.path);
-    return (await exists(dir)) ? dir : null;
+    return (await pathExists(dir)) ? dir : null;
   } catch {
     return null;
   }

@@ -1,17 +1,7 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TesseraError } from '@tessera/core';
+import { pathExists, TesseraError } from '@tessera/core';
 import { SPECIAL_TOKEN_ROLES, type SpecialTokenRole, Tokenizer } from '@tessera/tokenizer';
 import { readHfJson } from './hfFolder.js';
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The token string of a special-token entry: `"<s>"` or `{ "content": "<s>", ... }`. */
 function tokenString(value: unknown): string | null {
@@ -23,7 +13,7 @@ function tokenString(value: unknown): string | null {
 
 /** Whether a folder has any tokenizer file Tessera reads. */
 export async function hasHfTokenizer(dir: string): Promise<boolean> {
-  for (const f of ['tokenizer.json', 'vocab.json', 'vocab.txt']) if (await exists(path.join(dir, f))) return true;
+  for (const f of ['tokenizer.json', 'vocab.json', 'vocab.txt']) if (await pathExists(path.join(dir, f))) return true;
   return false;
 }
 
@@ -38,19 +28,19 @@ export async function loadHfTokenizer(dir: string): Promise<Tokenizer> {
   const file = (name: string) => path.join(dir, name);
   const configs: Record<string, unknown>[] = [];
   for (const name of ['tokenizer_config.json', 'special_tokens_map.json']) {
-    if (await exists(file(name))) configs.push(await readHfJson(file(name), 'E_PRETRAINED_TOKENIZER', 'the tokenizer settings'));
+    if (await pathExists(file(name))) configs.push(await readHfJson(file(name), 'E_PRETRAINED_TOKENIZER', 'the tokenizer settings'));
   }
   const settings = Object.assign({}, ...configs) as Record<string, unknown>;
   let tokenizer: Tokenizer;
   let source: string;
   try {
-    if (await exists(file('tokenizer.json'))) {
+    if (await pathExists(file('tokenizer.json'))) {
       source = file('tokenizer.json');
       tokenizer = Tokenizer.fromFile(source);
-    } else if ((await exists(file('vocab.json'))) && (await exists(file('merges.txt')))) {
+    } else if ((await pathExists(file('vocab.json'))) && (await pathExists(file('merges.txt')))) {
       source = file('vocab.json');
       tokenizer = Tokenizer.fromBpeFiles(source, file('merges.txt'));
-    } else if (await exists(file('vocab.txt'))) {
+    } else if (await pathExists(file('vocab.txt'))) {
       source = file('vocab.txt');
       tokenizer = Tokenizer.fromBertVocab(source, { lowercase: settings.do_lower_case !== false });
     } else {

@@ -1,6 +1,6 @@
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
-import { MAX_HEADER_BYTES, type Module, type SafetensorsDtype, TesseraError, tf, toFloat32 } from '@tessera/core';
+import { MAX_HEADER_BYTES, type Module, pathExists, type SafetensorsDtype, TesseraError, tf, toFloat32 } from '@tessera/core';
 import { readHfJson } from './hfFolder.js';
 
 /** How a Module's parameter names map to a folder's tensor names. */
@@ -91,21 +91,12 @@ export async function readSafetensorsIndex(file: string): Promise<Map<string, Hf
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Every tensor of a folder: `model.safetensors`, or the shards `model.safetensors.index.json` lists. */
 export async function listHfWeights(dir: string): Promise<Map<string, HfTensorEntry>> {
   const single = path.join(dir, HF_WEIGHTS_FILE);
-  if (await exists(single)) return readSafetensorsIndex(single);
+  if (await pathExists(single)) return readSafetensorsIndex(single);
   const indexFile = path.join(dir, HF_WEIGHTS_INDEX);
-  if (!(await exists(indexFile))) {
+  if (!(await pathExists(indexFile))) {
     throw new TesseraError(
       'E_PRETRAINED_WEIGHTS',
       `${dir} has neither ${HF_WEIGHTS_FILE} nor ${HF_WEIGHTS_INDEX}: Tessera reads safetensors weights (convert pytorch_model.bin with save_pretrained(safe_serialization=True))`,
@@ -158,7 +149,7 @@ export async function loadHfWeights(model: Module, dir: string, mapping: HfNameM
   }
   if (missing.length || unexpected.length || misshaped.length) {
     const file = tensors.size ? (tensors.values().next().value as HfTensorEntry).file : dir;
-    const where = (await exists(path.join(dir, HF_WEIGHTS_FILE))) ? file : path.join(dir, HF_WEIGHTS_INDEX);
+    const where = (await pathExists(path.join(dir, HF_WEIGHTS_FILE))) ? file : path.join(dir, HF_WEIGHTS_INDEX);
     const parts = [
       missing.length ? `missing: ${missing.join(', ')}` : '',
       unexpected.length ? `unexpected: ${unexpected.join(', ')}` : '',
