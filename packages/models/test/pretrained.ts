@@ -29,9 +29,9 @@ export function maxDiff(a: number[][], b: number[][]): number {
   return m;
 }
 
-/** Pixel batch [N, 3, H, W] of the fixture images through a loaded processor. */
-export async function fixturePixels(processor: ImageProcessor): Promise<tf.Tensor4D> {
-  const parts = await Promise.all(expected.images.map((f) => processor.preprocess(path.join(FIXTURES, f))));
+/** Pixel batch [N, 3, H, W] of fixture images (default: expected.json's) through a loaded processor. */
+export async function fixturePixels(processor: ImageProcessor, images: readonly string[] = expected.images): Promise<tf.Tensor4D> {
+  const parts = await Promise.all(images.map((f) => processor.preprocess(path.join(FIXTURES, f))));
   const [h, w] = processor.outputSize;
   const data = new Float32Array(parts.length * 3 * h * w);
   parts.forEach((p, i) => {

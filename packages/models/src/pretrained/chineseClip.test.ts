@@ -1,12 +1,12 @@
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend, loadSafetensors, serializeSafetensors, tf } from '@tessera/core';
 import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { Linear } from '@tessera/transformer';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, fixturePixels, maxDiff } from '../../test/pretrained.js';
 import { type ClipConfig, parseModelConfig } from '../config.js';
 import type { DualEncoder } from '../dualEncoder.js';
 import { embedImages } from '../embedImages.js';
@@ -20,9 +20,6 @@ import { chineseClip } from './chineseClip.js';
 import { exportHf } from './exportHf.js';
 import { type LoadedPretrained, loadPretrained } from './loadPretrained.js';
 
-/** Fixtures and outputs written by transformers 5.18 (make_chinese_clip.py beside them). */
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/pretrained');
-
 interface Expected {
   captions: string[];
   pair: [string, string];
@@ -32,29 +29,8 @@ interface Expected {
 }
 const expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected-chinese-clip.json'), 'utf8')) as Expected;
 
-function maxDiff(a: number[][], b: number[][]): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  a.forEach((row, i) => {
-    expect(row.length).toBe(b[i]?.length);
-    row.forEach((v, j) => {
-      m = Math.max(m, Math.abs(v - (b[i]?.[j] as number)));
-    });
-  });
-  return m;
-}
-
 const unit = (rows: number[][]) => rows.map((r) => r.map((v) => v / Math.hypot(...r)));
-
-async function pixels(processor: ImageProcessor): Promise<tf.Tensor4D> {
-  const parts = await Promise.all(expected.images.map((f) => processor.preprocess(path.join(FIXTURES, f))));
-  const [h, w] = processor.outputSize;
-  const data = new Float32Array(parts.length * 3 * h * w);
-  parts.forEach((p, i) => {
-    data.set(p.data, i * 3 * h * w);
-  });
-  return tf.tensor4d(data, [parts.length, 3, h, w]);
-}
+const pixels = (processor: ImageProcessor) => fixturePixels(processor, expected.images);
 
 /** Unnormalised text features of the captions, padded as transformers pads them. */
 function textFeatures(model: DualEncoder | TowerEncoder, tokenizer: Tokenizer): number[][] {
