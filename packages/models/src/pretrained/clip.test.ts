@@ -1,3 +1,5 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +10,7 @@ import { embedTexts } from '../embedTexts.js';
 import { loadModel } from '../modelDirectory.js';
 import { tokenizeTexts } from '../textBatch.js';
 import type { TowerEncoder } from '../towerEncoder.js';
+import { loadHfTokenizer } from './hfTokenizer.js';
 import { loadPretrained } from './loadPretrained.js';
 
 /** Text features [N, D] of the captions, unnormalised, padded as transformers pads. */
@@ -110,5 +113,23 @@ describe('single towers', () => {
     expect(expected.captions.map((c) => loaded.tokenizer?.encode(c).ids)).toEqual(want.input_ids);
     const got = textFeatures(loaded.model as TowerEncoder, loaded as Awaited<ReturnType<typeof loadPretrained>>);
     expect(maxDiff(got, want.pooler_output as number[][])).toBeLessThan(1e-4);
+  });
+});
+
+describe('a CLIP folder with vocab.json + merges.txt instead of tokenizer.json', () => {
+  it("builds OpenAI CLIP's pipeline (</w> word ends, lower case, start/end tokens) to transformers' ids", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-clip-bpe-'));
+    const json = JSON.parse(await readFile(path.join(FIXTURES, 'clip/tokenizer.json'), 'utf8'));
+    await writeFile(path.join(dir, 'vocab.json'), JSON.stringify(json.model.vocab));
+    const merges = (json.model.merges as Array<[string, string]>).map((m) => m.join(' '));
+    await writeFile(path.join(dir, 'merges.txt'), `#version: 0.2\n${merges.join('\n')}\n`);
+    await copyFile(path.join(FIXTURES, 'clip/tokenizer_config.json'), path.join(dir, 'tokenizer_config.json'));
+    const tokenizer = await loadHfTokenizer(dir);
+    const mixed = expected.captions.map((c) => c.toUpperCase().replace(/ /g, '  \t'));
+    expect([...expected.captions, ...mixed].map((c) => tokenizer.encode(c).ids)).toEqual([
+      ...(expected.models.clip?.input_ids as unknown as number[][]),
+      ...(expected.models.clip?.input_ids as unknown as number[][]),
+    ]);
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -19,7 +19,7 @@ export async function hasHfTokenizer(dir: string): Promise<boolean> {
 
 /**
  * The tokenizer of a Hugging Face folder: `tokenizer.json`, else `vocab.json` + `merges.txt`
- * (byte-level BPE), else `vocab.txt` (WordPiece, lower-cased unless tokenizer_config.json says
+ * (byte-level BPE; OpenAI CLIP's pipeline when tokenizer_config.json names a CLIPTokenizer), else `vocab.txt` (WordPiece, lower-cased unless tokenizer_config.json says
  * `do_lower_case: false`). The special tokens named in tokenizer_config.json and
  * special_tokens_map.json (pad, eos, bos, ...) take their roles. A missing or malformed file is
  * E_PRETRAINED_TOKENIZER naming it.
@@ -39,7 +39,14 @@ export async function loadHfTokenizer(dir: string): Promise<Tokenizer> {
       tokenizer = Tokenizer.fromFile(source);
     } else if ((await pathExists(file('vocab.json'))) && (await pathExists(file('merges.txt')))) {
       source = file('vocab.json');
-      tokenizer = Tokenizer.fromBpeFiles(source, file('merges.txt'));
+      // transformers rebuilds CLIP's pipeline from these two files (its CLIPConverter); others are GPT-2's.
+      const clip = String(settings.tokenizer_class ?? '').startsWith('CLIPTokenizer');
+      const named = (role: string) => tokenString(settings[`${role}_token`]) ?? undefined;
+      tokenizer = Tokenizer.fromBpeFiles(
+        source,
+        file('merges.txt'),
+        clip ? { style: 'clip', bosToken: named('bos'), eosToken: named('eos') } : {},
+      );
     } else if (await pathExists(file('vocab.txt'))) {
       source = file('vocab.txt');
       tokenizer = Tokenizer.fromBertVocab(source, { lowercase: settings.do_lower_case !== false });
