@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { TesseraError, type tf } from '@tessera/core';
 import { type ContrastiveEncoder, embedImages, embedTexts, listHfWeights, loadModel } from '@tessera/models';
@@ -48,7 +48,8 @@ export class Embedder {
     // Every weight file, so a sharded Hugging Face folder is stamped as well as a single file.
     const hash = createHash('sha256');
     const files = [...new Set([...(await listHfWeights(dir)).values()].map((entry) => entry.file))].sort();
-    for (const file of files) hash.update(await readFile(file));
+    // Streamed: a ViT-B/32 folder is 600 MB, which must not sit in memory beside the model.
+    for (const file of files) for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
     const digest = hash.digest('hex').slice(0, 16);
     const name = (loaded.config as { name?: string }).name ?? path.basename(path.resolve(dir));
     const processor = hasVision ? (loaded.processor ?? new ImageProcessor()) : null;
