@@ -45,6 +45,7 @@ export { DualEncoder, type DualEncoderBatch, type DualEncoderLogits, type DualEn
 export { embedImages } from './embedImages.js';
 export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';
+export { GitCaptioner, type GitCaptionerConfig, type GitCaptionerConfigInput, gitCaptionerConfigSchema } from './gitCaptioner.js';
 export {
   captionerProcessor,
   defaultProcessorConfig,
@@ -63,11 +64,14 @@ export { bert as bertPretrained } from './pretrained/bert.js';
 export { chineseClip as chineseClipPretrained } from './pretrained/chineseClip.js';
 export { clip as clipPretrained } from './pretrained/clip.js';
 export { type ExportableModel, exportHf } from './pretrained/exportHf.js';
+export { gitCaptionerType, gitFromHfConfig, gitFromHfName, gitToHfName } from './pretrained/git.js';
+export { HfCaptionText } from './pretrained/hfCaptionText.js';
 export { assertLocalFolder, isHfFolder, readHfConfig } from './pretrained/hfFolder.js';
 export { loadHfProcessor } from './pretrained/hfProcessor.js';
 export { hasHfTokenizer, loadHfTokenizer } from './pretrained/hfTokenizer.js';
 export { type HfNameMapping, type HfTensorEntry, listHfWeights, loadHfWeights, readSafetensorsIndex } from './pretrained/hfWeights.js';
 export { type LoadedPretrained, loadPretrained, PRETRAINED_TYPES, pretrainedTypeFor } from './pretrained/loadPretrained.js';
+export { loadPretrainedCaptioner, PRETRAINED_CAPTIONERS, type PretrainedCaptionerType } from './pretrained/loadPretrainedCaptioner.js';
 export { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrained/pretrainedType.js';
 export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';

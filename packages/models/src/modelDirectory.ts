@@ -9,6 +9,7 @@ import { CaptionVocab } from './captionVocab.js';
 import { type CaptionerConfig, captionerConfigSchema, type ModelConfig, parseModelConfig } from './config.js';
 import { isHfFolder } from './pretrained/hfFolder.js';
 import { loadPretrained } from './pretrained/loadPretrained.js';
+import { loadPretrainedCaptioner } from './pretrained/loadPretrainedCaptioner.js';
 import { type AnyModel, createModel } from './registry.js';
 
 /**
@@ -177,6 +178,7 @@ export function captionerProcessor(size: number): ImageProcessor {
  * `model_type`), in one shape.
  */
 export async function loadCaptioner(dir: string): Promise<LoadedCaptioner> {
+  if (await isHfFolder(dir)) return loadPretrainedCaptioner(dir);
   return loadTesseraCaptioner(dir);
 }
 
