@@ -6,8 +6,16 @@
  * tokenizer or caption vocabulary, preprocessor).
  */
 
-export { Captioner, type DecodeOptions } from './captioner.js';
-export { CAPTION_LANGS, type CaptionLang, CaptionVocab, type CaptionVocabJson } from './captionVocab.js';
+export { Captioner } from './captioner.js';
+export {
+  type CaptionGenerateOptions,
+  type CaptionModel,
+  type CaptionText,
+  captionGenerateConfig,
+  type LoadedCaptioner,
+  trimEos,
+} from './captionModel.js';
+export { CAPTION_LANGS, CAPTION_VOCAB_IDS, type CaptionLang, CaptionVocab, type CaptionVocabJson } from './captionVocab.js';
 export { ClassificationHead, type ClassificationHeadOptions, ImageClassifier } from './classificationHead.js';
 export {
   type AlbefConfig,
@@ -37,12 +45,15 @@ export { DualEncoder, type DualEncoderBatch, type DualEncoderLogits, type DualEn
 export { embedImages } from './embedImages.js';
 export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';
+export { GitCaptioner, type GitCaptionerConfig, type GitCaptionerConfigInput, gitCaptionerConfigSchema } from './gitCaptioner.js';
 export {
+  captionerProcessor,
   defaultProcessorConfig,
-  type LoadedCaptioner,
   type LoadedModel,
+  type LoadedTesseraCaptioner,
   loadCaptioner,
   loadModel,
+  loadTesseraCaptioner,
   MODEL_FILES,
   type SavedModel,
   saveCaptioner,
@@ -53,11 +64,14 @@ export { bert as bertPretrained } from './pretrained/bert.js';
 export { chineseClip as chineseClipPretrained } from './pretrained/chineseClip.js';
 export { clip as clipPretrained } from './pretrained/clip.js';
 export { type ExportableModel, exportHf } from './pretrained/exportHf.js';
+export { gitCaptionerType, gitFromHfConfig, gitFromHfName, gitToHfName } from './pretrained/git.js';
+export { HfCaptionText } from './pretrained/hfCaptionText.js';
 export { assertLocalFolder, isHfFolder, readHfConfig } from './pretrained/hfFolder.js';
 export { loadHfProcessor } from './pretrained/hfProcessor.js';
 export { hasHfTokenizer, loadHfTokenizer } from './pretrained/hfTokenizer.js';
 export { type HfNameMapping, type HfTensorEntry, listHfWeights, loadHfWeights, readSafetensorsIndex } from './pretrained/hfWeights.js';
 export { type LoadedPretrained, loadPretrained, PRETRAINED_TYPES, pretrainedTypeFor } from './pretrained/loadPretrained.js';
+export { loadPretrainedCaptioner, PRETRAINED_CAPTIONERS, type PretrainedCaptionerType } from './pretrained/loadPretrainedCaptioner.js';
 export { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrained/pretrainedType.js';
 export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';

@@ -20,15 +20,18 @@ export const DecoderConfigSchema = z
     positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
     /** The output projection reuses the token embedding matrix (no `lm_head.weight`). */
     tieWordEmbeddings: z.boolean().default(true),
+    /** The output projection adds a bias: `lm_head.bias` (untied) or `output_bias` (tied), as GIT's head. */
+    outputBias: z.boolean().default(false),
     init: InitSchemeSchema.default('normal'),
   })
   .strict();
 export type DecoderConfig = z.input<typeof DecoderConfigSchema>;
 
-/** Cached keys/values of every layer plus how many positions they hold. */
+/** Cached keys/values of every layer plus how many positions they hold (`prefix` of them prefix states). */
 export interface DecoderCache {
   layers: StackCache;
   length: number;
+  prefix?: number;
 }
 
 export interface DecoderOptions {
@@ -37,6 +40,12 @@ export interface DecoderOptions {
   /** [B, N, crossDim]; required with cross-attention, on every call. */
   encoderStates?: tf.Tensor;
   encoderMask?: tf.Tensor;
+  /**
+   * [B, P, dim] states placed before the tokens, on the first call only (no cache): every token
+   * attends to them and they attend to each other in full, not to the tokens (a prefix LM, GIT's
+   * image tokens). Token positions still count from 0; the outputs cover the tokens only.
+   */
+  prefix?: tf.Tensor;
   /** From the previous call: `ids` continue these positions. */
   cache?: DecoderCache;
   /** Return the updated cache (the caller disposes it with `disposeCache`). */
@@ -64,6 +73,7 @@ export class Decoder extends Module {
   readonly decoder: TransformerStack;
   readonly final_layer_norm: LayerNorm | null = null;
   readonly lm_head: Linear | null = null;
+  readonly output_bias: tf.Variable | null = null;
 
   constructor(config: DecoderConfig) {
     super();
@@ -101,9 +111,16 @@ export class Decoder extends Module {
     if (!c.tieWordEmbeddings) {
       this.lm_head = this.addModule(
         'lm_head',
-        new Linear({ inFeatures: c.dim, outFeatures: c.vocabSize, bias: false, init: c.init, std: c.std, rng: c.rng.fork('lm_head') }),
+        new Linear({
+          inFeatures: c.dim,
+          outFeatures: c.vocabSize,
+          bias: c.outputBias,
+          init: c.init,
+          std: c.std,
+          rng: c.rng.fork('lm_head'),
+        }),
       );
-    }
+    } else if (c.outputBias) this.output_bias = this.addParameter('output_bias', tf.zeros([c.vocabSize]));
   }
 
   /** ids [B, S] int32 -> logits [B, S, vocab]. */
@@ -112,21 +129,34 @@ export class Decoder extends Module {
     if (this.config.crossAttention && !options.encoderStates) {
       throw new TesseraError('E_INPUT', 'Decoder has cross-attention: pass encoderStates [batch, tokens, crossDim] on every call');
     }
+    if (options.prefix && options.cache)
+      throw new TesseraError('E_INPUT', 'Decoder: pass prefix on the first call only (it is in the cache after)');
     const past = options.cache?.length ?? 0;
+    const prefixLength = options.prefix?.shape[1] ?? options.cache?.prefix ?? 0;
     return tf.tidy(() => {
-      const x = this.embeddings.forward(ids, past);
+      const embedded = this.embeddings.forward(ids, past - (options.cache?.prefix ?? 0));
+      const x = options.prefix ? tf.concat([options.prefix, embedded], 1) : embedded;
       const r = this.decoder.forward(x, {
-        mask: options.mask,
+        mask:
+          options.prefix && options.mask
+            ? tf.concat([tf.ones([ids.shape[0] as number, prefixLength], options.mask.dtype), options.mask], 1)
+            : options.mask,
         causal: true,
+        prefixLength,
         encoderStates: options.encoderStates,
         encoderMask: options.encoderMask,
         past: options.cache?.layers,
         useCache: options.useCache,
       });
-      const hidden = this.final_layer_norm ? this.final_layer_norm.forward(r.hidden) : r.hidden;
-      const logits = this.lm_head ? this.lm_head.forward(hidden) : matMul(hidden, this.embeddings.token_embedding.weight, false, true);
+      const tokens = options.prefix ? tf.slice(r.hidden, [0, prefixLength, 0], [-1, -1, -1]) : r.hidden;
+      const hidden = this.final_layer_norm ? this.final_layer_norm.forward(tokens) : tokens;
+      let logits = this.lm_head ? this.lm_head.forward(hidden) : matMul(hidden, this.embeddings.token_embedding.weight, false, true);
+      if (this.output_bias) logits = tf.add(logits, this.output_bias);
       const out: DecoderOutput = { logits, hidden };
-      if (options.useCache) out.cache = { layers: r.present as StackCache, length: past + (ids.shape[1] as number) };
+      if (options.useCache) {
+        const length = past + (options.prefix ? prefixLength : 0) + (ids.shape[1] as number);
+        out.cache = { layers: r.present as StackCache, length, ...(prefixLength ? { prefix: prefixLength } : {}) };
+      }
       return out as unknown as tf.TensorContainer;
     }) as unknown as DecoderOutput;
   }
