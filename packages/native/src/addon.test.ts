@@ -51,6 +51,10 @@ describe('@tessera/native addon', () => {
     [2, 3, 4, 0],
     [0, 3, 4, 5],
     [1, 33, 17, 65],
+    // Past one block of rows (72), of k (256) and of 16/32-wide column panels, with partial tiles.
+    [1, 150, 45, 300],
+    // Wide enough (n, k >= 384) for OpenBLAS single-threaded when it is linked.
+    [2, 7, 390, 400],
   ] as const) {
     for (const ta of [0, 1]) {
       for (const tb of [0, 1]) {
