@@ -268,7 +268,7 @@ napi_value GeluGradFn(napi_env env, napi_callback_info info) {
 
 Activation activationArg(const Args& args, size_t i) {
   const int64_t a = args.integer(i, "activation");
-  if (a < 0 || a > 3) throw ArgError("activation must be 0 (linear), 1 (gelu), 2 (gelu tanh) or 3 (relu)");
+  if (a < 0 || a > 4) throw ArgError("activation must be 0 (linear), 1 (gelu), 2 (gelu tanh), 3 (relu) or 4 (quick gelu)");
   return static_cast<Activation>(a);
 }
 

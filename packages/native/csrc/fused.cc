@@ -80,6 +80,36 @@ void gelu(const float* x, float* y, int64_t n, bool approximate) {
   }
 }
 
+namespace {
+constexpr float kQuick = 1.702f;
+// s = sigmoid(1.702 x) for one block, exp vectorised.
+void quickSigmoid(const float* v, float* s, int64_t len) {
+  for (int64_t i = 0; i < len; i++) s[i] = -kQuick * v[i];
+  unary(Unary::Exp, s, s, len);
+  for (int64_t i = 0; i < len; i++) s[i] = 1.0f / (1.0f + s[i]);
+}
+}  // namespace
+
+void quickGelu(const float* x, float* y, int64_t n) {
+  float s[kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - i0);
+    quickSigmoid(x + i0, s, len);
+    for (int64_t i = 0; i < len; i++) y[i0 + i] = x[i0 + i] * s[i];
+  }
+}
+
+void quickGeluGrad(const float* dy, const float* x, float* dx, int64_t n) {
+  // d/dx x s(1.702 x) = s + 1.702 x s (1 - s)
+  float s[kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - i0);
+    const float* __restrict v = x + i0;
+    quickSigmoid(v, s, len);
+    for (int64_t i = 0; i < len; i++) dx[i0 + i] = dy[i0 + i] * (s[i] + kQuick * v[i] * s[i] * (1.0f - s[i]));
+  }
+}
+
 void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approximate) {
   float t[kBlock], e[kBlock];
   for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
@@ -124,6 +154,9 @@ void linear(const float* x, const float* w, const float* bias, float* z, float* 
       case Activation::Relu:
         for (int64_t c = 0; c < out; c++) yr[c] = zr[c] > 0.0f ? zr[c] : 0.0f;
         break;
+      case Activation::QuickGelu:
+        quickGelu(zr, yr, out);
+        break;
     }
   }
 }
@@ -140,6 +173,8 @@ void linearGrad(const float* dy, const float* x, const float* w, const float* z,
       float* dzr = scratch.data() + r * out;
       if (act == Activation::Relu)
         for (int64_t c = 0; c < out; c++) dzr[c] = zr[c] > 0.0f ? dyr[c] : 0.0f;
+      else if (act == Activation::QuickGelu)
+        quickGeluGrad(dyr, zr, dzr, out);
       else
         geluGrad(dyr, zr, dzr, out, act == Activation::GeluTanh);
     }

@@ -75,7 +75,7 @@ export interface NativeAddon {
   ): void;
   /**
    * A linear layer for x [rows, in], W [out, in]: z = x W^T + bias (biasOffset -1: none), y = act(z) with
-   * activation 0 linear (y may be z), 1 gelu, 2 gelu tanh, 3 relu; z is what linearGrad needs.
+   * activation 0 linear (y may be z), 1 gelu, 2 gelu tanh, 3 relu, 4 quick gelu; z is what linearGrad needs.
    */
   linear(
     heap: ArrayBuffer,

@@ -22,7 +22,7 @@ export const FUSED_KERNEL_NAMES = [
 type Inputs = Record<string, TensorInfo>;
 
 /** The activations of a fused linear layer, numbered as the native kernel expects. */
-export const LINEAR_ACTIVATIONS = ['linear', 'gelu', 'gelu_tanh', 'relu'] as const;
+export const LINEAR_ACTIVATIONS = ['linear', 'gelu', 'gelu_tanh', 'relu', 'quick_gelu'] as const;
 export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
 
 export function fusedKernels(addon: NativeAddon): Record<(typeof FUSED_KERNEL_NAMES)[number], KernelFunc> {

@@ -104,6 +104,7 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
       const z = matMul(x, weight, false, true);
       const y = bias ? tf.add(z, bias) : z;
       if (activation === 'gelu' || activation === 'gelu_tanh') return fusedGelu(y, activation === 'gelu_tanh');
+      if (activation === 'quick_gelu') return tf.mul(y, tf.sigmoid(tf.mul(y, 1.702)));
       return activation === 'relu' ? tf.relu(y) : y;
     });
   }

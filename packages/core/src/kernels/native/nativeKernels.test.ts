@@ -288,7 +288,7 @@ describe('native kernels on the wasm heap', () => {
     }
   });
 
-  it('fused linear (matmul + bias + activation) equals the composite ops, values and gradients (x, W, b)', async () => {
+  it('fused linear (matmul + bias + any activation, quick GELU too) equals the composite ops, values and gradients (x, W, b)', async () => {
     for (const [xShape, out] of [
       [[2, 5, 16], 24],
       [[7, 3], 1],
@@ -296,7 +296,7 @@ describe('native kernels on the wasm heap', () => {
     ] as Array<[number[], number]>) {
       const inF = xShape[xShape.length - 1] as number;
       const ys = [...xShape.slice(0, -1), out];
-      for (const activation of ['linear', 'gelu', 'gelu_tanh', 'relu'] as const) {
+      for (const activation of ['linear', 'gelu', 'gelu_tanh', 'relu', 'quick_gelu'] as const) {
         for (const withBias of [true, false]) {
           await expectSameAsStock([uniform(xShape, -2, 2), uniform([out, inF]), uniform([out]), uniform(ys)], (x, w, b, dy) => {
             const bias = withBias ? (b as tf.Tensor) : null;
