@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "heap.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace tessera {
 namespace {
@@ -57,7 +58,10 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     const float* a = heap.at<float>(args.integer(7, "aOffset"), span(batch, as, product(m, k)), "a");
     const float* b = heap.at<float>(args.integer(9, "bOffset"), span(batch, bs, product(k, n)), "b");
     float* c = heap.at<float>(args.integer(11, "cOffset"), product(batch, product(m, n)), "c");
-    for (int64_t i = 0; i < batch; i++) gemm(ta, tb, m, n, k, a + i * as, b + i * bs, c + i * m * n);
+    // Several products (attention heads): one thread per block of them; one product: threaded inside.
+    parallelFor(batch, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; i++) gemm(ta, tb, m, n, k, a + i * as, b + i * bs, c + i * m * n);
+    });
     return undefined(env);
   });
 }

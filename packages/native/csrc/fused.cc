@@ -8,6 +8,7 @@
 
 #include "gemm.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace tessera {
 
@@ -22,7 +23,8 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 void layerNorm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd, int64_t rows, int64_t cols,
                float eps) {
   // Row statistics in double: they feed every element, and the backward reuses them.
-  for (int64_t r = 0; r < rows; r++) {
+  parallelFor(rows, rowGrain(cols), [&](int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
     const float* __restrict src = x + r * cols;
     float* __restrict dst = y + r * cols;
     double sum = 0;
@@ -36,6 +38,7 @@ void layerNorm(const float* x, const float* gamma, const float* beta, float* y, 
     mean[r] = muf;
     rstd[r] = inv;
   }
+  });
 }
 
 void layerNormGrad(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma,
@@ -137,8 +140,11 @@ void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approx
 }
 
 void linear(const float* x, const float* w, const float* bias, float* z, float* y, int64_t rows, int64_t in, int64_t out, Activation act) {
-  gemm(false, true, rows, out, in, x, w, z);
-  for (int64_t r = 0; r < rows; r++) {
+  // Each thread takes a block of rows: its product, then bias and activation while they are in cache.
+  const int64_t grain = std::max<int64_t>(12, (int64_t{1} << 20) / std::max<int64_t>(in * out, 1));
+  parallelFor(rows, grain, [&](int64_t r0, int64_t r1) {
+  gemm(false, true, r1 - r0, out, in, x + r0 * in, w, z + r0 * out);
+  for (int64_t r = r0; r < r1; r++) {
     float* __restrict zr = z + r * out;
     if (bias != nullptr)
       for (int64_t c = 0; c < out; c++) zr[c] += bias[c];
@@ -159,6 +165,7 @@ void linear(const float* x, const float* w, const float* bias, float* z, float* 
         break;
     }
   }
+  });
 }
 
 void linearGrad(const float* dy, const float* x, const float* w, const float* z, float* dx, float* dw, float* db, int64_t rows, int64_t in,

@@ -1,6 +1,8 @@
-// Matrix product: a register-blocked kernel of our own (single-threaded), and OpenBLAS
-// cblas_sgemm for multi-threaded and wide products when built with it.
+// Matrix product: a register-blocked kernel of our own, and OpenBLAS cblas_sgemm for wide
+// products when built with it; threaded over blocks of rows by the kernels' pool.
 #include "gemm.h"
+
+#include "parallel.h"
 
 #include <algorithm>
 #include <cstring>
@@ -13,7 +15,6 @@ extern "C" {
 void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a, int lda,
                  const float* b, int ldb, float beta, float* c, int ldc);
 void openblas_set_num_threads(int threads);
-int openblas_get_num_threads(void);
 }
 #endif
 
@@ -63,10 +64,13 @@ inline void micro(int64_t kc, const float* __restrict ap, const float* __restric
 }
 }  // namespace
 
-void gemmPlain(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+namespace {
+// C = op(A) op(B) with leading dimensions (row strides) lda, ldb, ldc, on the calling thread.
+void gemmPlain(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+               float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
-    std::fill(c, c + m * n, 0.0f);
+    for (int64_t i = 0; i < m; i++) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
     return;
   }
   const int64_t panels = (n + NR - 1) / NR;
@@ -82,11 +86,11 @@ void gemmPlain(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const 
       if (nr < NR) std::fill(dst, dst + kc * NR, 0.0f);
       if (transB) {
         for (int64_t jj = 0; jj < nr; jj++) {
-          const float* src = b + (j0 + jj) * k + p0;
+          const float* src = b + (j0 + jj) * ldb + p0;
           for (int64_t p = 0; p < kc; p++) dst[p * NR + jj] = src[p];
         }
       } else {
-        for (int64_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, b + (p0 + p) * n + j0, static_cast<size_t>(nr) * 4);
+        for (int64_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, b + (p0 + p) * ldb + j0, static_cast<size_t>(nr) * 4);
       }
     }
     for (int64_t i0 = 0; i0 < m; i0 += MC) {
@@ -97,10 +101,10 @@ void gemmPlain(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const 
         const int64_t r0 = i0 + ip * MR, mr = std::min(MR, m - r0);
         if (mr < MR) std::fill(dst, dst + kc * MR, 0.0f);
         if (transA) {
-          for (int64_t p = 0; p < kc; p++) std::memcpy(dst + p * MR, a + (p0 + p) * m + r0, static_cast<size_t>(mr) * 4);
+          for (int64_t p = 0; p < kc; p++) std::memcpy(dst + p * MR, a + (p0 + p) * lda + r0, static_cast<size_t>(mr) * 4);
         } else {
           for (int64_t ii = 0; ii < mr; ii++) {
-            const float* src = a + (r0 + ii) * k + p0;
+            const float* src = a + (r0 + ii) * lda + p0;
             for (int64_t p = 0; p < kc; p++) dst[p * MR + ii] = src[p];
           }
         }
@@ -111,50 +115,55 @@ void gemmPlain(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const 
         for (int64_t ip = 0; ip < rowPanels; ip++) {
           const int64_t r0 = i0 + ip * MR, mr = std::min(MR, m - r0);
           const float* apanel = ap.data() + ip * KC * MR;
-          float* ct = c + r0 * n + j0;
+          float* ct = c + r0 * ldc + j0;
           if (mr == MR && nr == NR) {
-            micro(kc, apanel, bpanel, ct, n, p0 > 0);
+            micro(kc, apanel, bpanel, ct, ldc, p0 > 0);
           } else {
             // A partial tile goes through a full-size scratch tile.
             micro(kc, apanel, bpanel, edge, NR, false);
             for (int64_t ii = 0; ii < mr; ii++)
-              for (int64_t jj = 0; jj < nr; jj++) ct[ii * n + jj] = (p0 > 0 ? ct[ii * n + jj] : 0.0f) + edge[ii * NR + jj];
+              for (int64_t jj = 0; jj < nr; jj++) ct[ii * ldc + jj] = (p0 > 0 ? ct[ii * ldc + jj] : 0.0f) + edge[ii * NR + jj];
           }
         }
       }
     }
   }
 }
-
-int threadCount = 1;  // set by setThreads; 1 until then
+}  // namespace
 
 #ifdef TESSERA_OPENBLAS
 const char* blasName() { return "openblas"; }
-void setThreads(int threads) {
-  threadCount = threads;
-  openblas_set_num_threads(threads);
-}
-int getThreads() { return threadCount; }
-
-// OpenBLAS runs every product when threaded, and single-threaded ones whose output and
-// reduction widths are both Hugging Face sized (>= 384: 1.1-1.4x the built-in kernel on
-// ViT-B/32's products on an AVX2 EPYC). Narrower products stay on the built-in kernel, which
-// single-threaded beats OpenBLAS 0.3.21 there (1.3x on the tiny Transformer step).
-void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
-  const bool wide = n >= 384 && k >= 384;
-  if ((threadCount <= 1 && !wide) || m == 0 || n == 0 || k == 0) return gemmPlain(transA, transB, m, n, k, a, b, c);
-  const int rowMajor = 101, noTrans = 111, trans = 112;
-  cblas_sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(k), 1.0f, a, static_cast<int>(transA ? m : k), b, static_cast<int>(transB ? k : n), 0.0f, c,
-              static_cast<int>(n));
-}
 #else
 const char* blasName() { return "plain"; }
-void setThreads(int threads) { threadCount = threads; }
-int getThreads() { return threadCount; }
-void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
-  gemmPlain(transA, transB, m, n, k, a, b, c);
-}
 #endif
+
+void setThreads(int threads) {
+#ifdef TESSERA_OPENBLAS
+  openblas_set_num_threads(1);  // threads come from the pool, one OpenBLAS call per chunk of rows
+#endif
+  setPoolThreads(threads);
+}
+int getThreads() { return poolThreads(); }
+
+// Single-threaded, OpenBLAS runs the products whose output and reduction widths are both
+// Hugging Face sized (>= 384: 1.1-1.4x the built-in kernel on ViT-B/32's products on an AVX2
+// EPYC); narrower ones stay on the built-in kernel, which beats OpenBLAS 0.3.21 there (1.3x
+// on the tiny Transformer step). With threads, each takes a contiguous block of C's rows.
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+  const int64_t lda = transA ? m : k, ldb = transB ? k : n;
+  const int64_t grain = std::max<int64_t>(2 * MR, (int64_t{1} << 20) / std::max<int64_t>(n * k, 1));
+  parallelFor(m, grain, [&](int64_t r0, int64_t r1) {
+    const float* ar = transA ? a + r0 : a + r0 * lda;
+#ifdef TESSERA_OPENBLAS
+    if (n >= 384 && k >= 384) {
+      const int rowMajor = 101, noTrans = 111, trans = 112;
+      cblas_sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, static_cast<int>(r1 - r0), static_cast<int>(n),
+                  static_cast<int>(k), 1.0f, ar, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c + r0 * n, static_cast<int>(n));
+      return;
+    }
+#endif
+    gemmPlain(transA, transB, r1 - r0, n, k, ar, lda, b, ldb, c + r0 * n, n);
+  });
+}
 
 }  // namespace tessera
