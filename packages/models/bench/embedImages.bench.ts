@@ -30,7 +30,7 @@ try {
   if (!(model instanceof DualEncoder))
     throw new TesseraError('E_CONFIG', `embedImages.bench needs a CLIP model directory, got type '${config.type}'`);
   model.eval();
-  const size = config.vision.imageSize as number;
+  const size = model.vision_model.config.imageSize as number;
   const rng = new SeededRandom(0);
   const images = tf.tensor4d(
     rng.array(BATCH * 3 * size * size, (r) => r.normal()),
@@ -97,7 +97,7 @@ try {
   const details = {
     model: config.name,
     modelDir: process.argv[2] ?? 'fresh clip-tiny (seed 0) saved with saveModel',
-    parameters: model.vision_model.parameterCount() + model.visual_projection.parameterCount(),
+    parameters: model.vision_model.parameterCount() + (model.visual_projection?.parameterCount() ?? 0),
     batch: `${BATCH} images 3x${size}x${size}, vision tower + visual projection + L2 normalisation, forward only`,
     steps,
     rounds,

@@ -1,4 +1,5 @@
 import { parseConfig } from '@tessera/core';
+import { ACTIVATIONS } from '@tessera/transformer';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
@@ -15,8 +16,16 @@ export const visionTowerSchema = z
     mlpDim: positiveInt.optional(),
     pooling: z.enum(['cls', 'mean']).default('cls'),
     dropout: z.number().min(0).lt(1).default(0),
+    activation: z.enum(ACTIVATIONS).default('gelu'),
+    layerNormEps: z.number().positive().default(1e-5),
+    /** A LayerNorm before the first block (CLIP's pre_layrnorm). */
+    preNorm: z.boolean().default(false),
+    /** The patch projection has a bias (CLIP's conv has none). */
+    patchBias: z.boolean().default(true),
+    classToken: z.boolean().default(true),
   })
   .strict()
+  .refine((v) => v.classToken || v.pooling !== 'cls', { message: "pooling 'cls' needs classToken: true", path: ['pooling'] })
   .refine((v) => v.imageSize % v.patchSize === 0, { message: 'imageSize must be a multiple of patchSize', path: ['patchSize'] })
   .refine((v) => v.dim % v.numHeads === 0, { message: 'dim must be a multiple of numHeads', path: ['numHeads'] });
 
@@ -30,12 +39,19 @@ export const textTowerSchema = z
     numLayers: positiveInt,
     mlpDim: positiveInt.optional(),
     causal: z.boolean().default(false),
-    pooling: z.enum(['cls', 'mean', 'eos']).default('cls'),
+    /** 'argmax': the highest id (OpenAI CLIP's legacy EOS rule, eos_token_id 2 in a HF config). */
+    pooling: z.enum(['cls', 'mean', 'eos', 'argmax']).default('cls'),
     eosTokenId: z.number().int().nonnegative().optional(),
     dropout: z.number().min(0).lt(1).default(0),
+    activation: z.enum(ACTIVATIONS).default('gelu'),
+    layerNormEps: z.number().positive().default(1e-5),
   })
   .strict()
   .refine((v) => v.dim % v.numHeads === 0, { message: 'dim must be a multiple of numHeads', path: ['numHeads'] });
+
+/** How a tower's pooled output reaches the shared space: bias-free linear (CLIP), none, or linear with bias. */
+export const PROJECTIONS = ['linear', 'none', 'linear_bias'] as const;
+export type Projection = (typeof PROJECTIONS)[number];
 
 /** A CLIP dual encoder: two towers projected to a shared `embedDim`, with a learnable temperature. */
 export const clipConfigSchema = z
@@ -49,9 +65,40 @@ export const clipConfigSchema = z
     initLogitScale: z.number().default(Math.log(1 / 0.07)),
     /** Clamp of the learned log-scale (CLIP: log(100)). */
     maxLogitScale: z.number().default(Math.log(100)),
+    visionProjection: z.enum(PROJECTIONS).default('linear'),
+    textProjection: z.enum(PROJECTIONS).default('linear'),
     seed: z.number().int().default(0),
   })
   .strict();
+
+/**
+ * One tower alone (Hugging Face CLIPVisionModel / CLIPTextModel, with or without projection):
+ * `encodeImage` or `encodeText` gives its pooled output, projected to `embedDim` unless the
+ * projection is 'none'.
+ */
+export const visionTowerModelSchema = z
+  .object({
+    type: z.literal('vision_tower'),
+    name: z.string().optional(),
+    embedDim: positiveInt.optional(),
+    vision: visionTowerSchema,
+    visionProjection: z.enum(PROJECTIONS).default('linear'),
+    seed: z.number().int().default(0),
+  })
+  .strict()
+  .refine((c) => c.visionProjection === 'none' || c.embedDim !== undefined, { message: 'a projection needs embedDim', path: ['embedDim'] });
+
+export const textTowerModelSchema = z
+  .object({
+    type: z.literal('text_tower'),
+    name: z.string().optional(),
+    embedDim: positiveInt.optional(),
+    text: textTowerSchema,
+    textProjection: z.enum(PROJECTIONS).default('linear'),
+    seed: z.number().int().default(0),
+  })
+  .strict()
+  .refine((c) => c.textProjection === 'none' || c.embedDim !== undefined, { message: 'a projection needs embedDim', path: ['embedDim'] });
 
 /** An ALBEF fusion model: CLIP towers + a cross-attention fusion encoder with ITM and MLM heads. */
 export const albefConfigSchema = z
@@ -115,12 +162,19 @@ export const captionerConfigSchema = captionerBaseSchema.refine((c) => c.imageSi
 export type CaptionerConfig = z.output<typeof captionerConfigSchema>;
 export type CaptionerConfigInput = z.input<typeof captionerConfigSchema>;
 
-export const modelConfigSchema = z.discriminatedUnion('type', [clipConfigSchema, albefConfigSchema]);
+export const modelConfigSchema = z.discriminatedUnion('type', [
+  clipConfigSchema,
+  albefConfigSchema,
+  visionTowerModelSchema,
+  textTowerModelSchema,
+]);
 
 export type VisionTowerConfig = z.output<typeof visionTowerSchema>;
 export type TextTowerConfig = z.output<typeof textTowerSchema>;
 export type ClipConfig = z.output<typeof clipConfigSchema>;
 export type AlbefConfig = z.output<typeof albefConfigSchema>;
+export type VisionTowerModelConfig = z.output<typeof visionTowerModelSchema>;
+export type TextTowerModelConfig = z.output<typeof textTowerModelSchema>;
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 export type ModelConfigInput = z.input<typeof modelConfigSchema>;
 

@@ -33,8 +33,8 @@ describe('DualEncoder', () => {
     expect(names).toContain('vision_model.embeddings.cls_token');
     expect(names).toContain('text_model.embeddings.token_embedding.weight');
     expect(model.namedParameters().get('logit_scale')?.decay).toBe(false);
-    expect(model.visual_projection.weight.shape).toEqual([8, 16]);
-    expect(model.text_projection.weight.shape).toEqual([8, 12]);
+    expect(model.visual_projection?.weight.shape).toEqual([8, 16]);
+    expect(model.text_projection?.weight.shape).toEqual([8, 12]);
     expect(model.temperatureScale()).toBeCloseTo(1 / 0.07, 4);
     model.dispose();
   });

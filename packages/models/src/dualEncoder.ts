@@ -1,6 +1,8 @@
 import { Module, type SeededRandom, TesseraError, tf } from '@tessera/core';
 import { type ClipLossOutput, clipLoss, l2Normalize } from '@tessera/objectives';
-import { Linear, type TextEncoder, type VisionEncoder } from '@tessera/transformer';
+import type { Linear, TextEncoder, VisionEncoder } from '@tessera/transformer';
+import type { Projection } from './config.js';
+import { buildProjection } from './towers.js';
 
 export interface DualEncoderOptions {
   /** The image tower; its `pooled` output [B, vision dim] is projected. */
@@ -13,6 +15,9 @@ export interface DualEncoderOptions {
   initLogitScale?: number;
   /** Clamp of the learned log-scale (CLIP: log(100)). */
   maxLogitScale?: number;
+  /** 'linear' (bias-free, CLIP; default), 'none' (the pooled output is the embedding) or 'linear_bias'. */
+  visionProjection?: Projection;
+  textProjection?: Projection;
   rng: SeededRandom;
 }
 
@@ -37,8 +42,8 @@ export interface DualEncoderBatch {
 export class DualEncoder extends Module {
   readonly vision_model: VisionEncoder;
   readonly text_model: TextEncoder;
-  readonly visual_projection: Linear;
-  readonly text_projection: Linear;
+  readonly visual_projection: Linear | null = null;
+  readonly text_projection: Linear | null = null;
   readonly logit_scale: tf.Variable;
   readonly embedDim: number;
   readonly maxLogitScale: number;
@@ -52,17 +57,18 @@ export class DualEncoder extends Module {
     this.maxLogitScale = options.maxLogitScale ?? Math.log(100);
     this.vision_model = this.addModule('vision_model', options.vision);
     this.text_model = this.addModule('text_model', options.text);
-    const project = (inFeatures: number, label: string) =>
-      new Linear({
-        inFeatures,
-        outFeatures: options.embedDim,
-        bias: false,
-        init: 'normal',
-        std: inFeatures ** -0.5,
-        rng: options.rng.fork(label),
-      });
-    this.visual_projection = this.addModule('visual_projection', project(options.vision.config.dim, 'visual_projection'));
-    this.text_projection = this.addModule('text_projection', project(options.text.config.dim, 'text_projection'));
+    const project = (kind: Projection, inFeatures: number, label: string) => {
+      if (kind === 'none' && inFeatures !== options.embedDim) {
+        throw new TesseraError(
+          'E_CONFIG',
+          `DualEncoder: ${label} 'none' needs the tower width ${inFeatures} to equal embedDim ${options.embedDim}`,
+        );
+      }
+      const linear = buildProjection(kind, inFeatures, options.embedDim, options.rng.fork(label));
+      return linear ? this.addModule(label, linear) : null;
+    };
+    this.visual_projection = project(options.visionProjection ?? 'linear', options.vision.config.dim, 'visual_projection');
+    this.text_projection = project(options.textProjection ?? 'linear', options.text.config.dim, 'text_projection');
     this.logit_scale = this.addParameter('logit_scale', tf.scalar(options.initLogitScale ?? Math.log(1 / 0.07)), { decay: false });
   }
 
@@ -70,7 +76,7 @@ export class DualEncoder extends Module {
   encodeImage(images: tf.Tensor, options: { normalize?: boolean } = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const out = this.vision_model.forward(images);
-      const embeds = this.visual_projection.forward(out.pooled);
+      const embeds = this.visual_projection ? this.visual_projection.forward(out.pooled) : out.pooled;
       return (options.normalize === false ? embeds : l2Normalize(embeds)) as tf.Tensor2D;
     });
   }
@@ -79,7 +85,7 @@ export class DualEncoder extends Module {
   encodeText(ids: tf.Tensor, mask?: tf.Tensor, options: { normalize?: boolean } = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const out = this.text_model.forward(ids, mask);
-      const embeds = this.text_projection.forward(out.pooled);
+      const embeds = this.text_projection ? this.text_projection.forward(out.pooled) : out.pooled;
       return (options.normalize === false ? embeds : l2Normalize(embeds)) as tf.Tensor2D;
     });
   }

@@ -21,10 +21,16 @@ export {
   type ModelConfig,
   type ModelConfigInput,
   modelConfigSchema,
+  PROJECTIONS,
+  type Projection,
   parseModelConfig,
   type TextTowerConfig,
+  type TextTowerModelConfig,
+  textTowerModelSchema,
   textTowerSchema,
   type VisionTowerConfig,
+  type VisionTowerModelConfig,
+  visionTowerModelSchema,
   visionTowerSchema,
 } from './config.js';
 export { DualEncoder, type DualEncoderBatch, type DualEncoderOptions } from './dualEncoder.js';
@@ -43,7 +49,16 @@ export {
   saveModel,
 } from './modelDirectory.js';
 export { MODEL_PRESETS } from './presets.js';
+export { clip as clipPretrained } from './pretrained/clip.js';
+export { type ExportableModel, exportHf } from './pretrained/exportHf.js';
+export { assertLocalFolder, isHfFolder, readHfConfig } from './pretrained/hfFolder.js';
+export { loadHfProcessor } from './pretrained/hfProcessor.js';
+export { hasHfTokenizer, loadHfTokenizer } from './pretrained/hfTokenizer.js';
+export { type HfNameMapping, type HfTensorEntry, listHfWeights, loadHfWeights, readSafetensorsIndex } from './pretrained/hfWeights.js';
+export { type LoadedPretrained, loadPretrained, PRETRAINED_TYPES, pretrainedTypeFor } from './pretrained/loadPretrained.js';
+export { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrained/pretrainedType.js';
 export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';
-export { buildTextTower, buildVisionTower } from './towers.js';
+export { TowerEncoder } from './towerEncoder.js';
+export { buildProjection, buildTextTower, buildVisionTower } from './towers.js';
 export { type ContrastiveEncoder, ZeroShotClassifier, type ZeroShotOptions } from './zeroShot.js';

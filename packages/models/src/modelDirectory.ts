@@ -6,6 +6,8 @@ import { Tokenizer } from '@tessera/tokenizer';
 import { Captioner } from './captioner.js';
 import { CaptionVocab } from './captionVocab.js';
 import { type CaptionerConfig, captionerConfigSchema, type ModelConfig, parseModelConfig } from './config.js';
+import { isHfFolder } from './pretrained/hfFolder.js';
+import { loadPretrained } from './pretrained/loadPretrained.js';
 import { type AnyModel, createModel } from './registry.js';
 
 /**
@@ -48,7 +50,7 @@ export interface LoadedCaptioner {
 }
 
 /** The preprocessing that matches a config's vision tower: resize + center crop to imageSize, CLIP mean/std. */
-export function defaultProcessorConfig(config: ModelConfig): ImageProcessorConfigInput {
+export function defaultProcessorConfig(config: { vision: { imageSize: number } }): ImageProcessorConfigInput {
   const s = config.vision.imageSize;
   return { size: { shortest_edge: s }, crop_size: { height: s, width: s }, image_processor_type: 'CLIPImageProcessor' };
 }
@@ -118,13 +120,23 @@ async function loadWeights<M extends Module>(model: M, dir: string): Promise<M> 
  * preprocessor_config.json when given. Every file is written atomically.
  */
 export async function saveModel(dir: string, saved: SavedModel): Promise<void> {
-  const processorConfig = saved.processor ? saved.processor.config : defaultProcessorConfig(saved.config);
-  await writeModelDirectory(dir, saved.config, saved.model, [[MODEL_FILES.preprocessor, `${JSON.stringify(processorConfig, null, 2)}\n`]]);
+  const processorConfig = saved.processor?.config ?? ('vision' in saved.config ? defaultProcessorConfig(saved.config) : null);
+  const files: Array<[string, string]> = processorConfig
+    ? [[MODEL_FILES.preprocessor, `${JSON.stringify(processorConfig, null, 2)}\n`]]
+    : [];
+  await writeModelDirectory(dir, saved.config, saved.model, files);
   if (saved.tokenizer) await saved.tokenizer.save(path.join(dir, MODEL_FILES.tokenizer));
 }
 
-/** Reloads a directory written by `saveModel` (or a trainer run's export) in one call. */
+/**
+ * Reloads a directory written by `saveModel` (or a trainer run's export) in one call; a
+ * Hugging Face folder (config.json with `model_type`) goes through `loadPretrained`.
+ */
 export async function loadModel(dir: string): Promise<LoadedModel> {
+  if (await isHfFolder(dir)) {
+    const { model, config, tokenizer, processor } = await loadPretrained(dir);
+    return { model, config, tokenizer, processor, dir };
+  }
   const raw = await readDirectoryJson(
     path.join(dir, MODEL_FILES.config),
     'A model directory holds config.json and model.safetensors (written by saveModel or `tessera train`)',

@@ -1,24 +1,25 @@
 import { SeededRandom, TesseraError } from '@tessera/core';
-import { type ModelConfig, type ModelConfigInput, parseModelConfig } from './config.js';
+import { type AlbefConfig, type ClipConfig, type ModelConfig, type ModelConfigInput, parseModelConfig } from './config.js';
 import { DualEncoder } from './dualEncoder.js';
 import { FusionModel } from './fusionModel.js';
 import { MODEL_PRESETS } from './presets.js';
-import { buildTextTower, buildVisionTower } from './towers.js';
+import { TowerEncoder } from './towerEncoder.js';
+import { buildProjection, buildTextTower, buildVisionTower } from './towers.js';
 
 /** Names of the built-in model presets. */
 export function listModels(): string[] {
   return Object.keys(MODEL_PRESETS);
 }
 
-/** A preset's config (a copy), or E_CONFIG listing the presets. */
-export function modelConfig(name: string): ModelConfig {
+/** A preset's config (a copy), or E_CONFIG listing the presets. Presets are dual encoders (CLIP, ALBEF). */
+export function modelConfig(name: string): ClipConfig | AlbefConfig {
   const preset = MODEL_PRESETS[name];
   if (!preset)
     throw new TesseraError('E_CONFIG', `unknown model '${name}'; choose one of: ${listModels().join(', ')}`, { details: { name } });
-  return parseModelConfig(structuredClone(preset));
+  return parseModelConfig(structuredClone(preset)) as ClipConfig | AlbefConfig;
 }
 
-export type AnyModel = DualEncoder | FusionModel;
+export type AnyModel = DualEncoder | FusionModel | TowerEncoder;
 
 export interface CreateModelOptions {
   /** Overrides text.vocabSize (e.g. the tokenizer's vocabulary size). */
@@ -39,9 +40,24 @@ export function createModel(
   const config = parseModelConfig({
     ...base,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    text: { ...base.text, ...(options.vocabSize !== undefined ? { vocabSize: options.vocabSize } : {}) },
+    ...('text' in base ? { text: { ...base.text, ...(options.vocabSize !== undefined ? { vocabSize: options.vocabSize } : {}) } } : {}),
   });
   const rng = new SeededRandom(config.seed);
+  if (config.type === 'vision_tower') {
+    const vision = buildVisionTower(config.vision, rng);
+    const projection = buildProjection(
+      config.visionProjection,
+      config.vision.dim,
+      config.embedDim,
+      rng.fork('heads').fork('visual_projection'),
+    );
+    return { model: new TowerEncoder({ vision, projection }), config };
+  }
+  if (config.type === 'text_tower') {
+    const text = buildTextTower(config.text, rng);
+    const projection = buildProjection(config.textProjection, config.text.dim, config.embedDim, rng.fork('heads').fork('text_projection'));
+    return { model: new TowerEncoder({ text, projection }), config };
+  }
   const vision = buildVisionTower(config.vision, rng);
   const text = buildTextTower(config.text, rng);
   if (config.type === 'clip') {
@@ -51,6 +67,8 @@ export function createModel(
       embedDim: config.embedDim,
       initLogitScale: config.initLogitScale,
       maxLogitScale: config.maxLogitScale,
+      visionProjection: config.visionProjection,
+      textProjection: config.textProjection,
       rng: rng.fork('heads'),
     });
     return { model, config };

@@ -1,7 +1,11 @@
 import { matMul, TesseraError, tf } from '@tessera/core';
 
-export const POOLINGS = ['cls', 'eos', 'mean'] as const;
-/** 'cls': the first token; 'eos': the EOS token (or the last real one); 'mean': mean over real tokens. */
+export const POOLINGS = ['cls', 'eos', 'mean', 'argmax'] as const;
+/**
+ * 'cls': the first token; 'eos': the EOS token (or the last real one); 'mean': mean over real
+ * tokens; 'argmax': the real token with the highest id (OpenAI CLIP, whose EOS is the last id;
+ * transformers' rule when a CLIP config's eos_token_id is the legacy 2).
+ */
 export type Pooling = (typeof POOLINGS)[number];
 
 /**
@@ -24,6 +28,13 @@ export function poolingWeights(
     if (pooling === 'cls') w[b * length] = 1;
     else if (pooling === 'mean') {
       for (let s = 0; s < length; s++) if (mask[b * length + s]) w[b * length + s] = 1 / real;
+    } else if (pooling === 'argmax') {
+      if (!ids) throw new TesseraError('E_INPUT', "pooling 'argmax' needs the token ids");
+      let at = -1;
+      // The first highest id, as torch.argmax picks it.
+      for (let s = 0; s < length; s++)
+        if (mask[b * length + s] && (at < 0 || (ids[b * length + s] as number) > (ids[b * length + at] as number))) at = s;
+      w[b * length + at] = 1;
     } else {
       let at = -1;
       if (eosTokenId !== undefined && ids) {

@@ -16,6 +16,10 @@ export const VisionEncoderConfigSchema = z
     patchSize: z.number().int().positive(),
     channels: z.number().int().positive().default(3),
     classToken: z.boolean().default(true),
+    /** The patch projection has a bias (CLIP's conv has none). */
+    patchBias: z.boolean().default(true),
+    /** A LayerNorm on the embedded tokens before the first block (CLIP's `pre_layrnorm`). */
+    preNorm: z.boolean().default(false),
     positionEmbedding: z.enum(['learned', 'sincos']).default('learned'),
     /** 'cls' needs the class token; 'mean' averages the patch tokens (class token excluded). */
     pooling: z.enum(['cls', 'mean']).optional(),
@@ -28,14 +32,17 @@ export type VisionEncoderConfig = z.input<typeof VisionEncoderConfigSchema>;
 
 /**
  * ViT: patch embedding (`PatchEmbedding`: `embeddings.projection.*`, `embeddings.cls_token`,
- * `embeddings.position_embeddings`), `encoder.layers.N.*`, then `layernorm` over all tokens
- * (pre-LN) as Hugging Face ViT; pooled by the class token or the mean of patch tokens.
+ * `embeddings.position_embeddings`), optionally `pre_layrnorm` (CLIP), `encoder.layers.N.*`,
+ * then `layernorm` over all tokens (pre-LN) as Hugging Face ViT; pooled by the class token or
+ * the mean of patch tokens. (CLIP's `post_layernorm` on the pooled class token is the same
+ * numbers: LayerNorm works token by token.)
  */
 export class VisionEncoder extends Module {
   readonly config: z.output<typeof VisionEncoderConfigSchema>;
   readonly pooling: 'cls' | 'mean';
   readonly embeddings: PatchEmbedding;
   readonly encoder: TransformerStack;
+  readonly pre_layrnorm: LayerNorm | null = null;
   readonly layernorm: LayerNorm | null = null;
   private readonly drop: Dropout;
 
@@ -53,9 +60,11 @@ export class VisionEncoder extends Module {
         dim: c.dim,
         classToken: c.classToken,
         positionEmbedding: c.positionEmbedding,
+        patchBias: c.patchBias,
         rng: c.rng.fork('patches'),
       }),
     );
+    if (c.preNorm) this.pre_layrnorm = this.addModule('pre_layrnorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
     this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('embedding-dropout') }));
     this.encoder = this.addModule('encoder', new TransformerStack(c.numLayers, { ...blockSettings(c), rng: c.rng.fork('encoder') }));
     if (c.norm === 'pre') this.layernorm = this.addModule('layernorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
@@ -79,7 +88,8 @@ export class VisionEncoder extends Module {
   encode(embedded: tf.Tensor): tf.Tensor {
     assertRank(embedded, 3, 'VisionEncoder.encode', 'of embedded tokens [batch, tokens, dim]');
     return tf.tidy(() => {
-      let hidden = this.encoder.forward(this.drop.forward(embedded)).hidden;
+      const input = this.pre_layrnorm ? this.pre_layrnorm.forward(embedded) : embedded;
+      let hidden = this.encoder.forward(this.drop.forward(input)).hidden;
       if (this.layernorm) hidden = this.layernorm.forward(hidden);
       return hidden;
     });

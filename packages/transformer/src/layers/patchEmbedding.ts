@@ -14,6 +14,8 @@ export interface PatchEmbeddingOptions {
   classToken?: boolean;
   /** 'learned' (default, trainable) or fixed 2-D 'sincos' (MAE), not trainable. */
   positionEmbedding?: 'learned' | 'sincos';
+  /** The projection has a bias (default true, as ViT); CLIP's patch conv has none. */
+  patchBias?: boolean;
   /** Initialises weights: truncated normal, std 0.02, as Hugging Face ViT. */
   rng: SeededRandom;
 }
@@ -29,8 +31,8 @@ export interface PatchEmbeddingForwardOptions {
 /** Holds the patch projection as `projection.weight` / `projection.bias`, Hugging Face ViT names. */
 class PatchProjection extends Module {
   readonly weight: tf.Variable;
-  readonly bias: tf.Variable;
-  constructor(dim: number, channels: number, patch: number, rng: SeededRandom) {
+  readonly bias: tf.Variable | null;
+  constructor(dim: number, channels: number, patch: number, bias: boolean, rng: SeededRandom) {
     super();
     const fan = channels * patch * patch;
     this.weight = this.addParameter(
@@ -40,7 +42,7 @@ class PatchProjection extends Module {
         [dim, channels, patch, patch],
       ),
     );
-    this.bias = this.addParameter('bias', tf.zeros([dim]));
+    this.bias = bias ? this.addParameter('bias', tf.zeros([dim])) : null;
   }
 }
 
@@ -84,7 +86,7 @@ export class PatchEmbedding extends Module {
     this.patchSize = patchSize;
     this.dim = dim;
     const { rng } = options;
-    this.projection = this.addModule('projection', new PatchProjection(dim, this.channels, patchSize, rng));
+    this.projection = this.addModule('projection', new PatchProjection(dim, this.channels, patchSize, options.patchBias ?? true, rng));
     const extra = this.hasClassToken ? 1 : 0;
     this.clsToken = this.hasClassToken
       ? this.addParameter(
@@ -164,7 +166,8 @@ export class PatchEmbedding extends Module {
       const patches = patchify(images, p);
       // W [dim, C, P, P] -> [C*P*P, dim], transposed explicitly: the flagged matMul is slow on wasm.
       const kernel = tf.transpose(tf.reshape(this.projection.weight, [this.dim, c * p * p]));
-      let tokens = tf.add(matMul(patches, kernel), this.projection.bias) as tf.Tensor3D;
+      let tokens = matMul(patches, kernel) as tf.Tensor3D;
+      if (this.projection.bias) tokens = tf.add(tokens, this.projection.bias);
       if (this.clsToken) tokens = tf.concat([tf.tile(this.clsToken, [b, 1, 1]), tokens], 1) as tf.Tensor3D;
       const positions: tf.Tensor = sameSize ? this.positionEmbeddings : this.interpolatePositionEmbeddings([h / p, w / p]);
       return tf.add(tokens, positions) as tf.Tensor3D;
