@@ -22,8 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, recordBenchmark, SeededRandom, TesseraError, tf, torchPeerSettings, workspaceRoot } from '@tessera/core';
-import { DualEncoder } from '../src/index.js';
-import { loadClipFolder } from './clipFolderStandIn.js';
+import { DualEncoder, loadPretrained } from '../src/index.js';
 
 const TOLERANCE = 1e-4;
 const IMAGE_BATCH = Number(process.env.TESSERA_BENCH_IMAGE_BATCH ?? 32);
@@ -53,7 +52,7 @@ try {
   const folder = process.argv[2] ?? path.join(dir, 'clip-vit-base-patch32');
   if (!process.argv[2]) runPython('make_clip_b32.py', [folder]);
   const info = await initBackend();
-  const { model } = await loadClipFolder(folder);
+  const { model } = await loadPretrained(folder);
   if (!(model instanceof DualEncoder)) throw new TesseraError('E_CONFIG', `clipB32.bench needs a CLIP folder, got ${folder}`);
   model.eval();
   const rng = new SeededRandom(0);

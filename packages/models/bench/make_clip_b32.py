@@ -9,10 +9,14 @@ mean cosine between the embeddings of different random images to show it.
 """
 
 import json
+import os
 import sys
 
 import torch
 from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "pretrained"))
+from make_clip import train_tokenizer  # noqa: E402  (the fixtures' small CLIP-style BPE: loadPretrained needs a tokenizer)
 
 # config.json of openai/clip-vit-base-patch32 (transformers' CLIPConfig keys).
 TEXT = dict(
@@ -49,6 +53,7 @@ def main():
     model = spread(CLIPModel(config))
     model.save_pretrained(out)
     CLIPImageProcessorPil(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}).save_pretrained(out)
+    train_tokenizer().save_pretrained(out)
     with torch.inference_mode():
         g = torch.Generator().manual_seed(1)
         e = model.get_image_features(pixel_values=torch.randn(4, 3, 224, 224, generator=g))
