@@ -7,21 +7,23 @@
  *   projection, L2 normalisation) of a batch of 224x224 images;
  * - text embedding (`tessera search`, `embedTexts`) of a batch of captions of 16 tokens, the
  *   shorter ones padded.
- * Embeddings must agree within 1e-4. Throughput at 1 thread and at 2 (BLAS threads for
- * Tessera's native kernels; for PyTorch the faster of intra-op or BLAS threads), and the peak
- * RSS of each process (Tessera's includes loading the folder).
+ * Embeddings must agree within 1e-4. Throughput at 1 thread and at 2 (the native kernels'
+ * threads; PyTorch's intra-op threads), best round of each, Tessera's rounds alternating with
+ * PyTorch's (the peer stays up between them) so that both meet the same load on a shared
+ * machine; and the peak RSS of each process (Tessera's includes loading the folder).
  * Usage: npm run bench [-- <hf folder>]   (default: make_clip_b32.py writes one to a temp dir)
  * TESSERA_PYTHON: the Python with torch 2.13 + transformers 5.18 (default .venv-ref/bin/python
  * at the workspace root, else python3). TESSERA_BENCH_STEPS (batches per round, default 2),
  * TESSERA_BENCH_ROUNDS (default 3), TESSERA_BENCH_IMAGE_BATCH (default 32) and
  * TESSERA_BENCH_TEXT_BATCH (default 64) shorten or lengthen a run.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { initBackend, recordBenchmark, SeededRandom, TesseraError, tf, torchPeerSettings, workspaceRoot } from '@tessera/core';
+import { initBackend, recordBenchmark, SeededRandom, TesseraError, tf, workspaceRoot } from '@tessera/core';
 import { DualEncoder, loadPretrained } from '../src/index.js';
 
 const TOLERANCE = 1e-4;
@@ -36,8 +38,8 @@ const python = process.env.TESSERA_PYTHON ?? (existsSync(venv) ? venv : 'python3
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Runs one of the Python scripts beside this file; its last stdout line is JSON. */
-function runPython(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
-  const run = spawnSync(python, [path.join(here, script), ...args], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+function runPython(script: string, args: string[]): Record<string, unknown> {
+  const run = spawnSync(python, [path.join(here, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (run.status !== 0) {
     throw new TesseraError(
       'E_BENCH_PEER',
@@ -45,6 +47,48 @@ function runPython(script: string, args: string[], env: NodeJS.ProcessEnv = proc
     );
   }
   return JSON.parse(run.stdout.trim().split('\n').pop() as string);
+}
+
+/** torch_clip_b32.py kept running: it checks its embeddings against ours, then times one round per request. */
+class Peer {
+  private readonly child;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor(job: string, threads: number) {
+    const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: '1' };
+    this.child = spawn(python, [path.join(here, 'torch_clip_b32.py'), job], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (d) => {
+      this.stderr += String(d);
+    });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  private async read(): Promise<Record<string, number | string>> {
+    const next = await this.lines.next();
+    if (next.done) {
+      throw new TesseraError(
+        'E_BENCH_PEER',
+        `torch_clip_b32.py with ${python} stopped: ${this.stderr.trim().split('\n').slice(-5).join('\n')}`,
+      );
+    }
+    return JSON.parse(next.value);
+  }
+
+  /** Waits for the check: the largest difference from our embeddings, and the versions. */
+  ready() {
+    return this.read() as Promise<{ maxAbsDiff: number; torch: string; transformers: string }>;
+  }
+
+  async round(what: 'images' | 'texts'): Promise<number> {
+    this.child.stdin.write(`${what}\n`);
+    return (await this.read()).perSecond as number;
+  }
+
+  async done(): Promise<number> {
+    this.child.stdin.write('done\n');
+    return (await this.read()).peakRssMiB as number;
+  }
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-clip-b32-bench-'));
@@ -75,20 +119,15 @@ try {
   const embedImages = () => model.encodeImage(images);
   const embedTexts = () => model.encodeText(idsTensor, maskTensor);
 
-  /** Best items/s over the rounds; each embeds the batch `steps` times and reads the result back. */
-  const rate = (embed: () => tf.Tensor, count: number) => {
-    embed().dispose(); // warm-up
-    let best = 0;
-    for (let round = 0; round < rounds; round++) {
-      const start = performance.now();
-      for (let i = 0; i < steps; i++) {
-        const embeds = embed();
-        embeds.dataSync();
-        embeds.dispose();
-      }
-      best = Math.max(best, (count * steps) / ((performance.now() - start) / 1000));
+  /** Items/s of one round: the batch embedded `steps` times, each result read back. */
+  const round = (embed: () => tf.Tensor, count: number) => {
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) {
+      const embeds = embed();
+      embeds.dataSync();
+      embeds.dispose();
     }
-    return best;
+    return (count * steps) / ((performance.now() - start) / 1000);
   };
   const write = (name: string, data: Float32Array | Int32Array) => {
     const file = path.join(dir, name);
@@ -108,10 +147,32 @@ try {
     textLength: TEXT_LENGTH,
     expectedTexts: write('expected-texts.f32', expectedTexts.dataSync() as Float32Array),
     steps,
-    rounds,
     tolerance: TOLERANCE,
   };
-  const ours1 = { images: rate(embedImages, IMAGE_BATCH), texts: rate(embedTexts, TEXT_BATCH) };
+  /**
+   * At `threads` threads: a PyTorch peer checks its embeddings against ours, then its rounds
+   * and ours alternate (images, then texts); the best round of each side counts.
+   */
+  const measure = async (threads: number) => {
+    const file = path.join(dir, `job-${threads}.json`);
+    writeFileSync(file, JSON.stringify({ ...job, threads }));
+    const peer = new Peer(file, threads);
+    const check = await peer.ready();
+    const best = { images: 0, texts: 0, torchImages: 0, torchTexts: 0 };
+    for (const [what, embed, count] of [
+      ['images', embedImages, IMAGE_BATCH],
+      ['texts', embedTexts, TEXT_BATCH],
+    ] as const) {
+      embed().dispose(); // warm-up
+      for (let r = 0; r < rounds; r++) {
+        best[what] = Math.max(best[what], round(embed, count));
+        const key = what === 'images' ? 'torchImages' : 'torchTexts';
+        best[key] = Math.max(best[key], await peer.round(what));
+      }
+    }
+    return { ...best, ...check, peakRssMiB: await peer.done() };
+  };
+  const at1 = await measure(1);
   const info2 = await initBackend({ threads: 2 });
   // Threaded products sum in another order: the same embeddings within the tolerance.
   const drift = tf.tidy(() =>
@@ -121,36 +182,9 @@ try {
     ),
   );
   if (!(drift <= TOLERANCE)) throw new TesseraError('E_BENCH', `2-thread embeddings differ from 1-thread ones by ${drift}`);
-  const ours2 = { images: rate(embedImages, IMAGE_BATCH), texts: rate(embedTexts, TEXT_BATCH) };
+  const at2 = await measure(2);
   const oursRssMiB = process.resourceUsage().maxRSS / 1024;
-
-  interface PeerRun {
-    imagesPerSecond: number;
-    textsPerSecond: number;
-    maxAbsDiff: number;
-    peakRssMiB: number;
-    torch: string;
-    transformers: string;
-  }
-  /** Each PyTorch setting at `threads` threads (every run checks its embeddings against ours first); the fastest per metric. */
-  const peer = (threads: number) => {
-    const runs = torchPeerSettings(threads).map(({ torchThreads, env }) => {
-      const file = path.join(dir, `job-${threads}-${torchThreads}.json`);
-      writeFileSync(file, JSON.stringify({ ...job, threads: torchThreads }));
-      const out = runPython('torch_clip_b32.py', [file], env) as unknown as PeerRun;
-      return { ...out, setting: { torchThreads, blasThreads: Number(env.OPENBLAS_NUM_THREADS) } };
-    });
-    const best = (key: 'imagesPerSecond' | 'textsPerSecond') => runs.reduce((a, b) => (b[key] > a[key] ? b : a));
-    return {
-      images: best('imagesPerSecond'),
-      texts: best('textsPerSecond'),
-      maxAbsDiff: Math.max(...runs.map((r) => r.maxAbsDiff)),
-      peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
-      versions: `torch ${runs[0]?.torch}, transformers ${runs[0]?.transformers}`,
-    };
-  };
-  const torch1 = peer(1);
-  const torch2 = peer(2);
+  const versions = `torch ${at1.torch}, transformers ${at1.transformers}`;
 
   const details = {
     model: 'openai/clip-vit-base-patch32 architecture, random weights (make_clip_b32.py)',
@@ -159,20 +193,20 @@ try {
     textBatch: `${TEXT_BATCH} captions of 8-${TEXT_LENGTH} tokens padded to ${TEXT_LENGTH}: text tower + projection + L2 normalisation`,
     steps,
     rounds,
-    maxAbsDiff: Math.max(torch1.maxAbsDiff, torch2.maxAbsDiff),
+    maxAbsDiff: Math.max(at1.maxAbsDiff, at2.maxAbsDiff),
     maxAbsDiff2Threads: drift,
     tolerance: TOLERANCE,
-    peakRssMiB: { tessera: Math.round(oursRssMiB), pytorch: Math.round(Math.max(torch1.peakRssMiB, torch2.peakRssMiB)) },
+    peakRssMiB: { tessera: Math.round(oursRssMiB), pytorch: Math.round(Math.max(at1.peakRssMiB, at2.peakRssMiB)) },
     ours2Threads: info2.native.active ? info2.threads : 1,
-    torch2Setting: { images: torch2.images.setting, texts: torch2.texts.setting },
-    peer: torch1.versions,
+    torch2Setting: 'torch.set_num_threads(2) (MKL and OpenMP), OPENBLAS_NUM_THREADS=1',
+    peer: versions,
     native: info.native.active ? info.native.blas : 'off',
   };
   for (const [what, unit, ours, theirs] of [
-    ['images', 'images/s', ours1.images, torch1.images.imagesPerSecond],
-    ['texts', 'texts/s', ours1.texts, torch1.texts.textsPerSecond],
-    ['images-2threads', 'images/s', ours2.images, torch2.images.imagesPerSecond],
-    ['texts-2threads', 'texts/s', ours2.texts, torch2.texts.textsPerSecond],
+    ['images', 'images/s', at1.images, at1.torchImages],
+    ['texts', 'texts/s', at1.texts, at1.torchTexts],
+    ['images-2threads', 'images/s', at2.images, at2.torchImages],
+    ['texts-2threads', 'texts/s', at2.texts, at2.torchTexts],
   ] as const) {
     await recordBenchmark({
       benchmark: `models-clip-b32-embed-${what}`,
@@ -180,7 +214,7 @@ try {
       unit,
       ours,
       peer: theirs,
-      peerName: `PyTorch ${torch1.versions.split(',')[0]?.replace('torch ', '')} + transformers, ${what.endsWith('2threads') ? 2 : 1} thread${what.endsWith('2threads') ? 's' : ''}`,
+      peerName: `PyTorch ${at1.torch} + transformers ${at1.transformers}, ${what.endsWith('2threads') ? 2 : 1} thread${what.endsWith('2threads') ? 's' : ''}`,
       higherIsBetter: true,
       backend: (what.endsWith('2threads') ? info2 : info).name,
       details,

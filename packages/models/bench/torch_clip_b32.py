@@ -2,14 +2,17 @@
 loaded from the same Hugging Face folder Tessera loads (make_clip_b32.py wrote it).
 
 Checks get_image_features / get_text_features (L2-normalised) of the bench batches against
-Tessera's, then times each under torch.inference_mode() at the job's thread count.
+Tessera's, then times rounds under torch.inference_mode() at the job's thread count when the
+benchmark asks, so that its rounds and Tessera's alternate and share the machine's load alike.
 
 Usage: python torch_clip_b32.py <job.json>, where job.json holds
-  {"dir", "threads", "steps", "rounds", "tolerance",
+  {"dir", "threads", "steps", "tolerance",
    "images" (float32 [B, 3, 224, 224] little-endian), "imageBatch", "expectedImages" (float32 [B, 512]),
    "ids" / "mask" (int32 [T, S]), "textBatch", "textLength", "expectedTexts" (float32 [T, 512])}
-Prints one JSON line {"imagesPerSecond", "textsPerSecond", "maxAbsDiff", "peakRssMiB", "torch",
-"transformers"}; exits 1 when the embeddings differ by more than the tolerance.
+Prints {"ready", "maxAbsDiff", "torch", "transformers"} (or exits 1 when the embeddings differ by
+more than the tolerance), then answers each stdin line "images" or "texts" with
+{"perSecond"} for one round of `steps` batches, and
+"done" with {"peakRssMiB"}; one JSON line each.
 """
 import json
 import resource
@@ -31,15 +34,8 @@ def features(out):
     return out if torch.is_tensor(out) else out.pooler_output
 
 
-def best_rate(fn, count, steps, rounds):
-    fn()  # warm-up
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(steps):
-            fn()
-        best = max(best, count * steps / (time.perf_counter() - start))
-    return best
+def say(value):
+    print(json.dumps(value), flush=True)
 
 
 def main():
@@ -63,20 +59,18 @@ def main():
         if not diff <= job["tolerance"]:
             print(f"embeddings differ from Tessera's: max abs diff {diff} > {job['tolerance']}", file=sys.stderr)
             sys.exit(1)
-        images_per_second = best_rate(embed_images, job["imageBatch"], job["steps"], job["rounds"])
-        texts_per_second = best_rate(embed_texts, job["textBatch"], job["steps"], job["rounds"])
-    print(
-        json.dumps(
-            {
-                "imagesPerSecond": images_per_second,
-                "textsPerSecond": texts_per_second,
-                "maxAbsDiff": diff,
-                "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "torch": torch.__version__,
-                "transformers": transformers.__version__,
-            }
-        )
-    )
+        say({"ready": True, "maxAbsDiff": diff, "torch": torch.__version__, "transformers": transformers.__version__})
+        work = {"images": (embed_images, job["imageBatch"]), "texts": (embed_texts, job["textBatch"])}
+        for line in sys.stdin:  # the check above was the warm-up
+            command = line.strip()
+            if command == "done":
+                break
+            fn, count = work[command]
+            start = time.perf_counter()
+            for _ in range(job["steps"]):
+                fn()
+            say({"perSecond": count * job["steps"] / (time.perf_counter() - start)})
+    say({"peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
 if __name__ == "__main__":
