@@ -205,6 +205,27 @@ napi_value ScatterAddFn(napi_env env, napi_callback_info info) {
   });
 }
 
+// attention(heap, qOffset, kOffset, vOffset, maskOffset (-1: none), outOffset, batch, sq, sk, heads, headDim, scale, causal)
+napi_value AttentionFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 13);
+    const Heap heap = args.heap();
+    const int64_t batch = nonNegative(args, 6, "batch"), sq = nonNegative(args, 7, "sq"), sk = nonNegative(args, 8, "sk"),
+                  heads = nonNegative(args, 9, "heads"), headDim = nonNegative(args, 10, "headDim");
+    const int64_t d = product(heads, headDim);
+    const int64_t causal = args.integer(12, "causal");
+    if (causal && sq > sk) throw ArgError("causal attention needs at least as many keys as queries");
+    const float* q = heap.at<float>(args.integer(1, "qOffset"), product(batch, product(sq, d)), "q");
+    const float* k = heap.at<float>(args.integer(2, "kOffset"), product(batch, product(sk, d)), "k");
+    const float* v = heap.at<float>(args.integer(3, "vOffset"), product(batch, product(sk, d)), "v");
+    const int64_t maskOffset = args.integer(4, "maskOffset");
+    const float* mask = maskOffset < 0 ? nullptr : heap.at<float>(maskOffset, product(batch, sk), "mask");
+    float* out = heap.at<float>(args.integer(5, "outOffset"), product(batch, product(sq, d)), "out");
+    attention(q, k, v, mask, out, batch, sq, sk, heads, headDim, static_cast<float>(args.number(11, "scale")), causal != 0);
+    return undefined(env);
+  });
+}
+
 // layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, meanOffset, rstdOffset, rows, cols, eps)
 napi_value LayerNormFn(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -395,6 +416,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, UnaryFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"binary", nullptr, BinaryFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"softmax", nullptr, SoftmaxFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attention", nullptr, AttentionFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"transpose", nullptr, TransposeFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gather", nullptr, GatherFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"scatterAdd", nullptr, ScatterAddFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -197,6 +197,32 @@ void linearGrad(const float* dy, const float* x, const float* w, const float* z,
   gemm(true, false, out, in, rows, dz, x, dw);   // [out, rows] x [rows, in]
 }
 
+void attention(const float* q, const float* k, const float* v, const float* mask, float* out, int64_t batch, int64_t sq, int64_t sk,
+               int64_t heads, int64_t headDim, float scale, bool causal) {
+  constexpr float kMasked = -1e9f;  // as the attention masks of @tessera/transformer
+  const int64_t d = heads * headDim;
+  // One (item, head) pair at a time per thread: its scores stay in cache between the products.
+  parallelFor(batch * heads, 1, [&](int64_t i0, int64_t i1) {
+    std::vector<float> scores(static_cast<size_t>(sq * sk)), weights(scores.size());
+    for (int64_t i = i0; i < i1; i++) {
+      const int64_t b = i / heads, offset = (i % heads) * headDim;
+      gemmStrided(false, true, sq, sk, headDim, q + b * sq * d + offset, d, k + b * sk * d + offset, d, scores.data(), sk);
+      for (int64_t r = 0; r < sq; r++) {
+        float* row = scores.data() + r * sk;
+        const int64_t visible = causal ? sk - sq + r + 1 : sk;
+        for (int64_t c = 0; c < sk; c++) {
+          float s = row[c] * scale;
+          if (mask != nullptr && mask[b * sk + c] == 0.0f) s += kMasked;
+          if (c >= visible) s += kMasked;
+          row[c] = s;
+        }
+      }
+      softmax(scores.data(), weights.data(), sq, sk, false);
+      gemmStrided(false, false, sq, headDim, sk, weights.data(), sk, v + b * sk * d + offset, d, out + b * sq * d + offset, d);
+    }
+  });
+}
+
 double crossEntropy(const float* logits, const int32_t* labels, float* lse, int64_t rows, int64_t cols, float smoothing, int64_t* counted) {
   double total = 0;
   int64_t n = 0;

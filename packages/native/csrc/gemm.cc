@@ -149,20 +149,24 @@ int getThreads() { return poolThreads(); }
 // Hugging Face sized (>= 384: 1.1-1.4x the built-in kernel on ViT-B/32's products on an AVX2
 // EPYC); narrower ones stay on the built-in kernel, which beats OpenBLAS 0.3.21 there (1.3x
 // on the tiny Transformer step). With threads, each takes a contiguous block of C's rows.
+void gemmStrided(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                 float* c, int64_t ldc) {
+#ifdef TESSERA_OPENBLAS
+  if (n >= 384 && k >= 384 && m > 0) {
+    const int rowMajor = 101, noTrans = 111, trans = 112;
+    cblas_sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+                1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+    return;
+  }
+#endif
+  gemmPlain(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+}
+
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
   const int64_t lda = transA ? m : k, ldb = transB ? k : n;
   const int64_t grain = std::max<int64_t>(2 * MR, (int64_t{1} << 20) / std::max<int64_t>(n * k, 1));
   parallelFor(m, grain, [&](int64_t r0, int64_t r1) {
-    const float* ar = transA ? a + r0 : a + r0 * lda;
-#ifdef TESSERA_OPENBLAS
-    if (n >= 384 && k >= 384) {
-      const int rowMajor = 101, noTrans = 111, trans = 112;
-      cblas_sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, static_cast<int>(r1 - r0), static_cast<int>(n),
-                  static_cast<int>(k), 1.0f, ar, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c + r0 * n, static_cast<int>(n));
-      return;
-    }
-#endif
-    gemmPlain(transA, transB, r1 - r0, n, k, ar, lda, b, ldb, c + r0 * n, n);
+    gemmStrided(transA, transB, r1 - r0, n, k, transA ? a + r0 : a + r0 * lda, lda, b, ldb, c + r0 * n, n);
   });
 }
 

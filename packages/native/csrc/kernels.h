@@ -49,6 +49,13 @@ void linear(const float* x, const float* w, const float* bias, float* z, float* 
 void linearGrad(const float* dy, const float* x, const float* w, const float* z, float* dx, float* dw, float* db, int64_t rows, int64_t in,
                 int64_t out, Activation act);
 
+// Multi-head attention, forward: out[b, i, head h] = softmax(scale q_h k_h^T + bias) v_h for
+// q [B, Sq, heads * headDim] and k, v [B, Sk, heads * headDim] (heads side by side, as the
+// projections give them), written merged [B, Sq, heads * headDim]. The bias adds -1e9 where
+// mask [B, Sk] is 0 (mask may be null) and, when causal, where key j > (Sk - Sq) + i.
+void attention(const float* q, const float* k, const float* v, const float* mask, float* out, int64_t batch, int64_t sq, int64_t sk,
+               int64_t heads, int64_t headDim, float scale, bool causal);
+
 // Softmax cross-entropy of [rows, cols] logits against int32 labels, with label smoothing;
 // rows whose label is outside [0, cols) (e.g. -100) are ignored. Writes each row's
 // log-sum-exp and returns the mean loss over counted rows (0 if none); *counted gets their number.
