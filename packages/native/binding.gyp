@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "tessera_native",
-      "sources": ["csrc/addon.cc", "csrc/heap.cc", "csrc/gemm.cc", "csrc/kernels.cc", "csrc/fused.cc"],
+      "sources": ["csrc/addon.cc", "csrc/heap.cc", "csrc/gemm.cc", "csrc/kernels.cc", "csrc/fused.cc", "csrc/parallel.cc"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-O3", "-march=native", "-fexceptions", "-std=c++17"],
       "conditions": [

@@ -43,7 +43,7 @@ export interface BackendInfo {
   reason: string;
   /** Tessera kernels active on this backend: added where missing, or replacing slow ones. */
   kernelFixes: string[];
-  /** Threads of the BLAS behind native kernels (wasm itself runs single-threaded). */
+  /** Threads of the native kernels' pool (wasm itself runs single-threaded). */
   threads: number;
   native: NativeInfo;
 }
@@ -52,8 +52,9 @@ export interface NativeInfo {
   /** Whether @tessera/native's kernels are registered for the wasm backend now. */
   active: boolean;
   /**
-   * 'openblas' when the addon links OpenBLAS (it runs products with threads > 1; single-threaded
-   * ones use the addon's own kernel, which is faster there), 'plain' without it, null when off.
+   * 'openblas' when the addon links OpenBLAS (it runs the wide products, >= 384 columns and
+   * reduction; the addon's own kernel the narrow ones, where it is faster), 'plain' without it
+   * (the addon's kernel for all), null when off.
    */
   blas: string | null;
   /** The kernels it replaces when active. */
@@ -200,8 +201,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (!nativeInfo.active) useNativeKernels(null);
   nativeWantedNow = native.wanted;
   threadsWantedNow = threads;
-  const blasThreads = nativeInfo.active && nativeInfo.blas === 'openblas';
-  if (threads > 1 && !blasThreads)
+  if (threads > 1 && !nativeInfo.active)
     log.warn(`threads: ${threads} requested; multi-threaded wasm is not supported yet, running single-threaded`);
   const reason =
     requested === 'auto'
@@ -214,7 +214,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     requested,
     reason,
     kernelFixes: name === 'wasm' ? [...WASM_MISSING_KERNELS, ...(fastKernels ? WASM_KERNEL_FIXES : [])] : [],
-    threads: blasThreads ? threads : 1,
+    threads: nativeInfo.active ? threads : 1,
     native: nativeInfo,
   };
   return current;

@@ -14,7 +14,15 @@ export { nearestName, parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { pathExists, writeFileAtomic } from './fs.js';
 export type { LinearActivation } from './kernels/native/fusedKernels.js';
-export { type CrossEntropyOptions, fusedGelu, fusedLayerNorm, fusedLinear, fusedSoftmaxCrossEntropy } from './kernels/native/fusedOps.js';
+export {
+  type CrossEntropyOptions,
+  type FusedAttentionOptions,
+  fusedAttention,
+  fusedGelu,
+  fusedLayerNorm,
+  fusedLinear,
+  fusedSoftmaxCrossEntropy,
+} from './kernels/native/fusedOps.js';
 export { type AdamStepSettings, nativeAdamStep } from './kernels/native/nativeAdam.js';
 export { NATIVE_KERNELS } from './kernels/native/nativeKernels.js';
 export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';

@@ -8,6 +8,7 @@
 #include "gemm.h"
 #include "heap.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace tessera {
 namespace {
@@ -57,7 +58,10 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     const float* a = heap.at<float>(args.integer(7, "aOffset"), span(batch, as, product(m, k)), "a");
     const float* b = heap.at<float>(args.integer(9, "bOffset"), span(batch, bs, product(k, n)), "b");
     float* c = heap.at<float>(args.integer(11, "cOffset"), product(batch, product(m, n)), "c");
-    for (int64_t i = 0; i < batch; i++) gemm(ta, tb, m, n, k, a + i * as, b + i * bs, c + i * m * n);
+    // Several products (attention heads): one thread per block of them; one product: threaded inside.
+    parallelFor(batch, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; i++) gemm(ta, tb, m, n, k, a + i * as, b + i * bs, c + i * m * n);
+    });
     return undefined(env);
   });
 }
@@ -201,6 +205,27 @@ napi_value ScatterAddFn(napi_env env, napi_callback_info info) {
   });
 }
 
+// attention(heap, qOffset, kOffset, vOffset, maskOffset (-1: none), outOffset, batch, sq, sk, heads, headDim, scale, causal)
+napi_value AttentionFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 13);
+    const Heap heap = args.heap();
+    const int64_t batch = nonNegative(args, 6, "batch"), sq = nonNegative(args, 7, "sq"), sk = nonNegative(args, 8, "sk"),
+                  heads = nonNegative(args, 9, "heads"), headDim = nonNegative(args, 10, "headDim");
+    const int64_t d = product(heads, headDim);
+    const int64_t causal = args.integer(12, "causal");
+    if (causal && sq > sk) throw ArgError("causal attention needs at least as many keys as queries");
+    const float* q = heap.at<float>(args.integer(1, "qOffset"), product(batch, product(sq, d)), "q");
+    const float* k = heap.at<float>(args.integer(2, "kOffset"), product(batch, product(sk, d)), "k");
+    const float* v = heap.at<float>(args.integer(3, "vOffset"), product(batch, product(sk, d)), "v");
+    const int64_t maskOffset = args.integer(4, "maskOffset");
+    const float* mask = maskOffset < 0 ? nullptr : heap.at<float>(maskOffset, product(batch, sk), "mask");
+    float* out = heap.at<float>(args.integer(5, "outOffset"), product(batch, product(sq, d)), "out");
+    attention(q, k, v, mask, out, batch, sq, sk, heads, headDim, static_cast<float>(args.number(11, "scale")), causal != 0);
+    return undefined(env);
+  });
+}
+
 // layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, meanOffset, rstdOffset, rows, cols, eps)
 napi_value LayerNormFn(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -268,7 +293,7 @@ napi_value GeluGradFn(napi_env env, napi_callback_info info) {
 
 Activation activationArg(const Args& args, size_t i) {
   const int64_t a = args.integer(i, "activation");
-  if (a < 0 || a > 3) throw ArgError("activation must be 0 (linear), 1 (gelu), 2 (gelu tanh) or 3 (relu)");
+  if (a < 0 || a > 4) throw ArgError("activation must be 0 (linear), 1 (gelu), 2 (gelu tanh), 3 (relu) or 4 (quick gelu)");
   return static_cast<Activation>(a);
 }
 
@@ -391,6 +416,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, UnaryFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"binary", nullptr, BinaryFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"softmax", nullptr, SoftmaxFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attention", nullptr, AttentionFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"transpose", nullptr, TransposeFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gather", nullptr, GatherFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"scatterAdd", nullptr, ScatterAddFn, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

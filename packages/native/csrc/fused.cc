@@ -8,6 +8,7 @@
 
 #include "gemm.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace tessera {
 
@@ -22,7 +23,8 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 void layerNorm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd, int64_t rows, int64_t cols,
                float eps) {
   // Row statistics in double: they feed every element, and the backward reuses them.
-  for (int64_t r = 0; r < rows; r++) {
+  parallelFor(rows, rowGrain(cols), [&](int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
     const float* __restrict src = x + r * cols;
     float* __restrict dst = y + r * cols;
     double sum = 0;
@@ -36,6 +38,7 @@ void layerNorm(const float* x, const float* gamma, const float* beta, float* y, 
     mean[r] = muf;
     rstd[r] = inv;
   }
+  });
 }
 
 void layerNormGrad(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma,
@@ -80,6 +83,36 @@ void gelu(const float* x, float* y, int64_t n, bool approximate) {
   }
 }
 
+namespace {
+constexpr float kQuick = 1.702f;
+// s = sigmoid(1.702 x) for one block, exp vectorised.
+void quickSigmoid(const float* v, float* s, int64_t len) {
+  for (int64_t i = 0; i < len; i++) s[i] = -kQuick * v[i];
+  unary(Unary::Exp, s, s, len);
+  for (int64_t i = 0; i < len; i++) s[i] = 1.0f / (1.0f + s[i]);
+}
+}  // namespace
+
+void quickGelu(const float* x, float* y, int64_t n) {
+  float s[kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - i0);
+    quickSigmoid(x + i0, s, len);
+    for (int64_t i = 0; i < len; i++) y[i0 + i] = x[i0 + i] * s[i];
+  }
+}
+
+void quickGeluGrad(const float* dy, const float* x, float* dx, int64_t n) {
+  // d/dx x s(1.702 x) = s + 1.702 x s (1 - s)
+  float s[kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t len = std::min(kBlock, n - i0);
+    const float* __restrict v = x + i0;
+    quickSigmoid(v, s, len);
+    for (int64_t i = 0; i < len; i++) dx[i0 + i] = dy[i0 + i] * (s[i] + kQuick * v[i] * s[i] * (1.0f - s[i]));
+  }
+}
+
 void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approximate) {
   float t[kBlock], e[kBlock];
   for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
@@ -107,8 +140,11 @@ void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approx
 }
 
 void linear(const float* x, const float* w, const float* bias, float* z, float* y, int64_t rows, int64_t in, int64_t out, Activation act) {
-  gemm(false, true, rows, out, in, x, w, z);
-  for (int64_t r = 0; r < rows; r++) {
+  // Each thread takes a block of rows: its product, then bias and activation while they are in cache.
+  const int64_t grain = std::max<int64_t>(12, (int64_t{1} << 20) / std::max<int64_t>(in * out, 1));
+  parallelFor(rows, grain, [&](int64_t r0, int64_t r1) {
+  gemm(false, true, r1 - r0, out, in, x + r0 * in, w, z + r0 * out);
+  for (int64_t r = r0; r < r1; r++) {
     float* __restrict zr = z + r * out;
     if (bias != nullptr)
       for (int64_t c = 0; c < out; c++) zr[c] += bias[c];
@@ -124,8 +160,12 @@ void linear(const float* x, const float* w, const float* bias, float* z, float* 
       case Activation::Relu:
         for (int64_t c = 0; c < out; c++) yr[c] = zr[c] > 0.0f ? zr[c] : 0.0f;
         break;
+      case Activation::QuickGelu:
+        quickGelu(zr, yr, out);
+        break;
     }
   }
+  });
 }
 
 void linearGrad(const float* dy, const float* x, const float* w, const float* z, float* dx, float* dw, float* db, int64_t rows, int64_t in,
@@ -140,6 +180,8 @@ void linearGrad(const float* dy, const float* x, const float* w, const float* z,
       float* dzr = scratch.data() + r * out;
       if (act == Activation::Relu)
         for (int64_t c = 0; c < out; c++) dzr[c] = zr[c] > 0.0f ? dyr[c] : 0.0f;
+      else if (act == Activation::QuickGelu)
+        quickGeluGrad(dyr, zr, dzr, out);
       else
         geluGrad(dyr, zr, dzr, out, act == Activation::GeluTanh);
     }
@@ -153,6 +195,32 @@ void linearGrad(const float* dy, const float* x, const float* w, const float* z,
   }
   gemm(false, false, rows, in, out, dz, w, dx);  // [rows, out] x [out, in]
   gemm(true, false, out, in, rows, dz, x, dw);   // [out, rows] x [rows, in]
+}
+
+void attention(const float* q, const float* k, const float* v, const float* mask, float* out, int64_t batch, int64_t sq, int64_t sk,
+               int64_t heads, int64_t headDim, float scale, bool causal) {
+  constexpr float kMasked = -1e9f;  // as the attention masks of @tessera/transformer
+  const int64_t d = heads * headDim;
+  // One (item, head) pair at a time per thread: its scores stay in cache between the products.
+  parallelFor(batch * heads, 1, [&](int64_t i0, int64_t i1) {
+    std::vector<float> scores(static_cast<size_t>(sq * sk)), weights(scores.size());
+    for (int64_t i = i0; i < i1; i++) {
+      const int64_t b = i / heads, offset = (i % heads) * headDim;
+      gemmStrided(false, true, sq, sk, headDim, q + b * sq * d + offset, d, k + b * sk * d + offset, d, scores.data(), sk);
+      for (int64_t r = 0; r < sq; r++) {
+        float* row = scores.data() + r * sk;
+        const int64_t visible = causal ? sk - sq + r + 1 : sk;
+        for (int64_t c = 0; c < sk; c++) {
+          float s = row[c] * scale;
+          if (mask != nullptr && mask[b * sk + c] == 0.0f) s += kMasked;
+          if (c >= visible) s += kMasked;
+          row[c] = s;
+        }
+      }
+      softmax(scores.data(), weights.data(), sq, sk, false);
+      gemmStrided(false, false, sq, headDim, sk, weights.data(), sk, v + b * sk * d + offset, d, out + b * sq * d + offset, d);
+    }
+  });
 }
 
 double crossEntropy(const float* logits, const int32_t* labels, float* lse, int64_t rows, int64_t cols, float smoothing, int64_t* counted) {

@@ -1,5 +1,7 @@
 #include "kernels.h"
 
+#include "parallel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -250,8 +252,9 @@ void binary(Binary op, const float* a, const float* b, float* out, int rank, con
   }
 }
 
-void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
-  for (int64_t r = 0; r < rows; r++) {
+namespace {
+void softmaxRows(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols, bool log) {
+  for (int64_t r = r0; r < r1; r++) {
     const float* __restrict src = x + r * cols;
     float* __restrict dst = out + r * cols;
     const float max = rowMax(src, cols);
@@ -271,6 +274,11 @@ void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
       for (int64_t k = 0; k < cols; k++) dst[k] *= scale;
     }
   }
+}
+}  // namespace
+
+void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
+  parallelFor(rows, rowGrain(cols), [&](int64_t r0, int64_t r1) { softmaxRows(x, out, r0, r1, cols, log); });
 }
 
 void transpose(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape, const int64_t* strides) {

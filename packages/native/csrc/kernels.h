@@ -33,18 +33,28 @@ void layerNorm(const float* x, const float* gamma, const float* beta, float* y, 
 // dx, and dgamma/dbeta summed over rows, from dy and the forward's saved statistics.
 void layerNormGrad(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd, float* dx, float* dgamma,
                    float* dbeta, int64_t rows, int64_t cols);
+// OpenAI CLIP's quick GELU x sigmoid(1.702 x), and its gradient dy * d/dx.
+void quickGelu(const float* x, float* y, int64_t n);
+void quickGeluGrad(const float* dy, const float* x, float* dx, int64_t n);
 // GELU, exact (x Phi(x)) or with the tanh approximation, and its gradient dy * gelu'(x).
 void gelu(const float* x, float* y, int64_t n, bool approximate);
 void geluGrad(const float* dy, const float* x, float* dx, int64_t n, bool approximate);
 
 // The activations a fused linear layer applies to x W^T + b.
-enum class Activation { Linear = 0, Gelu = 1, GeluTanh = 2, Relu = 3 };
+enum class Activation { Linear = 0, Gelu = 1, GeluTanh = 2, Relu = 3, QuickGelu = 4 };
 // z = x W^T + bias (bias may be null) for x [rows, in], W [out, in]; y = act(z) row by row
 // while the row is in cache (y may be z when act is Linear; z is kept for the backward).
 void linear(const float* x, const float* w, const float* bias, float* z, float* y, int64_t rows, int64_t in, int64_t out, Activation act);
 // From dy = dL/dy: dz = dy * act'(z), dx = dz W, dw = dz^T x, db = column sums of dz (db may be null).
 void linearGrad(const float* dy, const float* x, const float* w, const float* z, float* dx, float* dw, float* db, int64_t rows, int64_t in,
                 int64_t out, Activation act);
+
+// Multi-head attention, forward: out[b, i, head h] = softmax(scale q_h k_h^T + bias) v_h for
+// q [B, Sq, heads * headDim] and k, v [B, Sk, heads * headDim] (heads side by side, as the
+// projections give them), written merged [B, Sq, heads * headDim]. The bias adds -1e9 where
+// mask [B, Sk] is 0 (mask may be null) and, when causal, where key j > (Sk - Sq) + i.
+void attention(const float* q, const float* k, const float* v, const float* mask, float* out, int64_t batch, int64_t sq, int64_t sk,
+               int64_t heads, int64_t headDim, float scale, bool causal);
 
 // Softmax cross-entropy of [rows, cols] logits against int32 labels, with label smoothing;
 // rows whose label is outside [0, cols) (e.g. -100) are ignored. Writes each row's

@@ -51,6 +51,10 @@ describe('@tessera/native addon', () => {
     [2, 3, 4, 0],
     [0, 3, 4, 5],
     [1, 33, 17, 65],
+    // Past one block of rows (72), of k (256) and of 16/32-wide column panels, with partial tiles.
+    [1, 150, 45, 300],
+    // Wide enough (n, k >= 384) for OpenBLAS single-threaded when it is linked.
+    [2, 7, 390, 400],
   ] as const) {
     for (const ta of [0, 1]) {
       for (const tb of [0, 1]) {
@@ -80,6 +84,52 @@ describe('@tessera/native addon', () => {
       }
     }
   }
+
+  it('with 3 threads (blocks of rows or of products on the pool) gemm, linear, layer norm and softmax equal 1 thread', () => {
+    const runs = (threads: number) => {
+      native.setThreads(threads);
+      const out: Float32Array[] = [];
+      // One product per call, wide (OpenBLAS when linked; A transposed) and narrow (built-in kernel), then 5 small ones.
+      for (const [batch, m, n, k, ta] of [
+        [1, 100, 390, 400, 1],
+        [1, 100, 300, 300, 0],
+        [5, 7, 9, 11, 0],
+      ] as const) {
+        seed = 5;
+        const { heap, offsets, end } = layout(
+          [Array.from({ length: batch * m * k }, random), Array.from({ length: batch * k * n }, random)],
+          batch * m * n,
+        );
+        native.gemm(heap, batch, m, n, k, ta, 1, offsets[0] as number, m * k, offsets[1] as number, k * n, end);
+        out.push(new Float32Array(heap, end, batch * m * n));
+      }
+      seed = 6;
+      const [rows, inF, outF] = [100, 300, 300];
+      const lin = layout(
+        [Array.from({ length: rows * inF }, random), Array.from({ length: outF * inF }, random), Array.from({ length: outF }, random)],
+        2 * rows * outF,
+      );
+      const [xo, wo, bo] = lin.offsets as [number, number, number];
+      native.linear(lin.heap, xo, wo, bo, lin.end, lin.end + rows * outF * 4, rows, inF, outF, 4);
+      out.push(new Float32Array(lin.heap, lin.end, 2 * rows * outF));
+      const [r, c] = [1000, 40];
+      const x = Array.from({ length: r * c }, random);
+      const ln = layout([x, Array.from({ length: c }, random), Array.from({ length: c }, random)], r * c + 2 * r);
+      const [lx, lg, lb] = ln.offsets as [number, number, number];
+      native.layerNorm(ln.heap, lx, lg, lb, ln.end, ln.end + r * c * 4, ln.end + (r * c + r) * 4, r, c, 1e-5);
+      out.push(new Float32Array(ln.heap, ln.end, r * c + 2 * r));
+      const sm = layout([x], r * c);
+      native.softmax(sm.heap, sm.offsets[0] as number, sm.end, r, c, 0);
+      out.push(new Float32Array(sm.heap, sm.end, r * c));
+      return out;
+    };
+    const [one, three] = [runs(1), runs(3)];
+    native.setThreads(1);
+    expect(native.getThreads()).toBe(1);
+    one.forEach((expected, i) => {
+      expectClose(three[i] as Float32Array, Array.from(expected));
+    });
+  });
 
   it('gemm with 2 threads (OpenBLAS when linked) equals the single-threaded built-in kernel', () => {
     const [m, n, k] = [37, 45, 129];

@@ -46,6 +46,27 @@ export interface NativeAddon {
   ): void;
   /** out = zeros([segments, width]); out[ids[r]] += x[r] (ids outside [0, segments) dropped). */
   scatterAdd(heap: ArrayBuffer, xOffset: number, idsOffset: number, outOffset: number, rows: number, width: number, segments: number): void;
+  /**
+   * Multi-head attention forward: q [batch, sq, heads * headDim], k and v [batch, sk, heads * headDim]
+   * (heads side by side) -> out [batch, sq, heads * headDim] = softmax(scale q_h k_h^T + bias) v_h per head,
+   * the bias -1e9 where the float32 mask [batch, sk] is 0 (maskOffset -1: none) and, with causal = 1,
+   * where key j > (sk - sq) + query i.
+   */
+  attention(
+    heap: ArrayBuffer,
+    qOffset: number,
+    kOffset: number,
+    vOffset: number,
+    maskOffset: number,
+    outOffset: number,
+    batch: number,
+    sq: number,
+    sk: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+    causal: number,
+  ): void;
   /** Layer norm over the last axis of [rows, cols]; writes y, and each row's mean and 1/std (for the backward). */
   layerNorm(
     heap: ArrayBuffer,
@@ -75,7 +96,7 @@ export interface NativeAddon {
   ): void;
   /**
    * A linear layer for x [rows, in], W [out, in]: z = x W^T + bias (biasOffset -1: none), y = act(z) with
-   * activation 0 linear (y may be z), 1 gelu, 2 gelu tanh, 3 relu; z is what linearGrad needs.
+   * activation 0 linear (y may be z), 1 gelu, 2 gelu tanh, 3 relu, 4 quick gelu; z is what linearGrad needs.
    */
   linear(
     heap: ArrayBuffer,

@@ -16,6 +16,7 @@ const FUNCTIONS = [
   'unary',
   'binary',
   'softmax',
+  'attention',
   'transpose',
   'gather',
   'scatterAdd',

@@ -1,4 +1,4 @@
-import { Module, matMul, parseConfig, tf } from '@tessera/core';
+import { fusedAttention, Module, matMul, parseConfig, tf } from '@tessera/core';
 import { z } from 'zod';
 import { assertLastDim, assertRank, shapeError } from '../checks.js';
 import { InitSchemeSchema, RngSchema } from '../init.js';
@@ -113,7 +113,28 @@ export class MultiHeadAttention extends Module {
       }
     }
     const [batch, queries] = query.shape as [number, number, number];
+    const keysIn = keyValue ? (keyValue.shape[1] as number) : queries;
+    const mask = options.keyPaddingMask;
+    if (mask && !past && (mask.shape[0] !== batch || mask.shape[1] !== keysIn)) {
+      throw shapeError('MultiHeadAttention', `keyPaddingMask must be [${batch}, ${keysIn}], got [${mask.shape.join(', ')}]`);
+    }
     return tf.tidy(() => {
+      // Inference without cache, weights or extra bias: one native kernel from the projections on.
+      const dropping = this.attnDropout.training && this.attnDropout.p > 0;
+      if (!past && !options.useCache && !options.returnWeights && !options.bias && !dropping) {
+        const source = keyValue ?? query;
+        const context = fusedAttention(
+          this.q_proj.forward(query),
+          this.k_proj.forward(source),
+          this.v_proj.forward(source),
+          this.numHeads,
+          {
+            keyPaddingMask: mask,
+            causal: options.causal,
+          },
+        );
+        if (context) return { output: this.out_proj.forward(context) } as unknown as tf.TensorContainer;
+      }
       const q = tf.mul(this.splitHeads(this.q_proj.forward(query)), 1 / Math.sqrt(this.headDim));
       let k: tf.Tensor;
       let v: tf.Tensor;

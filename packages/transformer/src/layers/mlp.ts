@@ -1,7 +1,7 @@
 import { Module, parseConfig, tf } from '@tessera/core';
 import { z } from 'zod';
 import { InitSchemeSchema, RngSchema } from '../init.js';
-import { ACTIVATIONS, activation } from './activations.js';
+import { ACTIVATIONS } from './activations.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';
 
@@ -23,7 +23,6 @@ export class MLP extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
   private readonly activation: (typeof ACTIVATIONS)[number];
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
   private readonly drop: Dropout;
 
   constructor(config: MLPConfig) {
@@ -33,15 +32,13 @@ export class MLP extends Module {
     this.fc1 = this.addModule('fc1', new Linear({ inFeatures: c.dim, outFeatures: c.hiddenDim, ...common }));
     this.fc2 = this.addModule('fc2', new Linear({ inFeatures: c.hiddenDim, outFeatures: c.dim, ...common }));
     this.activation = c.activation;
-    this.act = activation(c.activation);
     this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('mlp-dropout') }));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      // GELU and ReLU run inside fc1's fused kernel; quick_gelu after it.
-      const hidden = this.activation === 'quick_gelu' ? this.act(this.fc1.forward(x)) : this.fc1.forward(x, this.activation);
-      return this.drop.forward(this.fc2.forward(hidden));
+      // The activation runs inside fc1's fused kernel.
+      return this.drop.forward(this.fc2.forward(this.fc1.forward(x, this.activation)));
     });
   }
 }

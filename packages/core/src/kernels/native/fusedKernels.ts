@@ -17,16 +17,44 @@ export const FUSED_KERNEL_NAMES = [
   'TesseraGeluGrad',
   'TesseraCrossEntropy',
   'TesseraCrossEntropyGrad',
+  'TesseraAttention',
 ] as const;
 
 type Inputs = Record<string, TensorInfo>;
 
 /** The activations of a fused linear layer, numbered as the native kernel expects. */
-export const LINEAR_ACTIVATIONS = ['linear', 'gelu', 'gelu_tanh', 'relu'] as const;
+export const LINEAR_ACTIVATIONS = ['linear', 'gelu', 'gelu_tanh', 'relu', 'quick_gelu'] as const;
 export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
 
 export function fusedKernels(addon: NativeAddon): Record<(typeof FUSED_KERNEL_NAMES)[number], KernelFunc> {
   return {
+    // q [B, Sq, D], k and v [B, Sk, D], optional float32 mask [B, Sk] -> the merged context [B, Sq, D].
+    TesseraAttention: (args) => {
+      const backend = args.backend as BackendWasm;
+      const { q, k, v, mask } = args.inputs as unknown as Inputs;
+      const { numHeads, causal } = args.attrs as unknown as { numHeads: number; causal: boolean };
+      const [batch, queries, dim] = (q as TensorInfo).shape as [number, number, number];
+      const keys = (k as TensorInfo).shape[1] as number;
+      const headDim = dim / numHeads;
+      const out = backend.makeOutput([batch, queries, dim], 'float32');
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      addon.attention(
+        heapBuffer(backend),
+        at(q as TensorInfo),
+        at(k as TensorInfo),
+        at(v as TensorInfo),
+        mask ? at(mask) : -1,
+        at(out),
+        batch,
+        queries,
+        keys,
+        numHeads,
+        headDim,
+        1 / Math.sqrt(headDim),
+        causal ? 1 : 0,
+      );
+      return out;
+    },
     // x [..., in], weight [out, in], optional bias [out] -> y = act(x W^T + b) [..., out] and,
     // unless the activation is linear, the pre-activation z the backward needs.
     TesseraLinear: (args) => {

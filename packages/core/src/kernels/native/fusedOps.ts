@@ -104,6 +104,7 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
       const z = matMul(x, weight, false, true);
       const y = bias ? tf.add(z, bias) : z;
       if (activation === 'gelu' || activation === 'gelu_tanh') return fusedGelu(y, activation === 'gelu_tanh');
+      if (activation === 'quick_gelu') return tf.mul(y, tf.sigmoid(tf.mul(y, 1.702)));
       return activation === 'relu' ? tf.relu(y) : y;
     });
   }
@@ -132,6 +133,51 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.tidy(() => (bias ? op(x, weight, bias) : op(x, weight)) as tf.Tensor);
+}
+
+export interface FusedAttentionOptions {
+  /** [B, Sk] 1 = key, 0 = padding (any dtype). */
+  keyPaddingMask?: tf.Tensor;
+  /** Query i (of Sq) sees keys up to (Sk - Sq) + i. */
+  causal?: boolean;
+}
+
+/**
+ * Scaled dot-product attention of projected q [B, Sq, D] over k, v [B, Sk, D], `numHeads` heads
+ * side by side in D, as one native kernel (no head transposes, scores kept in cache per head):
+ * the merged context [B, Sq, D]. Inference only: null when native kernels are off or gradients
+ * are being recorded, and the caller runs its own ops (MultiHeadAttention's are the reference).
+ * Masked scores get -1e9 added, as `paddingBias` and `causalBias` do.
+ */
+export function fusedAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  numHeads: number,
+  options: FusedAttentionOptions = {},
+): tf.Tensor | null {
+  const { keyPaddingMask: mask, causal = false } = options;
+  const [batch, queries, dim] = q.shape as [number, number, number];
+  const keys = k.shape[1] as number;
+  const same = (t: tf.Tensor, shape: number[]) => t.shape.join() === shape.join();
+  if (
+    q.rank !== 3 ||
+    !same(k, [batch, keys, dim]) ||
+    !same(v, [batch, keys, dim]) ||
+    !(Number.isInteger(numHeads) && numHeads > 0 && dim % numHeads === 0) ||
+    (mask && !same(mask, [batch, keys])) ||
+    (causal && queries > keys)
+  ) {
+    throw new TesseraError(
+      'E_INPUT',
+      `fusedAttention: q [B, Sq, D], k and v [B, Sk, D], mask [B, Sk], D divisible by numHeads, Sq <= Sk when causal (got q [${q.shape}], k [${k.shape}], v [${v.shape}], mask [${mask?.shape ?? 'none'}], numHeads ${numHeads})`,
+    );
+  }
+  if (!fused() || recording() || [q, k, v].some((t) => t.dtype !== 'float32')) return null;
+  return tf.tidy(() => {
+    const inputs = mask ? { q, k, v, mask: tf.cast(mask, 'float32') } : { q, k, v };
+    return tf.engine().runKernel('TesseraAttention', inputs as never, { numHeads, causal }) as tf.Tensor;
+  });
 }
 
 export interface CrossEntropyOptions {

@@ -8,7 +8,7 @@ import { matMul } from '../../ops/matMul.js';
 import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
 import { useFastWasmKernels } from '../wasmKernels.js';
-import { fusedLinear, fusedSoftmaxCrossEntropy, fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';
+import { fusedAttention, fusedLinear, fusedSoftmaxCrossEntropy, fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';
 import { activeNativeAddon, NATIVE_KERNELS, useNativeKernels } from './nativeKernels.js';
 import { checkWasmInternals } from './selfCheck.js';
 
@@ -288,7 +288,7 @@ describe('native kernels on the wasm heap', () => {
     }
   });
 
-  it('fused linear (matmul + bias + activation) equals the composite ops, values and gradients (x, W, b)', async () => {
+  it('fused linear (matmul + bias + any activation, quick GELU too) equals the composite ops, values and gradients (x, W, b)', async () => {
     for (const [xShape, out] of [
       [[2, 5, 16], 24],
       [[7, 3], 1],
@@ -296,7 +296,7 @@ describe('native kernels on the wasm heap', () => {
     ] as Array<[number[], number]>) {
       const inF = xShape[xShape.length - 1] as number;
       const ys = [...xShape.slice(0, -1), out];
-      for (const activation of ['linear', 'gelu', 'gelu_tanh', 'relu'] as const) {
+      for (const activation of ['linear', 'gelu', 'gelu_tanh', 'relu', 'quick_gelu'] as const) {
         for (const withBias of [true, false]) {
           await expectSameAsStock([uniform(xShape, -2, 2), uniform([out, inF]), uniform([out]), uniform(ys)], (x, w, b, dy) => {
             const bias = withBias ? (b as tf.Tensor) : null;
@@ -311,6 +311,59 @@ describe('native kernels on the wasm heap', () => {
     // Empty rows fall back to the tfjs ops; shapes that do not fit are typed errors.
     expect(fusedLinear(tf.zeros([0, 4]), tf.ones([3, 4]), tf.zeros([3]), 'gelu').shape).toEqual([0, 3]);
     expect(() => fusedLinear(tf.zeros([2, 4]), tf.ones([3, 5]), null)).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
+  });
+
+  it('fused attention equals attention in plain ops (heads split by transposes, masks as -1e9 biases), on 1 and 3 threads', async () => {
+    /** The reference: what MultiHeadAttention does after its projections. */
+    const attentionOps = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, heads: number, mask: tf.Tensor | null, causal: boolean) => {
+      const [b, sq, d] = q.shape as [number, number, number];
+      const sk = k.shape[1] as number;
+      const dh = d / heads;
+      const split = (t: tf.Tensor, s: number) => tf.transpose(tf.reshape(t, [b, s, heads, dh]), [0, 2, 1, 3]);
+      let scores = tf.mul(tf.matMul(split(q, sq), split(k, sk), false, true), 1 / Math.sqrt(dh));
+      if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [b, 1, 1, sk]));
+      if (causal) {
+        const hidden = Array.from({ length: sq * sk }, (_, i) => (i % sk > sk - sq + Math.floor(i / sk) ? -1e9 : 0));
+        scores = tf.add(scores, tf.tensor(hidden, [1, 1, sq, sk]));
+      }
+      const context = tf.matMul(tf.softmax(scores), split(v, sk));
+      return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [b, sq, d]);
+    };
+    // Self-attention (causal, padded; item 1 fully masked: uniform weights), cross-attention, no mask.
+    for (const [b, sq, sk, d, heads, causal, maskValues] of [
+      [2, 5, 5, 12, 3, true, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]],
+      [2, 3, 7, 8, 2, false, [1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1]],
+      [3, 4, 6, 16, 4, true, null],
+    ] as Array<[number, number, number, number, number, boolean, number[] | null]>) {
+      for (const threads of [1, 3]) {
+        addon.setThreads(threads);
+        const inputs = [uniform([b, sq, d], -2, 2), uniform([b, sk, d], -2, 2), uniform([b, sk, d]), ints([b, sk], maskValues ?? Array(b * sk).fill(1))];
+        const mask = (m: tf.Tensor) => (maskValues ? m : null);
+        await expectSameAsStock(
+          inputs,
+          (q, k, v, m) => {
+            const out = fusedAttention(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, heads, {
+              keyPaddingMask: mask(m as tf.Tensor) ?? undefined,
+              causal,
+            });
+            if (!out) throw new Error('fusedAttention fell back with native kernels active');
+            return [out];
+          },
+          {
+            referenceFn: (q, k, v, m) => [
+              attentionOps(q as tf.Tensor, k as tf.Tensor, v as tf.Tensor, heads, mask(m as tf.Tensor), causal),
+            ],
+          },
+        );
+      }
+      addon.setThreads(1);
+    }
+    // While gradients are recorded the caller's ops run; shapes that do not fit are typed errors.
+    const x = tf.ones([1, 2, 4]);
+    expect(tf.grad((t: tf.Tensor) => fusedAttention(t, t, t, 2) ?? tf.sum(t))(x).shape).toEqual([1, 2, 4]);
+    expect(() => fusedAttention(x, tf.ones([1, 3, 4]), x, 2)).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
+    expect(() => fusedAttention(x, x, x, 3)).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
+    tf.dispose(x);
   });
 
   it('fused softmax cross-entropy equals the composite ops and tf.losses, with smoothing and ignored labels', async () => {
