@@ -1,4 +1,4 @@
-import { Module, matMul, parseConfig, TesseraError, tf } from '@tessera/core';
+import { fusedLinear, Module, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
 import { blockSettings, STACK_CONFIG_FIELDS, type StackCache, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
@@ -6,6 +6,7 @@ import { TextEmbeddings, TextEncoderConfigSchema } from '../encoders/textEncoder
 import { InitSchemeSchema } from '../init.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import { Linear } from '../layers/linear.js';
+import { PredictionHeadTransform } from '../layers/predictionHeadTransform.js';
 
 export const DecoderConfigSchema = z
   .object({
@@ -20,6 +21,10 @@ export const DecoderConfigSchema = z
     positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
     /** The output projection reuses the token embedding matrix (no `lm_head.weight`). */
     tieWordEmbeddings: z.boolean().default(true),
+    /** BERT's LM head transform (dense, activation, LayerNorm) before the output projection (`head_transform`; BLIP). */
+    headTransform: z.boolean().default(false),
+    /** A learned bias added to the logits (`output_bias` [vocab]; BERT/BLIP `cls.predictions.bias`, GIT `output.bias`). */
+    outputBias: z.boolean().default(false),
     init: InitSchemeSchema.default('normal'),
   })
   .strict();
@@ -56,14 +61,17 @@ export interface DecoderOutput {
  * logits through the (tied) embedding. With a key/value cache each new token costs one row
  * of attention and projections, whatever the prefix length. Names:
  * `embeddings.token_embedding.weight`, `embeddings.position_embedding.weight`,
- * `decoder.layers.N.{self_attn,cross_attn,mlp,...}`, `final_layer_norm`, `lm_head.weight` (untied).
+ * `decoder.layers.N.{self_attn,cross_attn,mlp,...}`, `final_layer_norm` (pre-LN), `head_transform.*`
+ * (with headTransform), `lm_head.weight` (untied), `output_bias` (with outputBias).
  */
 export class Decoder extends Module {
   readonly config: z.output<typeof DecoderConfigSchema>;
   readonly embeddings: TextEmbeddings;
   readonly decoder: TransformerStack;
   readonly final_layer_norm: LayerNorm | null = null;
+  readonly head_transform: PredictionHeadTransform | null = null;
   readonly lm_head: Linear | null = null;
+  readonly output_bias: tf.Variable | null = null;
 
   constructor(config: DecoderConfig) {
     super();
@@ -98,12 +106,26 @@ export class Decoder extends Module {
       }),
     );
     if (c.norm === 'pre') this.final_layer_norm = this.addModule('final_layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
+    if (c.headTransform) {
+      this.head_transform = this.addModule(
+        'head_transform',
+        new PredictionHeadTransform({
+          dim: c.dim,
+          activation: c.activation,
+          layerNormEps: c.layerNormEps,
+          init: c.init,
+          std: c.std,
+          rng: c.rng.fork('head_transform'),
+        }),
+      );
+    }
     if (!c.tieWordEmbeddings) {
       this.lm_head = this.addModule(
         'lm_head',
         new Linear({ inFeatures: c.dim, outFeatures: c.vocabSize, bias: false, init: c.init, std: c.std, rng: c.rng.fork('lm_head') }),
       );
     }
+    if (c.outputBias) this.output_bias = this.addParameter('output_bias', tf.zeros([c.vocabSize]), { decay: false });
   }
 
   /** ids [B, S] int32 -> logits [B, S, vocab]. */
@@ -124,7 +146,9 @@ export class Decoder extends Module {
         useCache: options.useCache,
       });
       const hidden = this.final_layer_norm ? this.final_layer_norm.forward(r.hidden) : r.hidden;
-      const logits = this.lm_head ? this.lm_head.forward(hidden) : matMul(hidden, this.embeddings.token_embedding.weight, false, true);
+      const head = this.head_transform ? this.head_transform.forward(hidden) : hidden;
+      const weight = this.lm_head ? this.lm_head.weight : this.embeddings.token_embedding.weight;
+      const logits = fusedLinear(head, weight, this.output_bias, 'linear');
       const out: DecoderOutput = { logits, hidden };
       if (options.useCache) out.cache = { layers: r.present as StackCache, length: past + (ids.shape[1] as number) };
       return out as unknown as tf.TensorContainer;

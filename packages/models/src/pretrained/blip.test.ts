@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend, loadSafetensors, saveSafetensors, tf } from '@tessera/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlipCaptioner } from '../blipCaptioner.js';
+import { blipFromHfConfig, blipHfMapping, type LoadedBlip, loadBlip } from './blip.js';
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/pretrained');
+/** Written by make_blip.py from transformers 5.18 itself. */
+const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'blip_expected.json'), 'utf8'));
+const IMAGES = (expected.images as string[]).map((f) => path.join(FIXTURES, f));
+
+function expectClose(actual: tf.Tensor, want: number[], what: string, tol: number): void {
+  const got = actual.dataSync();
+  expect(got.length, `${what} size`).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
+  expect(worst, `${what}: largest difference`).toBeLessThanOrEqual(tol);
+}
+
+describe.each(['blip', 'blip-untied'])('BLIP captioner from the transformers folder %s', (folder) => {
+  const want = expected.models[folder];
+  let loaded: LoadedBlip;
+  let model: BlipCaptioner;
+  let pixels: tf.Tensor4D;
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+    loaded = await loadBlip(path.join(FIXTURES, folder));
+    model = loaded.model;
+    pixels = await loaded.processor.process(IMAGES);
+  });
+  afterAll(() => {
+    pixels.dispose();
+    model.dispose();
+  });
+
+  it("reads config.json: ViT and BERT decoder sizes, [DEC]/[SEP]/[PAD] ids, the head's tying", () => {
+    expect(loaded.config).toMatchObject({
+      vision: { imageSize: 32, patchSize: 8, dim: 24, numHeads: 4, numLayers: 2, mlpDim: 48, activation: 'gelu', layerNormEps: 1e-5 },
+      text: { vocabSize: 39, maxPositions: 24, dim: 32, numHeads: 4, numLayers: 2, mlpDim: 64, layerNormEps: 1e-12 },
+      tieWordEmbeddings: want.tied,
+      bosTokenId: want.bos_token_id,
+      sepTokenId: want.sep_token_id,
+      padTokenId: want.pad_token_id,
+    });
+    expect(model.numFrames).toBe(1);
+    expect(model.imageSize).toBe(32);
+    expect(model.text_decoder.lm_head === null).toBe(want.tied);
+  });
+
+  it("BlipImageProcessor (resize to height x width, no crop): transformers' pixel values within 1e-5", () => {
+    expect(pixels.shape).toEqual(expected.pixel_values.shape);
+    expectClose(pixels, expected.pixel_values.data, 'pixel_values', 1e-5);
+  });
+
+  it("teacher-forced logits at every position (padded batch with its mask) match transformers' within 1e-4", () => {
+    const ids = want.input_ids as number[][];
+    const [batch, length] = [ids.length, (ids[0] as number[]).length];
+    tf.tidy(() => {
+      const idsT = tf.tensor2d(ids.flat(), [batch, length], 'int32');
+      const mask = tf.tensor2d((want.attention_mask as number[][]).flat(), [batch, length], 'int32');
+      const clips = tf.expandDims(pixels, 1);
+      const logits = model.logits(clips, idsT, mask);
+      expect(logits.shape).toEqual(want.logits.shape);
+      expectClose(logits, want.logits.data, 'logits', 1e-4);
+    });
+  });
+
+  it("greedy and beam-3 ids from [DEC] to [SEP] equal transformers' generate exactly, with the KV cache", () => {
+    const clips = tf.expandDims(pixels, 1);
+    const trimmed = (rows: number[][]) => rows.map((r) => (r[r.length - 1] === want.sep_token_id ? r.slice(0, -1) : r));
+    const maxNewTokens = want.max_new_tokens as number;
+    expect(model.generate(clips, { maxNewTokens })).toEqual(trimmed(want.greedy_ids));
+    expect(model.generate(clips, { maxNewTokens, beams: 3 })).toEqual(trimmed(want.beam3_ids));
+    clips.dispose();
+  });
+
+  it("the checkpoint's tokenizer decodes the captions as transformers does (special tokens skipped)", () => {
+    const decode = (rows: number[][]) => rows.map((r) => loaded.tokenizer.decode(r, { skipSpecialTokens: true }));
+    expect(decode(want.greedy_ids)).toEqual(want.greedy_text);
+    expect(decode(want.beam3_ids)).toEqual(want.beam3_text);
+  });
+});
+
+describe('BLIP folders Tessera refuses, naming the file and the field', () => {
+  const dir = path.join(FIXTURES, 'blip');
+  const hf = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+
+  it('a clip of several frames is an E_INPUT: BLIP captions one image', () => {
+    const config = blipFromHfConfig(hf, 'blip/config.json');
+    const model = new BlipCaptioner(config);
+    const clip = tf.zeros([1, 3, 3, 32, 32]);
+    expect(() => model.encode(clip)).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringMatching(/one image/) }));
+    clip.dispose();
+    model.dispose();
+  });
+
+  it('VQA / retrieval architectures, a bad activation, an inconsistent encoder width', () => {
+    const vqa = { ...hf, architectures: ['BlipForQuestionAnswering'] };
+    expect(() => blipFromHfConfig(vqa, 'x/config.json')).toThrow(
+      expect.objectContaining({ code: 'E_PRETRAINED_CONFIG', message: expect.stringMatching(/x\/config.json: architectures/) }),
+    );
+    const act = { ...hf, text_config: { ...hf.text_config, hidden_act: 'swish' } };
+    expect(() => blipFromHfConfig(act, 'x/config.json')).toThrow(/text_config.hidden_act/);
+    const width = { ...hf, text_config: { ...hf.text_config, encoder_hidden_size: 40 } };
+    expect(() => blipFromHfConfig(width, 'x/config.json')).toThrow(/text_config.encoder_hidden_size/);
+  });
+
+  it('missing, unexpected and misshaped tensors are listed together in one E_PRETRAINED_WEIGHTS', async () => {
+    const tmp = await mkdtemp(path.join(tmpdir(), 'blip-broken-'));
+    try {
+      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'])
+        await copyFile(path.join(dir, f), path.join(tmp, f));
+      const file = await loadSafetensors(path.join(dir, 'model.safetensors'));
+      const tensors = new Map(file.tensors);
+      tensors.delete('text_decoder.cls.predictions.bias');
+      const qkv = tensors.get('vision_model.encoder.layers.1.self_attn.qkv.weight');
+      if (!qkv) throw new Error('the fixture has a fused qkv');
+      tensors.set('vision_model.encoder.layers.1.self_attn.qkv.weight', { ...qkv, shape: [48, 36], data: qkv.data.slice(0, 48 * 36) });
+      tensors.set('text_decoder.extra.weight', { ...qkv });
+      await saveSafetensors(path.join(tmp, 'model.safetensors'), tensors);
+      const error = await loadBlip(tmp).catch((e) => e);
+      expect(error).toMatchObject({ code: 'E_PRETRAINED_WEIGHTS' });
+      expect(error.message).toContain(path.join(tmp, 'model.safetensors'));
+      expect(error.details.missing).toEqual(['text_decoder.cls.predictions.bias']);
+      expect(error.details.unexpected).toEqual(['text_decoder.extra.weight']);
+      expect(error.details.misshaped).toEqual(['vision_model.encoder.layers.1.self_attn.qkv.weight: expected [72,24], got [48,36]']);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("the fused qkv maps to one tensor in three row blocks; the tied head's bias is cls.predictions.bias", () => {
+    const mapping = blipHfMapping(blipFromHfConfig(hf, 'blip/config.json'));
+    const name = 'vision_model.encoder.layers.0.self_attn.k_proj.weight';
+    expect(mapping.toHfName(name)).toBe('vision_model.encoder.layers.0.self_attn.qkv.weight');
+    expect(mapping.hfPart?.(name)).toEqual({ part: 1, parts: 3 });
+    expect(mapping.toHfName('text_decoder.decoder.layers.1.cross_attn.k_proj.bias')).toBe(
+      'text_decoder.bert.encoder.layer.1.crossattention.self.key.bias',
+    );
+    expect(mapping.toHfName('text_decoder.output_bias')).toBe('text_decoder.cls.predictions.bias');
+  });
+});
