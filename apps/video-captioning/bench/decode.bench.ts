@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, recordBenchmark, tf, torchPeerSettings, workspaceRoot } from '@tessera/core';
-import { loadCaptioner } from '@tessera/models';
+import { loadTesseraCaptioner } from '@tessera/models';
 import { clipTensor, greedyDecodeUncached, loadCaptionSet } from '../src/index.js';
 
 const root = workspaceRoot();
@@ -19,7 +19,7 @@ const manifest = process.argv[3] ?? path.join(root, 'data/moving-emoji/test.json
 const limit = Number(process.env.TESSERA_BENCH_CLIPS ?? 24);
 const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 3);
 const info = await initBackend({ backend: 'wasm' });
-const captioner = await loadCaptioner(modelDir);
+const captioner = await loadTesseraCaptioner(modelDir);
 const { model, vocab, config } = captioner;
 model.eval();
 const { clips } = await loadCaptionSet(manifest, { numFrames: config.numFrames, imageSize: config.imageSize, limit });
@@ -33,8 +33,8 @@ function rate(decode: (video: tf.Tensor, start: number) => number[]): number {
   for (const video of videos) for (const lang of languages) tokens += decode(video, vocab.langId(lang)).length + 1;
   return tokens / ((performance.now() - started) / 1000);
 }
-const cached = (v: tf.Tensor, s: number) => model.generate(v, s, vocab.eosId)[0] as number[];
-const uncached = (v: tf.Tensor, s: number) => greedyDecodeUncached(model, v, s, vocab.eosId)[0] as number[];
+const cached = (v: tf.Tensor, s: number) => model.generate(v, { startId: s })[0] as number[];
+const uncached = (v: tf.Tensor, s: number) => greedyDecodeUncached(model, v, s)[0] as number[];
 rate(cached); // warm-up: kernels compiled, buffers allocated
 let best = { ours: 0, peer: 0 };
 for (let round = 0; round < rounds; round++) {

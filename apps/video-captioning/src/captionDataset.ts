@@ -2,6 +2,7 @@ import path from 'node:path';
 import { SeededRandom, TesseraError, tf } from '@tessera/core';
 import { type EpochPosition, EpochSource, readManifest } from '@tessera/data';
 import { CAPTION_LANGS, type CaptionLang, type CaptionVocab } from '@tessera/models';
+import type { ImageProcessor } from '@tessera/patches';
 import type { BatchSource } from '@tessera/train';
 import { clipTensor, frameProcessor, loadClipFrames } from './clipFrames.js';
 
@@ -26,10 +27,10 @@ export interface LoadedCaptionSet {
  */
 export async function loadCaptionSet(
   manifest: string,
-  options: { numFrames: number; imageSize: number; split?: string; limit?: number },
+  options: { numFrames: number; imageSize: number; split?: string; limit?: number; processor?: ImageProcessor },
 ): Promise<LoadedCaptionSet> {
   const m = await readManifest(manifest);
-  const processor = frameProcessor(options.imageSize);
+  const processor = options.processor ?? frameProcessor(options.imageSize);
   const skipped: Record<string, number> = {};
   const clips: CaptionClip[] = [];
   const records = m.records.filter((r) => options.split === undefined || r.split === options.split).slice(0, options.limit);

@@ -7,7 +7,7 @@ import { serve } from '@hono/node-server';
 import { initBackend, tf } from '@tessera/core';
 import { readManifest } from '@tessera/data';
 import { buildMovingEmojiDataset } from '@tessera/dataset-moving-emoji';
-import { CaptionVocab, loadCaptioner } from '@tessera/models';
+import { CaptionVocab, loadCaptioner, loadTesseraCaptioner } from '@tessera/models';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CaptionBatchSource, loadCaptionSet } from './captionDataset.js';
 import { createCaptionRoute } from './captionRoute.js';
@@ -105,8 +105,8 @@ describe('Captioner training', () => {
   });
 
   it('saves and reloads a model directory with identical weights and outputs', async () => {
-    const a = await loadCaptioner(modelDir);
-    const b = await loadCaptioner(modelDir);
+    const a = await loadTesseraCaptioner(modelDir);
+    const b = await loadTesseraCaptioner(modelDir);
     const sa = await a.model.stateDict();
     const sb = await b.model.stateDict();
     expect([...sa.keys()]).toEqual([...sb.keys()]);
@@ -182,7 +182,7 @@ describe('CaptionBatchSource', () => {
 
 describe('decoding', () => {
   it('greedy decoding with the key/value cache gives the same tokens as re-running the whole prefix, in both languages', async () => {
-    const { model, vocab } = await loadCaptioner(modelDir);
+    const { model, vocab } = await loadTesseraCaptioner(modelDir);
     const set = await loadCaptionSet(manifest, { numFrames: 4, imageSize: 32 });
     const video = clipTensor(
       set.clips.map((c) => c.frames),
@@ -190,8 +190,8 @@ describe('decoding', () => {
       32,
     );
     for (const lang of ['en', 'zh'] as const) {
-      const cached = model.generate(video, vocab.langId(lang), vocab.eosId);
-      const uncached = greedyDecodeUncached(model, video, vocab.langId(lang), vocab.eosId);
+      const cached = model.generate(video, { startId: vocab.langId(lang) });
+      const uncached = greedyDecodeUncached(model, video, vocab.langId(lang));
       expect(uncached).toEqual(cached);
       expect(uncached.map((ids) => vocab.decode(ids))).toEqual(expected.map((x) => x[lang].toLowerCase().replace(/[，.]/g, '')));
     }
@@ -238,8 +238,8 @@ describe('caption command and bad inputs', () => {
     for (const lang of ['en', 'zh'] as const) {
       const r = await captionVideo(captioner, tree, { lang, beams: 2 });
       expect(r.tokens.length).toBeGreaterThan(0);
-      expect(r.tokens.every((t) => t > 4 && t < captioner.vocab.size)).toBe(true);
-      expect(r.caption).toBe(captioner.vocab.decode(r.tokens));
+      expect(r.tokens.every((t) => t > 4 && t < captioner.model.vocabSize)).toBe(true);
+      expect(r.caption).toBe(captioner.text.decode(r.tokens));
       // Decoding is held to the words of the requested language.
       expect(r.caption).not.toMatch(lang === 'zh' ? /[A-Za-z]/ : /[\u3400-\u9fff]/);
     }

@@ -1,9 +1,10 @@
 import { tf } from '@tessera/core';
-import { ImageProcessor, sampleFrameImages } from '@tessera/patches';
+import { captionerProcessor } from '@tessera/models';
+import { type ImageProcessor, sampleFrameImages } from '@tessera/patches';
 
-/** The frame preprocessing of a captioner: resize the short side and centre-crop to `size`, CLIP normalisation. */
+/** The frame preprocessing of a Tessera captioner (`captionerProcessor` of @tessera/models). */
 export function frameProcessor(size: number): ImageProcessor {
-  return new ImageProcessor({ size: { shortest_edge: size }, crop_size: { height: size, width: size }, resample: 2 });
+  return captionerProcessor(size);
 }
 
 /**

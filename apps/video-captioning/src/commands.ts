@@ -71,8 +71,9 @@ export function createEvalCaptionsCommand(): Command {
       const captioner = await loadCaptioner(o.checkpoint);
       try {
         const set = await loadCaptionSet(o.data, {
-          numFrames: captioner.config.numFrames,
-          imageSize: captioner.config.imageSize,
+          numFrames: captioner.model.numFrames,
+          imageSize: captioner.model.imageSize,
+          processor: captioner.processor,
           split: o.split,
         });
         const results = o.lang.map((lang) => evaluateCaptioner(captioner, set.clips, { lang, beams: o.beam }));

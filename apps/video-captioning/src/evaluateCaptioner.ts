@@ -21,28 +21,27 @@ export function evaluateCaptioner(
   clips: readonly CaptionClip[],
   options: { lang: CaptionLang; beams?: number; batchSize?: number },
 ): CaptionerEvaluation {
-  const { model, vocab } = captioner;
-  const c = model.config;
+  const { model, text } = captioner;
   const beams = options.beams ?? 1;
   const withRefs = clips.filter((clip) => clip.captions.some((x) => x.lang === options.lang));
   if (withRefs.length === 0) throw new TesseraError('E_DATA', `no clip has a ${options.lang} caption to compare with`);
   const batchSize = options.batchSize ?? (beams > 1 ? 1 : 16);
   model.eval();
-  const allowedTokenIds = vocab.tokenIdsFor(options.lang);
+  const decodeOptions = text.decodeOptions(options.lang);
   const items: CaptionItem[] = [];
   for (let i = 0; i < withRefs.length; i += batchSize) {
     const batch = withRefs.slice(i, i + batchSize);
     const input = clipTensor(
       batch.map((b) => b.frames),
-      c.numFrames,
-      c.imageSize,
+      model.numFrames,
+      model.imageSize,
     );
     try {
-      const out = model.generate(input, vocab.langId(options.lang), vocab.eosId, { beams, allowedTokenIds });
+      const out = model.generate(input, { ...decodeOptions, beams });
       batch.forEach((clip, k) => {
         items.push({
           id: clip.id,
-          candidate: vocab.decode(out[k] as number[]),
+          candidate: text.decode(out[k] as number[]),
           references: clip.captions.filter((x) => x.lang === options.lang).map((x) => x.text),
         });
       });

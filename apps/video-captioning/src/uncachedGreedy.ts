@@ -6,13 +6,8 @@ import type { Captioner } from '@tessera/models';
  * cache): the reference that the cached `Captioner.generate` must agree with, and the peer of
  * the decoding-speed benchmark. Returns generated ids per clip (start token and EOS excluded).
  */
-export function greedyDecodeUncached(
-  model: Captioner,
-  video: tf.Tensor,
-  startId: number,
-  eosId: number,
-  maxNewTokens?: number,
-): number[][] {
+export function greedyDecodeUncached(model: Captioner, video: tf.Tensor, startId: number, maxNewTokens?: number): number[][] {
+  const eosId = model.specialIds.eos;
   const limit = maxNewTokens ?? model.config.maxLength - 1;
   const states = model.encode(video);
   const batch = states.shape[0] as number;

@@ -1,11 +1,14 @@
 import { TesseraError } from '@tessera/core';
 import { tokenizeCaption } from '@tessera/eval';
+import type { CaptionGenerateOptions, CaptionText } from './captionModel.js';
 
 /** Output languages; each has a start token that selects it (`<en>`, `<zh>`). */
 export const CAPTION_LANGS = ['en', 'zh'] as const;
 export type CaptionLang = (typeof CAPTION_LANGS)[number];
 
 const SPECIALS = ['[PAD]', '[UNK]', '[EOS]', '<en>', '<zh>'] as const;
+/** The ids of the special tokens, the same in every caption vocabulary. */
+export const CAPTION_VOCAB_IDS = { pad: 0, unk: 1, eos: 2, en: 3, zh: 4 } as const;
 
 /** The saved form (`vocab.json` in a model directory). */
 export interface CaptionVocabJson {
@@ -20,7 +23,8 @@ export interface CaptionVocabJson {
  * is encoded `<lang> w1 ... wn [EOS]`; the language token is the decoder's start token,
  * so choosing it chooses the output language.
  */
-export class CaptionVocab {
+export class CaptionVocab implements CaptionText {
+  readonly langs = CAPTION_LANGS;
   readonly tokens: readonly string[];
   private readonly ids: Map<string, number>;
   readonly padId = 0;
@@ -69,6 +73,11 @@ export class CaptionVocab {
   /** The start token id of a language. */
   langId(lang: CaptionLang): number {
     return this.ids.get(`<${lang}>`) as number;
+  }
+
+  /** Start with the language token; only that language's words may follow. */
+  decodeOptions(lang: CaptionLang = 'en'): Pick<CaptionGenerateOptions, 'startId' | 'allowedTokenIds'> {
+    return { startId: this.langId(lang), allowedTokenIds: this.tokenIdsFor(lang) };
   }
 
   /**

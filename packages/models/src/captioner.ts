@@ -1,22 +1,16 @@
-import { Module, parseConfig, SeededRandom, TesseraError, tf } from '@tessera/core';
+import { Module, parseConfig, SeededRandom, tf } from '@tessera/core';
 import { Decoder, generate, VideoEncoder } from '@tessera/transformer';
+import { type CaptionGenerateOptions, type CaptionModel, captionGenerateConfig, trimEos } from './captionModel.js';
+import { CAPTION_VOCAB_IDS } from './captionVocab.js';
 import { type CaptionerConfig, type CaptionerConfigInput, captionerConfigSchema } from './config.js';
-
-/** Decoding settings for `Captioner.generate`. */
-export interface DecodeOptions {
-  /** 1: greedy; more: beam search with this many beams. */
-  beams?: number;
-  maxNewTokens?: number;
-  minNewTokens?: number;
-  /** Only these token ids (and EOS) may be generated: `CaptionVocab.tokenIdsFor(lang)` keeps a caption in one language. */
-  allowedTokenIds?: number[];
-}
 
 /**
  * A video captioner: a VideoEncoder (ViT per frame + temporal embeddings) whose tokens a
  * Transformer decoder reads through cross-attention. Parameter names: `video.*`, `decoder.*`.
+ * Its vocabulary is a `CaptionVocab` (start token = the language token).
  */
-export class Captioner extends Module {
+export class Captioner extends Module implements CaptionModel {
+  readonly specialIds = { bos: CAPTION_VOCAB_IDS.en, eos: CAPTION_VOCAB_IDS.eos, pad: CAPTION_VOCAB_IDS.pad };
   readonly config: CaptionerConfig;
   readonly video: VideoEncoder;
   readonly decoder: Decoder;
@@ -56,6 +50,18 @@ export class Captioner extends Module {
     );
   }
 
+  get numFrames(): number {
+    return this.config.numFrames;
+  }
+
+  get imageSize(): number {
+    return this.config.imageSize;
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
   /** Clips [B, T, 3, H, W] -> encoder states [B, N, visionDim]. */
   encode(video: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
@@ -73,30 +79,18 @@ export class Captioner extends Module {
     });
   }
 
-  /**
-   * Generates token ids (start token excluded, EOS trimmed) for each clip, starting every
-   * sequence with `startId` (the language token).
-   */
-  generate(video: tf.Tensor, startId: number, eosId: number, options: DecodeOptions = {}): number[][] {
-    const beams = options.beams ?? 1;
-    if (!Number.isInteger(beams) || beams < 1) throw new TesseraError('E_INPUT', `beams must be a positive integer, got ${beams}`);
+  logits(video: tf.Tensor, ids: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+    return this.forward(video, ids, mask);
+  }
+
+  /** Generated token ids per clip (start token excluded, EOS trimmed); `startId` picks the language (default `<en>`). */
+  generate(video: tf.Tensor, options: CaptionGenerateOptions = {}): number[][] {
+    const config = captionGenerateConfig(options, this.specialIds, this.config.maxLength - 1);
     const states = this.encode(video);
     try {
       const batch = states.shape[0] as number;
-      const result = generate(
-        this.decoder,
-        { encoderStates: states, prompts: Array.from({ length: batch }, () => [startId]) },
-        {
-          strategy: beams > 1 ? 'beam' : 'greedy',
-          numBeams: beams,
-          bosTokenId: startId,
-          eosTokenId: eosId,
-          maxNewTokens: options.maxNewTokens ?? this.config.maxLength - 1,
-          minNewTokens: options.minNewTokens ?? 1,
-          allowedTokenIds: options.allowedTokenIds,
-        },
-      );
-      return result.sequences.map((s) => (s[s.length - 1] === eosId ? s.slice(0, -1) : s));
+      const prompts = Array.from({ length: batch }, () => [config.bosTokenId]);
+      return trimEos(generate(this.decoder, { encoderStates: states, prompts }, config).sequences, this.specialIds.eos);
     } finally {
       states.dispose();
     }

@@ -6,8 +6,16 @@
  * tokenizer or caption vocabulary, preprocessor).
  */
 
-export { Captioner, type DecodeOptions } from './captioner.js';
-export { CAPTION_LANGS, type CaptionLang, CaptionVocab, type CaptionVocabJson } from './captionVocab.js';
+export { Captioner } from './captioner.js';
+export {
+  type CaptionGenerateOptions,
+  type CaptionModel,
+  type CaptionText,
+  captionGenerateConfig,
+  type LoadedCaptioner,
+  trimEos,
+} from './captionModel.js';
+export { CAPTION_LANGS, CAPTION_VOCAB_IDS, type CaptionLang, CaptionVocab, type CaptionVocabJson } from './captionVocab.js';
 export { ClassificationHead, type ClassificationHeadOptions, ImageClassifier } from './classificationHead.js';
 export {
   type AlbefConfig,
@@ -38,11 +46,13 @@ export { embedImages } from './embedImages.js';
 export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';
 export {
+  captionerProcessor,
   defaultProcessorConfig,
-  type LoadedCaptioner,
   type LoadedModel,
+  type LoadedTesseraCaptioner,
   loadCaptioner,
   loadModel,
+  loadTesseraCaptioner,
   MODEL_FILES,
   type SavedModel,
   saveCaptioner,

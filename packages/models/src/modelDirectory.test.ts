@@ -9,7 +9,7 @@ import { TINY_CLIP, tinyBatch } from '../test/tiny.js';
 import { Captioner } from './captioner.js';
 import { CaptionVocab } from './captionVocab.js';
 import type { DualEncoder } from './dualEncoder.js';
-import { loadCaptioner, loadModel, saveCaptioner, saveModel } from './modelDirectory.js';
+import { loadCaptioner, loadModel, loadTesseraCaptioner, saveCaptioner, saveModel } from './modelDirectory.js';
 import { createModel } from './registry.js';
 
 let dir: string;
@@ -86,7 +86,7 @@ describe('captioner directories', () => {
     const model = new Captioner({ ...TINY_CAPTIONER, vocabSize: vocab.size, seed: 4 });
     const out = path.join(dir, 'captioner');
     await saveCaptioner(out, model, vocab);
-    const loaded = await loadCaptioner(out);
+    const loaded = await loadTesseraCaptioner(out);
     expect(loaded.config).toEqual(model.config);
     expect(loaded.vocab.tokens).toEqual(vocab.tokens);
     const video = tf.randomUniform([2, 2, 3, 8, 8], -1, 1, 'float32', 7);
@@ -101,7 +101,7 @@ describe('captioner directories', () => {
   });
 
   it('loads a directory in the layout written before the captioner moved to @tessera/models, and rewrites it unchanged', async () => {
-    const loaded = await loadCaptioner(CAPTIONER_V1);
+    const loaded = await loadTesseraCaptioner(CAPTIONER_V1);
     const { type, ...config } = JSON.parse(await readFile(path.join(CAPTIONER_V1, 'config.json'), 'utf8'));
     expect(type).toBe('captioner');
     expect(loaded.config).toEqual(config);

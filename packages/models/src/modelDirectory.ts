@@ -4,6 +4,7 @@ import { type Module, TesseraError, writeFileAtomic } from '@tessera/core';
 import { ImageProcessor, type ImageProcessorConfigInput } from '@tessera/patches';
 import { Tokenizer } from '@tessera/tokenizer';
 import { Captioner } from './captioner.js';
+import type { LoadedCaptioner } from './captionModel.js';
 import { CaptionVocab } from './captionVocab.js';
 import { type CaptionerConfig, captionerConfigSchema, type ModelConfig, parseModelConfig } from './config.js';
 import { isHfFolder } from './pretrained/hfFolder.js';
@@ -42,11 +43,13 @@ export interface LoadedModel {
   dir: string;
 }
 
-export interface LoadedCaptioner {
+/** A Tessera captioner directory, loaded: the `LoadedCaptioner` every captioner gives, plus its own model, vocabulary and config. */
+export interface LoadedTesseraCaptioner extends LoadedCaptioner {
   model: Captioner;
+  text: CaptionVocab;
   vocab: CaptionVocab;
   config: CaptionerConfig;
-  dir: string;
+  kind: 'tessera';
 }
 
 /** The preprocessing that matches a config's vision tower: resize + center crop to imageSize, CLIP mean/std. */
@@ -163,8 +166,22 @@ export async function saveCaptioner(dir: string, model: Captioner, vocab: Captio
   ]);
 }
 
-/** Reloads a directory written by `saveCaptioner` (or `tessera train` with a `task: captioning` config). */
+/** The frame preprocessing of a Tessera captioner: resize the short side and centre-crop to `size` (bilinear), CLIP normalisation. */
+export function captionerProcessor(size: number): ImageProcessor {
+  return new ImageProcessor({ size: { shortest_edge: size }, crop_size: { height: size, width: size }, resample: 2 });
+}
+
+/**
+ * Loads any captioner directory for the app: a Tessera one (written by `saveCaptioner` or
+ * `tessera train` with `task: captioning`) or a Hugging Face GIT/BLIP folder (config.json with
+ * `model_type`), in one shape.
+ */
 export async function loadCaptioner(dir: string): Promise<LoadedCaptioner> {
+  return loadTesseraCaptioner(dir);
+}
+
+/** Reloads a directory written by `saveCaptioner` (or `tessera train` with a `task: captioning` config). */
+export async function loadTesseraCaptioner(dir: string): Promise<LoadedTesseraCaptioner> {
   const holds =
     'A captioner directory holds config.json, vocab.json and model.safetensors (written by saveCaptioner or by tessera train with a task: captioning config)';
   const raw = (await readDirectoryJson(path.join(dir, MODEL_FILES.config), holds)) as Record<string, unknown>;
@@ -176,5 +193,5 @@ export async function loadCaptioner(dir: string): Promise<LoadedCaptioner> {
   if (!config.success) throw new TesseraError('E_CONFIG', `${dir}/config.json: ${config.error.message}`);
   const vocab = CaptionVocab.fromJson(await readDirectoryJson(path.join(dir, MODEL_FILES.vocab), holds));
   const model = await loadWeights(new Captioner(config.data), dir);
-  return { model, vocab, config: model.config, dir };
+  return { model, text: vocab, vocab, config: model.config, processor: captionerProcessor(model.config.imageSize), kind: 'tessera', dir };
 }

@@ -71,10 +71,10 @@ export function createServeCommand(): Command {
 
       const parts: ServerPart[] = [];
       if (captioner) {
-        const { config, vocab } = captioner;
+        const { model, kind } = captioner;
         parts.push({
           routes: createCaptionRoute(captioner, { ...DEFAULT_CAPTION_LIMITS, maxVideoBytes: o.maxVideo }),
-          health: () => ({ captioner: { frames: config.numFrames, imageSize: config.imageSize, vocabulary: vocab.size } }),
+          health: () => ({ captioner: { kind, frames: model.numFrames, imageSize: model.imageSize, vocabulary: model.vocabSize } }),
         });
       }
       if (service) parts.push(searchPart(service, { ...DEFAULT_LIMITS, maxK: o.maxK, maxBodyBytes: o.maxBody }));
