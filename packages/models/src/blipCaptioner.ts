@@ -1,7 +1,7 @@
 import { Module, parseConfig, SeededRandom, TesseraError, tf } from '@tessera/core';
 import { ACTIVATIONS, Decoder, generate, VisionEncoder } from '@tessera/transformer';
 import { z } from 'zod';
-import type { DecodeOptions } from './captioner.js';
+import { type CaptionGenerateOptions, type CaptionModel, captionGenerateConfig, trimEos } from './captionModel.js';
 
 const int = z.number().int().positive();
 
@@ -60,18 +60,6 @@ export const blipCaptionerConfigSchema = z
 export type BlipCaptionerConfig = z.output<typeof blipCaptionerConfigSchema>;
 export type BlipCaptionerConfigInput = z.input<typeof blipCaptionerConfigSchema>;
 
-/** Decoding settings of `BlipCaptioner.generate`: the captioner's, plus sampling. */
-export interface BlipDecodeOptions extends Omit<DecodeOptions, 'allowedTokenIds'> {
-  /** 'sample' draws with topK / topP / temperature from `rng`; default greedy (beams 1) or beam. */
-  strategy?: 'greedy' | 'beam' | 'sample';
-  topK?: number;
-  topP?: number;
-  temperature?: number;
-  repetitionPenalty?: number;
-  lengthPenalty?: number;
-  rng?: SeededRandom;
-}
-
 /** transformers' default `max_length` (prompt included) when a checkpoint's generation config sets none. */
 const HF_MAX_LENGTH = 20;
 
@@ -82,17 +70,19 @@ const HF_MAX_LENGTH = 20;
  * [DEC] and end at [SEP]. BLIP reads one image: clips are [B, 1, 3, H, W] (the app passes the
  * middle frame of a video).
  */
-export class BlipCaptioner extends Module {
+export class BlipCaptioner extends Module implements CaptionModel {
   readonly config: BlipCaptionerConfig;
   readonly vision_model: VisionEncoder;
   readonly text_decoder: Decoder;
   /** Frames per clip the model reads. */
   readonly numFrames = 1;
+  readonly specialIds: CaptionModel['specialIds'];
 
   constructor(config: BlipCaptionerConfigInput) {
     super();
     const c = parseConfig(blipCaptionerConfigSchema, config, 'BLIP captioner config');
     this.config = c;
+    this.specialIds = { bos: c.bosTokenId, eos: c.sepTokenId, pad: c.padTokenId };
     const rng = new SeededRandom(c.seed);
     const v = c.vision;
     this.vision_model = this.addModule(
@@ -143,6 +133,10 @@ export class BlipCaptioner extends Module {
     return this.config.vision.imageSize;
   }
 
+  get vocabSize(): number {
+    return this.config.text.vocabSize;
+  }
+
   /** Clips [B, 1, 3, H, W] (or images [B, 3, H, W]) -> image tokens [B, 1 + patches, vision dim]. */
   encode(pixels: tf.Tensor): tf.Tensor {
     if (pixels.rank === 5 && pixels.shape[1] !== 1) {
@@ -172,36 +166,16 @@ export class BlipCaptioner extends Module {
 
   /**
    * Caption token ids per image ([DEC] excluded, the closing [SEP] trimmed), decoded with the
-   * KV cache from [DEC] until [SEP], as BlipForConditionalGeneration.generate.
+   * KV cache from [DEC] until [SEP] as BlipForConditionalGeneration.generate (which sets no
+   * minimum length: minNewTokens defaults to 0 here).
    */
-  generate(pixels: tf.Tensor, options: BlipDecodeOptions = {}): number[][] {
-    const { bosTokenId, sepTokenId, padTokenId } = this.config;
-    const beams = options.beams ?? 1;
-    if (!Number.isInteger(beams) || beams < 1) throw new TesseraError('E_INPUT', `beams must be a positive integer, got ${beams}`);
-    const strategy = options.strategy ?? (beams > 1 ? 'beam' : 'greedy');
+  generate(pixels: tf.Tensor, options: CaptionGenerateOptions = {}): number[][] {
+    const maxNewTokens = Math.min(HF_MAX_LENGTH, this.config.text.maxPositions) - 1;
+    const config = captionGenerateConfig({ ...options, minNewTokens: options.minNewTokens ?? 0 }, this.specialIds, maxNewTokens);
     const states = this.encode(pixels);
     try {
-      const batch = states.shape[0] as number;
-      const result = generate(
-        this.text_decoder,
-        { encoderStates: states, prompts: Array.from({ length: batch }, () => [bosTokenId]) },
-        {
-          strategy,
-          numBeams: beams,
-          bosTokenId,
-          eosTokenId: sepTokenId,
-          padTokenId,
-          maxNewTokens: options.maxNewTokens ?? Math.min(HF_MAX_LENGTH, this.config.text.maxPositions) - 1,
-          minNewTokens: options.minNewTokens ?? 0,
-          topK: options.topK,
-          topP: options.topP,
-          temperature: options.temperature,
-          repetitionPenalty: options.repetitionPenalty,
-          lengthPenalty: options.lengthPenalty,
-          rng: options.rng,
-        },
-      );
-      return result.sequences.map((s) => (s[s.length - 1] === sepTokenId ? s.slice(0, -1) : s));
+      const prompts = Array.from({ length: states.shape[0] as number }, () => [config.bosTokenId]);
+      return trimEos(generate(this.text_decoder, { encoderStates: states, prompts }, config).sequences, this.specialIds.eos);
     } finally {
       states.dispose();
     }

@@ -6,6 +6,12 @@
  * tokenizer or caption vocabulary, preprocessor).
  */
 
+export {
+  BlipCaptioner,
+  type BlipCaptionerConfig,
+  type BlipCaptionerConfigInput,
+  blipCaptionerConfigSchema,
+} from './blipCaptioner.js';
 export { Captioner } from './captioner.js';
 export {
   type CaptionGenerateOptions,
@@ -60,14 +66,24 @@ export {
 } from './modelDirectory.js';
 export { MODEL_PRESETS } from './presets.js';
 export { bert as bertPretrained } from './pretrained/bert.js';
+export { blip as blipPretrained, blipFromHfConfig, blipHfMapping, type LoadedBlip, loadBlip } from './pretrained/blip.js';
 export { chineseClip as chineseClipPretrained } from './pretrained/chineseClip.js';
 export { clip as clipPretrained } from './pretrained/clip.js';
 export { type ExportableModel, exportHf } from './pretrained/exportHf.js';
+export { HfCaptionText } from './pretrained/hfCaptionText.js';
 export { assertLocalFolder, isHfFolder, readHfConfig } from './pretrained/hfFolder.js';
 export { loadHfProcessor } from './pretrained/hfProcessor.js';
 export { hasHfTokenizer, loadHfTokenizer } from './pretrained/hfTokenizer.js';
-export { type HfNameMapping, type HfTensorEntry, listHfWeights, loadHfWeights, readSafetensorsIndex } from './pretrained/hfWeights.js';
+export {
+  type HfNameMapping,
+  type HfPart,
+  type HfTensorEntry,
+  listHfWeights,
+  loadHfWeights,
+  readSafetensorsIndex,
+} from './pretrained/hfWeights.js';
 export { type LoadedPretrained, loadPretrained, PRETRAINED_TYPES, pretrainedTypeFor } from './pretrained/loadPretrained.js';
+export { loadPretrainedCaptioner, PRETRAINED_CAPTIONERS } from './pretrained/loadPretrainedCaptioner.js';
 export { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrained/pretrainedType.js';
 export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';

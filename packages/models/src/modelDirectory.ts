@@ -9,6 +9,7 @@ import { CaptionVocab } from './captionVocab.js';
 import { type CaptionerConfig, captionerConfigSchema, type ModelConfig, parseModelConfig } from './config.js';
 import { isHfFolder } from './pretrained/hfFolder.js';
 import { loadPretrained } from './pretrained/loadPretrained.js';
+import { loadPretrainedCaptioner } from './pretrained/loadPretrainedCaptioner.js';
 import { type AnyModel, createModel } from './registry.js';
 
 /**
@@ -177,7 +178,7 @@ export function captionerProcessor(size: number): ImageProcessor {
  * `model_type`), in one shape.
  */
 export async function loadCaptioner(dir: string): Promise<LoadedCaptioner> {
-  return loadTesseraCaptioner(dir);
+  return (await isHfFolder(dir)) ? loadPretrainedCaptioner(dir) : loadTesseraCaptioner(dir);
 }
 
 /** Reloads a directory written by `saveCaptioner` (or `tessera train` with a `task: captioning` config). */

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, loadSafetensors, saveSafetensors, tf } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlipCaptioner } from '../blipCaptioner.js';
+import { loadCaptioner } from '../modelDirectory.js';
 import { blipFromHfConfig, blipHfMapping, type LoadedBlip, loadBlip } from './blip.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/pretrained');
@@ -79,9 +80,35 @@ describe.each(['blip', 'blip-untied'])('BLIP captioner from the transformers fol
   });
 
   it("the checkpoint's tokenizer decodes the captions as transformers does (special tokens skipped)", () => {
-    const decode = (rows: number[][]) => rows.map((r) => loaded.tokenizer.decode(r, { skipSpecialTokens: true }));
+    const decode = (rows: number[][]) => rows.map((r) => loaded.text.decode(r));
     expect(decode(want.greedy_ids)).toEqual(want.greedy_text);
     expect(decode(want.beam3_ids)).toEqual(want.beam3_text);
+  });
+
+  it('training captions are [DEC] words [SEP], as the ids transformers was given (cut to maxLength, [SEP] kept)', () => {
+    const ids = (want.input_ids as number[][]).map((r) => r.filter((id) => id !== want.pad_token_id));
+    expect((expected.captions as string[]).map((c) => loaded.text.encode(c, 'en', 24))).toEqual(ids);
+    expect(loaded.text.encode(expected.captions[1], 'en', 4)).toEqual([...(ids[1] as number[]).slice(0, 3), want.sep_token_id]);
+    expect(() => loaded.text.decodeOptions('zh')).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
+  });
+});
+
+describe('the captioner loader', () => {
+  it('reads a BLIP folder into the one LoadedCaptioner shape the app runs', async () => {
+    const captioner = await loadCaptioner(path.join(FIXTURES, 'blip'));
+    expect(captioner.kind).toBe('blip');
+    const pixels = await captioner.processor.process(IMAGES);
+    const clips = tf.expandDims(pixels, 1);
+    const ids = captioner.model.generate(clips, { ...captioner.text.decodeOptions(), maxNewTokens: expected.models.blip.max_new_tokens });
+    expect(ids.map((r) => captioner.text.decode(r))).toEqual(expected.models.blip.greedy_text);
+    tf.dispose([pixels, clips]);
+    captioner.model.dispose();
+  });
+
+  it('a Hugging Face folder of another type is E_PRETRAINED_CONFIG naming model_type and the captioner types', async () => {
+    const error = await loadCaptioner(path.join(FIXTURES, 'clip')).catch((e) => e);
+    expect(error).toMatchObject({ code: 'E_PRETRAINED_CONFIG', details: { field: 'model_type' } });
+    expect(error.message).toMatch(/clip\/config.json: model_type "clip" is not a captioner.*blip/);
   });
 });
 

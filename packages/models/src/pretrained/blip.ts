@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { isTesseraError, parseConfig, TesseraError } from '@tessera/core';
-import type { ImageProcessor } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
 import { BlipCaptioner, type BlipCaptionerConfig, blipCaptionerConfigSchema } from '../blipCaptioner.js';
+import type { LoadedCaptioner } from '../captionModel.js';
 import { HF_ACTIVATIONS } from './clip.js';
+import { HfCaptionText } from './hfCaptionText.js';
 import { readHfConfig } from './hfFolder.js';
 import { loadHfProcessor } from './hfProcessor.js';
 import { loadHfTokenizer } from './hfTokenizer.js';
@@ -153,14 +154,15 @@ export const blip = {
   mapping: blipHfMapping,
 };
 
-export interface LoadedBlip {
+/** A BLIP folder, loaded: the `LoadedCaptioner` every captioner gives, plus its own model, config and tokenizer. */
+export interface LoadedBlip extends LoadedCaptioner {
   model: BlipCaptioner;
+  /** Captions start with [DEC], end with [SEP]; decoding skips the special tokens. */
+  text: HfCaptionText;
+  kind: 'blip';
   config: BlipCaptionerConfig;
-  /** Decodes captions (skipping [DEC], [SEP], [PAD]). */
   tokenizer: Tokenizer;
-  processor: ImageProcessor;
   hfConfig: Record<string, unknown>;
-  dir: string;
 }
 
 /** Loads a BLIP captioner folder (config.json, safetensors, tokenizer, BlipImageProcessor config) in eval mode. */
@@ -177,5 +179,6 @@ export async function loadBlip(dir: string, hfConfig?: Record<string, unknown>):
     throw cause;
   }
   model.eval();
-  return { model, config, tokenizer, processor, hfConfig: hf, dir };
+  const text = new HfCaptionText(tokenizer, { bos: config.bosTokenId, eos: config.sepTokenId });
+  return { model, text, processor, kind: 'blip', config, tokenizer, hfConfig: hf, dir };
 }
