@@ -60,8 +60,11 @@ export const blipCaptionerConfigSchema = z
 export type BlipCaptionerConfig = z.output<typeof blipCaptionerConfigSchema>;
 export type BlipCaptionerConfigInput = z.input<typeof blipCaptionerConfigSchema>;
 
-/** transformers' default `max_length` (prompt included) when a checkpoint's generation config sets none. */
-const HF_MAX_LENGTH = 20;
+/**
+ * transformers 5's default when a checkpoint sets no length: 20 new tokens, the prompt plus
+ * them capped at the position table (generation/utils.py `_prepare_generated_length`).
+ */
+const HF_DEFAULT_NEW_TOKENS = 20;
 
 /**
  * Hugging Face BLIP image captioner (BlipForConditionalGeneration) on the shared layers: a
@@ -170,7 +173,7 @@ export class BlipCaptioner extends Module implements CaptionModel {
    * minimum length: minNewTokens defaults to 0 here).
    */
   generate(pixels: tf.Tensor, options: CaptionGenerateOptions = {}): number[][] {
-    const maxNewTokens = Math.min(HF_MAX_LENGTH, this.config.text.maxPositions) - 1;
+    const maxNewTokens = Math.min(HF_DEFAULT_NEW_TOKENS + 1, this.config.text.maxPositions) - 1;
     const config = captionGenerateConfig({ ...options, minNewTokens: options.minNewTokens ?? 0 }, this.specialIds, maxNewTokens);
     const states = this.encode(pixels);
     try {

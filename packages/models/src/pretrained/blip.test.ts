@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, loadSafetensors, saveSafetensors, tf } from '@tessera/core';
+import { type DecodedImage, sampleFrameImages } from '@tessera/patches';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlipCaptioner } from '../blipCaptioner.js';
 import { loadCaptioner } from '../modelDirectory.js';
@@ -13,6 +14,9 @@ const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../
 /** Written by make_blip.py from transformers 5.18 itself. */
 const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'blip_expected.json'), 'utf8'));
 const IMAGES = (expected.images as string[]).map((f) => path.join(FIXTURES, f));
+/** OpenCV's tree.avi (2 s), committed for @tessera/patches. */
+const TREE = path.join(FIXTURES, '../../../../patches/test/fixtures/tree_2s.avi');
+const trimmed = (rows: number[][], sep: number) => rows.map((r) => (r[r.length - 1] === sep ? r.slice(0, -1) : r));
 
 function expectClose(actual: tf.Tensor, want: number[], what: string, tol: number): void {
   const got = actual.dataSync();
@@ -72,11 +76,29 @@ describe.each(['blip', 'blip-untied'])('BLIP captioner from the transformers fol
 
   it("greedy and beam-3 ids from [DEC] to [SEP] equal transformers' generate exactly, with the KV cache", () => {
     const clips = tf.expandDims(pixels, 1);
-    const trimmed = (rows: number[][]) => rows.map((r) => (r[r.length - 1] === want.sep_token_id ? r.slice(0, -1) : r));
     const maxNewTokens = want.max_new_tokens as number;
-    expect(model.generate(clips, { maxNewTokens })).toEqual(trimmed(want.greedy_ids));
-    expect(model.generate(clips, { maxNewTokens, beams: 3 })).toEqual(trimmed(want.beam3_ids));
+    expect(model.generate(clips, { maxNewTokens })).toEqual(trimmed(want.greedy_ids, want.sep_token_id));
+    expect(model.generate(clips, { maxNewTokens, beams: 3 })).toEqual(trimmed(want.beam3_ids, want.sep_token_id));
+    // Without a length: transformers' default of 20 new tokens.
+    expect(model.generate(clips)).toEqual(trimmed(want.default_greedy_ids, want.sep_token_id));
     clips.dispose();
+  });
+
+  it("the middle frame of a real clip (tree.avi): the frame, its pixels and transformers' greedy / beam-3 ids", async () => {
+    const { info, indices, frames } = await sampleFrameImages(TREE, { numFrames: model.numFrames });
+    expect(info.numFrames).toBe(want.tree.num_frames);
+    expect(indices).toEqual([want.tree.frame_index]);
+    const [h, w] = loaded.processor.outputSize;
+    const data = loaded.processor.toFloat(
+      loaded.processor.transform(frames[0] as DecodedImage),
+      'channels_first',
+      new Float32Array(3 * h * w),
+    );
+    const clip = tf.tensor(data, [1, 1, 3, h, w]);
+    expectClose(clip, want.tree.pixel_values.data, 'tree frame pixel_values', 1e-5);
+    expect(model.generate(clip)).toEqual(trimmed(want.tree.greedy_ids, want.sep_token_id));
+    expect(model.generate(clip, { beams: 3 })).toEqual(trimmed(want.tree.beam3_ids, want.sep_token_id));
+    clip.dispose();
   });
 
   it("the checkpoint's tokenizer decodes the captions as transformers does (special tokens skipped)", () => {
