@@ -51,6 +51,7 @@ export { DualEncoder, type DualEncoderBatch, type DualEncoderLogits, type DualEn
 export { embedImages } from './embedImages.js';
 export { embedTexts } from './embedTexts.js';
 export { type FusionBatch, FusionModel, type FusionModelOptions, type FusionOutput } from './fusionModel.js';
+export { GitCaptioner, type GitCaptionerConfig, type GitCaptionerConfigInput, gitCaptionerConfigSchema } from './gitCaptioner.js';
 export {
   captionerProcessor,
   defaultProcessorConfig,
@@ -66,10 +67,11 @@ export {
 } from './modelDirectory.js';
 export { MODEL_PRESETS } from './presets.js';
 export { bert as bertPretrained } from './pretrained/bert.js';
-export { blip as blipPretrained, blipFromHfConfig, blipHfMapping, type LoadedBlip, loadBlip } from './pretrained/blip.js';
+export { blipCaptionerType, blipFromHfConfig, blipHfMapping } from './pretrained/blip.js';
 export { chineseClip as chineseClipPretrained } from './pretrained/chineseClip.js';
 export { clip as clipPretrained } from './pretrained/clip.js';
 export { type ExportableModel, exportHf } from './pretrained/exportHf.js';
+export { gitCaptionerType, gitFromHfConfig, gitFromHfName, gitToHfName } from './pretrained/git.js';
 export { HfCaptionText } from './pretrained/hfCaptionText.js';
 export { assertLocalFolder, isHfFolder, readHfConfig } from './pretrained/hfFolder.js';
 export { loadHfProcessor } from './pretrained/hfProcessor.js';
@@ -83,7 +85,7 @@ export {
   readSafetensorsIndex,
 } from './pretrained/hfWeights.js';
 export { type LoadedPretrained, loadPretrained, PRETRAINED_TYPES, pretrainedTypeFor } from './pretrained/loadPretrained.js';
-export { loadPretrainedCaptioner, PRETRAINED_CAPTIONERS } from './pretrained/loadPretrainedCaptioner.js';
+export { loadPretrainedCaptioner, PRETRAINED_CAPTIONERS, type PretrainedCaptionerType } from './pretrained/loadPretrainedCaptioner.js';
 export { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrained/pretrainedType.js';
 export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';

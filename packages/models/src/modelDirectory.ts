@@ -178,7 +178,8 @@ export function captionerProcessor(size: number): ImageProcessor {
  * `model_type`), in one shape.
  */
 export async function loadCaptioner(dir: string): Promise<LoadedCaptioner> {
-  return (await isHfFolder(dir)) ? loadPretrainedCaptioner(dir) : loadTesseraCaptioner(dir);
+  if (await isHfFolder(dir)) return loadPretrainedCaptioner(dir);
+  return loadTesseraCaptioner(dir);
 }
 
 /** Reloads a directory written by `saveCaptioner` (or `tessera train` with a `task: captioning` config). */

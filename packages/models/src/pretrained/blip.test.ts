@@ -7,8 +7,9 @@ import { initBackend, loadSafetensors, saveSafetensors, tf } from '@tessera/core
 import { type DecodedImage, sampleFrameImages } from '@tessera/patches';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlipCaptioner } from '../blipCaptioner.js';
+import type { LoadedCaptioner } from '../captionModel.js';
 import { loadCaptioner } from '../modelDirectory.js';
-import { blipFromHfConfig, blipHfMapping, type LoadedBlip, loadBlip } from './blip.js';
+import { blipFromHfConfig, blipHfMapping } from './blip.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/pretrained');
 /** Written by make_blip.py from transformers 5.18 itself. */
@@ -28,13 +29,13 @@ function expectClose(actual: tf.Tensor, want: number[], what: string, tol: numbe
 
 describe.each(['blip', 'blip-untied'])('BLIP captioner from the transformers folder %s', (folder) => {
   const want = expected.models[folder];
-  let loaded: LoadedBlip;
+  let loaded: LoadedCaptioner;
   let model: BlipCaptioner;
   let pixels: tf.Tensor4D;
   beforeAll(async () => {
     await initBackend({ backend: 'wasm' });
-    loaded = await loadBlip(path.join(FIXTURES, folder));
-    model = loaded.model;
+    loaded = await loadCaptioner(path.join(FIXTURES, folder));
+    model = loaded.model as BlipCaptioner;
     pixels = await loaded.processor.process(IMAGES);
   });
   afterAll(() => {
@@ -43,7 +44,9 @@ describe.each(['blip', 'blip-untied'])('BLIP captioner from the transformers fol
   });
 
   it("reads config.json: ViT and BERT decoder sizes, [DEC]/[SEP]/[PAD] ids, the head's tying", () => {
-    expect(loaded.config).toMatchObject({
+    expect(loaded.kind).toBe('blip');
+    expect(model).toBeInstanceOf(BlipCaptioner);
+    expect(model.config).toMatchObject({
       vision: { imageSize: 32, patchSize: 8, dim: 24, numHeads: 4, numLayers: 2, mlpDim: 48, activation: 'gelu', layerNormEps: 1e-5 },
       text: { vocabSize: 39, maxPositions: 24, dim: 32, numHeads: 4, numLayers: 2, mlpDim: 64, layerNormEps: 1e-12 },
       tieWordEmbeddings: want.tied,
@@ -171,7 +174,7 @@ describe('BLIP folders Tessera refuses, naming the file and the field', () => {
       tensors.set('vision_model.encoder.layers.1.self_attn.qkv.weight', { ...qkv, shape: [48, 36], data: qkv.data.slice(0, 48 * 36) });
       tensors.set('text_decoder.extra.weight', { ...qkv });
       await saveSafetensors(path.join(tmp, 'model.safetensors'), tensors);
-      const error = await loadBlip(tmp).catch((e) => e);
+      const error = await loadCaptioner(tmp).catch((e) => e);
       expect(error).toMatchObject({ code: 'E_PRETRAINED_WEIGHTS' });
       expect(error.message).toContain(path.join(tmp, 'model.safetensors'));
       expect(error.details.missing).toEqual(['text_decoder.cls.predictions.bias']);

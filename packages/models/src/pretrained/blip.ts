@@ -1,14 +1,8 @@
-import path from 'node:path';
 import { isTesseraError, parseConfig, TesseraError } from '@tessera/core';
-import type { Tokenizer } from '@tessera/tokenizer';
 import { BlipCaptioner, type BlipCaptionerConfig, blipCaptionerConfigSchema } from '../blipCaptioner.js';
-import type { LoadedCaptioner } from '../captionModel.js';
 import { HF_ACTIVATIONS } from './clip.js';
-import { HfCaptionText } from './hfCaptionText.js';
-import { readHfConfig } from './hfFolder.js';
-import { loadHfProcessor } from './hfProcessor.js';
-import { loadHfTokenizer } from './hfTokenizer.js';
 import { type HfNameMapping, type HfPart, loadHfWeights } from './hfWeights.js';
+import type { PretrainedCaptionerType } from './loadPretrainedCaptioner.js';
 import { HfConfigReader, renameTable } from './pretrainedType.js';
 
 /** The architecture of BLIP folders Tessera reads: the captioner (not VQA, retrieval or BlipModel). */
@@ -45,22 +39,12 @@ const NAMES = renameTable([
   [`${T}final_layer_norm.`, `${H}output.LayerNorm.`],
   ['text_decoder.head_transform.dense.', 'text_decoder.cls.predictions.transform.dense.'],
   ['text_decoder.head_transform.layer_norm.', 'text_decoder.cls.predictions.transform.LayerNorm.'],
-  ['text_decoder.lm_head.weight', 'text_decoder.cls.predictions.decoder.weight'],
+  ['text_decoder.lm_head.', 'text_decoder.cls.predictions.decoder.'],
 ]);
 
 /** BLIP's vision attention keeps query, key and value as the three row blocks of one `qkv` Linear. */
 const FUSED_QKV = /^(vision_model\.encoder\.layers\.\d+\.self_attn\.)([qkv])_proj\.(weight|bias)$/;
 const QKV_PART: Record<string, number> = { q: 0, k: 1, v: 2 };
-
-/**
- * transformers ties the LM head to the word embeddings unless both `tie_word_embeddings` (the
- * top level's and text_config's) are false. Tied, the logits bias is `cls.predictions.bias`
- * (the head's own bias is tied to it, not saved); untied, the head is `cls.predictions.decoder`
- * with its own bias, and `cls.predictions.bias` is unused.
- */
-function biasName(tied: boolean): string {
-  return tied ? 'text_decoder.cls.predictions.bias' : 'text_decoder.cls.predictions.decoder.bias';
-}
 
 /** config.json of a BLIP captioner folder -> BlipCaptioner config; an unsupported switch is E_PRETRAINED_CONFIG naming the key. */
 export function blipFromHfConfig(hf: Record<string, unknown>, file: string): BlipCaptionerConfig {
@@ -129,12 +113,18 @@ export function blipFromHfConfig(hf: Record<string, unknown>, file: string): Bli
   }
 }
 
-/** How a BlipCaptioner's parameters lie in a BLIP folder's safetensors (depends on whether the head is tied). */
+/**
+ * How a BlipCaptioner's parameters lie in a BLIP folder's safetensors. transformers ties the LM
+ * head to the word embeddings unless both `tie_word_embeddings` (the top level's and
+ * text_config's) are false; untied, the head is `cls.predictions.decoder` with its own bias (our
+ * `lm_head`), and `cls.predictions.bias` is unused.
+ */
 export function blipHfMapping(config: BlipCaptionerConfig): HfNameMapping {
   const tied = config.tieWordEmbeddings;
   return {
     toHfName(name) {
-      if (name === 'text_decoder.output_bias') return biasName(tied);
+      // Tied, the logits bias is `cls.predictions.bias` (the head's own bias is tied to it, not saved).
+      if (name === 'text_decoder.output_bias') return 'text_decoder.cls.predictions.bias';
       const fused = FUSED_QKV.exec(name);
       return fused ? `${fused[1]}qkv.${fused[3]}` : NAMES.toHfName(name);
     },
@@ -147,38 +137,18 @@ export function blipHfMapping(config: BlipCaptionerConfig): HfNameMapping {
   };
 }
 
-/** Hugging Face `blip` captioner folders: what the captioner loader reads. */
-export const blip = {
-  modelTypes: ['blip'] as const,
-  fromHfConfig: blipFromHfConfig,
-  mapping: blipHfMapping,
+/** Hugging Face `blip` captioner folders (BlipForConditionalGeneration), for loadPretrainedCaptioner. */
+export const blipCaptionerType: PretrainedCaptionerType = {
+  modelTypes: ['blip'],
+  async load(dir, hf, file) {
+    const config = blipFromHfConfig(hf, file);
+    const model = new BlipCaptioner(config);
+    try {
+      await loadHfWeights(model, dir, blipHfMapping(config));
+    } catch (cause) {
+      model.dispose();
+      throw cause;
+    }
+    return model;
+  },
 };
-
-/** A BLIP folder, loaded: the `LoadedCaptioner` every captioner gives, plus its own model, config and tokenizer. */
-export interface LoadedBlip extends LoadedCaptioner {
-  model: BlipCaptioner;
-  /** Captions start with [DEC], end with [SEP]; decoding skips the special tokens. */
-  text: HfCaptionText;
-  kind: 'blip';
-  config: BlipCaptionerConfig;
-  tokenizer: Tokenizer;
-  hfConfig: Record<string, unknown>;
-}
-
-/** Loads a BLIP captioner folder (config.json, safetensors, tokenizer, BlipImageProcessor config) in eval mode. */
-export async function loadBlip(dir: string, hfConfig?: Record<string, unknown>): Promise<LoadedBlip> {
-  const hf = hfConfig ?? (await readHfConfig(dir));
-  const config = blipFromHfConfig(hf, path.join(dir, 'config.json'));
-  const tokenizer = await loadHfTokenizer(dir);
-  const processor = await loadHfProcessor(dir);
-  const model = new BlipCaptioner(config);
-  try {
-    await loadHfWeights(model, dir, blipHfMapping(config));
-  } catch (cause) {
-    model.dispose();
-    throw cause;
-  }
-  model.eval();
-  const text = new HfCaptionText(tokenizer, { bos: config.bosTokenId, eos: config.sepTokenId });
-  return { model, text, processor, kind: 'blip', config, tokenizer, hfConfig: hf, dir };
-}

@@ -4,39 +4,35 @@ import type { CaptionGenerateOptions, CaptionText } from '../captionModel.js';
 import type { CaptionLang } from '../captionVocab.js';
 
 /**
- * The text side of a Hugging Face captioner (BLIP, GIT): its tokenizer, in one language (the
- * checkpoint's; Tessera cannot tell which, so it is called 'en'). A caption is the start token
- * (BLIP's [DEC], GIT's [CLS]), the words, then the end token ([SEP]), as the checkpoint was
- * trained; decoding skips the tokenizer's special tokens.
+ * The text side of a Hugging Face captioner: its tokenizer (tokenizer.json / vocab.txt) and
+ * the checkpoint's BOS and EOS ids. It writes one language (English, as GIT and BLIP were
+ * trained); captions decode with special tokens skipped, as transformers' `batch_decode`.
  */
 export class HfCaptionText implements CaptionText {
-  readonly langs = ['en'] as const;
+  readonly langs: readonly CaptionLang[] = ['en'];
 
   constructor(
     readonly tokenizer: Tokenizer,
-    private readonly ids: { bos: number; eos: number },
+    readonly ids: { bos: number; eos: number },
+    /** Where the tokenizer came from, for errors. */
+    readonly dir: string,
   ) {}
 
   decodeOptions(lang: CaptionLang = 'en'): Pick<CaptionGenerateOptions, 'startId' | 'allowedTokenIds'> {
-    if (lang !== 'en') {
-      throw new TesseraError(
-        'E_INPUT',
-        `this Hugging Face captioner writes in its checkpoint's language only: pass lang 'en' (got '${lang}')`,
-        {
-          details: { lang },
-        },
-      );
+    if (!this.langs.includes(lang)) {
+      throw new TesseraError('E_INPUT', `the captioner in ${this.dir} writes ${this.langs.join(', ')} captions, not ${lang}; drop --lang`, {
+        details: { lang },
+      });
     }
     return { startId: this.ids.bos };
   }
 
   decode(ids: readonly number[]): string {
-    return this.tokenizer.decode(ids, { skipSpecialTokens: true });
+    return this.tokenizer.decode(ids, { skipSpecialTokens: true }).trim();
   }
 
-  /** start, words, end: at most `maxLength` ids (words cut, the end token kept). */
-  encode(caption: string, lang: CaptionLang, maxLength: number): number[] {
-    this.decodeOptions(lang);
+  /** The tokenizer's ids with its own BOS/EOS around the words ([CLS] ... [SEP]), cut to maxLength with EOS kept last. */
+  encode(caption: string, _lang: CaptionLang, maxLength: number): number[] {
     const words = this.tokenizer.encode(caption, null, { addSpecialTokens: false }).ids;
     return [this.ids.bos, ...words.slice(0, Math.max(0, maxLength - 2)), this.ids.eos];
   }

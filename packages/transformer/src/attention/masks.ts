@@ -21,12 +21,13 @@ export function paddingBias(mask: tf.Tensor): tf.Tensor {
 
 /**
  * Additive causal bias [1, 1, Sq, Sk]: query i sits at absolute position `past + i` (past =
- * Sk - Sq cached keys) and sees keys 0..past+i.
+ * Sk - Sq cached keys) and sees keys 0..past+i. With `prefix` P, the first P positions also see
+ * each other in full (a prefix LM, GIT's image tokens): position p sees keys 0..max(p, P - 1).
  */
-export function causalBias(queries: number, keys: number): tf.Tensor {
+export function causalBias(queries: number, keys: number, prefix = 0): tf.Tensor {
   const past = keys - queries;
   if (past < 0) throw new TesseraError('E_SHAPE', `causal attention needs at least as many keys (${keys}) as queries (${queries})`);
   const values = new Float32Array(queries * keys);
-  for (let i = 0; i < queries; i++) for (let j = past + i + 1; j < keys; j++) values[i * keys + j] = MASKED;
+  for (let i = 0; i < queries; i++) for (let j = Math.max(past + i + 1, prefix); j < keys; j++) values[i * keys + j] = MASKED;
   return tf.tensor(values, [1, 1, queries, keys]);
 }

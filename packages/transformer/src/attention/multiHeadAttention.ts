@@ -38,6 +38,8 @@ export interface AttentionOptions {
   keyPaddingMask?: tf.Tensor;
   /** Each query sees only keys at or before its own position. */
   causal?: boolean;
+  /** With `causal`: the first positions that see each other in full (a prefix LM's prefix, e.g. GIT's image tokens). */
+  prefixLength?: number;
   /** Additive bias broadcastable to [B, heads, Sq, Sk]. */
   bias?: tf.Tensor;
   returnWeights?: boolean;
@@ -138,7 +140,7 @@ export class MultiHeadAttention extends Module {
         }
         scores = tf.add(scores, paddingBias(options.keyPaddingMask));
       }
-      if (options.causal) scores = tf.add(scores, causalBias(queries, keys));
+      if (options.causal) scores = tf.add(scores, causalBias(queries, keys, options.prefixLength));
       if (options.bias) scores = tf.add(scores, options.bias);
       const weights = tf.softmax(scores, -1);
       const context = matMul(this.attnDropout.forward(weights), v);

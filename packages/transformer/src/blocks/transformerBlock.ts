@@ -40,6 +40,8 @@ export interface BlockOptions {
   /** [B, S(+cached)] 1 = real token, 0 = padding, for self-attention keys. */
   mask?: tf.Tensor;
   causal?: boolean;
+  /** With `causal`: leading positions that see each other in full (prefix LM). */
+  prefixLength?: number;
   /** Cross-attention source [B, Sk, crossDim]; required when the block has cross-attention (with a cache too). */
   encoderStates?: tf.Tensor;
   /** [B, Sk] padding mask of the encoder states. */
@@ -116,6 +118,7 @@ export class TransformerBlock extends Module {
         const r = this.self_attn.forward(y, {
           keyPaddingMask: options.mask,
           causal: options.causal,
+          prefixLength: options.prefixLength,
           past: options.past?.self,
           useCache: options.useCache,
         });

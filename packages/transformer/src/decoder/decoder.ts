@@ -1,4 +1,4 @@
-import { fusedLinear, Module, parseConfig, TesseraError, tf } from '@tessera/core';
+import { Module, matMul, parseConfig, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
 import { blockSettings, STACK_CONFIG_FIELDS, type StackCache, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank } from '../checks.js';
@@ -23,17 +23,18 @@ export const DecoderConfigSchema = z
     tieWordEmbeddings: z.boolean().default(true),
     /** BERT's LM head transform (dense, activation, LayerNorm) before the output projection (`head_transform`; BLIP). */
     headTransform: z.boolean().default(false),
-    /** A learned bias added to the logits (`output_bias` [vocab]; BERT/BLIP `cls.predictions.bias`, GIT `output.bias`). */
+    /** The output projection adds a bias: `lm_head.bias` (untied) or `output_bias` (tied), as GIT's and BLIP's heads. */
     outputBias: z.boolean().default(false),
     init: InitSchemeSchema.default('normal'),
   })
   .strict();
 export type DecoderConfig = z.input<typeof DecoderConfigSchema>;
 
-/** Cached keys/values of every layer plus how many positions they hold. */
+/** Cached keys/values of every layer plus how many positions they hold (`prefix` of them prefix states). */
 export interface DecoderCache {
   layers: StackCache;
   length: number;
+  prefix?: number;
 }
 
 export interface DecoderOptions {
@@ -42,6 +43,12 @@ export interface DecoderOptions {
   /** [B, N, crossDim]; required with cross-attention, on every call. */
   encoderStates?: tf.Tensor;
   encoderMask?: tf.Tensor;
+  /**
+   * [B, P, dim] states placed before the tokens, on the first call only (no cache): every token
+   * attends to them and they attend to each other in full, not to the tokens (a prefix LM, GIT's
+   * image tokens). Token positions still count from 0; the outputs cover the tokens only.
+   */
+  prefix?: tf.Tensor;
   /** From the previous call: `ids` continue these positions. */
   cache?: DecoderCache;
   /** Return the updated cache (the caller disposes it with `disposeCache`). */
@@ -62,7 +69,7 @@ export interface DecoderOutput {
  * of attention and projections, whatever the prefix length. Names:
  * `embeddings.token_embedding.weight`, `embeddings.position_embedding.weight`,
  * `decoder.layers.N.{self_attn,cross_attn,mlp,...}`, `final_layer_norm` (pre-LN), `head_transform.*`
- * (with headTransform), `lm_head.weight` (untied), `output_bias` (with outputBias).
+ * (with headTransform), `lm_head.weight` (untied; `lm_head.bias` with outputBias), `output_bias` (tied, with outputBias).
  */
 export class Decoder extends Module {
   readonly config: z.output<typeof DecoderConfigSchema>;
@@ -122,10 +129,16 @@ export class Decoder extends Module {
     if (!c.tieWordEmbeddings) {
       this.lm_head = this.addModule(
         'lm_head',
-        new Linear({ inFeatures: c.dim, outFeatures: c.vocabSize, bias: false, init: c.init, std: c.std, rng: c.rng.fork('lm_head') }),
+        new Linear({
+          inFeatures: c.dim,
+          outFeatures: c.vocabSize,
+          bias: c.outputBias,
+          init: c.init,
+          std: c.std,
+          rng: c.rng.fork('lm_head'),
+        }),
       );
-    }
-    if (c.outputBias) this.output_bias = this.addParameter('output_bias', tf.zeros([c.vocabSize]), { decay: false });
+    } else if (c.outputBias) this.output_bias = this.addParameter('output_bias', tf.zeros([c.vocabSize]));
   }
 
   /** ids [B, S] int32 -> logits [B, S, vocab]. */
@@ -134,23 +147,35 @@ export class Decoder extends Module {
     if (this.config.crossAttention && !options.encoderStates) {
       throw new TesseraError('E_INPUT', 'Decoder has cross-attention: pass encoderStates [batch, tokens, crossDim] on every call');
     }
+    if (options.prefix && options.cache)
+      throw new TesseraError('E_INPUT', 'Decoder: pass prefix on the first call only (it is in the cache after)');
     const past = options.cache?.length ?? 0;
+    const prefixLength = options.prefix?.shape[1] ?? options.cache?.prefix ?? 0;
     return tf.tidy(() => {
-      const x = this.embeddings.forward(ids, past);
+      const embedded = this.embeddings.forward(ids, past - (options.cache?.prefix ?? 0));
+      const x = options.prefix ? tf.concat([options.prefix, embedded], 1) : embedded;
       const r = this.decoder.forward(x, {
-        mask: options.mask,
+        mask:
+          options.prefix && options.mask
+            ? tf.concat([tf.ones([ids.shape[0] as number, prefixLength], options.mask.dtype), options.mask], 1)
+            : options.mask,
         causal: true,
+        prefixLength,
         encoderStates: options.encoderStates,
         encoderMask: options.encoderMask,
         past: options.cache?.layers,
         useCache: options.useCache,
       });
-      const hidden = this.final_layer_norm ? this.final_layer_norm.forward(r.hidden) : r.hidden;
+      const tokens = options.prefix ? tf.slice(r.hidden, [0, prefixLength, 0], [-1, -1, -1]) : r.hidden;
+      const hidden = this.final_layer_norm ? this.final_layer_norm.forward(tokens) : tokens;
       const head = this.head_transform ? this.head_transform.forward(hidden) : hidden;
-      const weight = this.lm_head ? this.lm_head.weight : this.embeddings.token_embedding.weight;
-      const logits = fusedLinear(head, weight, this.output_bias, 'linear');
+      let logits = this.lm_head ? this.lm_head.forward(head) : matMul(head, this.embeddings.token_embedding.weight, false, true);
+      if (this.output_bias) logits = tf.add(logits, this.output_bias);
       const out: DecoderOutput = { logits, hidden };
-      if (options.useCache) out.cache = { layers: r.present as StackCache, length: past + (ids.shape[1] as number) };
+      if (options.useCache) {
+        const length = past + (options.prefix ? prefixLength : 0) + (ids.shape[1] as number);
+        out.cache = { layers: r.present as StackCache, length, ...(prefixLength ? { prefix: prefixLength } : {}) };
+      }
       return out as unknown as tf.TensorContainer;
     }) as unknown as DecoderOutput;
   }

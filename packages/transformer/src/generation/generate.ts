@@ -37,6 +37,8 @@ export interface GenerateInputs {
   /** [B, N, crossDim] for a decoder with cross-attention. */
   encoderStates?: tf.Tensor;
   encoderMask?: tf.Tensor;
+  /** [B, P, dim] prefix states of a prefix LM (GIT's image tokens), fed once before the prompt (see DecoderOptions.prefix). */
+  prefix?: tf.Tensor;
   /** Equal-length token prefixes per sequence (default: [bos] each). */
   prompts?: number[][];
   /** Batch size when there are neither encoder states nor prompts (default 1). */
@@ -62,7 +64,7 @@ type Config = Settings & { blocked: Uint8Array | null };
 export function generate(decoder: Decoder, inputs: GenerateInputs, config: GenerateConfig): GenerateResult {
   const settings = parseConfig(GenerateConfigSchema, config, 'generate config');
   const c: Config = { ...settings, blocked: blockedTokens(settings, decoder.config.vocabSize) };
-  const batch = inputs.encoderStates?.shape[0] ?? inputs.prompts?.length ?? inputs.batchSize ?? 1;
+  const batch = inputs.encoderStates?.shape[0] ?? inputs.prefix?.shape[0] ?? inputs.prompts?.length ?? inputs.batchSize ?? 1;
   const prompts = inputs.prompts ?? Array.from({ length: batch }, () => [c.bosTokenId]);
   const promptLength = prompts[0]?.length ?? 0;
   if (prompts.length !== batch || promptLength === 0 || prompts.some((p) => p.length !== promptLength)) {
@@ -86,6 +88,7 @@ class Stepper {
     private readonly decoder: Decoder,
     private readonly encoderStates: tf.Tensor | undefined,
     private readonly encoderMask: tf.Tensor | undefined,
+    private readonly prefix: tf.Tensor | undefined,
   ) {
     this.vocab = decoder.config.vocabSize;
   }
@@ -97,6 +100,7 @@ class Stepper {
     const out = this.decoder.forward(ids, {
       encoderStates: this.encoderStates,
       encoderMask: this.encoderMask,
+      prefix: this.cache ? undefined : this.prefix,
       cache: this.cache,
       useCache: true,
     });
@@ -145,7 +149,7 @@ function processRow(row: Float32Array, history: number[], generated: number, c: 
 
 function sampleOrGreedy(decoder: Decoder, inputs: GenerateInputs, prompts: number[][], c: Config): GenerateResult {
   const batch = prompts.length;
-  const stepper = new Stepper(decoder, inputs.encoderStates, inputs.encoderMask);
+  const stepper = new Stepper(decoder, inputs.encoderStates, inputs.encoderMask, inputs.prefix);
   const pad = c.padTokenId ?? c.eosTokenId;
   const sequences: number[][] = prompts.map(() => []);
   const scores = new Array<number>(batch).fill(0);
@@ -219,8 +223,12 @@ function beamSearch(decoder: Decoder, inputs: GenerateInputs, prompts: number[][
           0,
         )
       : undefined;
-  const [encoderStates, encoderMask] = tf.tidy(() => [expand(inputs.encoderStates), expand(inputs.encoderMask)]);
-  const stepper = new Stepper(decoder, encoderStates, encoderMask);
+  const [encoderStates, encoderMask, prefix] = tf.tidy(() => [
+    expand(inputs.encoderStates),
+    expand(inputs.encoderMask),
+    expand(inputs.prefix),
+  ]);
+  const stepper = new Stepper(decoder, encoderStates, encoderMask, prefix);
   const running: number[][] = Array.from({ length: rowsN }, () => []);
   // Only the first beam of each item is live at the start, so the first step picks distinct tokens.
   const beamScores = Float64Array.from({ length: rowsN }, (_, r) => (r % beams === 0 ? 0 : Number.NEGATIVE_INFINITY));
@@ -295,7 +303,7 @@ function beamSearch(decoder: Decoder, inputs: GenerateInputs, prompts: number[][
     }
   } finally {
     stepper.dispose();
-    tf.dispose([encoderStates, encoderMask].filter((t): t is tf.Tensor => t !== undefined));
+    tf.dispose([encoderStates, encoderMask, prefix].filter((t): t is tf.Tensor => t !== undefined));
   }
   const best = hypotheses.map((list) => list[0] as Hypothesis);
   return { sequences: best.map((h) => h.tokens), scores: best.map((h) => h.score) };
