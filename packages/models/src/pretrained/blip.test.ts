@@ -150,6 +150,19 @@ describe('BLIP folders Tessera refuses, naming the file and the field', () => {
     model.dispose();
   });
 
+  it("absent keys take transformers' BlipConfig defaults (its full default config.json reads the same as an empty one)", () => {
+    const full = blipFromHfConfig(expected.default_config, 'default/config.json');
+    expect(blipFromHfConfig({ model_type: 'blip' }, 'empty/config.json')).toEqual(full);
+    expect(full).toMatchObject({
+      vision: { imageSize: 384, patchSize: 16, dim: 768, numHeads: 12, numLayers: 12, mlpDim: 3072 },
+      text: { vocabSize: 30524, maxPositions: 512, dim: 768, numHeads: 8, numLayers: 12, mlpDim: 3072 },
+      tieWordEmbeddings: true,
+      bosTokenId: 30522,
+      sepTokenId: 102,
+      padTokenId: 0,
+    });
+  });
+
   it('VQA / retrieval architectures, a bad activation, an inconsistent encoder width', () => {
     const vqa = { ...hf, architectures: ['BlipForQuestionAnswering'] };
     expect(() => blipFromHfConfig(vqa, 'x/config.json')).toThrow(

@@ -62,7 +62,8 @@ export function blipFromHfConfig(hf: Record<string, unknown>, file: string): Bli
   const vision = {
     imageSize: v.int('image_size', 384),
     patchSize: v.int('patch_size', 16),
-    channels: v.int('num_channels', 3),
+    // BlipVisionEmbeddings' conv always reads 3 channels (BlipVisionConfig has no num_channels).
+    channels: 3,
     dim: v.int('hidden_size', 768),
     numHeads: v.int('num_attention_heads', 12),
     numLayers: v.int('num_hidden_layers', 12),
