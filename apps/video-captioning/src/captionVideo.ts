@@ -20,7 +20,7 @@ export interface CaptionResult {
 export async function captionVideo(
   captioner: LoadedCaptioner,
   video: string,
-  options: { beams?: number; lang?: CaptionLang } = {},
+  options: { beams?: number; lang?: CaptionLang; maxNewTokens?: number } = {},
 ): Promise<CaptionResult> {
   const { model, text, processor } = captioner;
   const frames = await loadClipFrames(video, model.numFrames, processor);
@@ -29,7 +29,7 @@ export async function captionVideo(
   const input = clipTensor([frames], model.numFrames, model.imageSize);
   try {
     model.eval();
-    const [tokens] = model.generate(input, { ...text.decodeOptions(lang), beams }) as [number[]];
+    const [tokens] = model.generate(input, { ...text.decodeOptions(lang), beams, maxNewTokens: options.maxNewTokens }) as [number[]];
     return { video, caption: text.decode(tokens), lang, tokens, beams };
   } finally {
     tf.dispose(input);

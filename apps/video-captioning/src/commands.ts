@@ -35,20 +35,31 @@ export function formatCaptionEvaluation(e: CaptionerEvaluation): string {
   return rows.join('\n');
 }
 
-/** `caption <video> [--checkpoint dir] [--beam 3] [--lang en|zh] [--json]` */
+function tokensOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** `caption <video|image> [--checkpoint dir] [--beam 3] [--lang en|zh] [--max-tokens n] [--json]` */
 export function createCaptionCommand(): Command {
   return new Command('caption')
-    .description('Caption a video file (any length or format ffmpeg decodes) with a trained captioner')
-    .argument('<video>', 'video file, e.g. clip.mp4')
-    .option('--checkpoint <dir>', 'captioner directory (config.json, vocab.json, model.safetensors)', DEFAULT_CHECKPOINT)
+    .description('Caption a video (any length or format ffmpeg decodes) or a still image with a trained or pretrained captioner')
+    .argument('<video>', 'video or image file, e.g. clip.mp4 or photo.jpg')
+    .option(
+      '--checkpoint <dir>',
+      'captioner directory: a Tessera one (config.json, vocab.json, model.safetensors) or a Hugging Face GIT/BLIP folder',
+      DEFAULT_CHECKPOINT,
+    )
     .option('--beam <n>', 'beam size (1 = greedy)', beamsOption, 3)
     .option('--lang <lang>', 'output language: en or zh', langOption, 'en' as CaptionLang)
+    .option('--max-tokens <n>', "longest caption in tokens (default: the checkpoint's)", tokensOption)
     .option('--json', 'print JSON {video, caption, lang, tokens, beams}', false)
-    .action(async (video: string, o: { checkpoint: string; beam: number; lang: CaptionLang; json: boolean }) => {
+    .action(async (video: string, o: { checkpoint: string; beam: number; lang: CaptionLang; maxTokens?: number; json: boolean }) => {
       await initBackend();
       const captioner = await loadCaptioner(o.checkpoint);
       try {
-        const r = await captionVideo(captioner, video, { beams: o.beam, lang: o.lang });
+        const r = await captionVideo(captioner, video, { beams: o.beam, lang: o.lang, maxNewTokens: o.maxTokens });
         console.log(o.json ? JSON.stringify(r) : r.caption);
       } finally {
         captioner.model.dispose();

@@ -15,8 +15,9 @@ export interface CaptionGenerateOptions {
   topP?: number;
   temperature?: number;
   rng?: SeededRandom;
-  /** Default: as many as the model's text positions allow. */
+  /** Default: the model's (Tessera captioners: as many as the text positions allow; HF: generation_config.json's max_length - 1). */
   maxNewTokens?: number;
+  /** Default: the model's (Tessera captioners 1; HF checkpoints 0, as transformers). */
   minNewTokens?: number;
   /** Only these token ids (and EOS) may be generated. */
   allowedTokenIds?: number[];
@@ -71,7 +72,7 @@ export interface LoadedCaptioner {
 export function captionGenerateConfig(
   options: CaptionGenerateOptions,
   ids: CaptionModel['specialIds'],
-  maxNewTokens: number,
+  defaults: { maxNewTokens: number; minNewTokens: number },
 ): GenerateConfig & { bosTokenId: number } {
   const beams = options.beams ?? 1;
   if (!Number.isInteger(beams) || beams < 1) throw new TesseraError('E_INPUT', `beams must be a positive integer, got ${beams}`);
@@ -82,8 +83,8 @@ export function captionGenerateConfig(
     bosTokenId: options.startId ?? ids.bos,
     eosTokenId: ids.eos,
     padTokenId: ids.pad,
-    maxNewTokens: options.maxNewTokens ?? maxNewTokens,
-    minNewTokens: options.minNewTokens ?? 1,
+    maxNewTokens: options.maxNewTokens ?? defaults.maxNewTokens,
+    minNewTokens: options.minNewTokens ?? defaults.minNewTokens,
     allowedTokenIds: options.allowedTokenIds,
     ...(strategy === 'sample'
       ? { topK: options.topK ?? 0, topP: options.topP ?? 1, temperature: options.temperature ?? 1, rng: options.rng }

@@ -85,7 +85,7 @@ export class Captioner extends Module implements CaptionModel {
 
   /** Generated token ids per clip (start token excluded, EOS trimmed); `startId` picks the language (default `<en>`). */
   generate(video: tf.Tensor, options: CaptionGenerateOptions = {}): number[][] {
-    const config = captionGenerateConfig(options, this.specialIds, this.config.maxLength - 1);
+    const config = captionGenerateConfig(options, this.specialIds, { maxNewTokens: this.config.maxLength - 1, minNewTokens: 1 });
     const states = this.encode(video);
     try {
       const batch = states.shape[0] as number;

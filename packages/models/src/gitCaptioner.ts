@@ -39,6 +39,8 @@ export const gitCaptionerConfigSchema = z
     bosTokenId: tokenId.default(101),
     eosTokenId: tokenId.default(102),
     padTokenId: tokenId.default(0),
+    /** Default caption length: generation_config.json's max_length (20) less the [CLS] prompt. */
+    maxNewTokens: positiveInt.default(19),
     seed: z.number().int().default(0),
   })
   .strict()
@@ -166,7 +168,10 @@ export class GitCaptioner extends Module implements CaptionModel {
 
   /** Generated ids per clip ([CLS] start excluded, [SEP] trimmed), with the decoder's key/value cache. */
   generate(pixels: tf.Tensor, options: CaptionGenerateOptions = {}): number[][] {
-    const config = captionGenerateConfig(options, this.specialIds, this.config.text.maxPositions - 1);
+    const config = captionGenerateConfig(options, this.specialIds, {
+      maxNewTokens: Math.min(this.config.maxNewTokens, this.config.text.maxPositions - 1),
+      minNewTokens: 0,
+    });
     const prefix = this.encode(pixels);
     try {
       const batch = prefix.shape[0] as number;

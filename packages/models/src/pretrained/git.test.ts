@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,33 @@ describe('GIT tensor names', () => {
   it('map both ways onto every tensor of the folders', async () => {
     for (const folder of ['git', 'git-video']) {
       for (const hf of (await listHfWeights(path.join(FIXTURES, folder))).keys()) expect(gitToHfName(gitFromHfName(hf))).toBe(hf);
+    }
+  });
+});
+
+describe('GIT folder errors', () => {
+  it('name the file and field: an unknown model_type, tensors that do not fit config.json', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-git-'));
+    try {
+      const folder = path.join(dir, 'git');
+      await cp(path.join(FIXTURES, 'git'), folder, { recursive: true });
+      const config = JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8'));
+      await writeFile(path.join(folder, 'config.json'), JSON.stringify({ ...config, model_type: 'opt' }));
+      await expect(loadCaptioner(folder)).rejects.toMatchObject({
+        code: 'E_PRETRAINED_CONFIG',
+        message: expect.stringMatching(/config\.json: model_type "opt" .*supported: git/),
+      });
+      await writeFile(
+        path.join(folder, 'config.json'),
+        JSON.stringify({ ...config, num_hidden_layers: 3, hidden_size: 40, num_attention_heads: 4 }),
+      );
+      const error = await loadCaptioner(folder).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'E_PRETRAINED_WEIGHTS', message: expect.stringContaining('model.safetensors') });
+      const details = (error as { details: { missing: string[]; misshaped: string[] } }).details;
+      expect(details.missing).toContain('git.encoder.layer.2.attention.self.query.weight');
+      expect(details.misshaped.some((m) => m.startsWith('git.embeddings.word_embeddings.weight'))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

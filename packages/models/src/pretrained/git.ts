@@ -1,7 +1,10 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { TesseraError } from '@tessera/core';
 import { GitCaptioner, type GitCaptionerConfig, gitCaptionerConfigSchema } from '../gitCaptioner.js';
 import { BERT_NAMES } from './bert.js';
 import { clip, clipVisionFromHf, HF_ACTIVATIONS } from './clip.js';
+import { readHfJson } from './hfFolder.js';
 import { loadHfWeights } from './hfWeights.js';
 import type { PretrainedCaptionerType } from './loadPretrainedCaptioner.js';
 import { HfConfigReader, renameTable } from './pretrainedType.js';
@@ -97,7 +100,11 @@ export function gitWeightMapping(model: GitCaptioner) {
 export const gitCaptionerType: PretrainedCaptionerType = {
   modelTypes: ['git'],
   async load(dir, hf, file) {
-    const model = new GitCaptioner(gitFromHfConfig(hf, file));
+    const generation = path.join(dir, 'generation_config.json');
+    const maxLength = (await exists(generation))
+      ? new HfConfigReader(await readHfJson(generation, 'E_PRETRAINED_CONFIG', 'the generation settings'), generation).int('max_length', 20)
+      : 20;
+    const model = new GitCaptioner({ ...gitFromHfConfig(hf, file), maxNewTokens: Math.max(1, maxLength - 1) });
     try {
       await loadHfWeights(model, dir, gitWeightMapping(model));
     } catch (cause) {
@@ -107,3 +114,12 @@ export const gitCaptionerType: PretrainedCaptionerType = {
     return model;
   },
 };
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

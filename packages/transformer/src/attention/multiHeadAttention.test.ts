@@ -1,6 +1,7 @@
 import { initBackend, SeededRandom, tf } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkAgainstTorch, loadFixture } from '../../test/fixtures.js';
+import { causalBias, MASKED } from './masks.js';
 import { MultiHeadAttention } from './multiHeadAttention.js';
 
 describe('MultiHeadAttention', () => {
@@ -114,5 +115,17 @@ describe('MultiHeadAttention', () => {
     expect(() => mha.forward(x, { keyValue: other })).toThrow(/batch 1 and keyValue batch 2 differ/);
     tf.dispose([x, mask, other]);
     mha.dispose();
+  });
+});
+
+describe('causalBias with a prefix (GIT: image tokens see each other, text sees the image and earlier text)', () => {
+  it('opens the prefix block and keeps the rest causal, with and without cached keys', () => {
+    const M = MASKED;
+    const full = causalBias(4, 4, 2);
+    expect(Array.from(full.dataSync())).toEqual([0, 0, M, M, 0, 0, M, M, 0, 0, 0, M, 0, 0, 0, 0]);
+    // One new query after 4 cached keys sees them all; a prefix changes nothing there.
+    const step = causalBias(1, 5, 2);
+    expect(Array.from(step.dataSync())).toEqual([0, 0, 0, 0, 0]);
+    tf.dispose([full, step]);
   });
 });
