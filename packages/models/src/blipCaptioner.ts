@@ -45,6 +45,8 @@ export const blipCaptionerConfigSchema = z
     /** Ends a caption ([SEP], HF sep_token_id: BLIP generates with eos = sep). */
     sepTokenId: z.number().int().nonnegative(),
     padTokenId: z.number().int().nonnegative().default(0),
+    /** Default caption length in new tokens (transformers' default for the folder: 20, or generation_config.json's). */
+    maxNewTokens: z.number().int().positive().default(20),
     dropout: z.number().min(0).lt(1).default(0),
     seed: z.number().int().default(0),
   })
@@ -59,12 +61,6 @@ export const blipCaptionerConfigSchema = z
   });
 export type BlipCaptionerConfig = z.output<typeof blipCaptionerConfigSchema>;
 export type BlipCaptionerConfigInput = z.input<typeof blipCaptionerConfigSchema>;
-
-/**
- * transformers 5's default when a checkpoint sets no length: 20 new tokens, the prompt plus
- * them capped at the position table (generation/utils.py `_prepare_generated_length`).
- */
-const HF_DEFAULT_NEW_TOKENS = 20;
 
 /**
  * Hugging Face BLIP image captioner (BlipForConditionalGeneration) on the shared layers: a
@@ -170,11 +166,11 @@ export class BlipCaptioner extends Module implements CaptionModel {
   /**
    * Caption token ids per image ([DEC] excluded, the closing [SEP] trimmed), decoded with the
    * KV cache from [DEC] until [SEP] as BlipForConditionalGeneration.generate (which sets no
-   * minimum length: minNewTokens defaults to 0 here).
+   * minimum length: minNewTokens defaults to 0 here; maxNewTokens to the config's).
    */
   generate(pixels: tf.Tensor, options: CaptionGenerateOptions = {}): number[][] {
-    const maxNewTokens = Math.min(HF_DEFAULT_NEW_TOKENS + 1, this.config.text.maxPositions) - 1;
-    const config = captionGenerateConfig({ ...options, minNewTokens: options.minNewTokens ?? 0 }, this.specialIds, maxNewTokens);
+    const maxNewTokens = Math.min(this.config.maxNewTokens, this.config.text.maxPositions - 1);
+    const config = captionGenerateConfig(options, this.specialIds, { maxNewTokens, minNewTokens: 0 });
     const states = this.encode(pixels);
     try {
       const prompts = Array.from({ length: states.shape[0] as number }, () => [config.bosTokenId]);

@@ -1,6 +1,7 @@
 import { isTesseraError, parseConfig, TesseraError } from '@tessera/core';
 import { BlipCaptioner, type BlipCaptionerConfig, blipCaptionerConfigSchema } from '../blipCaptioner.js';
 import { HF_ACTIVATIONS } from './clip.js';
+import { hfDefaultNewTokens } from './hfGeneration.js';
 import { type HfNameMapping, type HfPart, loadHfWeights } from './hfWeights.js';
 import type { PretrainedCaptionerType } from './loadPretrainedCaptioner.js';
 import { HfConfigReader, renameTable } from './pretrainedType.js';
@@ -142,7 +143,9 @@ export function blipHfMapping(config: BlipCaptionerConfig): HfNameMapping {
 export const blipCaptionerType: PretrainedCaptionerType = {
   modelTypes: ['blip'],
   async load(dir, hf, file) {
-    const config = blipFromHfConfig(hf, file);
+    const read = blipFromHfConfig(hf, file);
+    // The prompt is [DEC] alone.
+    const config = { ...read, maxNewTokens: await hfDefaultNewTokens(dir, 1, read.text.maxPositions) };
     const model = new BlipCaptioner(config);
     try {
       await loadHfWeights(model, dir, blipHfMapping(config));
