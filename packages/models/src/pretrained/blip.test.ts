@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, loadSafetensors, saveSafetensors, tf } from '@tessera/core';
+import { fromFloat32, initBackend, loadSafetensors, saveSafetensors, tf, toFloat32 } from '@tessera/core';
 import { type DecodedImage, sampleFrameImages } from '@tessera/patches';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlipCaptioner } from '../blipCaptioner.js';
@@ -128,6 +128,34 @@ describe('the captioner loader', () => {
     expect(ids.map((r) => captioner.text.decode(r))).toEqual(expected.models.blip.greedy_text);
     tf.dispose([pixels, clips]);
     captioner.model.dispose();
+  });
+
+  it('a bfloat16 copy of the folder loads every parameter, the fused qkv blocks included, widened exactly', async () => {
+    const dir = path.join(FIXTURES, 'blip');
+    const tmp = await mkdtemp(path.join(tmpdir(), 'blip-bf16-'));
+    try {
+      for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'])
+        await copyFile(path.join(dir, f), path.join(tmp, f));
+      const file = await loadSafetensors(path.join(dir, 'model.safetensors'));
+      const bf16 = new Map(
+        [...file.tensors].map(([name, t]) => [name, { dtype: 'BF16' as const, shape: t.shape, data: fromFloat32(toFloat32(t), 'BF16') }]),
+      );
+      await saveSafetensors(path.join(tmp, 'model.safetensors'), bf16);
+      const [full, half] = [await loadCaptioner(dir), await loadCaptioner(tmp)];
+      const halfParams = half.model.namedParameters();
+      for (const [name, p] of full.model.namedParameters()) {
+        const rounded = toFloat32({
+          dtype: 'BF16',
+          shape: p.variable.shape,
+          data: fromFloat32(p.variable.dataSync() as Float32Array, 'BF16'),
+        });
+        expect(Array.from(halfParams.get(name)?.variable.dataSync() ?? []), name).toEqual(Array.from(rounded));
+      }
+      full.model.dispose();
+      half.model.dispose();
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it('a Hugging Face folder of another type is E_PRETRAINED_CONFIG naming model_type and the captioner types', async () => {
