@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromFloat32, initBackend, loadSafetensors, saveSafetensors, tf, toFloat32 } from '@tessera/core';
+import { captioningLoss, teacherForcing } from '@tessera/objectives';
 import { type DecodedImage, sampleFrameImages } from '@tessera/patches';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlipCaptioner } from '../blipCaptioner.js';
@@ -75,6 +76,29 @@ describe.each(['blip', 'blip-untied'])('BLIP captioner from the transformers fol
       expect(logits.shape).toEqual(want.logits.shape);
       expectClose(logits, want.logits.data, 'logits', 1e-4);
     });
+  });
+
+  it("the teacher-forced training loss is transformers' (padding ignored), and one SGD step lowers it", () => {
+    const ids = want.input_ids as number[][];
+    const [batch, length] = [ids.length, (ids[0] as number[]).length];
+    const idsT = tf.tensor2d(ids.flat(), [batch, length], 'int32');
+    const mask = tf.tensor2d((want.attention_mask as number[][]).flat(), [batch, length], 'int32');
+    const clips = tf.expandDims(pixels, 1);
+    const { inputIds, targetIds } = teacherForcing(idsT);
+    const inputMask = tf.slice(mask, [0, 0], [batch, length - 1]);
+    const loss = () =>
+      captioningLoss({ logits: model.logits(clips, inputIds, inputMask), targets: targetIds, padTokenId: want.pad_token_id })
+        .loss as tf.Scalar;
+    const first = tf.tidy(() => loss().dataSync()[0] as number);
+    expect(first).toBeCloseTo(want.loss, 4);
+    const params = [...model.namedParameters().values()].filter((p) => p.trainable).map((p) => p.variable);
+    const before = params.map((p) => p.clone());
+    const { grads } = tf.variableGrads(loss, params);
+    for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name] as tf.Tensor, 0.01)));
+    const second = tf.tidy(() => loss().dataSync()[0] as number);
+    expect(second).toBeLessThan(first);
+    for (const [i, p] of params.entries()) p.assign(before[i] as tf.Tensor);
+    tf.dispose([idsT, mask, clips, inputIds, targetIds, inputMask, ...before, ...Object.values(grads)]);
   });
 
   it("greedy and beam-3 ids from [DEC] to [SEP] equal transformers' generate exactly, with the KV cache", () => {
