@@ -6,6 +6,12 @@
  * tokenizer or caption vocabulary, preprocessor).
  */
 
+export {
+  BlipCaptioner,
+  type BlipCaptionerConfig,
+  type BlipCaptionerConfigInput,
+  blipCaptionerConfigSchema,
+} from './blipCaptioner.js';
 export { Captioner } from './captioner.js';
 export {
   type CaptionGenerateOptions,
@@ -61,6 +67,7 @@ export {
 } from './modelDirectory.js';
 export { MODEL_PRESETS } from './presets.js';
 export { bert as bertPretrained } from './pretrained/bert.js';
+export { blipCaptionerType, blipFromHfConfig, blipHfMapping } from './pretrained/blip.js';
 export { chineseClip as chineseClipPretrained } from './pretrained/chineseClip.js';
 export { clip as clipPretrained } from './pretrained/clip.js';
 export { type ExportableModel, exportHf } from './pretrained/exportHf.js';
@@ -69,7 +76,14 @@ export { HfCaptionText } from './pretrained/hfCaptionText.js';
 export { assertLocalFolder, isHfFolder, readHfConfig } from './pretrained/hfFolder.js';
 export { loadHfProcessor } from './pretrained/hfProcessor.js';
 export { hasHfTokenizer, loadHfTokenizer } from './pretrained/hfTokenizer.js';
-export { type HfNameMapping, type HfTensorEntry, listHfWeights, loadHfWeights, readSafetensorsIndex } from './pretrained/hfWeights.js';
+export {
+  type HfNameMapping,
+  type HfPart,
+  type HfTensorEntry,
+  listHfWeights,
+  loadHfWeights,
+  readSafetensorsIndex,
+} from './pretrained/hfWeights.js';
 export { type LoadedPretrained, loadPretrained, PRETRAINED_TYPES, pretrainedTypeFor } from './pretrained/loadPretrained.js';
 export { loadPretrainedCaptioner, PRETRAINED_CAPTIONERS, type PretrainedCaptionerType } from './pretrained/loadPretrainedCaptioner.js';
 export { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrained/pretrainedType.js';

@@ -58,6 +58,10 @@ export { Linear, type LinearConfig } from './layers/linear.js';
 export { MLP, type MLPConfig } from './layers/mlp.js';
 export { PatchEmbedding, type PatchEmbeddingForwardOptions, type PatchEmbeddingOptions } from './layers/patchEmbedding.js';
 export type { PositionEmbedding } from './layers/positionEmbedding.js';
+export {
+  PredictionHeadTransform,
+  type PredictionHeadTransformConfig,
+} from './layers/predictionHeadTransform.js';
 export { type SinCosLayout, sincos1d, sincos2d, sinusoidalTable, temporalPositionEmbedding } from './layers/sinCosTable.js';
 export { SinusoidalPositionEmbedding, type SinusoidalPositionEmbeddingConfig } from './layers/sinusoidalPositionEmbedding.js';
 export { TokenEmbedding, type TokenEmbeddingConfig } from './layers/tokenEmbedding.js';

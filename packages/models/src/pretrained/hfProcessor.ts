@@ -23,6 +23,9 @@ const NEUTRAL: Record<string, (v: unknown) => boolean> = {
   backend: () => true,
 };
 
+/** Processor types (and their `*Pil` / `*Fast` forms) without a center crop. */
+const NO_CROP = ['SiglipImageProcessor', 'BlipImageProcessor'];
+
 /**
  * The image processor of a Hugging Face folder, from `preprocessor_config.json` with the
  * CLIPImageProcessor keys (`size` as shortest_edge or height/width, `crop_size`,
@@ -42,10 +45,10 @@ export async function loadHfProcessor(dir: string): Promise<ImageProcessor> {
   }
   const raw = await readHfJson(file, 'E_PRETRAINED_PROCESSOR', 'the image preprocessing');
   const config = Object.fromEntries(Object.entries(raw).filter(([k, v]) => !(k in NEUTRAL && (NEUTRAL[k] as (v: unknown) => boolean)(v))));
-  // SiglipImageProcessor resizes to size {height, width} and has no crop step: its config omits do_center_crop.
-  if (typeof raw.image_processor_type === 'string' && raw.image_processor_type.startsWith('SiglipImageProcessor')) {
-    config.do_center_crop ??= false;
-  }
+  // SiglipImageProcessor and BlipImageProcessor resize to size {height, width} and have no crop
+  // step: their configs omit do_center_crop.
+  const type = raw.image_processor_type;
+  if (typeof type === 'string' && NO_CROP.some((t) => type.startsWith(t))) config.do_center_crop ??= false;
   try {
     return ImageProcessor.fromConfig(config);
   } catch (cause) {

@@ -13,6 +13,18 @@ export interface HfNameMapping {
    * `text_model.`): a tensor is found under its full name or without the prefix.
    */
   optionalPrefixes?: readonly string[];
+  /**
+   * For a parameter stored as one of `parts` equal blocks along the first axis of its HF
+   * tensor (BLIP's fused `qkv`: the query, key and value rows), which block; undefined for a
+   * parameter that is a whole tensor.
+   */
+  hfPart?(name: string): HfPart | undefined;
+}
+
+/** Block `part` of `parts` equal blocks along an HF tensor's first axis. */
+export interface HfPart {
+  part: number;
+  parts: number;
 }
 
 /** Where one tensor lies: its file, dtype, shape and absolute byte span. */
@@ -125,54 +137,62 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /**
  * Fills `model` from a Hugging Face folder's safetensors, tensor by tensor: each is read from
  * its file, widened to float32 (F16, BF16) and assigned, so peak memory stays near one float32
- * copy of the model. Missing, unexpected and wrongly shaped tensors are all listed in one
+ * copy of the model; a parameter that is a block of a fused tensor (`hfPart`) reads only its
+ * rows. Missing, unexpected and wrongly shaped tensors are all listed in one
  * E_PRETRAINED_WEIGHTS naming the folder's weight file; nothing is assigned then.
  */
 export async function loadHfWeights(model: Module, dir: string, mapping: HfNameMapping): Promise<void> {
   const tensors = await listHfWeights(dir);
   const params = model.namedParameters();
-  const wanted = new Map<string, string>();
+  const wanted = new Map<string, { hf: string; part?: HfPart }>();
   for (const name of params.keys()) {
-    const hf = mapping.toHfName(name);
-    const prefix = mapping.optionalPrefixes?.find((p) => hf.startsWith(p));
-    const bare = prefix ? hf.slice(prefix.length) : undefined;
-    wanted.set(!tensors.has(hf) && bare !== undefined && tensors.has(bare) ? bare : hf, name);
+    const full = mapping.toHfName(name);
+    const prefix = mapping.optionalPrefixes?.find((p) => full.startsWith(p));
+    const bare = prefix ? full.slice(prefix.length) : undefined;
+    const hf = !tensors.has(full) && bare !== undefined && tensors.has(bare) ? bare : full;
+    wanted.set(name, { hf, part: mapping.hfPart?.(name) });
   }
-  const missing = [...wanted.keys()].filter((hf) => !tensors.has(hf));
-  const unexpected = [...tensors.keys()].filter((hf) => !wanted.has(hf) && !mapping.ignoreHf?.some((r) => r.test(hf)));
-  const misshaped: string[] = [];
-  for (const [hf, name] of wanted) {
+  const used = new Set([...wanted.values()].map((w) => w.hf));
+  const missing = [...used].filter((hf) => !tensors.has(hf));
+  const unexpected = [...tensors.keys()].filter((hf) => !used.has(hf) && !mapping.ignoreHf?.some((r) => r.test(hf)));
+  const misshaped = new Set<string>();
+  for (const [name, { hf, part }] of wanted) {
     const entry = tensors.get(hf);
-    const shape = params.get(name)?.variable.shape ?? [];
-    if (entry && !sameShape(entry.shape, shape)) misshaped.push(`${hf}: expected [${shape}], got [${entry.shape}]`);
-    else if (entry && !['F32', 'F16', 'BF16'].includes(entry.dtype)) misshaped.push(`${hf}: dtype ${entry.dtype} is not a float type`);
+    const own = params.get(name)?.variable.shape ?? [];
+    // A block of a fused tensor: the HF tensor has `parts` times the rows.
+    const shape = part ? [(own[0] ?? 1) * part.parts, ...own.slice(1)] : own;
+    if (entry && !sameShape(entry.shape, shape)) misshaped.add(`${hf}: expected [${shape}], got [${entry.shape}]`);
+    else if (entry && !['F32', 'F16', 'BF16'].includes(entry.dtype)) misshaped.add(`${hf}: dtype ${entry.dtype} is not a float type`);
   }
-  if (missing.length || unexpected.length || misshaped.length) {
+  if (missing.length || unexpected.length || misshaped.size) {
     const file = tensors.size ? (tensors.values().next().value as HfTensorEntry).file : dir;
     const where = (await pathExists(path.join(dir, HF_WEIGHTS_FILE))) ? file : path.join(dir, HF_WEIGHTS_INDEX);
     const parts = [
       missing.length ? `missing: ${missing.join(', ')}` : '',
       unexpected.length ? `unexpected: ${unexpected.join(', ')}` : '',
-      misshaped.length ? `wrong shape: ${misshaped.join('; ')}` : '',
+      misshaped.size ? `wrong shape: ${[...misshaped].join('; ')}` : '',
     ].filter(Boolean);
     throw new TesseraError(
       'E_PRETRAINED_WEIGHTS',
       `${where} does not fit the architecture its config.json describes (${parts.join(' | ')}). Check that config.json and the weights come from the same model.`,
-      { details: { path: where, missing, unexpected, misshaped } },
+      { details: { path: where, missing, unexpected, misshaped: [...misshaped] } },
     );
   }
-  const byFile = new Map<string, Array<[string, HfTensorEntry]>>();
-  for (const [hf, name] of wanted) {
+  const byFile = new Map<string, Array<[string, HfTensorEntry, HfPart | undefined]>>();
+  for (const [name, { hf, part }] of wanted) {
     const entry = tensors.get(hf) as HfTensorEntry;
-    byFile.set(entry.file, [...(byFile.get(entry.file) ?? []), [name, entry]]);
+    byFile.set(entry.file, [...(byFile.get(entry.file) ?? []), [name, entry, part]]);
   }
   for (const [file, list] of byFile) {
     const fh = await open(file, 'r');
     try {
-      for (const [name, entry] of list) {
-        const bytes = await readExactly(fh, entry.end - entry.begin, entry.begin);
+      for (const [name, entry, part] of list) {
+        // A block along the first axis is one contiguous span of the tensor's bytes.
+        const span = (entry.end - entry.begin) / (part?.parts ?? 1);
+        const bytes = await readExactly(fh, span, entry.begin + (part?.part ?? 0) * span);
+        const shape = part ? [(entry.shape[0] as number) / part.parts, ...entry.shape.slice(1)] : entry.shape;
         const data = entry.dtype === 'F32' ? new Float32Array(bytes.buffer) : new Uint16Array(bytes.buffer);
-        const values = toFloat32({ dtype: entry.dtype, shape: entry.shape, data });
+        const values = toFloat32({ dtype: entry.dtype, shape, data });
         const variable = params.get(name)?.variable as tf.Variable;
         const value = tf.tensor(values, variable.shape, 'float32');
         variable.assign(value);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { TesseraError } from '@tessera/core';
 import type { CaptionModel, LoadedCaptioner } from '../captionModel.js';
+import { blipCaptionerType } from './blip.js';
 import { gitCaptionerType } from './git.js';
 import { HfCaptionText } from './hfCaptionText.js';
 import { readHfConfig } from './hfFolder.js';
@@ -15,7 +16,7 @@ export interface PretrainedCaptionerType {
   load(dir: string, hf: Record<string, unknown>, file: string): Promise<CaptionModel>;
 }
 
-export const PRETRAINED_CAPTIONERS: readonly PretrainedCaptionerType[] = [gitCaptionerType];
+export const PRETRAINED_CAPTIONERS: readonly PretrainedCaptionerType[] = [gitCaptionerType, blipCaptionerType];
 
 /**
  * Loads a Hugging Face captioner folder (config.json `model_type` git or blip, safetensors,

@@ -6,6 +6,7 @@ import { TextEmbeddings, TextEncoderConfigSchema } from '../encoders/textEncoder
 import { InitSchemeSchema } from '../init.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import { Linear } from '../layers/linear.js';
+import { PredictionHeadTransform } from '../layers/predictionHeadTransform.js';
 
 export const DecoderConfigSchema = z
   .object({
@@ -20,7 +21,9 @@ export const DecoderConfigSchema = z
     positionEmbedding: z.enum(['learned', 'sinusoidal']).default('learned'),
     /** The output projection reuses the token embedding matrix (no `lm_head.weight`). */
     tieWordEmbeddings: z.boolean().default(true),
-    /** The output projection adds a bias: `lm_head.bias` (untied) or `output_bias` (tied), as GIT's head. */
+    /** BERT's LM head transform (dense, activation, LayerNorm) before the output projection (`head_transform`; BLIP). */
+    headTransform: z.boolean().default(false),
+    /** The output projection adds a bias: `lm_head.bias` (untied) or `output_bias` (tied), as GIT's and BLIP's heads. */
     outputBias: z.boolean().default(false),
     init: InitSchemeSchema.default('normal'),
   })
@@ -65,13 +68,15 @@ export interface DecoderOutput {
  * logits through the (tied) embedding. With a key/value cache each new token costs one row
  * of attention and projections, whatever the prefix length. Names:
  * `embeddings.token_embedding.weight`, `embeddings.position_embedding.weight`,
- * `decoder.layers.N.{self_attn,cross_attn,mlp,...}`, `final_layer_norm`, `lm_head.weight` (untied).
+ * `decoder.layers.N.{self_attn,cross_attn,mlp,...}`, `final_layer_norm` (pre-LN), `head_transform.*`
+ * (with headTransform), `lm_head.weight` (untied; `lm_head.bias` with outputBias), `output_bias` (tied, with outputBias).
  */
 export class Decoder extends Module {
   readonly config: z.output<typeof DecoderConfigSchema>;
   readonly embeddings: TextEmbeddings;
   readonly decoder: TransformerStack;
   readonly final_layer_norm: LayerNorm | null = null;
+  readonly head_transform: PredictionHeadTransform | null = null;
   readonly lm_head: Linear | null = null;
   readonly output_bias: tf.Variable | null = null;
 
@@ -108,6 +113,19 @@ export class Decoder extends Module {
       }),
     );
     if (c.norm === 'pre') this.final_layer_norm = this.addModule('final_layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
+    if (c.headTransform) {
+      this.head_transform = this.addModule(
+        'head_transform',
+        new PredictionHeadTransform({
+          dim: c.dim,
+          activation: c.activation,
+          layerNormEps: c.layerNormEps,
+          init: c.init,
+          std: c.std,
+          rng: c.rng.fork('head_transform'),
+        }),
+      );
+    }
     if (!c.tieWordEmbeddings) {
       this.lm_head = this.addModule(
         'lm_head',
@@ -150,7 +168,8 @@ export class Decoder extends Module {
       });
       const tokens = options.prefix ? tf.slice(r.hidden, [0, prefixLength, 0], [-1, -1, -1]) : r.hidden;
       const hidden = this.final_layer_norm ? this.final_layer_norm.forward(tokens) : tokens;
-      let logits = this.lm_head ? this.lm_head.forward(hidden) : matMul(hidden, this.embeddings.token_embedding.weight, false, true);
+      const head = this.head_transform ? this.head_transform.forward(hidden) : hidden;
+      let logits = this.lm_head ? this.lm_head.forward(head) : matMul(head, this.embeddings.token_embedding.weight, false, true);
       if (this.output_bias) logits = tf.add(logits, this.output_bias);
       const out: DecoderOutput = { logits, hidden };
       if (options.useCache) {
