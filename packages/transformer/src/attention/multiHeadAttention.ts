@@ -119,9 +119,10 @@ export class MultiHeadAttention extends Module {
       throw shapeError('MultiHeadAttention', `keyPaddingMask must be [${batch}, ${keysIn}], got [${mask.shape.join(', ')}]`);
     }
     return tf.tidy(() => {
-      // Inference without cache, weights or extra bias: one native kernel from the projections on.
+      // Inference without cache, weights, extra bias or a prefix-LM mask (GIT): one native kernel from the projections on.
       const dropping = this.attnDropout.training && this.attnDropout.p > 0;
-      if (!past && !options.useCache && !options.returnWeights && !options.bias && !dropping) {
+      const plainMask = !options.prefixLength;
+      if (!past && !options.useCache && !options.returnWeights && !options.bias && !dropping && plainMask) {
         const source = keyValue ?? query;
         const context = fusedAttention(
           this.q_proj.forward(query),
