@@ -1,4 +1,5 @@
 import { TesseraError } from '@tessera/core';
+import type { NativeAddon } from '@tessera/native';
 
 /** The few WebAssembly globals used here (the project's TypeScript libs do not declare them). */
 interface WasmMemory {
@@ -88,9 +89,25 @@ function kernel(): object | null {
 
 type Dots = (m: number, q: number, rows: number, dim: number, out: number) => void;
 
+/** Scores per block of a batched scan ([queries, rows] float32, 4 MiB): small enough to stay in cache while merged. */
+const BLOCK_SCORES = 1 << 20;
+/** Below this many multiply-adds a block is too small to time the two kernels reliably. */
+const MEASURE_MIN_MACS = 1 << 24;
+/** Fewer queries than this are a matrix-vector product, memory-bound: the SIMD kernel streams the rows once per query at full bandwidth. */
+const GEMM_MIN_QUERIES = 4;
+
 /**
- * Row-major float32 matrix kept in WebAssembly memory (rows live at offset 0; the query and
- * the score buffer go right after the rows in use), with `scores(q)` = matrix x q.
+ * How a batch of queries is scored: 'gemm' as one matrix product per block of rows on the native
+ * addon (BLAS), 'dots' with the SIMD kernel query by query, 'auto' with whichever ran faster on
+ * the first large block (timed once per native thread count, then kept for the process).
+ */
+export type BatchKernel = 'auto' | 'gemm' | 'dots';
+const fastest = new Map<number, 'gemm' | 'dots'>();
+
+/**
+ * Row-major float32 matrix kept in WebAssembly memory (rows live at offset 0; queries and
+ * scores go right after the rows in use), with `scores(q)` = matrix x q and `scoreBlocks` =
+ * block-wise queries x matrix^T.
  */
 export class VectorMatrix {
   readonly dim: number;
@@ -123,19 +140,7 @@ export class VectorMatrix {
 
   /** Makes room for `rows` rows plus a query and `rows` scores. */
   reserve(rows: number): void {
-    const bytes = (rows * this.dim + this.dim + rows + 16) * 4;
-    const pages = Math.ceil(bytes / PAGE);
-    const have = this.memory.buffer.byteLength / PAGE;
-    if (pages <= have) return;
-    if (pages > MAX_PAGES) {
-      throw new TesseraError(
-        'E_STORE_FULL',
-        `an ExactStore holds at most ${Math.floor((MAX_PAGES * PAGE) / 4 / (this.dim + 1)) - this.dim - 16} vectors of dimension ${this.dim} (4 GiB of WebAssembly memory): use a LanceStore for larger collections`,
-      );
-    }
-    // Grow geometrically so appends stay amortised O(1).
-    this.memory.grow(Math.min(MAX_PAGES, Math.max(pages, have * 2)) - have);
-    this.data = new Float32Array(this.memory.buffer);
+    this.ensure(rows * this.dim + this.dim + rows + 16);
   }
 
   /** Scores of every row against unit query `q`; a view valid until the next `reserve` or `scores`. */
@@ -144,14 +149,64 @@ export class VectorMatrix {
     const qOffset = rows * dim;
     const outOffset = qOffset + dim;
     this.data.set(q, qOffset);
-    const out = this.data.subarray(outOffset, outOffset + rows);
+    this.rowDots(qOffset, 0, rows, outOffset);
+    return this.data.subarray(outOffset, outOffset + rows);
+  }
+
+  /**
+   * Scores every row against every query, a block of rows at a time: `onBlock(scores, start,
+   * count)` gets scores[i * count + r] = <query i, row start + r>, a view valid during the call.
+   * With `addon`, a block is one matrix product [queries, dim] x [dim, count] (see BatchKernel).
+   */
+  scoreBlocks(
+    queries: readonly Float32Array[],
+    addon: NativeAddon | null,
+    kernel: BatchKernel,
+    onBlock: (scores: Float32Array, start: number, count: number) => void,
+  ): void {
+    const { dim, rows } = this;
+    const nq = queries.length;
+    if (rows === 0 || nq === 0) return;
+    const block = Math.max(1, Math.min(rows, Math.floor(BLOCK_SCORES / nq)));
+    const qOffset = rows * dim;
+    const outOffset = qOffset + nq * dim;
+    this.ensure(outOffset + nq * block);
+    queries.forEach((q, i) => {
+      this.data.set(q, qOffset + i * dim);
+    });
+    let choice: 'gemm' | 'dots' | undefined =
+      addon === null || kernel === 'dots' || nq < GEMM_MIN_QUERIES ? 'dots' : kernel === 'gemm' ? 'gemm' : fastest.get(addon.getThreads());
+    for (let start = 0; start < rows; start += block) {
+      const count = Math.min(block, rows - start);
+      const gemm = () => addon?.gemm(this.memory.buffer, 1, nq, count, dim, 0, 1, qOffset * 4, 0, start * dim * 4, 0, outOffset * 4);
+      const dots = () => {
+        for (let i = 0; i < nq; i++) this.rowDots(qOffset + i * dim, start, count, outOffset + i * count);
+      };
+      if (choice === 'dots') dots();
+      else if (choice === 'gemm') gemm();
+      else if (addon !== null && nq * count * dim >= MEASURE_MIN_MACS) {
+        // Time both on this block (the second run leaves the same scores) and keep the faster.
+        const t0 = performance.now();
+        gemm();
+        const t1 = performance.now();
+        dots();
+        choice = t1 - t0 <= performance.now() - t1 ? 'gemm' : 'dots';
+        fastest.set(addon.getThreads(), choice);
+      } else gemm();
+      onBlock(this.data.subarray(outOffset, outOffset + nq * count), start, count);
+    }
+  }
+
+  /** out[r] = <row start + r, query at float offset q> for r < count (offsets in floats). */
+  private rowDots(q: number, start: number, count: number, out: number): void {
+    const { dim } = this;
     if (this.dots !== null) {
-      this.dots(0, qOffset * 4, rows, dim, outOffset * 4);
-      return out;
+      this.dots(start * dim * 4, q * 4, count, dim, out * 4);
+      return;
     }
     const m = this.data;
     const tail = dim - (dim % 4);
-    for (let r = 0, off = 0; r < rows; r++, off += dim) {
+    for (let r = 0, off = start * dim; r < count; r++, off += dim) {
       // Four accumulators shorten the dependency chain.
       let s0 = 0;
       let s1 = 0;
@@ -159,14 +214,28 @@ export class VectorMatrix {
       let s3 = 0;
       let j = 0;
       for (; j < tail; j += 4) {
-        s0 += m[off + j] * q[j];
-        s1 += m[off + j + 1] * q[j + 1];
-        s2 += m[off + j + 2] * q[j + 2];
-        s3 += m[off + j + 3] * q[j + 3];
+        s0 += m[off + j] * m[q + j];
+        s1 += m[off + j + 1] * m[q + j + 1];
+        s2 += m[off + j + 2] * m[q + j + 2];
+        s3 += m[off + j + 3] * m[q + j + 3];
       }
-      for (; j < dim; j++) s0 += m[off + j] * q[j];
-      out[r] = s0 + s1 + s2 + s3;
+      for (; j < dim; j++) s0 += m[off + j] * m[q + j];
+      m[out + r] = s0 + s1 + s2 + s3;
     }
-    return out;
+  }
+
+  /** Grows the memory to hold `floats` float32 values (geometrically, so appends stay amortised O(1)). */
+  private ensure(floats: number): void {
+    const pages = Math.ceil((floats * 4) / PAGE);
+    const have = this.memory.buffer.byteLength / PAGE;
+    if (pages <= have) return;
+    if (pages > MAX_PAGES) {
+      throw new TesseraError(
+        'E_STORE_FULL',
+        `an ExactStore holds at most ${Math.floor((MAX_PAGES * PAGE) / 4 / (this.dim + 1)) - this.dim - 16} vectors of dimension ${this.dim} (4 GiB of WebAssembly memory, which also holds a batch's queries and scores): use a LanceStore for larger collections, or search in smaller batches`,
+      );
+    }
+    this.memory.grow(Math.min(MAX_PAGES, Math.max(pages, have * 2)) - have);
+    this.data = new Float32Array(this.memory.buffer);
   }
 }
