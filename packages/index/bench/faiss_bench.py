@@ -80,6 +80,17 @@ def flat(args):
     out = versions(threads)
     out["latency_ms"] = latencies(lambda q: index.search(q, k), queries, reps)
     out["batch_qps"] = throughput(lambda q: index.search(q, k), queries, reps)
+    # A second batched peer: one numpy sgemm (numpy's own OpenBLAS) and a partial sort, as a
+    # user without FAISS would write it; its ids must match FAISS's.
+    def numpy_search(q):
+        s = q @ base.T
+        top = np.argpartition(-s, k, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable")
+        return np.take_along_axis(top, order, 1)
+    out["numpy_matches_faiss"] = bool((numpy_search(queries) == ids).all())
+    out["numpy_batch_qps"] = throughput(numpy_search, queries, reps)
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    out["numpy_blas"] = {key: blas.get(key) for key in ("name", "version", "openblas configuration")}
     print(json.dumps(out))
 
 

@@ -253,7 +253,9 @@ async function benchSize(n: number, baseFile: string, queryFile: string, queries
     [key: string]: unknown;
   };
   const loadAfterPeer = load();
-  process.stderr.write(`faiss: p50 ${faiss.latency_ms.median.toFixed(2)} ms, batch ${faiss.batch_qps.median.toFixed(0)} queries/s\n`);
+  process.stderr.write(
+    `faiss: p50 ${faiss.latency_ms.median.toFixed(2)} ms, batch ${faiss.batch_qps.median.toFixed(0)} queries/s; numpy sgemm batch ${(faiss.numpy_batch_qps as Spread).median.toFixed(0)} queries/s\n`,
+  );
 
   const base = readRows(baseFile, n);
   const exact = await ExactStore.create({ modelId: MODEL, dim: DIM });
