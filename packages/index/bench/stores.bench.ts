@@ -1,24 +1,29 @@
 /**
- * Store benchmark: query latency (p50/p99) and throughput of ExactStore and LanceStore at
- * 10k, 100k and 1M random 512-d unit vectors, against FAISS (IndexFlatIP for the exact store,
- * IndexIVFFlat for LanceDB's IVF-PQ) on the same vectors and queries in the same run, with
- * recall@10 of the approximate indexes against exact search.
+ * Store benchmark at 10k, 100k and 1M random 512-d unit vectors, top-10, against FAISS on the
+ * same vectors, queries and threads in the same run:
+ * - ExactStore against faiss-cpu IndexFlatIP: single-query latency (also as GB/s scanned, beside
+ *   the machine's stream-read bandwidth) and a batch of all queries in one call (ExactStore's
+ *   searchBatch: one native matrix product per block of rows). Both sides' ids and scores are
+ *   checked equal before anything is timed; warm-up, then BENCH_REPS repetitions, median and min-max.
+ * - LanceStore's IVF-PQ against the same index in FAISS (IVF-PQ with exact re-rank): same cells,
+ *   sub-vectors, re-rank factor and nprobe, each side's recall@10 reported.
  *
- *   npm run bench -w @tessera/index                  # all sizes
- *   BENCH_SIZES=10000,100000 npm run bench -w @tessera/index
+ *   npm run bench -w @tessera/index                  # all sizes, 1 thread on both sides
+ *   BENCH_SIZES=10000,100000 BENCH_THREADS=2 BENCH_STORES=exact npm run bench -w @tessera/index
  *
- * Needs Debian python3-faiss (`apt-get install -y python3-faiss`), run by /usr/bin/python3
- * (BENCH_PYTHON to change).
+ * The peer runs in the reference virtualenv (tools/python/setup-reference-env.sh makes
+ * .venv-ref with faiss-cpu; BENCH_PYTHON to use another interpreter).
  * Vectors are generated once with a fixed seed into .bench-scratch/ (gitignored);
  * BENCH_PREPARE_ONLY=1 only writes them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { recordBenchmark, SeededRandom } from '@tessera/core';
-import { ExactStore, type LanceIndexOptions, LanceStore, type VectorStore } from '../src/index.js';
+import { backendInfo, initBackend, recordBenchmark, SeededRandom, workspaceRoot } from '@tessera/core';
+import { batchKernelChosen, ExactStore, type LanceIndexOptions, LanceStore, type SearchHit, type VectorStore } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const scratch = path.join(here, '..', '.bench-scratch');
@@ -27,21 +32,37 @@ const K = 10;
 const SEED = 20_261_129;
 const sizes = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const NQ = Number(process.env.BENCH_QUERIES ?? 100);
-/** Debian's python3-faiss installs for the system interpreter, not for pyenv ones on PATH. */
-const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+/** Threads on both sides: FAISS's OpenMP/OpenBLAS pool and Tessera's native BLAS. */
+const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const PYTHON = process.env.BENCH_PYTHON ?? path.join(workspaceRoot(), '.venv-ref', 'bin', 'python');
+const PEER_ENV = {
+  ...process.env,
+  OMP_NUM_THREADS: String(THREADS),
+  OPENBLAS_NUM_THREADS: String(THREADS),
+  MKL_NUM_THREADS: String(THREADS),
+};
 const MODEL = 'bench-random-512';
 const TARGET_RECALL = 0.95;
 /** Which of our stores to measure (`exact,lance` by default). */
 const STORES = new Set((process.env.BENCH_STORES ?? 'exact,lance').split(','));
+/** Result names carry the thread count when it is not 1 (both runs can sit side by side). */
+const SUFFIX = THREADS === 1 ? '' : `-${THREADS}t`;
 
 function requireFaiss(): void {
   const probe = spawnSync(PYTHON, ['-c', 'import faiss, numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     process.stderr.write(
-      `FAISS is missing, so there is no peer to compare with. Install it (Debian):\n  apt-get install -y python3-faiss\nthen rerun. (${PYTHON} said: ${(probe.stderr || String(probe.error)).trim()})\n`,
+      `faiss-cpu is missing, so there is no peer to compare with. Make the reference virtualenv:\n  tools/python/setup-reference-env.sh\nor point BENCH_PYTHON at a python with faiss-cpu, then rerun. (${PYTHON} said: ${(probe.stderr || String(probe.error)).trim()})\n`,
     );
     process.exit(2);
   }
+}
+
+function peer(args: string[]): Record<string, unknown> {
+  return JSON.parse(
+    execFileSync(PYTHON, [path.join(here, 'faiss_bench.py'), ...args], { encoding: 'utf8', env: PEER_ENV, maxBuffer: 1 << 24 }),
+  );
 }
 
 /** Writes n unit vectors (Gaussian, then normalised) of a fixed seed once; later runs reuse the file. */
@@ -89,37 +110,50 @@ async function fill(store: VectorStore, base: Float32Array, n: number): Promise<
   }
 }
 
-interface Latency {
-  p50_ms: number;
-  p99_ms: number;
-  mean_ms: number;
+/** Median, min, max (and p99 for latencies) of repeated measurements, as the FAISS side reports them. */
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  p99: number;
+  count: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
   // Linear interpolation, as numpy.percentile does, so both sides use one definition.
-  const pos = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  const at = (p: number) => {
+    const pos = (p / 100) * (sorted.length - 1);
+    const lo = Math.floor(pos);
+    return sorted[lo] + (sorted[Math.ceil(pos)] - sorted[lo]) * (pos - lo);
+  };
+  return { median: at(50), min: sorted[0], max: sorted[sorted.length - 1], p99: at(99), count: sorted.length };
 }
 
-async function measure(store: VectorStore, queries: Float32Array): Promise<{ latency: Latency; ids: number[][]; qps: number }> {
+/** Each query alone, 3 warm-up queries, then REPS passes over all queries (ms per query). */
+async function latencies(store: VectorStore, queries: Float32Array): Promise<Spread> {
   for (let i = 0; i < 3; i++) await store.search(MODEL, row(queries, i), K);
   const times: number[] = [];
-  const ids: number[][] = [];
-  for (let i = 0; i < NQ; i++) {
-    const t0 = performance.now();
-    const hits = await store.search(MODEL, row(queries, i), K);
-    times.push(performance.now() - t0);
-    ids.push(hits.map((h) => Number(h.id)));
+  for (let rep = 0; rep < REPS; rep++) {
+    for (let i = 0; i < NQ; i++) {
+      const t0 = performance.now();
+      await store.search(MODEL, row(queries, i), K);
+      times.push(performance.now() - t0);
+    }
   }
-  // Throughput: every query issued at once (LanceDB runs them on its thread pool).
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: NQ }, (_, i) => store.search(MODEL, row(queries, i), K)));
-  const qps = NQ / ((performance.now() - t0) / 1000);
-  const sorted = [...times].sort((a, b) => a - b);
-  const mean = times.reduce((s, t) => s + t, 0) / times.length;
-  return { latency: { p50_ms: percentile(sorted, 50), p99_ms: percentile(sorted, 99), mean_ms: mean }, ids, qps };
+  return spread(times);
+}
+
+/** Queries/s of all NQ queries in one call (one warm-up call), REPS times. */
+async function throughput(batch: () => Promise<unknown>): Promise<Spread> {
+  await batch();
+  const rates: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const t0 = performance.now();
+    await batch();
+    rates.push(NQ / ((performance.now() - t0) / 1000));
+  }
+  return spread(rates);
 }
 
 function recall(found: number[][], truth: number[][]): number {
@@ -131,13 +165,37 @@ function recall(found: number[][], truth: number[][]): number {
   return hit / (truth.length * K);
 }
 
-interface FaissResult {
-  faiss_version: string;
-  compile_options: string;
-  threads: number;
-  flat: Latency & { qps_batch: number };
-  ivf: { nlist: number; build_s: number; sweep: (Latency & { nprobe: number; recall: number; qps_batch: number })[] };
+function readTyped<T extends Float32Array | BigInt64Array>(file: string, Type: new (buffer: ArrayBuffer) => T): T {
+  // Small files come back as views into Node's shared pool: copy exactly the file's bytes.
+  const bytes = readFileSync(file);
+  return new Type(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
+
+/**
+ * Our hits against FAISS's (ids, scores) for every query: ids equal position by position, scores
+ * within 1e-4. Two neighbours whose scores differ by less than float32 rounding may come in either
+ * order, so a swapped pair is accepted when both sides' scores agree within 1e-6.
+ */
+function checkEqual(what: string, ours: SearchHit[][], ids: BigInt64Array, scores: Float32Array) {
+  let swapped = 0;
+  let worst = 0;
+  ours.forEach((hits, q) => {
+    if (hits.length !== K) throw new Error(`${what}: query ${q} returned ${hits.length} hits, not ${K}`);
+    hits.forEach((hit, j) => {
+      const peerScore = scores[q * K + j];
+      worst = Math.max(worst, Math.abs(hit.score - peerScore));
+      if (Number(hit.id) !== Number(ids[q * K + j])) {
+        const tie = Math.abs(hit.score - peerScore) < 1e-6;
+        if (!tie) throw new Error(`${what}: query ${q} rank ${j}: ours ${hit.id} (${hit.score}) vs FAISS ${ids[q * K + j]} (${peerScore})`);
+        swapped++;
+      }
+    });
+  });
+  if (worst > 1e-4) throw new Error(`${what}: scores differ from FAISS by up to ${worst}`);
+  return { idsEqual: true, swappedNearTies: swapped, maxScoreDiff: worst };
+}
+
+const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 
 const LANCE_INDEX = (process.env.BENCH_LANCE_INDEX ?? 'ivf_pq') as 'ivf_pq' | 'ivf_hnsw_sq';
 
@@ -175,38 +233,133 @@ function* searchLadder(config: { type: string; numPartitions?: number }): Genera
 }
 
 async function benchSize(n: number, baseFile: string, queryFile: string, queries: Float32Array): Promise<void> {
-  process.stderr.write(`\n== ${n} vectors x ${DIM} ==\n`);
-  const flatIdsFile = path.join(scratch, `faiss-flat-ids-${n}.i32`);
-  const t0 = performance.now();
-  const faiss: FaissResult = JSON.parse(
-    execFileSync(
-      PYTHON,
-      [path.join(here, 'faiss_bench.py'), baseFile, String(n), String(DIM), queryFile, String(NQ), String(K), flatIdsFile],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 24,
-      },
-    ),
+  process.stderr.write(`\n== ${n} vectors x ${DIM}, ${THREADS} thread(s) ==\n`);
+  const prefix = path.join(scratch, `faiss-flat-${n}`);
+  const loadBeforePeer = load();
+  const faiss = peer([
+    'flat',
+    baseFile,
+    String(n),
+    String(DIM),
+    queryFile,
+    String(NQ),
+    String(K),
+    String(THREADS),
+    String(REPS),
+    prefix,
+  ]) as {
+    latency_ms: Spread;
+    batch_qps: Spread;
+    [key: string]: unknown;
+  };
+  const loadAfterPeer = load();
+  process.stderr.write(
+    `faiss: p50 ${faiss.latency_ms.median.toFixed(2)} ms, batch ${faiss.batch_qps.median.toFixed(0)} queries/s; numpy sgemm batch ${(faiss.numpy_batch_qps as Spread).median.toFixed(0)} queries/s\n`,
   );
-  process.stderr.write(`faiss done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  // Small files come back as views into Node's shared pool: copy exactly the file's bytes.
-  const idBytes = readFileSync(flatIdsFile);
-  const flatIds = new Int32Array(idBytes.buffer.slice(idBytes.byteOffset, idBytes.byteOffset + idBytes.byteLength));
-  const faissTruth = Array.from({ length: NQ }, (_, i) => Array.from(flatIds.subarray(i * K, (i + 1) * K)));
 
   const base = readRows(baseFile, n);
   const exact = await ExactStore.create({ modelId: MODEL, dim: DIM });
   await fill(exact, base, n);
-  const ex = await measure(exact, queries);
+  const queryList = Array.from({ length: NQ }, (_, i) => row(queries, i));
+  // Outputs first: the same ids (and scores within 1e-4) as FAISS, one at a time and batched.
+  const single: SearchHit[][] = [];
+  for (const q of queryList) single.push(await exact.search(MODEL, q, K));
+  const checks = {
+    single: checkEqual(
+      'single queries',
+      single,
+      readTyped(`${prefix}.single.i64`, BigInt64Array),
+      readTyped(`${prefix}.single.f32`, Float32Array),
+    ),
+    batch: checkEqual(
+      'batched queries',
+      await exact.searchBatch(MODEL, queryList, K),
+      readTyped(`${prefix}.batch.i64`, BigInt64Array),
+      readTyped(`${prefix}.batch.f32`, Float32Array),
+    ),
+  };
+  const loadBefore = load();
+  const latency = await latencies(exact, queries);
+  const batch = await throughput(() => exact.searchBatch(MODEL, queryList, K));
+  const loadAfter = load();
   await exact.close();
-  const agreement = recall(ex.ids, faissTruth);
-  process.stderr.write(`exact: p50 ${ex.latency.p50_ms.toFixed(2)} ms, agreement with FAISS flat ${agreement}\n`);
+  const kernel = batchKernelChosen(THREADS) ?? 'gemm';
+  process.stderr.write(
+    `exact: p50 ${latency.median.toFixed(2)} ms, batch ${batch.median.toFixed(0)} queries/s (${kernel}); outputs ${JSON.stringify(checks)}\n`,
+  );
 
-  await recordExact(n, ex, faiss, agreement);
-  if (STORES.has('lance')) await benchLance(n, base, queries, ex.ids, faiss);
+  const bandwidth = streamBandwidth(n * DIM);
+  const gbs = (ms: number) => (n * DIM * 4) / (ms / 1000) / 1e9;
+  const { latency_ms: _l, batch_qps: _b, ...peerInfo } = faiss;
+  const common = {
+    vectors: n,
+    dim: DIM,
+    queries: NQ,
+    k: K,
+    threads: THREADS,
+    repetitions: REPS,
+    data: 'random Gaussian, L2-normalised (seeded), float32',
+    peer: peerInfo,
+    native: backendInfo().native,
+    outputsChecked: checks,
+    loadAverage: { peer: { before: loadBeforePeer, after: loadAfterPeer }, ours: { before: loadBefore, after: loadAfter } },
+  };
+  // A single query runs on one thread on our side, so its peer is FAISS on one thread: the
+  // 1-thread run records latency (FAISS on more OpenMP threads only adds barrier waits to one query).
+  if (THREADS === 1)
+    await recordBenchmark({
+      benchmark: `index-exact-latency-${n}`,
+      metric: `single-query latency, median of ${REPS} x ${NQ} queries, ${n} x ${DIM}, top-${K}, 1 thread`,
+      unit: 'ms',
+      ours: latency.median,
+      peer: faiss.latency_ms.median,
+      peerName: `faiss-cpu ${peerInfo.faiss_version} IndexFlatIP`,
+      higherIsBetter: false,
+      backend: 'node (ExactStore, WebAssembly SIMD scan)',
+      details: {
+        ...common,
+        ours: latency,
+        peerLatency: faiss.latency_ms,
+        scannedGBps: { ours: gbs(latency.median), peer: gbs(faiss.latency_ms.median), streamReadGBps: bandwidth },
+      },
+    });
+  await recordBenchmark({
+    benchmark: `index-exact-throughput-${n}${SUFFIX}`,
+    metric: `queries/s, ${NQ} queries in one call, median of ${REPS}, ${n} x ${DIM}, top-${K}, ${THREADS} thread(s)`,
+    unit: 'queries/s',
+    ours: batch.median,
+    peer: faiss.batch_qps.median,
+    peerName: `faiss-cpu ${peerInfo.faiss_version} IndexFlatIP batch search`,
+    higherIsBetter: true,
+    backend: `node (ExactStore.searchBatch, ${kernel === 'gemm' ? `native ${backendInfo().native.blas} matrix product` : 'WebAssembly SIMD scan'})`,
+    details: {
+      ...common,
+      ours: batch,
+      peerThroughput: faiss.batch_qps,
+      gflops: { ours: (2 * n * DIM * batch.median) / 1e9, peer: (2 * n * DIM * faiss.batch_qps.median) / 1e9 },
+    },
+  });
+  if (STORES.has('lance')) {
+    const truth = single.map((hits) => hits.map((h) => Number(h.id)));
+    await benchLance(n, base, baseFile, queryFile, queries, truth);
+  }
 }
 
-async function benchLance(n: number, base: Float32Array, queries: Float32Array, truth: number[][], faiss: FaissResult): Promise<void> {
+/** What one core reads from memory per second (numpy summing `floats` float32s): the ceiling of a single-query scan. */
+function streamBandwidth(floats: number): number {
+  const script =
+    'import numpy as np, sys, time\nb = np.ones(int(sys.argv[1]), dtype="f4"); b.sum()\nt = time.perf_counter()\nfor _ in range(5): b.sum()\nprint(5 * b.nbytes / (time.perf_counter() - t) / 1e9)';
+  return Number(execFileSync(PYTHON, ['-c', script, String(floats)], { encoding: 'utf8', env: PEER_ENV }).trim());
+}
+
+async function benchLance(
+  n: number,
+  base: Float32Array,
+  baseFile: string,
+  queryFile: string,
+  queries: Float32Array,
+  truth: number[][],
+): Promise<void> {
   const lanceDir = path.join(scratch, `lance-${n}`);
   rmSync(lanceDir, { recursive: true, force: true });
   const lance = await LanceStore.create({ modelId: MODEL, dim: DIM, path: lanceDir });
@@ -214,95 +367,84 @@ async function benchLance(n: number, base: Float32Array, queries: Float32Array, 
   await fill(lance, base, n);
   const loadS = (performance.now() - t) / 1000;
   t = performance.now();
-  const params = lanceParams(n);
-  const config = await lance.buildIndex(params);
+  const config = await lance.buildIndex(lanceParams(n));
   const buildS = (performance.now() - t) / 1000;
   process.stderr.write(`lance: load ${loadS.toFixed(1)} s, index ${buildS.toFixed(1)} s\n`);
-  const sweep: (Latency & { nprobes: number; ef?: number; recall: number; qps: number })[] = [];
+  const sweep: { nprobes: number; ef?: number; recall: number; latency: Spread; qps: Spread }[] = [];
   for (const params of searchLadder(config)) {
     await lance.setSearchParams(params);
-    const m = await measure(lance, queries);
-    const point = { ...params, recall: recall(m.ids, truth), ...m.latency, qps: m.qps };
+    const ids: number[][] = [];
+    for (let i = 0; i < NQ; i++) ids.push((await lance.search(MODEL, row(queries, i), K)).map((h) => Number(h.id)));
+    const latency = await latencies(lance, queries);
+    // Every query issued at once (LanceDB runs them on its own thread pool).
+    const qps = await throughput(() => Promise.all(Array.from({ length: NQ }, (_, i) => lance.search(MODEL, row(queries, i), K))));
+    const point = { ...params, recall: recall(ids, truth), latency, qps };
     sweep.push(point);
-    process.stderr.write(`lance ${JSON.stringify(params)}: recall ${point.recall.toFixed(3)} p50 ${point.p50_ms.toFixed(2)} ms\n`);
+    process.stderr.write(`lance ${JSON.stringify(params)}: recall ${point.recall.toFixed(3)} p50 ${latency.median.toFixed(2)} ms\n`);
     if (point.recall >= TARGET_RECALL) break;
   }
   await lance.close();
-
-  const ivfPick = faiss.ivf.sweep.at(-1)!;
-  const lancePick = sweep.at(-1)!;
-  const common = commonDetails(n, faiss);
-  await recordBenchmark({
-    benchmark: `index-lance-latency-${n}`,
-    metric: `query latency p50 at the cheapest setting reaching recall@${K} >= ${TARGET_RECALL} (else the best tried), ${n} x ${DIM}`,
-    unit: 'ms',
-    ours: lancePick.p50_ms,
-    peer: ivfPick.p50_ms,
-    peerName: `FAISS IndexIVFFlat (nlist ${faiss.ivf.nlist}, nprobe ${ivfPick.nprobe})`,
-    higherIsBetter: false,
-    backend: `LanceDB 0.31.0 ${LANCE_INDEX}`,
-    details: {
-      ...common,
-      lance: { index: config, loadSeconds: loadS, indexSeconds: buildS, pick: lancePick, sweep },
-      faissIvf: { ...faiss.ivf, pick: ivfPick },
-      recallOurs: lancePick.recall,
-      recallPeer: ivfPick.recall,
-    },
-  });
-  await recordBenchmark({
-    benchmark: `index-lance-throughput-${n}`,
-    metric: `queries/s, ${NQ} queries at once, same settings, ${n} x ${DIM}`,
-    unit: 'queries/s',
-    ours: lancePick.qps,
-    peer: ivfPick.qps_batch,
-    peerName: `FAISS IndexIVFFlat batch search (nprobe ${ivfPick.nprobe}, ${faiss.threads} threads)`,
-    higherIsBetter: true,
-    backend: `LanceDB 0.31.0 ${LANCE_INDEX}`,
-    details: { ...common, recallOurs: lancePick.recall, recallPeer: ivfPick.recall },
-  });
   rmSync(lanceDir, { recursive: true, force: true });
-}
-
-function commonDetails(n: number, faiss: FaissResult) {
-  return {
+  const pick = sweep.at(-1)!;
+  // The same index in FAISS, probed as LanceDB's pick: same cells, PQ, re-rank and nprobe.
+  const truthFile = path.join(scratch, `truth-${n}.i32`);
+  writeFileSync(truthFile, new Uint8Array(Int32Array.from(truth.flat()).buffer));
+  const cfg = config as { numPartitions?: number; numSubVectors?: number; refineFactor?: number };
+  const ivf = peer([
+    'ivf',
+    baseFile,
+    String(n),
+    String(DIM),
+    queryFile,
+    String(NQ),
+    String(K),
+    String(THREADS),
+    String(REPS),
+    truthFile,
+    String(cfg.numPartitions ?? 1),
+    String(pick.nprobes),
+    String(cfg.numSubVectors ?? DIM / 8),
+    String(cfg.refineFactor ?? 10),
+  ]) as { latency_ms: Spread; batch_qps: Spread; recall: number; index: string; nprobe: number; [key: string]: unknown };
+  process.stderr.write(
+    `faiss ${ivf.index} nprobe ${ivf.nprobe}: recall ${ivf.recall.toFixed(3)} p50 ${ivf.latency_ms.median.toFixed(2)} ms\n`,
+  );
+  const common = {
     vectors: n,
     dim: DIM,
     queries: NQ,
     k: K,
-    data: 'random Gaussian, L2-normalised (seeded)',
-    faissVersion: faiss.faiss_version,
-    faissBuild: faiss.compile_options,
+    threads: THREADS,
+    lance: { index: config, loadSeconds: loadS, indexSeconds: buildS, pick, sweep },
+    faiss: ivf,
   };
-}
-
-async function recordExact(n: number, ex: Awaited<ReturnType<typeof measure>>, faiss: FaissResult, agreement: number): Promise<void> {
-  const common = commonDetails(n, faiss);
   await recordBenchmark({
-    benchmark: `index-exact-latency-${n}`,
-    metric: `query latency p50, ${n} x ${DIM}, top-${K}`,
+    benchmark: `index-lance-latency-${n}${SUFFIX}`,
+    metric: `query latency median, the same IVF-PQ index (cells, sub-vectors, re-rank, nprobe) on both sides, ${n} x ${DIM}; recall@${K}: ours ${pick.recall.toFixed(3)}, peer ${ivf.recall.toFixed(3)}`,
     unit: 'ms',
-    ours: ex.latency.p50_ms,
-    peer: faiss.flat.p50_ms,
-    peerName: 'FAISS IndexFlatIP',
+    ours: pick.latency.median,
+    peer: ivf.latency_ms.median,
+    peerName: `faiss-cpu ${ivf.faiss_version} ${ivf.index}, nprobe ${ivf.nprobe}`,
     higherIsBetter: false,
-    backend: 'node (ExactStore, one thread)',
-    details: { ...common, ours: ex.latency, peer: faiss.flat, agreementWithFaissFlat: agreement },
+    backend: `LanceDB 0.31.0 ${LANCE_INDEX}`,
+    details: { ...common, recallOurs: pick.recall, recallPeer: ivf.recall },
   });
   await recordBenchmark({
-    benchmark: `index-exact-throughput-${n}`,
-    metric: `queries/s, ${NQ} queries at once, ${n} x ${DIM}`,
+    benchmark: `index-lance-throughput-${n}${SUFFIX}`,
+    metric: `queries/s, ${NQ} queries at once, the same IVF-PQ index on both sides, ${n} x ${DIM}`,
     unit: 'queries/s',
-    ours: ex.qps,
-    peer: faiss.flat.qps_batch,
-    peerName: `FAISS IndexFlatIP batch search (${faiss.threads} threads)`,
+    ours: pick.qps.median,
+    peer: ivf.batch_qps.median,
+    peerName: `faiss-cpu ${ivf.faiss_version} ${ivf.index} batch search, nprobe ${ivf.nprobe}`,
     higherIsBetter: true,
-    backend: 'node (ExactStore, one thread)',
-    details: common,
+    backend: `LanceDB 0.31.0 ${LANCE_INDEX}`,
+    details: { ...common, recallOurs: pick.recall, recallPeer: ivf.recall },
   });
 }
 
 async function main(): Promise<void> {
   requireFaiss();
+  await initBackend({ backend: 'wasm', threads: THREADS });
   const maxN = Math.max(...sizes);
   const baseFile = path.join(scratch, `base-seed${SEED}-${DIM}d-${maxN}.f32`);
   const queryFile = path.join(scratch, `queries-seed${SEED + 1}-${DIM}d-${NQ}.f32`);

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { TesseraError } from '@tessera/core';
 import { checkFilter, checkK, checkModel, checkRecord, closedError, normalizedCopy } from './checks.js';
 import { type FlatMeta, readFlatStore, writeFlatStore } from './flatFile.js';
+import { nativeAddon } from './nativeGemm.js';
 import { TopK } from './topK.js';
-import { VectorMatrix } from './vectorMatrix.js';
+import { type BatchKernel, VectorMatrix } from './vectorMatrix.js';
 import type { SearchFilter, SearchHit, StoredEntry, StoredRecord, StoreInfo, VectorRecord, VectorStore } from './vectorStore.js';
 
 export interface ExactStoreOptions {
@@ -126,11 +127,43 @@ export class ExactStore implements VectorStore {
     checkK(k);
     checkFilter(filter);
     const q = normalizedCopy(this.info, query, 'query');
-    const top = this.scan(q, k, filter?.pathPrefix);
-    return top.sorted().map(({ index, score }) => {
-      const m = this.meta[index];
-      return m.caption === undefined ? { id: m.id, score, path: m.path } : { id: m.id, score, path: m.path, caption: m.caption };
+    return this.hits(this.scan(q, k, filter?.pathPrefix));
+  }
+
+  /**
+   * `search` for many queries at once (result i answers queries[i]): every block of stored rows
+   * is scored against all queries in one matrix product on the native addon (BLAS, at the
+   * threads `initBackend` set) and merged into each query's top k, so the rows stream from
+   * memory once per batch instead of once per query. `kernel` forces a scoring path (see
+   * BatchKernel); scores agree with `search` to float32 rounding.
+   */
+  async searchBatch(
+    modelId: string,
+    queries: readonly Float32Array[],
+    k: number,
+    filter?: SearchFilter,
+    kernel: BatchKernel = 'auto',
+  ): Promise<SearchHit[][]> {
+    this.assertOpen();
+    checkModel(this.info, modelId);
+    checkK(k);
+    checkFilter(filter);
+    const qs = queries.map((query, i) => normalizedCopy(this.info, query, `queries[${i}]`));
+    const addon = kernel === 'dots' ? null : await nativeAddon();
+    this.assertOpen(); // the store may have closed while the addon loaded
+    const pathPrefix = filter?.pathPrefix;
+    const tops = qs.map(() => new TopK(Math.min(k, Math.max(this.meta.length, 1))));
+    this.matrix.scoreBlocks(qs, addon, kernel, (scores, start, count) => {
+      tops.forEach((top, i) => {
+        const base = i * count;
+        for (let r = 0; r < count; r++) {
+          const score = scores[base + r];
+          const row = start + r;
+          if (score > top.threshold && (pathPrefix === undefined || this.meta[row].path.startsWith(pathPrefix))) top.push(score, row);
+        }
+      });
     });
+    return tops.map((top) => this.hits(top));
   }
 
   async entries(): Promise<StoredEntry[]> {
@@ -176,6 +209,13 @@ export class ExactStore implements VectorStore {
       if (score > top.threshold && (pathPrefix === undefined || this.meta[row].path.startsWith(pathPrefix))) top.push(score, row);
     }
     return top;
+  }
+
+  private hits(top: TopK): SearchHit[] {
+    return top.sorted().map(({ index, score }) => {
+      const m = this.meta[index];
+      return m.caption === undefined ? { id: m.id, score, path: m.path } : { id: m.id, score, path: m.path, caption: m.caption };
+    });
   }
 
   private assertOpen(): void {

@@ -221,3 +221,46 @@ describe('openStore', () => {
     await expectCode(LanceStore.create({ modelId: MODEL, dim: 2, path: lance.info.path! }), 'E_STORE_EXISTS');
   });
 });
+
+describe('ExactStore.searchBatch', () => {
+  it('answers a batch of queries as the brute-force scan does: ties, k > n, filters, empty store', async () => {
+    const store = await ExactStore.create({ modelId: MODEL, dim: 16 });
+    const none = await store.searchBatch(MODEL, [new Float32Array(16).fill(1)], 3);
+    expect(none).toEqual([[]]);
+    expect(await store.searchBatch(MODEL, [], 3)).toEqual([]);
+    const rng = new SeededRandom(11);
+    const records = randomRecords(rng, 400, 16);
+    // Duplicated vectors under later ids tie exactly: the earlier row (the lower insert order) wins.
+    records.push(...records.slice(0, 20).map((r, i) => ({ ...r, id: `dup-${i}`, path: r.path })));
+    await store.upsert(MODEL, records);
+    const queries = [...Array.from({ length: 9 }, () => Float32Array.from(rng.array(16, (r) => r.normal(0, 1)))), records[3].vector];
+    for (const kernel of ['auto', 'gemm', 'dots'] as const) {
+      const batch = await store.searchBatch(MODEL, queries, 10, undefined, kernel);
+      const filtered = await store.searchBatch(MODEL, queries, 5, { pathPrefix: '/data/odd/' }, kernel);
+      for (let q = 0; q < queries.length; q++) {
+        const expected = bruteForce(records, queries[q], 10);
+        expect(batch[q].map((h) => h.id)).toEqual(expected.map((e) => e.id));
+        batch[q].forEach((h, i) => {
+          expect(h.score).toBeCloseTo(expected[i].score, 5);
+        });
+        // Batched scores come from another summation order: equal to float32 rounding.
+        const single = await store.search(MODEL, queries[q], 10);
+        expect(batch[q].map(({ score, ...rest }) => rest)).toEqual(single.map(({ score, ...rest }) => rest));
+        batch[q].forEach((h, i) => {
+          expect(Math.abs(h.score - single[i].score)).toBeLessThan(1e-5);
+        });
+        const expectedOdd = bruteForce(records, queries[q], 5, (r) => r.path.startsWith('/data/odd/'));
+        expect(filtered[q].map((h) => h.id)).toEqual(expectedOdd.map((e) => e.id));
+      }
+      // The last query is record 3 itself, whose duplicate dup-3 ties at 1.
+      expect(batch[9].slice(0, 2).map((h) => h.id)).toEqual(['img-3', 'dup-3']);
+    }
+    const all = await store.searchBatch(MODEL, queries.slice(0, 2), 1000);
+    expect(all.map((hits) => hits.length)).toEqual([420, 420]);
+    expect(all[0].map((h) => h.id)).toEqual(bruteForce(records, queries[0], 1000).map((e) => e.id));
+    await expectCode(store.searchBatch(MODEL, [new Float32Array(15).fill(1)], 1), 'E_STORE_DIMENSION');
+    await expectCode(store.searchBatch('other-model', queries, 1), 'E_STORE_MODEL');
+    await expectCode(store.searchBatch(MODEL, queries, 0), 'E_INPUT');
+    await store.close();
+  });
+});
