@@ -21,8 +21,8 @@ import { initVisionFromClip } from './visionInit.js';
 export const captionerRunConfigSchema = z
   .object({
     task: z.literal('captioning').default('captioning'),
-    /** The captioner's architecture; vocabSize comes from the training captions. */
-    model: captionerBaseSchema.omit({ vocabSize: true }).partial().default({}),
+    /** The captioner's architecture (defaults for what is left out); vocabSize comes from the training captions. None with init.pretrained. */
+    model: captionerBaseSchema.omit({ vocabSize: true }).partial().optional(),
     data: z
       .object({
         /** Manifest (JSONL/CSV) of captioned videos; relative paths are relative to the config file. */
@@ -56,12 +56,8 @@ export const captionerRunConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.init.pretrained === undefined) return;
     // The pretrained folder's config.json is the architecture.
-    for (const key of Object.keys(c.model)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['model', key],
-        message: 'the architecture comes from init.pretrained: remove the model section',
-      });
+    if (c.model !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: 'the architecture comes from init.pretrained: remove the model section' });
     }
     if (c.init.vision !== undefined) {
       ctx.addIssue({
