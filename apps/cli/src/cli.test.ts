@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,7 +83,17 @@ describe('tessera train --init <GIT folder>', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tessera-cli-git-'));
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      const built = await buildMovingEmojiDataset({ outDir: path.join(dir, 'set'), clips: 2, concepts: 2, size: 32, emojiSize: 20, frames: 4, twoObjectFraction: 0, testFraction: 0, seed: 1 });
+      const built = await buildMovingEmojiDataset({
+        outDir: path.join(dir, 'set'),
+        clips: 2,
+        concepts: 2,
+        size: 32,
+        emojiSize: 20,
+        frames: 4,
+        twoObjectFraction: 0,
+        testFraction: 0,
+        seed: 1,
+      });
       const folder = fileURLToPath(new URL('../../../packages/models/test/fixtures/pretrained/git-video', import.meta.url));
       // The tiny Tessera captioner's config: its model section is replaced by the folder's architecture.
       const config = fileURLToPath(new URL('../../../datasets/moving-emoji/captioner-tiny.yaml', import.meta.url));
