@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@tessera/core';
 import { buildEmojiDataset } from '@tessera/dataset-emoji';
-import { loadModel } from '@tessera/models';
+import { buildMovingEmojiDataset } from '@tessera/dataset-moving-emoji';
+import { loadCaptioner, loadModel } from '@tessera/models';
 import type { Command } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
 import { createProgram } from './program.js';
@@ -74,4 +75,40 @@ describe('tessera train --init', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('tessera train --init <GIT folder>', () => {
+  it('fine-tunes the Hugging Face GIT captioner with a captioning config, its model section giving way, into a GIT folder', async () => {
+    await initBackend({ backend: 'wasm' });
+    const dir = await mkdtemp(path.join(tmpdir(), 'tessera-cli-git-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const built = await buildMovingEmojiDataset({
+        outDir: path.join(dir, 'set'),
+        clips: 2,
+        concepts: 2,
+        size: 32,
+        emojiSize: 20,
+        frames: 4,
+        twoObjectFraction: 0,
+        testFraction: 0,
+        seed: 1,
+      });
+      const folder = fileURLToPath(new URL('../../../packages/models/test/fixtures/pretrained/git-video', import.meta.url));
+      // The tiny Tessera captioner's config: its model section is replaced by the folder's architecture.
+      const config = fileURLToPath(new URL('../../../datasets/moving-emoji/captioner-tiny.yaml', import.meta.url));
+      const run = path.join(dir, 'run');
+      const argv = ['train', '--config', config, '--init', folder, '--no-progress', '--data.manifest', built.manifests.all];
+      argv.push('--train.steps', '2', '--train.batchSize', '2', '--train.warmupSteps', '0', '--train.outputDir', run);
+      await createProgram().exitOverride().parseAsync(argv, { from: 'user' });
+      const written = JSON.parse(await readFile(path.join(run, 'model', 'config.json'), 'utf8'));
+      expect(written).toMatchObject({ model_type: 'git', num_image_with_embedding: 4 });
+      const captioner = await loadCaptioner(path.join(run, 'model'));
+      expect([captioner.kind, captioner.model.numFrames]).toEqual(['git', 4]);
+      captioner.model.dispose();
+    } finally {
+      log.mockRestore();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

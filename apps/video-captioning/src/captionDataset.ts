@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { SeededRandom, TesseraError, tf } from '@tessera/core';
 import { type EpochPosition, EpochSource, readManifest } from '@tessera/data';
-import { CAPTION_LANGS, type CaptionLang, type CaptionVocab } from '@tessera/models';
+import { CAPTION_LANGS, type CaptionLang, type CaptionText } from '@tessera/models';
 import type { ImageProcessor } from '@tessera/patches';
 import type { BatchSource } from '@tessera/train';
 import { clipTensor, frameProcessor, loadClipFrames } from './clipFrames.js';
@@ -23,19 +23,28 @@ export interface LoadedCaptionSet {
 /**
  * Reads a JSONL/CSV manifest of captioned videos (`video`, `captions: [{text, lang}]`, `split`)
  * and samples every clip's frames once (the moving-emoji clips are small). Unreadable videos
- * are skipped and counted, not fatal.
+ * and clips without a caption in `langs` are skipped and counted, not fatal.
  */
 export async function loadCaptionSet(
   manifest: string,
-  options: { numFrames: number; imageSize: number; split?: string; limit?: number; processor?: ImageProcessor },
+  options: {
+    numFrames: number;
+    imageSize: number;
+    split?: string;
+    limit?: number;
+    processor?: ImageProcessor;
+    /** The caption languages kept (default en and zh); a clip with none of them is skipped as no_caption. */
+    langs?: readonly CaptionLang[];
+  },
 ): Promise<LoadedCaptionSet> {
   const m = await readManifest(manifest);
   const processor = options.processor ?? frameProcessor(options.imageSize);
+  const langs: readonly CaptionLang[] = options.langs ?? CAPTION_LANGS;
   const skipped: Record<string, number> = {};
   const clips: CaptionClip[] = [];
   const records = m.records.filter((r) => options.split === undefined || r.split === options.split).slice(0, options.limit);
   for (const r of records) {
-    const captions = r.captions.filter((c): c is { text: string; lang: CaptionLang } => CAPTION_LANGS.includes(c.lang as CaptionLang));
+    const captions = r.captions.filter((c): c is { text: string; lang: CaptionLang } => langs.includes(c.lang as CaptionLang));
     if (captions.length === 0 || !('path' in r.image)) {
       skipped.no_caption = (skipped.no_caption ?? 0) + 1;
       continue;
@@ -59,7 +68,13 @@ export async function loadCaptionSet(
   return { clips, skipped };
 }
 
-/** A training batch: clips [B, T, 3, H, W] and caption ids [B, L] (`<lang> words [EOS]`, padded). */
+/** How training captions become ids: a `CaptionVocab`, or a pretrained captioner's tokenizer with its PAD id. */
+export interface CaptionIds {
+  encode: CaptionText['encode'];
+  readonly padId: number;
+}
+
+/** A training batch: clips [B, T, 3, H, W] and caption ids [B, L] (`<start> words <end>`, padded). */
 export interface CaptionBatch {
   video: tf.Tensor;
   ids: tf.Tensor2D;
@@ -76,7 +91,7 @@ export class CaptionBatchSource implements BatchSource<CaptionBatch> {
 
   constructor(
     clips: readonly CaptionClip[],
-    private readonly vocab: CaptionVocab,
+    private readonly vocab: CaptionIds,
     private readonly options: {
       batchSize: number;
       numFrames: number;

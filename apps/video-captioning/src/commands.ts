@@ -73,21 +73,22 @@ export function createEvalCaptionsCommand(): Command {
     .description('Caption every clip of a manifest and print BLEU-1..4, ROUGE-L and CIDEr-D per language (COCO definitions)')
     .requiredOption('--checkpoint <dir>', 'captioner directory')
     .requiredOption('--data <manifest>', 'manifest of captioned videos, e.g. data/moving-emoji/test.jsonl')
-    .option('--lang <list>', 'languages, comma-separated', langsOption, [...CAPTION_LANGS] as CaptionLang[])
+    .option('--lang <list>', 'languages, comma-separated (default: every language the captioner writes)', langsOption)
     .option('--beam <n>', 'beam size (1 = greedy)', beamsOption, 1)
     .option('--split <name>', 'only rows of this split')
     .option('--json', 'print the metrics as JSON', false)
-    .action(async (o: { checkpoint: string; data: string; lang: CaptionLang[]; beam: number; split?: string; json: boolean }) => {
+    .action(async (o: { checkpoint: string; data: string; lang?: CaptionLang[]; beam: number; split?: string; json: boolean }) => {
       await initBackend();
       const captioner = await loadCaptioner(o.checkpoint);
       try {
+        const langs = o.lang ?? captioner.text.langs;
         const set = await loadCaptionSet(o.data, {
           numFrames: captioner.model.numFrames,
           imageSize: captioner.model.imageSize,
           processor: captioner.processor,
           split: o.split,
         });
-        const results = o.lang.map((lang) => evaluateCaptioner(captioner, set.clips, { lang, beams: o.beam }));
+        const results = langs.map((lang) => evaluateCaptioner(captioner, set.clips, { lang, beams: o.beam }));
         if (o.json) console.log(JSON.stringify({ results, skipped: set.skipped }, null, 2));
         else {
           for (const r of results) console.log(formatCaptionEvaluation(r));

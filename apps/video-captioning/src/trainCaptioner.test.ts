@@ -14,17 +14,33 @@ describe('captioner run config', () => {
     expect(c.data.manifest).toBe(path.join(root, 'data/moving-emoji/manifest.jsonl'));
     expect(c.train.outputDir).toBe(path.join(root, 'runs/captioner-tiny'));
     expect(c.train.lr).toBe(5e-4);
-    expect(c.model.textLayers).toBe(1);
-    expect(c.model.imageSize).toBe(32);
+    expect(c.model?.textLayers).toBe(1);
+    expect(c.model?.imageSize).toBe(32);
   });
 
   it('loads the committed CLIP-initialised config with its vision tower path resolved against the file', async () => {
     const c = await loadCaptionerRunConfig(path.join(path.dirname(CONFIG), 'captioner-clip.yaml'));
     expect(c.init.vision).toBe(path.resolve(import.meta.dirname, '../../../runs/demo/model'));
     // clip-tiny's vision tower
-    expect([c.model.imageSize, c.model.patchSize, c.model.visionDim, c.model.visionLayers, c.model.visionHeads]).toEqual([
+    expect([c.model?.imageSize, c.model?.patchSize, c.model?.visionDim, c.model?.visionLayers, c.model?.visionHeads]).toEqual([
       32, 8, 128, 3, 4,
     ]);
+  });
+
+  it('loads the committed GIT fine-tuning config: the pretrained folder resolved against the file, no model section', async () => {
+    const c = await loadCaptionerRunConfig(path.join(path.dirname(CONFIG), 'captioner-git.yaml'));
+    expect(c.init).toEqual({ pretrained: path.resolve(import.meta.dirname, '../../../git-base-vatex') });
+    expect(c.model).toBeUndefined();
+    // The folder's config.json is the architecture: a model section, or a second vision tower, is a config error naming it.
+    await expect(loadCaptionerRunConfig(CONFIG, ['--init.pretrained', 'git-base-vatex'])).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringContaining('model: the architecture comes from init.pretrained'),
+    });
+    const clip = path.join(path.dirname(CONFIG), 'captioner-clip.yaml');
+    await expect(loadCaptionerRunConfig(clip, ['--init.pretrained', 'git-base-vatex'])).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringContaining('init.vision'),
+    });
   });
 
   it('names a bad field and rejects unknown ones', async () => {

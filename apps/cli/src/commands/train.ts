@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { nearestName, TesseraError } from '@tessera/core';
+import { isHfFolder, PRETRAINED_CAPTIONERS, readHfConfig } from '@tessera/models';
 import { type TrainTaskOptions, trainClipTask } from '@tessera/retrieval';
 import { loadConfigFile } from '@tessera/train';
 import { trainCaptionerTask } from '@tessera/video-captioning';
@@ -23,13 +24,25 @@ function taskOf(raw: Record<string, unknown>): string {
   );
 }
 
+/** Whether `dir` is a Hugging Face captioner folder (config.json model_type git or blip). */
+async function isPretrainedCaptioner(dir: string): Promise<boolean> {
+  if (!(await isHfFolder(dir))) return false;
+  const modelType = (await readHfConfig(dir)).model_type;
+  return PRETRAINED_CAPTIONERS.some((t) => (t.modelTypes as readonly unknown[]).includes(modelType));
+}
+
 /**
  * `--init <dir>` in a run config: a CLIP run takes the whole model from it (so the config's
- * `model` gives way); a captioner initialises its vision tower from it.
+ * `model` gives way); a captioning run fine-tunes a Hugging Face GIT folder whole (its model
+ * section gives way too), or initialises its vision tower from any other model.
  */
-function startFrom(raw: Record<string, unknown>, task: string, dir: string): void {
+async function startFrom(raw: Record<string, unknown>, task: string, dir: string): Promise<void> {
   if (task === 'captioning') {
-    raw.init = { ...(raw.init as Record<string, unknown> | undefined), vision: dir };
+    const { vision: _v, pretrained: _p, ...init } = (raw.init as Record<string, unknown> | undefined) ?? {};
+    if (await isPretrainedCaptioner(dir)) {
+      delete raw.model;
+      raw.init = { ...init, pretrained: dir };
+    } else raw.init = { ...init, vision: dir };
     return;
   }
   delete raw.model;
@@ -47,7 +60,7 @@ export function createTrainCommand(): Command {
     .option('--resume', 'continue from the latest checkpoint in train.outputDir, exactly where it stopped', false)
     .option(
       '--init <dir>',
-      'start from this model: a Hugging Face folder (CLIP, Chinese-CLIP, SigLIP) or a Tessera model directory (captioning: its vision tower)',
+      'start from this model: a Hugging Face folder (CLIP, Chinese-CLIP, SigLIP) or a Tessera model directory; captioning: fine-tune a Hugging Face GIT folder, or take the vision tower of another model',
     )
     .option('--no-progress', 'no progress bar')
     .allowUnknownOption(true)
@@ -59,19 +72,21 @@ Any config key can be overridden with --<dotted.key> <value>, e.g.
   tessera train --config datasets/emoji/clip-tiny.yaml --train.lr 3e-4 --train.batchSize 64 --budget.minutes 10
   tessera train --config datasets/moving-emoji/captioner-tiny.yaml --train.steps 500
   tessera train --config datasets/emoji/clip-tiny.yaml --init ./clip-vit-base-patch32 --train.steps 200
+  tessera train --config datasets/moving-emoji/captioner-tiny.yaml --init ./git-base-vatex --train.lr 5e-5
 
 The whole config is checked before any data is read: a bad value or an unknown key (with the
 nearest valid name) is reported at once.
 Outputs (in train.outputDir): metrics.jsonl, loss.svg, checkpoints/, and the model directory
 (CLIP: exportDir, default <outputDir>/model, read by 'tessera eval retrieval --checkpoint' and
-loadModel(); captioner: <outputDir>/model, read by 'tessera caption --checkpoint').
+loadModel(); captioner: <outputDir>/model, read by 'tessera caption --checkpoint'; a fine-tuned
+GIT is written there as a Hugging Face folder, which transformers' from_pretrained reads too).
 Interrupt with Ctrl-C: the run stops after the current step, saves, and --resume continues it;
 --resume on a finished run says so, or continues when train.steps was raised.`,
     )
     .action(async (opts: { config: string; init?: string; resume: boolean; progress: boolean }, cmd: Command) => {
       const raw = await loadConfigFile(opts.config, cmd.args);
       const task = taskOf(raw);
-      if (opts.init !== undefined) startFrom(raw, task, path.resolve(opts.init));
+      if (opts.init !== undefined) await startFrom(raw, task, path.resolve(opts.init));
       const run = TASKS[task] as (typeof TASKS)[string];
       const controller = new AbortController();
       const onSignal = () => controller.abort();

@@ -9,6 +9,7 @@ import { GitCaptioner } from '../gitCaptioner.js';
 import { loadCaptioner } from '../modelDirectory.js';
 import { gitFromHfName, gitToHfName } from './git.js';
 import { listHfWeights } from './hfWeights.js';
+import { savePretrainedCaptioner } from './savePretrainedCaptioner.js';
 
 /** Written by make_git.py (transformers 5.18, torch 2.13) beside the fixtures. */
 interface GitExpected {
@@ -98,6 +99,48 @@ describe.each([
     expect(greedy).toEqual(untilEos(expected.greedy, 3));
     expect(beam).toEqual(untilEos(expected.beam3, 3));
     expect(greedy.map((ids) => loaded.text.decode(ids)).every((t) => t.length > 0)).toBe(true);
+  });
+});
+
+describe('savePretrainedCaptioner', () => {
+  it("writes a GIT folder with transformers' tensor names that reloads to transformers' logits", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-git-save-'));
+    try {
+      for (const [folder, key] of [
+        ['git', 'git'],
+        ['git-video', 'git_video'],
+      ] as const) {
+        const source = await loadCaptioner(path.join(FIXTURES, folder));
+        const out = path.join(dir, folder);
+        await savePretrainedCaptioner(out, source.model, source.dir);
+        source.model.dispose();
+        // The tensors save_pretrained wrote (a tied head's output.weight is left out, as transformers does).
+        const written = await listHfWeights(out);
+        const original = await listHfWeights(path.join(FIXTURES, folder));
+        expect([...written.keys()].sort()).toEqual([...original.keys()].sort());
+        for (const [name, entry] of original) expect(written.get(name)?.shape).toEqual(entry.shape);
+        const config = JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8'));
+        expect(config).toMatchObject({ model_type: 'git', dtype: 'float32' });
+        const reloaded = await loadCaptioner(out);
+        const frames = await framePixels(reloaded);
+        const clip = key === 'git' ? [0] : [0, 1, 2, 3];
+        for (const row of want[key].teacher_forced) {
+          expect(reloaded.text.encode(row.caption, 'en', 32)).toEqual(row.input_ids);
+          const got = tf.tidy(() => {
+            const pixels = clipPixels(frames, [clip], reloaded.model.imageSize);
+            const ids = tf.tensor2d([row.input_ids], [1, row.input_ids.length], 'int32');
+            return (reloaded.model.logits(pixels, ids).arraySync() as number[][][])[0] as number[][];
+          });
+          expect(maxDiff(got, row.logits)).toBeLessThan(1e-4);
+        }
+        reloaded.model.dispose();
+      }
+      const source = await loadCaptioner(path.join(FIXTURES, 'git'));
+      await expect(savePretrainedCaptioner(source.dir, source.model, source.dir)).rejects.toMatchObject({ code: 'E_INPUT' });
+      source.model.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

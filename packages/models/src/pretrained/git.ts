@@ -39,6 +39,16 @@ export function gitFromHfName(hfName: string): string {
 }
 
 /**
+ * The shape transformers stores a tensor in: the CLIP tower's class and position embeddings
+ * without Tessera's leading 1s; each temporal embedding as [1, 1, dim].
+ */
+export function gitHfShape(hfName: string, shape: readonly number[]): number[] {
+  if (hfName.startsWith(HF_VISION) && clip.hfShape) return clip.hfShape(hfName.slice(HF_VISION.length), shape);
+  if (hfName.startsWith('git.img_temporal_embedding.')) return [1, 1, ...shape];
+  return [...shape];
+}
+
+/**
  * GitConfig (defaults of transformers 5.18) -> a GitCaptioner config. A video checkpoint
  * (num_image_with_embedding N) reads N frames with temporal embeddings; an image one reads 1.
  */
@@ -92,6 +102,7 @@ export function gitFromHfConfig(hf: Record<string, unknown>, file: string): GitC
 export function gitWeightMapping(model: GitCaptioner) {
   return {
     toHfName: gitToHfName,
+    hfShape: gitHfShape,
     ignoreHf: [/\.position_ids$/, ...(model.config.text.tieWordEmbeddings ? [/^output\.weight$/] : [])],
   };
 }
@@ -99,6 +110,8 @@ export function gitWeightMapping(model: GitCaptioner) {
 /** `model_type: git` (GitForCausalLM folders: microsoft/git-base-coco, git-base-vatex, ...) as a captioner. */
 export const gitCaptionerType: PretrainedCaptionerType = {
   modelTypes: ['git'],
+  toHfName: gitToHfName,
+  hfShape: gitHfShape,
   async load(dir, hf, file) {
     const generation = path.join(dir, 'generation_config.json');
     const maxLength = (await exists(generation))

@@ -14,6 +14,10 @@ export interface PretrainedCaptionerType {
   modelTypes: readonly ('git' | 'blip')[];
   /** Builds the model config.json describes (E_PRETRAINED_CONFIG naming a bad key) and fills it from the folder's weights. */
   load(dir: string, hf: Record<string, unknown>, file: string): Promise<CaptionModel>;
+  /** Tessera parameter name -> the folder's tensor name, for `savePretrainedCaptioner` (a type without it cannot be written). */
+  toHfName?(name: string): string;
+  /** The shape the folder stores a tensor in, where it differs from the parameter's (default the same). */
+  hfShape?(hfName: string, shape: readonly number[]): number[];
 }
 
 export const PRETRAINED_CAPTIONERS: readonly PretrainedCaptionerType[] = [gitCaptionerType, blipCaptionerType];
