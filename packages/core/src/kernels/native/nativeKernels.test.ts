@@ -337,7 +337,12 @@ describe('native kernels on the wasm heap', () => {
     ] as Array<[number, number, number, number, number, boolean, number[] | null]>) {
       for (const threads of [1, 3]) {
         addon.setThreads(threads);
-        const inputs = [uniform([b, sq, d], -2, 2), uniform([b, sk, d], -2, 2), uniform([b, sk, d]), ints([b, sk], maskValues ?? Array(b * sk).fill(1))];
+        const inputs = [
+          uniform([b, sq, d], -2, 2),
+          uniform([b, sk, d], -2, 2),
+          uniform([b, sk, d]),
+          ints([b, sk], maskValues ?? Array(b * sk).fill(1)),
+        ];
         const mask = (m: tf.Tensor) => (maskValues ? m : null);
         await expectSameAsStock(
           inputs,
