@@ -16,7 +16,8 @@ import torch
 from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "pretrained"))
-from make_clip import train_tokenizer  # noqa: E402  (the fixtures' small CLIP-style BPE: loadPretrained needs a tokenizer)
+# The fixtures' small CLIP-style BPE (loadPretrained needs a tokenizer) and their weight spread.
+from make_clip import spread, train_tokenizer  # noqa: E402
 
 # config.json of openai/clip-vit-base-patch32 (transformers' CLIPConfig keys).
 TEXT = dict(
@@ -30,27 +31,10 @@ VISION = dict(
 )
 
 
-def spread(model, seed=0):
-    """Matrices N(0, 0.1), LayerNorm gains 1 + N(0, 0.1), biases N(0, 0.05)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith("logit_scale"):
-                continue
-            norm = "norm" in name or "layrnorm" in name
-            if norm and name.endswith("weight"):
-                p.copy_(1 + 0.1 * torch.randn(p.shape, generator=g))
-            elif norm or name.endswith("bias"):
-                p.copy_(0.05 * torch.randn(p.shape, generator=g))
-            else:
-                p.copy_(0.1 * torch.randn(p.shape, generator=g))
-    return model.eval()
-
-
 def main():
     out = sys.argv[1]
     config = CLIPConfig(text_config=TEXT, vision_config=VISION, projection_dim=512, logit_scale_init_value=2.6592)
-    model = spread(CLIPModel(config))
+    model = spread(CLIPModel(config), 0, std=0.1)  # matrices N(0, 0.1), LayerNorm gains 1 + N(0, 0.1), biases N(0, 0.05)
     model.save_pretrained(out)
     CLIPImageProcessorPil(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}).save_pretrained(out)
     train_tokenizer().save_pretrained(out)
