@@ -1,22 +1,7 @@
 import { TesseraError } from '@tessera/core';
-import type { Activation } from '@tessera/transformer';
-import { parseFromHf } from './clip.js';
+// SigLIP names the same activations as CLIP (its default gelu_pytorch_tanh is the tanh GELU).
+import { HF_ACTIVATIONS as ACTIVATIONS, parseFromHf, TO_HF_ACTIVATION } from './clip.js';
 import { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrainedType.js';
-
-/** SigLIP's `hidden_act` values (transformers' default gelu_pytorch_tanh is the tanh GELU). */
-const ACTIVATIONS: Record<string, Activation> = {
-  gelu_pytorch_tanh: 'gelu_tanh',
-  gelu_new: 'gelu_tanh',
-  gelu: 'gelu',
-  quick_gelu: 'quick_gelu',
-  relu: 'relu',
-};
-const TO_HF_ACTIVATION: Record<Activation, string> = {
-  gelu_tanh: 'gelu_pytorch_tanh',
-  gelu: 'gelu',
-  quick_gelu: 'quick_gelu',
-  relu: 'relu',
-};
 
 /** Tessera names <-> transformers' SiglipModel names; the attention head (`vision_model.head.*`) is named alike. */
 const NAMES = renameTable([
