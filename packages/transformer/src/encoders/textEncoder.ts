@@ -144,7 +144,8 @@ export class TextEncoder extends Module {
   forward(ids: tf.Tensor, mask?: tf.Tensor, tokenTypeIds?: tf.Tensor): EncoderOutput {
     assertRank(ids, 2, 'TextEncoder', 'of token ids [batch, length]');
     const [batch, given] = ids.shape as [number, number];
-    maskValues(mask, batch, given, 'TextEncoder');
+    // Checked (and read once) at the given length; padToMax attends to every position instead.
+    const givenMask = maskValues(mask, batch, given, 'TextEncoder');
     const { padToMax, maxPositions } = this.config;
     if (padToMax && given > maxPositions) {
       throw new TesseraError('E_INPUT', `TextEncoder: ${given} tokens exceed maxPositions ${maxPositions}; truncate the texts first`);
@@ -153,7 +154,7 @@ export class TextEncoder extends Module {
     const idsHost = padToMax
       ? padRows(ids.dataSync() as Int32Array, batch, given, length, this.config.padTokenId as number)
       : (ids.dataSync() as Int32Array);
-    const maskHost = padToMax ? new Int32Array(batch * length).fill(1) : maskValues(mask, batch, length, 'TextEncoder');
+    const maskHost = padToMax ? new Int32Array(batch * length).fill(1) : givenMask;
     const weights = poolingWeights(this.config.pooling, maskHost, batch, length, idsHost, this.config.eosTokenId);
     return tf.tidy(() => {
       const keyMask = tf.tensor(maskHost, [batch, length], 'int32');
