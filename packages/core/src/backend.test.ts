@@ -65,4 +65,25 @@ describe('initBackend', () => {
     expect(run({ TESSERA_BACKEND: 'cpu' })).toBe('cpu');
     expect(run({ TESSERA_BACKEND: 'wasm' })).toBe('wasm');
   });
+
+  it('runs on wasm, and says why, when @tessera/native cannot be resolved at all (npm --omit=optional)', () => {
+    // A resolve hook that answers for @tessera/native exactly as Node does for a package that is absent.
+    const hook = `export async function resolve(spec, ctx, next) {
+      if (spec === '@tessera/native') { const e = new Error("Cannot find package '@tessera/native'"); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; }
+      return next(spec, ctx);
+    }`;
+    const script = `import { register } from 'node:module';
+      register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+      const { initBackend } = await import('@tessera/core');
+      const info = await initBackend({ backend: 'wasm' });
+      console.log(JSON.stringify({ name: info.name, native: info.native }));`;
+    const out = execFileSync(process.execPath, ['--conditions=development', '--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, TESSERA_NATIVE: '' },
+      encoding: 'utf8',
+    });
+    const info = JSON.parse(out.trim().split('\n').pop() as string);
+    expect(info.name).toBe('wasm');
+    expect(info.native.active).toBe(false);
+    expect(info.native.reason).toMatch(/^off: @tessera\/native is not installed/);
+  });
 });

@@ -177,6 +177,11 @@ export interface NativeAddon {
   /** BLAS threads (OpenBLAS only; the plain kernel is single-threaded). */
   setThreads(threads: number): void;
   getThreads(): number;
+  /**
+   * The op codes `reduce`, `unary` and `binary` take, attached by `loadNative`, so callers
+   * reach them through the addon they loaded and never import this package statically.
+   */
+  readonly ops: { readonly reduce: typeof ReduceOp; readonly unary: typeof UnaryOp; readonly binary: typeof BinaryOp };
 }
 
 export const ReduceOp = { sum: 0, max: 1, min: 2, mean: 3 } as const;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { NativeAddon } from './addon.js';
+import { BinaryOp, type NativeAddon, ReduceOp, UnaryOp } from './addon.js';
 
 export type NativeLoadResult = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
 
@@ -43,7 +43,8 @@ export function loadNative(): NativeLoadResult {
     return cached;
   }
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    const raw = createRequire(import.meta.url)(ADDON_PATH) as Omit<NativeAddon, 'ops'>;
+    const addon: NativeAddon = { ...raw, ops: { reduce: ReduceOp, unary: UnaryOp, binary: BinaryOp } };
     const missing = FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
     cached =
       missing.length > 0

@@ -1,22 +1,22 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type BinaryInputs, broadcast_util, type KernelFunc, type TensorInfo, type UnaryInputs } from '@tensorflow/tfjs-core';
-import { BinaryOp, type NativeAddon, UnaryOp } from '@tessera/native';
+import type { NativeAddon } from '@tessera/native';
 import { heapBuffer, offsetOf, sizeOf, stridesOf } from './nativeHeap.js';
 
 /** A float32 unary op (Exp, Log, ...) over the whole tensor. */
-export function nativeUnary(addon: NativeAddon, op: keyof typeof UnaryOp, fallback: KernelFunc): KernelFunc {
+export function nativeUnary(addon: NativeAddon, op: keyof NativeAddon['ops']['unary'], fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const x = (args.inputs as unknown as UnaryInputs).x as TensorInfo;
     if (x.dtype !== 'float32') return fallback(args);
     const out = backend.makeOutput(x.shape, 'float32');
-    addon.unary(heapBuffer(backend), UnaryOp[op], offsetOf(backend, x), offsetOf(backend, out), sizeOf(x.shape));
+    addon.unary(heapBuffer(backend), addon.ops.unary[op], offsetOf(backend, x), offsetOf(backend, out), sizeOf(x.shape));
     return out;
   };
 }
 
 /** A float32 binary op with numpy broadcasting. */
-export function nativeBinary(addon: NativeAddon, op: keyof typeof BinaryOp, fallback: KernelFunc): KernelFunc {
+export function nativeBinary(addon: NativeAddon, op: keyof NativeAddon['ops']['binary'], fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs as unknown as BinaryInputs;
@@ -26,7 +26,7 @@ export function nativeBinary(addon: NativeAddon, op: keyof typeof BinaryOp, fall
     const layout = binaryLayout(shape, ai.shape, bi.shape);
     if (layout === null) return fallback(args);
     const out = backend.makeOutput(shape, 'float32');
-    addon.binary(heapBuffer(backend), BinaryOp[op], offsetOf(backend, ai), offsetOf(backend, bi), offsetOf(backend, out), layout);
+    addon.binary(heapBuffer(backend), addon.ops.binary[op], offsetOf(backend, ai), offsetOf(backend, bi), offsetOf(backend, out), layout);
     return out;
   };
 }

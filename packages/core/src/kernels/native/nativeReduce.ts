@@ -1,13 +1,13 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, type KernelFunc, type SumAttrs, type SumInputs, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { type NativeAddon, ReduceOp } from '@tessera/native';
+import type { NativeAddon } from '@tessera/native';
 import { heapBuffer, offsetOf, sizeOf } from './nativeHeap.js';
 
 /**
  * Sum / Max / Min / Mean of float32 over any set of adjacent axes ([outer, reduced, inner]
  * with no transpose); other axis sets use the fallback kernel.
  */
-export function nativeReduce(addon: NativeAddon, op: keyof typeof ReduceOp, fallback: KernelFunc): KernelFunc {
+export function nativeReduce(addon: NativeAddon, op: keyof NativeAddon['ops']['reduce'], fallback: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { x } = args.inputs as unknown as SumInputs;
@@ -25,7 +25,7 @@ export function nativeReduce(addon: NativeAddon, op: keyof typeof ReduceOp, fall
     const out = backend.makeOutput(keepDims ? backend_util.expandShapeToKeepDim(kept, axes) : kept, 'float32');
     addon.reduce(
       heapBuffer(backend),
-      ReduceOp[op],
+      addon.ops.reduce[op],
       offsetOf(backend, info),
       offsetOf(backend, out),
       sizeOf(info.shape.slice(0, first)),
