@@ -11,6 +11,10 @@ threads and protocol as the Tessera side, printing one JSON object.
       8 bits, the best REFINE x k candidates re-ranked exactly (IndexRefineFlat), probed at
       NPROBE; recall@k against TRUTH (the exact ids).
 
+  hnsw BASE.f32 N DIM QUERIES.f32 NQ K THREADS REPS TRUTH.i32 TARGET_RECALL
+      IndexHNSWFlat (M 32, efConstruction 80, inner product), efSearch doubled from 16 until
+      recall@k against TRUTH reaches TARGET_RECALL; latency at that efSearch.
+
 Threads are pinned with OMP_NUM_THREADS (the faiss-cpu wheel's OpenMP and its OpenBLAS share
 one pool) set by the caller, and omp_set_num_threads here. Needs faiss-cpu (pip, see
 tools/python/setup-reference-env.sh).
@@ -114,11 +118,39 @@ def ivf(args):
     recall = float(np.mean([len(set(ids[i]) & set(truth[i])) / k for i in range(nq)]))
     out = versions(threads)
     out.update({"index": f"IndexRefineFlat(IndexIVFPQ(nlist {nlist}, {subvectors}x8 bits), k_factor {refine})", "nlist": nlist,
-                "nprobe": nprobe, "build_s": build_s, "recall": recall,
+                "nprobe": nprobe, "build_s": build_s, "recall": recall, "bytes": int(faiss.serialize_index(index).size),
                 "latency_ms": latencies(lambda q: index.search(q, k), queries, reps),
                 "batch_qps": throughput(lambda q: index.search(q, k), queries, reps)})
     print(json.dumps(out))
 
 
+def hnsw(args):
+    base_file, n, dim, query_file, nq, k, threads, reps, truth_file, target = args
+    n, dim, nq, k, threads, reps, target = int(n), int(dim), int(nq), int(k), int(threads), int(reps), float(target)
+    faiss.omp_set_num_threads(threads)
+    base, queries = load(base_file, n, dim, query_file, nq)
+    truth = np.fromfile(truth_file, dtype="<i4").reshape(nq, k)
+    t0 = time.perf_counter()
+    index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 80
+    index.add(base)
+    build_s = time.perf_counter() - t0
+    sweep = []
+    ef = 16
+    while True:
+        index.hnsw.efSearch = ef
+        _, ids = index.search(queries, k)
+        recall = float(np.mean([len(set(ids[i]) & set(truth[i])) / k for i in range(nq)]))
+        sweep.append({"efSearch": ef, "recall": recall})
+        if recall >= target or ef >= 4096:
+            break
+        ef *= 2
+    out = versions(threads)
+    out.update({"index": f"IndexHNSWFlat(M 32, efConstruction 80), efSearch {ef}", "efSearch": ef, "build_s": build_s,
+                "recall": recall, "sweep": sweep, "bytes": int(faiss.serialize_index(index).size),
+                "latency_ms": latencies(lambda q: index.search(q, k), queries, reps)})
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
-    {"flat": flat, "ivf": ivf}[sys.argv[1]](sys.argv[2:])
+    {"flat": flat, "ivf": ivf, "hnsw": hnsw}[sys.argv[1]](sys.argv[2:])

@@ -43,11 +43,21 @@ const PEER_ENV = {
   MKL_NUM_THREADS: String(THREADS),
 };
 const MODEL = 'bench-random-512';
+/**
+ * `uniform`: Gaussian directions, where no index can prune (every cell is as near as any other).
+ * `clustered`: a seeded Gaussian mixture, as embeddings are (CLUSTERS centres, each point its
+ * centre plus noise, normalised); queries come from the same mixture.
+ */
+const DATA = (process.env.BENCH_DATA ?? 'uniform') as 'uniform' | 'clustered';
+const CLUSTERS = 1024;
+const CLUSTER_NOISE = 0.6;
+/** Result names carry the data kind when it is not the uniform default. */
+const DATA_SUFFIX = DATA === 'uniform' ? '' : `-${DATA}`;
 const TARGET_RECALL = 0.95;
 /** Which of our stores to measure (`exact,lance` by default). */
 const STORES = new Set((process.env.BENCH_STORES ?? 'exact,lance').split(','));
 /** Result names carry the thread count when it is not 1 (both runs can sit side by side). */
-const SUFFIX = THREADS === 1 ? '' : `-${THREADS}t`;
+const SUFFIX = `${DATA_SUFFIX}${THREADS === 1 ? '' : `-${THREADS}t`}`;
 
 function requireFaiss(): void {
   const probe = spawnSync(PYTHON, ['-c', 'import faiss, numpy'], { encoding: 'utf8' });
@@ -65,12 +75,22 @@ function peer(args: string[]): Record<string, unknown> {
   );
 }
 
-/** Writes n unit vectors (Gaussian, then normalised) of a fixed seed once; later runs reuse the file. */
+/** The mixture's centres: one seed for base and queries, so queries fall in the same clusters. */
+function clusterCentres(): Float32Array {
+  const rng = new SeededRandom(SEED - 1);
+  const centres = new Float32Array(CLUSTERS * DIM);
+  for (let i = 0; i < centres.length; i++) centres[i] = rng.normal(0, 1 / Math.sqrt(DIM));
+  return centres;
+}
+
+/** Writes n unit vectors (DATA's distribution) of a fixed seed once; later runs reuse the file. */
 async function ensureVectors(file: string, n: number, seed: number): Promise<void> {
   const bytes = n * DIM * 4;
   if (existsSync(file) && statSync(file).size === bytes) return;
   mkdirSync(scratch, { recursive: true });
   const rng = new SeededRandom(seed);
+  const centres = DATA === 'clustered' ? clusterCentres() : null;
+  const noise = centres ? CLUSTER_NOISE / Math.sqrt(DIM) : 1;
   const handle = await open(`${file}.tmp`, 'w');
   const chunkRows = 16_384;
   for (let start = 0; start < n; start += chunkRows) {
@@ -78,8 +98,9 @@ async function ensureVectors(file: string, n: number, seed: number): Promise<voi
     const chunk = new Float32Array(rows * DIM);
     for (let r = 0; r < rows; r++) {
       let sum = 0;
+      const centre = centres ? rng.int(CLUSTERS) * DIM : -1;
       for (let j = 0; j < DIM; j++) {
-        const x = rng.normal(0, 1);
+        const x = rng.normal(0, noise) + (centres ? centres[centre + j] : 0);
         chunk[r * DIM + j] = x;
         sum += x * x;
       }
@@ -227,8 +248,9 @@ function* searchLadder(config: { type: string; numPartitions?: number }): Genera
     return;
   }
   // Random vectors have no cluster structure: below a quarter of the cells recall@10 stayed
-  // under 0.5 at 10k and 100k, so the ladder starts there.
-  for (let nprobes = Math.max(1, Math.round(cells / 4)); nprobes < cells; nprobes *= 2) yield { nprobes };
+  // under 0.5 at 10k and 100k, so the ladder starts there; clustered data starts at a few cells.
+  const first = DATA === 'uniform' ? Math.round(cells / 4) : 4;
+  for (let nprobes = Math.max(1, first); nprobes < cells; nprobes *= 2) yield { nprobes };
   yield { nprobes: cells };
 }
 
@@ -298,7 +320,10 @@ async function benchSize(n: number, baseFile: string, queryFile: string, queries
     k: K,
     threads: THREADS,
     repetitions: REPS,
-    data: 'random Gaussian, L2-normalised (seeded), float32',
+    data:
+      DATA === 'uniform'
+        ? 'random Gaussian, L2-normalised (seeded), float32'
+        : `Gaussian mixture of ${CLUSTERS} centres, noise ${CLUSTER_NOISE}, L2-normalised (seeded), float32`,
     peer: peerInfo,
     native: backendInfo().native,
     outputsChecked: checks,
@@ -308,7 +333,7 @@ async function benchSize(n: number, baseFile: string, queryFile: string, queries
   // 1-thread run records latency (FAISS on more OpenMP threads only adds barrier waits to one query).
   if (THREADS === 1)
     await recordBenchmark({
-      benchmark: `index-exact-latency-${n}`,
+      benchmark: `index-exact-latency-${n}${DATA_SUFFIX}`,
       metric: `single-query latency, median of ${REPS} x ${NQ} queries, ${n} x ${DIM}, top-${K}, 1 thread`,
       unit: 'ms',
       ours: latency.median,
@@ -384,6 +409,7 @@ async function benchLance(
     if (point.recall >= TARGET_RECALL) break;
   }
   await lance.close();
+  const diskBytes = Number(execFileSync('du', ['-sb', lanceDir], { encoding: 'utf8' }).split('\t')[0]);
   rmSync(lanceDir, { recursive: true, force: true });
   const pick = sweep.at(-1)!;
   // The same index in FAISS, probed as LanceDB's pick: same cells, PQ, re-rank and nprobe.
@@ -415,7 +441,7 @@ async function benchLance(
     queries: NQ,
     k: K,
     threads: THREADS,
-    lance: { index: config, loadSeconds: loadS, indexSeconds: buildS, pick, sweep },
+    lance: { index: config, loadSeconds: loadS, indexSeconds: buildS, diskBytes, pick, sweep },
     faiss: ivf,
   };
   await recordBenchmark({
@@ -440,14 +466,62 @@ async function benchLance(
     backend: `LanceDB 0.31.0 ${LANCE_INDEX}`,
     details: { ...common, recallOurs: pick.recall, recallPeer: ivf.recall },
   });
+  if (process.env.BENCH_HNSW !== '0') await benchHnswPeer(n, baseFile, queryFile, truthFile, pick, common);
+}
+
+/**
+ * FAISS's graph index as a second ANN peer: IndexHNSWFlat, efSearch raised until its recall@10
+ * reaches at least LanceDB's pick, so the latencies compare at equal recall.
+ */
+async function benchHnswPeer(
+  n: number,
+  baseFile: string,
+  queryFile: string,
+  truthFile: string,
+  pick: { recall: number; latency: Spread },
+  common: Record<string, unknown>,
+): Promise<void> {
+  const hnsw = peer([
+    'hnsw',
+    baseFile,
+    String(n),
+    String(DIM),
+    queryFile,
+    String(NQ),
+    String(K),
+    String(THREADS),
+    String(REPS),
+    truthFile,
+    String(pick.recall),
+  ]) as {
+    latency_ms: Spread;
+    recall: number;
+    index: string;
+    build_s: number;
+    [key: string]: unknown;
+  };
+  process.stderr.write(
+    `faiss ${hnsw.index}: recall ${hnsw.recall.toFixed(3)} p50 ${hnsw.latency_ms.median.toFixed(2)} ms, build ${hnsw.build_s.toFixed(0)} s\n`,
+  );
+  await recordBenchmark({
+    benchmark: `index-ann-vs-hnsw-latency-${n}${SUFFIX}`,
+    metric: `query latency median at equal recall@${K} (ours ${pick.recall.toFixed(3)}, peer ${hnsw.recall.toFixed(3)}), ${n} x ${DIM}`,
+    unit: 'ms',
+    ours: pick.latency.median,
+    peer: hnsw.latency_ms.median,
+    peerName: `faiss-cpu ${hnsw.faiss_version} ${hnsw.index}`,
+    higherIsBetter: false,
+    backend: `LanceDB 0.31.0 ${LANCE_INDEX}`,
+    details: { ...common, hnsw, recallOurs: pick.recall, recallPeer: hnsw.recall },
+  });
 }
 
 async function main(): Promise<void> {
   requireFaiss();
   await initBackend({ backend: 'wasm', threads: THREADS });
   const maxN = Math.max(...sizes);
-  const baseFile = path.join(scratch, `base-seed${SEED}-${DIM}d-${maxN}.f32`);
-  const queryFile = path.join(scratch, `queries-seed${SEED + 1}-${DIM}d-${NQ}.f32`);
+  const baseFile = path.join(scratch, `base-${DATA}-seed${SEED}-${DIM}d-${maxN}.f32`);
+  const queryFile = path.join(scratch, `queries-${DATA}-seed${SEED + 1}-${DIM}d-${NQ}.f32`);
   await ensureVectors(baseFile, maxN, SEED);
   await ensureVectors(queryFile, NQ, SEED + 1);
   if (process.env.BENCH_PREPARE_ONLY) return; // only write the scratch vectors
