@@ -25,11 +25,13 @@ export async function openStore(storePath: string, options: OpenStoreOptions = {
       });
     }
     if (create.kind === 'exact') return ExactStore.create({ ...create, path: storePath });
-    return LanceStore.create({ ...create, path: storePath });
+    return LanceStore.openOrCreate({ ...create, path: storePath });
   }
   const stats = await stat(storePath);
   if (stats.isDirectory()) {
     if (existsSync(path.join(storePath, LANCE_MANIFEST))) return LanceStore.open(storePath);
+    // Another process may be creating this store right now (sharded indexing): wait for it.
+    if (options.create?.kind === 'lance') return LanceStore.openOrCreate({ ...options.create, path: storePath });
     throw new TesseraError('E_STORE_UNKNOWN', `${storePath} is a directory without ${LANCE_MANIFEST}: not a Tessera vector store`, {
       details: { path: storePath },
     });
