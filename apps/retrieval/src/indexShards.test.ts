@@ -89,6 +89,28 @@ describe('tessera index --shard', () => {
     );
   });
 
+  it('a shard leaves the entries of other shards alone: it neither re-embeds nor deletes them', async () => {
+    const store = await openStore(path.join(fx.dir, 'whole.lance'), {
+      create: { kind: 'lance', modelId: embedder.modelId, dim: embedder.dim },
+    });
+    const listing = await listImages(fx.images);
+    await indexImages({ embedder, store, listing });
+    // Shard 0/2 sees only red.png (and the two bad files); the four images of 1/2 are not its business.
+    const report = await indexImages({ embedder, store, listing, shard: { index: 0, count: 2 } });
+    expect(report).toMatchObject({ total: 3, added: 0, updated: 0, unchanged: 1, deleted: 0 });
+    // Without green.png in the listing, only its own shard (1/2) drops it.
+    const withoutGreen = { ...listing, images: listing.images.filter((image) => image.id !== 'green.png') };
+    expect(await indexImages({ embedder, store, listing: withoutGreen, shard: { index: 0, count: 2 } })).toMatchObject({ deleted: 0 });
+    expect(await store.count()).toBe(5);
+    expect(await indexImages({ embedder, store, listing: withoutGreen, shard: { index: 1, count: 2 } })).toMatchObject({
+      unchanged: 3,
+      deleted: 1,
+    });
+    expect(await store.has('green.png')).toBe(false);
+    expect(await store.count()).toBe(4);
+    await store.close();
+  });
+
   it('two processes index halves into one LanceDB table: each image once, reruns add nothing, search as one process', async () => {
     const store = path.join(fx.dir, 'sharded.lance');
     // Started together, so both race to create the table.

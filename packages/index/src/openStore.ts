@@ -17,6 +17,14 @@ export interface OpenStoreOptions {
  * store's magic is an ExactStore, a directory holding tessera-store.json is a LanceStore.
  */
 export async function openStore(storePath: string, options: OpenStoreOptions = {}): Promise<VectorStore> {
+  // The manifest and the creation claim go through the local filesystem; a URI would become a local folder named `s3:`.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(storePath)) {
+    throw new TesseraError(
+      'E_CONFIG',
+      `${storePath}: object-store URIs are not supported yet; give a directory (local, or a shared filesystem every indexer mounts)`,
+      { details: { path: storePath } },
+    );
+  }
   if (!existsSync(storePath)) {
     const { create } = options;
     if (create === undefined) {

@@ -241,8 +241,9 @@ describe('LanceStore with several writers', () => {
     for (const store of [...writers, reader]) await store.close();
   });
 
-  it('refuses at once a directory holding other files, even when asked to create a store', async () => {
+  it('refuses at once a directory holding other files, even when asked to create a store, and object-store URIs', async () => {
     await expectCode(openStore(root, { create: { kind: 'lance', modelId: MODEL, dim: 2 } }), 'E_STORE_UNKNOWN');
+    await expectCode(openStore('s3://bucket/photos.lance', { create: { kind: 'lance', modelId: MODEL, dim: 2 } }), 'E_CONFIG');
   });
 });
 
