@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as lancedb from '@lancedb/lancedb';
 import { isTesseraError, parseConfig, TesseraError, writeFileAtomic } from '@tessera/core';
 import { z } from 'zod';
 import { checkFilter, checkK, checkModel, checkRecord, closedError, normalizedCopy } from './checks.js';
+import { retryConflicts } from './retryConflicts.js';
 import type { SearchFilter, SearchHit, StoredEntry, StoredRecord, StoreInfo, VectorRecord, VectorStore } from './vectorStore.js';
 
 // LanceDB checks `instanceof` against the CommonJS build of apache-arrow; importing the ESM
@@ -400,27 +402,6 @@ async function waitForManifest(dir: string, waitMs: number): Promise<void> {
     }
     await sleep(delay);
   }
-}
-
-/**
- * Retries a write that lost LanceDB's optimistic commit race to a concurrent writer of an
- * incompatible kind. Appends and deletes of other rows rebase on their own; merge-insert retries
- * within LanceDB first.
- */
-async function retryConflicts<T>(write: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (attempt >= attempts || !/commit conflict|incompatible transaction|retryable/i.test(message)) throw error;
-      await sleep(25 * 2 ** attempt * (0.5 + Math.random()));
-    }
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A SQL string literal (LanceDB filters are DataFusion SQL). */
