@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend, TesseraError } from '@tessera/core';
 import { readManifest } from '@tessera/data';
@@ -14,6 +15,7 @@ import { preparePairs } from './pairs.js';
 import { rankCaptions } from './rankCaptions.js';
 import { RetrievalService } from './retrievalService.js';
 import { parseRunConfig } from './runConfig.js';
+import { parseShard, type Shard } from './shard.js';
 import { writeSidecar } from './storeRoots.js';
 import { stripRanks, trainClip } from './trainClip.js';
 
@@ -50,8 +52,16 @@ function indexCommand(): Command {
       intOption('--flush-every', 0, 86_400),
       10,
     )
+    .option(
+      '--shard <i/n>',
+      'embed only part i of n (0-based, split by a hash of each image id); n such processes can fill one --kind lance store together',
+      (value: string) => parseShard(value),
+    )
     .option('--json', 'print the report as JSON', false)
-    .addHelpText('after', '\nExample:\n  tessera index --checkpoint runs/demo/model --images data/emoji/test.jsonl --store emoji.tsv')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tessera index --checkpoint runs/demo/model --images data/emoji/test.jsonl --store emoji.tsv\n  tessera index --checkpoint runs/demo/model --images photos/ --store photos.lance --kind lance --shard 0/4   # and 1/4, 2/4, 3/4',
+    )
     .action(
       async (o: {
         checkpoint: string;
@@ -60,15 +70,21 @@ function indexCommand(): Command {
         kind: string;
         batchSize: number;
         flushEvery: number;
+        shard?: Shard;
         json: boolean;
       }) => {
         if (o.kind !== 'exact' && o.kind !== 'lance')
           throw new TesseraError('E_CONFIG', `--kind must be 'exact' or 'lance', got '${o.kind}'`);
+        // An exact store rewrites its whole file on flush: concurrent shards would overwrite each other.
+        const shardNeedsLance = () =>
+          new TesseraError('E_CONFIG', '--shard needs a LanceDB store (--kind lance): several processes cannot share an exact store file');
+        if (o.shard !== undefined && o.kind !== 'lance' && !existsSync(o.store)) throw shardNeedsLance();
         await initBackend();
         const embedder = await Embedder.load(o.checkpoint);
         const listing = await listImages(o.images);
         const store = await openStore(o.store, { create: { kind: o.kind, modelId: embedder.modelId, dim: embedder.dim } });
         try {
+          if (o.shard !== undefined && store.info.kind !== 'lance') throw shardNeedsLance();
           // Recorded first, so a server started mid-run already knows where images may come from.
           await writeSidecar(o.store, { roots: [listing.root], checkpoint: path.resolve(o.checkpoint) });
           const report = await indexImages({
@@ -78,6 +94,7 @@ function indexCommand(): Command {
             batchSize: o.batchSize,
             flushIntervalMs: o.flushEvery * 1000,
             showProgress: !o.json,
+            ...(o.shard === undefined ? {} : { shard: o.shard }),
           });
           const count = await store.count();
           if (o.json) console.log(JSON.stringify({ store: o.store, model: embedder.modelId, count, ...report }, null, 2));

@@ -41,6 +41,7 @@ export {
   searchPart,
   startServer,
 } from './server.js';
+export { inShard, parseShard, type Shard, shardOf } from './shard.js';
 export { readSidecar, rootsFile, type StoreSidecar, writeSidecar } from './storeRoots.js';
 export { stripRanks, type TrainClipOptions, type TrainClipResult, trainClip } from './trainClip.js';
 export { type ZeroShotEvalOptions, zeroShotAccuracy } from './zeroShotEval.js';

@@ -5,6 +5,7 @@ import type { StoredEntry, VectorRecord, VectorStore } from '@tessera/index';
 import type { DecodedImage } from '@tessera/patches';
 import type { Embedder } from './embedder.js';
 import { type ImageListing, insideRoots, type SourceImage } from './imageSource.js';
+import { inShard, type Shard } from './shard.js';
 
 export interface IndexOptions {
   embedder: Embedder;
@@ -20,10 +21,15 @@ export interface IndexOptions {
   flushIntervalMs?: number;
   /** Show a progress bar / progress lines on stderr. */
   showProgress?: boolean;
+  /**
+   * Index only this part of the listing (by a hash of the id) and touch only this part of the
+   * store: N processes with shards 0/N..N-1/N can write one store side by side.
+   */
+  shard?: Shard;
 }
 
 export interface IndexReport {
-  /** Images in the source. */
+  /** Images in the source (in this shard, when sharded). */
   total: number;
   added: number;
   /** Re-embedded because their content changed. */
@@ -55,14 +61,19 @@ export async function indexImages(options: IndexOptions): Promise<IndexReport> {
   const batchSize = options.batchSize ?? 32;
   const flushIntervalMs = options.flushIntervalMs ?? 10_000;
   let lastFlush = performance.now();
-  const known = new Map<string, StoredEntry>((await store.entries()).map((e) => [e.id, e]));
+  const { shard } = options;
+  const mine = (id: string) => shard === undefined || inShard(id, shard);
+  // Other shards' entries are not ours to compare or delete.
+  const known = new Map<string, StoredEntry>((await store.entries()).filter((e) => mine(e.id)).map((e) => [e.id, e]));
+  const images = listing.images.filter((image) => mine(image.id));
   const report: IndexReport = {
-    total: listing.images.length,
+    total: images.length,
     added: 0,
     updated: 0,
     unchanged: 0,
     deleted: 0,
-    skipped: { ...listing.skipped },
+    // Manifest rows that were never images are reported once, by the first shard, so shard reports add up.
+    skipped: shard === undefined || shard.index === 0 ? { ...listing.skipped } : {},
   };
   const skip = (reason: string) => {
     report.skipped[reason] = (report.skipped[reason] ?? 0) + 1;
@@ -70,7 +81,7 @@ export async function indexImages(options: IndexOptions): Promise<IndexReport> {
   const keep = new Set<string>();
   const todo: Pending[] = [];
 
-  for (const image of listing.images) {
+  for (const image of images) {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(image.path);

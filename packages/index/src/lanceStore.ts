@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as lancedb from '@lancedb/lancedb';
-import { parseConfig, TesseraError, writeFileAtomic } from '@tessera/core';
+import { isTesseraError, parseConfig, TesseraError, writeFileAtomic } from '@tessera/core';
 import { z } from 'zod';
 import { checkFilter, checkK, checkModel, checkRecord, closedError, normalizedCopy } from './checks.js';
+import { retryConflicts } from './retryConflicts.js';
 import type { SearchFilter, SearchHit, StoredEntry, StoredRecord, StoreInfo, VectorRecord, VectorStore } from './vectorStore.js';
 
 // LanceDB checks `instanceof` against the CommonJS build of apache-arrow; importing the ESM
@@ -90,18 +92,41 @@ export class LanceStore implements VectorStore {
     const { modelId, dim, path: dir } = options;
     if (typeof modelId !== 'string' || modelId.length === 0) throw new TesseraError('E_INPUT', 'modelId must be a non-empty string');
     if (!Number.isInteger(dim) || dim < 1) throw new TesseraError('E_INPUT', `dim must be a positive integer (got ${dim})`);
-    if (existsSync(dir)) {
+    await mkdir(path.dirname(path.resolve(dir)), { recursive: true });
+    // A plain mkdir is atomic: of several processes creating the same store, exactly one gets
+    // here (LanceDB's own createTable lets both commit, and the loser's writes then conflict).
+    try {
+      await mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       throw new TesseraError('E_STORE_EXISTS', `${dir} already exists: open it with LanceStore.open or openStore, or delete it first`, {
         details: { path: dir },
+        cause: error,
       });
     }
-    await mkdir(dir, { recursive: true });
     const db = await lancedb.connect(dir);
     const table = await db.createEmptyTable(TABLE, schemaFor(dim));
     const manifest: Manifest = { format: 'tessera-lance-store', version: 1, modelId, dim, index: null };
     // The manifest is written last: a directory without one is not a finished store.
     await writeFileAtomic(path.join(dir, LANCE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     return new LanceStore(db, table, manifest, dir);
+  }
+
+  /**
+   * Opens the store at `options.path`, creating it if nothing is there yet. Safe for several
+   * processes at once (sharded indexing): one creates it, the others wait for its manifest.
+   */
+  static async openOrCreate(options: LanceStoreOptions, waitMs = 60_000): Promise<LanceStore> {
+    const dir = options.path;
+    if (!existsSync(path.join(dir, LANCE_MANIFEST))) {
+      try {
+        return await LanceStore.create(options);
+      } catch (error) {
+        if (!isTesseraError(error, 'E_STORE_EXISTS')) throw error;
+      }
+      await waitForManifest(dir, waitMs);
+    }
+    return LanceStore.open(dir);
   }
 
   static async open(dir: string): Promise<LanceStore> {
@@ -160,8 +185,8 @@ export class LanceStore implements VectorStore {
         chunk.map((i) => vectors[i]),
       );
       // An empty table cannot hold any of these ids: a plain append is much cheaper than a merge.
-      if (append) await this.table.add(data);
-      else await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      if (append) await retryConflicts(() => this.table.add(data));
+      else await retryConflicts(() => this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data));
     }
   }
 
@@ -171,7 +196,7 @@ export class LanceStore implements VectorStore {
     for (let start = 0; start < ids.length; start += 1000) {
       const predicate = inList(ids.slice(start, start + 1000));
       removed += await this.table.countRows(predicate);
-      await this.table.delete(predicate);
+      await retryConflicts(() => this.table.delete(predicate));
     }
     return removed;
   }
@@ -353,6 +378,30 @@ function schemaFor(dim: number): import('apache-arrow').Schema {
     new arrow.Field('mtime', new arrow.Float64(), true),
     new arrow.Field('hash', new arrow.Utf8(), true),
   ]);
+}
+
+/**
+ * What a store's creator has in `dir` before the manifest is renamed in: the table, LanceDB's
+ * `__manifest` table of tables, and our manifest's temp file.
+ */
+function partOfCreation(name: string): boolean {
+  return name === `${TABLE}.lance` || name === '__manifest' || name.startsWith(`${LANCE_MANIFEST}.tmp-`);
+}
+
+/** Waits for another process to finish creating the store in `dir` (its manifest is written last). */
+async function waitForManifest(dir: string, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 20; !existsSync(path.join(dir, LANCE_MANIFEST)); delay = Math.min(delay * 2, 1000)) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (names.some((name) => !partOfCreation(name)) || Date.now() > deadline) {
+      throw new TesseraError(
+        'E_STORE_UNKNOWN',
+        `${dir} is a directory without ${LANCE_MANIFEST}: not a Tessera vector store (or its creation was interrupted: delete it and rerun)`,
+        { details: { path: dir } },
+      );
+    }
+    await sleep(delay);
+  }
 }
 
 /** A SQL string literal (LanceDB filters are DataFusion SQL). */

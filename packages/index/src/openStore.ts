@@ -17,6 +17,14 @@ export interface OpenStoreOptions {
  * store's magic is an ExactStore, a directory holding tessera-store.json is a LanceStore.
  */
 export async function openStore(storePath: string, options: OpenStoreOptions = {}): Promise<VectorStore> {
+  // The manifest and the creation claim go through the local filesystem; a URI would become a local folder named `s3:`.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(storePath)) {
+    throw new TesseraError(
+      'E_CONFIG',
+      `${storePath}: object-store URIs are not supported yet; give a directory (local, or a shared filesystem every indexer mounts)`,
+      { details: { path: storePath } },
+    );
+  }
   if (!existsSync(storePath)) {
     const { create } = options;
     if (create === undefined) {
@@ -25,11 +33,13 @@ export async function openStore(storePath: string, options: OpenStoreOptions = {
       });
     }
     if (create.kind === 'exact') return ExactStore.create({ ...create, path: storePath });
-    return LanceStore.create({ ...create, path: storePath });
+    return LanceStore.openOrCreate({ ...create, path: storePath });
   }
   const stats = await stat(storePath);
   if (stats.isDirectory()) {
     if (existsSync(path.join(storePath, LANCE_MANIFEST))) return LanceStore.open(storePath);
+    // Another process may be creating this store right now (sharded indexing): wait for it.
+    if (options.create?.kind === 'lance') return LanceStore.openOrCreate({ ...options.create, path: storePath });
     throw new TesseraError('E_STORE_UNKNOWN', `${storePath} is a directory without ${LANCE_MANIFEST}: not a Tessera vector store`, {
       details: { path: storePath },
     });

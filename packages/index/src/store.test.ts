@@ -222,6 +222,31 @@ describe('openStore', () => {
   });
 });
 
+describe('LanceStore with several writers', () => {
+  it('is created once when writers race to create it, and takes their disjoint upserts side by side', async () => {
+    const dir = fresh('race');
+    const writers = await Promise.all(
+      Array.from({ length: 4 }, () => openStore(dir, { create: { kind: 'lance', modelId: MODEL, dim: 8 } })),
+    );
+    const rng = new SeededRandom(3);
+    const parts = writers.map((_, w) => randomRecords(rng, 30, 8, `w${w}`));
+    // Two rounds: the first appends to an empty table, the second merge-inserts.
+    await Promise.all(writers.map((store, w) => store.upsert(MODEL, parts[w]!.slice(0, 10))));
+    await Promise.all(writers.map((store, w) => store.upsert(MODEL, parts[w]!.slice(10))));
+    await Promise.all(writers.map((store, w) => store.delete([`w${w}-0`])));
+    const reader = await openStore(dir);
+    const ids = (await reader.entries()).map((e) => e.id);
+    expect(ids.length).toBe(4 * 29);
+    expect(new Set(ids)).toEqual(new Set(parts.flatMap((p) => p.slice(1).map((r) => r.id))));
+    for (const store of [...writers, reader]) await store.close();
+  });
+
+  it('refuses at once a directory holding other files, even when asked to create a store, and object-store URIs', async () => {
+    await expectCode(openStore(root, { create: { kind: 'lance', modelId: MODEL, dim: 2 } }), 'E_STORE_UNKNOWN');
+    await expectCode(openStore('s3://bucket/photos.lance', { create: { kind: 'lance', modelId: MODEL, dim: 2 } }), 'E_CONFIG');
+  });
+});
+
 describe('ExactStore.searchBatch', () => {
   it('answers a batch of queries as the brute-force scan does: ties, k > n, filters, empty store', async () => {
     const store = await ExactStore.create({ modelId: MODEL, dim: 16 });
