@@ -52,7 +52,9 @@ function expandRange(inner: string): string[] | null {
     const [, left, right, incr] = num as unknown as [string, string, string, string | undefined];
     const padded = [left, right].some((s) => s !== '0' && s !== '-0' && (s.startsWith('0') || s.startsWith('-0')));
     const width = padded ? Math.max(left.length, right.length) : 0;
-    return steps(Number(left), Number(right), incr).map((n) => (n < 0 ? `-${String(-n).padStart(width - 1, '0')}` : String(n).padStart(width, '0')));
+    return steps(Number(left), Number(right), incr).map((n) =>
+      n < 0 ? `-${String(-n).padStart(width - 1, '0')}` : String(n).padStart(width, '0'),
+    );
   }
   const chars = /^([A-Za-z])\.\.([A-Za-z])(?:\.\.(-?\d+))?$/.exec(inner);
   if (chars) {
