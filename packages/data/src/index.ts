@@ -1,3 +1,4 @@
+export { braceExpand } from './braceExpand.js';
 export { type CsvRow, parseCsv } from './csv.js';
 export {
   type BatchBuilder,
@@ -18,6 +19,9 @@ export {
   writeManifest,
 } from './manifest.js';
 export { type Caption, type DataRecord, type ImageRef, imageExtension, loadImageBytes, parseCaptions } from './record.js';
+export { countShardSamples, type ShardSampleCount, statsLocation } from './shardCount.js';
+export { type ShardSplitOptions, shardSplitOptionsSchema, splitShards } from './shardSplit.js';
+export { localPath, openShard, readSidecar, ShardStreamError } from './shardStream.js';
 export {
   readShard,
   resolveShards,
@@ -28,4 +32,4 @@ export {
   writeShardsOptionsSchema,
 } from './shards.js';
 export { SkipCounter, type SkipExample, type SkipReason, SkipSample } from './skipCounter.js';
-export { readTar, type TarEntry, TarFormatError, TarWriter, tarHeader } from './tar.js';
+export { readTar, readTarStream, type TarEntry, TarFormatError, TarWriter, tarHeader } from './tar.js';

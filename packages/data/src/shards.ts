@@ -3,10 +3,12 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig, TesseraError } from '@tessera/core';
 import { z } from 'zod';
+import { braceExpand } from './braceExpand.js';
 import { type Manifest, type ManifestOptions, readManifest } from './manifest.js';
 import { type DataRecord, loadImageBytes, parseCaptions } from './record.js';
-import { SkipCounter, SkipSample } from './skipCounter.js';
-import { readTar, TarFormatError, TarWriter } from './tar.js';
+import { openShard, ShardStreamError } from './shardStream.js';
+import { SkipCounter, type SkipReason, SkipSample } from './skipCounter.js';
+import { readTarStream, TarFormatError, TarWriter } from './tar.js';
 
 /** Extensions read as the media (`image`) of a WebDataset sample: images, and videos for video-text data. */
 const IMAGE_EXTS = new Set(['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'mp4', 'webm', 'mkv', 'avi', 'mov']);
@@ -40,7 +42,8 @@ export interface WriteShardsResult {
 
 /**
  * Writes a manifest as WebDataset shards: each sample is `<key>.<png|jpg|...>` (the image
- * bytes as they are) and `<key>.json` (`captions`, `split`, meta fields). Keys are the
+ * bytes as they are), `<key>.txt` (the first caption, what open_clip and img2dataset readers
+ * take) and `<key>.json` (`captions`, `split`, meta fields). Keys are the
  * sample's index, zero-padded. Each shard is written to a temp file and renamed, and
  * shards of an earlier, longer run with the same prefix are removed.
  */
@@ -89,6 +92,7 @@ export async function writeShards(options: WriteShardsOptions): Promise<WriteSha
       if (record.split !== undefined) json.split = record.split;
       await current.writer.add(`${key}.${record.image.ext || 'img'}`, bytes);
       await current.writer.add(`${key}.json`, encoder.encode(JSON.stringify(json)));
+      await current.writer.add(`${key}.txt`, encoder.encode(record.captions[0]?.text ?? ''));
       samples++;
       current.count++;
       opts.onSample?.(++done, total);
@@ -115,27 +119,31 @@ async function removeStaleShards(dir: string, prefix: string, keep: number): Pro
   }
 }
 
+const isUrl = (spec: string) => /^(https?|file):\/\//i.test(spec);
+
 /**
- * Lists shard files: a directory (its `*.tar`, sorted), a file, or WebDataset brace
- * notation `shards/shard-{000000..000009}.tar`.
+ * Lists shards: a directory (its `*.tar`, sorted), a file, an `http(s)://` or `file://` URL,
+ * or WebDataset brace notation `shards/{00000..00009}.tar` (see braceExpand); several
+ * patterns may be joined with `::` as webdataset allows. Expanded names are not checked:
+ * a missing one is skipped and counted when read.
  */
 export async function resolveShards(spec: string | readonly string[]): Promise<string[]> {
   if (typeof spec !== 'string') return [...spec];
-  const brace = /\{(\d+)\.\.(\d+)\}/.exec(spec);
-  if (brace) {
-    const [whole, from, to] = brace as unknown as [string, string, string];
-    const out: string[] = [];
-    for (let i = Number(from); i <= Number(to); i++) out.push(spec.replace(whole, String(i).padStart(from.length, '0')));
-    return out;
-  }
+  const patterns = spec.split('::');
+  const expanded = patterns.flatMap((p) => braceExpand(p));
+  if (patterns.length > 1 || expanded.length > 1 || expanded[0] !== spec || isUrl(spec)) return expanded;
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(spec);
   } catch (error) {
-    throw new TesseraError('E_IO', `No shards at ${spec}: give a directory of .tar files, a .tar file, or a {000000..000009} pattern.`, {
-      details: { path: spec },
-      cause: error,
-    });
+    throw new TesseraError(
+      'E_IO',
+      `No shards at ${spec}: give a directory of .tar files, a .tar file, a URL, or a {00000..00009} pattern.`,
+      {
+        details: { path: spec },
+        cause: error,
+      },
+    );
   }
   if (!info.isDirectory()) return [spec];
   const names = (await readdir(spec)).filter((n) => n.endsWith('.tar')).sort();
@@ -160,8 +168,11 @@ function toRecord(shard: string, key: string, files: Map<string, Uint8Array>, sk
   }
   const jsonBytes = files.get('json');
   const txtBytes = files.get('txt');
+  if (!jsonBytes && !txtBytes) {
+    skips.add('incomplete_sample', where, 'no .json or .txt caption');
+    return null;
+  }
   let meta: Record<string, unknown> = {};
-  let captions = null;
   if (jsonBytes) {
     try {
       meta = JSON.parse(decoder.decode(jsonBytes));
@@ -173,14 +184,14 @@ function toRecord(shard: string, key: string, files: Map<string, Uint8Array>, sk
       skips.add('malformed_json', where);
       return null;
     }
-    const lang = typeof meta.lang === 'string' ? meta.lang : undefined;
-    captions = parseCaptions(meta.captions ?? meta.caption ?? meta.text, lang);
-  } else if (txtBytes) {
-    captions = parseCaptions(decoder.decode(txtBytes), undefined);
-  } else {
-    skips.add('incomplete_sample', where, 'no .json or .txt caption');
-    return null;
   }
+  const lang = typeof meta.lang === 'string' ? meta.lang : undefined;
+  // img2dataset and open_clip take the caption from .txt; Tessera's json may hold several
+  // captions with languages, so it wins when it has them, else .txt, else the json's caption.
+  const captions =
+    meta.captions !== undefined || !txtBytes
+      ? parseCaptions(meta.captions ?? meta.caption ?? meta.text, lang)
+      : parseCaptions(decoder.decode(txtBytes), lang);
   if (captions === null) {
     skips.add('malformed_json', where, 'captions must be a string or an array');
     return null;
@@ -200,17 +211,25 @@ function toRecord(shard: string, key: string, files: Map<string, Uint8Array>, sk
   return record;
 }
 
+/** How a shard that broke off is counted. */
+function brokenReason(error: TarFormatError | ShardStreamError): SkipReason {
+  if (error instanceof TarFormatError) return error.kind === 'truncated' ? 'truncated_shard' : 'corrupt_shard';
+  return error.status === 404 ? 'missing_shard' : 'unreadable_shard';
+}
+
 /**
- * Streams the samples of one shard in order. Consecutive members sharing a key form a
- * sample. A truncated or corrupt shard ends early: the sample it broke is counted as
- * `truncated_shard` or `corrupt_shard` and reading goes on with the next shard.
+ * Streams the samples of one shard in order, from a path, a `file://` or an `http(s)://`
+ * URL. Consecutive members sharing a key form a sample. A shard that fails part way
+ * (truncated or corrupt tar, HTTP error, dropped connection) ends early: it is counted once
+ * as `truncated_shard`, `corrupt_shard`, `missing_shard` or `unreadable_shard`, the samples
+ * before the break are kept, and reading goes on with the next shard.
  */
 export async function* readShard(file: string, skips: SkipCounter): AsyncGenerator<DataRecord> {
   let key: string | null = null;
   let files = new Map<string, Uint8Array>();
-  let broken: TarFormatError | null = null;
+  let broken: TarFormatError | ShardStreamError | null = null;
   try {
-    for await (const entry of readTar(file)) {
+    for await (const entry of readTarStream(openShard(file), file)) {
       const [k, ext] = splitKey(entry.name);
       if (k !== key) {
         if (key !== null) {
@@ -223,18 +242,18 @@ export async function* readShard(file: string, skips: SkipCounter): AsyncGenerat
       files.set(ext, entry.data);
     }
   } catch (error) {
-    if (error instanceof TarFormatError) broken = error;
+    if (error instanceof TarFormatError || error instanceof ShardStreamError) broken = error;
     else if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       skips.add('missing_shard', file);
       return;
     } else throw error;
   }
   if (key === null) {
-    if (broken) skips.add(broken.kind === 'truncated' ? 'truncated_shard' : 'corrupt_shard', file, broken.message);
+    if (broken) skips.add(brokenReason(broken), file, broken.message);
     return;
   }
   // After a break the pending sample is kept if it is whole; the lost tail counts once.
   const record = toRecord(file, key, files, broken ? new SkipCounter() : skips);
   if (record) yield record;
-  if (broken) skips.add(broken.kind === 'truncated' ? 'truncated_shard' : 'corrupt_shard', `${file}#${key}`, broken.message);
+  if (broken) skips.add(brokenReason(broken), `${file}#${key}`, broken.message);
 }

@@ -14,6 +14,7 @@ export type SkipReason =
   | 'truncated_shard'
   | 'corrupt_shard'
   | 'missing_shard'
+  | 'unreadable_shard'
   | (string & {});
 
 /** Thrown (by `loadImageBytes`, or a caller's code) to skip one sample with a given reason. */

@@ -164,7 +164,20 @@ function paxPath(data: Uint8Array): string | undefined {
  */
 export async function* readTar(file: string, chunkSize = 1 << 20): AsyncGenerator<TarEntry> {
   const stream = createReadStream(file, { highWaterMark: chunkSize });
-  const reader = new ByteReader(stream[Symbol.asyncIterator]());
+  try {
+    yield* readTarStream(stream, file);
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * `readTar` over any stream of byte chunks (a file stream, an HTTP body); `file` names it in
+ * errors. Errors of the stream itself pass through unchanged.
+ */
+export async function* readTarStream(chunks: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<TarEntry> {
+  const source = chunks[Symbol.asyncIterator]();
+  const reader = new ByteReader(source);
   let longName: string | undefined;
   try {
     for (;;) {
@@ -202,6 +215,7 @@ export async function* readTar(file: string, chunkSize = 1 << 20): AsyncGenerato
       yield { name, data };
     }
   } finally {
-    stream.destroy();
+    // Closes the file or cancels the download; a stream that already failed may refuse.
+    await Promise.resolve(source.return?.()).catch(() => undefined);
   }
 }
