@@ -94,6 +94,12 @@ describe('CLIP run config', () => {
     expect(await message(config({}, { model: undefined, init: 'f', tokenizer: { path: 't.json' } }))).toContain(
       "tokenizer.path: init brings its folder's tokenizer",
     );
+    // Training data is a manifest or shards, exactly one of them.
+    expect(await message(config({}, { data: { train: manifest, shards: 'shards/{00000..00009}.tar' } }))).toContain(
+      'data.shards: give the training data once: data.train (a manifest) or data.shards',
+    );
+    expect(await message(config({}, { data: {} }))).toContain('data.train: give the training data once');
+    expect(await message(config({}, { data: { shards: '' } }))).toContain('data.shards');
     await expect(stat(outputDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

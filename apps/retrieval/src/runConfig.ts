@@ -49,8 +49,14 @@ export const runConfigSchema = z
       .default({ type: 'words', vocabSize: 8000, minFrequency: 1 }),
     data: z
       .object({
-        /** Training manifest (JSONL/CSV/TSV). */
-        train: z.string().min(1),
+        /** Training manifest (JSONL/CSV/TSV); or give `shards`. */
+        train: z.string().min(1).optional(),
+        /**
+         * Training WebDataset shards instead of a manifest: a directory of .tar files, a .tar,
+         * an http(s):// or file:// URL, or a brace pattern `shards/{00000..00009}.tar`
+         * (img2dataset's layout or `tessera data shard`'s).
+         */
+        shards: z.string().min(1).optional(),
         /** Held-out manifest scored during and after training (retrieval R@K). */
         eval: z.string().optional(),
         /** One caption per language per image and step; also the languages scored. */
@@ -76,6 +82,12 @@ export const runConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if ((c.data.train === undefined) === (c.data.shards === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', c.data.train === undefined ? 'train' : 'shards'],
+        message: 'give the training data once: data.train (a manifest) or data.shards (WebDataset shards)',
+      });
     if (c.budget === undefined && c.train.steps === undefined && c.train.epochs === undefined)
       ctx.addIssue({ code: 'custom', path: ['train', 'steps'], message: 'set train.steps, train.epochs or budget.minutes' });
     if (c.init !== undefined) {

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger, progress, TesseraError, tf, writeFileAtomic } from '@tessera/core';
-import { readManifest } from '@tessera/data';
+import { type DataRecord, readManifest, readShard, resolveShards, SkipCounter } from '@tessera/data';
 import { type ClipConfig, createModel, DualEncoder, defaultProcessorConfig, loadModel, padTokenId, saveModel } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
 import { Tokenizer, trainTokenizer, trainWordPieceTokenizer } from '@tessera/tokenizer';
@@ -32,20 +32,43 @@ export interface TrainClipResult {
   parameters: number;
 }
 
+/** The records of a manifest or of WebDataset shards, with what was skipped reading them. */
+interface ReadRecords {
+  records: DataRecord[];
+  skipped: Record<string, number>;
+}
+
+async function readManifestRecords(file: string, config: RunConfig): Promise<ReadRecords> {
+  const manifest = await readManifest(file, { imageKey: config.data.imageKey, captionKey: config.data.captionKey });
+  return { records: manifest.records, skipped: manifest.skipped.counts() };
+}
+
+/**
+ * Every sample of the shards, in shard order (the epoch source shuffles them); local specs
+ * are relative to the config, URLs are read as they are. Broken shards are skipped and counted.
+ */
+async function readShardRecords(spec: string, resolve: (p: string) => string): Promise<ReadRecords> {
+  const shards = await resolveShards(/^[a-z]+:\/\//i.test(spec) ? spec : resolve(spec));
+  const skips = new SkipCounter();
+  const records: DataRecord[] = [];
+  for (const shard of shards) for await (const record of readShard(shard, skips)) records.push(record);
+  return { records, skipped: skips.counts() };
+}
+
 async function loadPairs(
-  file: string,
+  read: ReadRecords,
+  where: string,
   config: RunConfig,
   tokenizer: Tokenizer,
   label: string,
   show: boolean,
 ): Promise<{ pairs: PreparedPair[]; skipped: Record<string, number> }> {
-  const manifest = await readManifest(file, { imageKey: config.data.imageKey, captionKey: config.data.captionKey });
-  const bar = show ? progress({ label, total: manifest.records.length, unit: 'image' }) : null;
-  const { pairs, skipped } = await preparePairs(manifest.records, tokenizer, config.data.maxTextLength, () => bar?.tick(1));
+  const bar = show ? progress({ label, total: read.records.length, unit: 'image' }) : null;
+  const { pairs, skipped } = await preparePairs(read.records, tokenizer, config.data.maxTextLength, () => bar?.tick(1));
   bar?.stop();
-  const bad: Record<string, number> = { ...manifest.skipped.counts(), ...skipped };
+  const bad: Record<string, number> = { ...read.skipped, ...skipped };
   const total = Object.values(bad).reduce((s, v) => s + v, 0);
-  if (total > 0) createLogger('data').warn(`${file}: skipped ${total} records (${JSON.stringify(bad)})`);
+  if (total > 0) createLogger('data').warn(`${where}: skipped ${total} records (${JSON.stringify(bad)})`);
   return { pairs, skipped: bad };
 }
 
@@ -68,12 +91,15 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   const initial = config.init ? await openInit(resolve(config.init), config.data.maxTextLength) : null;
 
   // Tokenizer: the initial model's, given, or built from the training captions (and saved for resume and export).
-  const manifest = await readManifest(resolve(config.data.train), { imageKey: config.data.imageKey, captionKey: config.data.captionKey });
+  const trainWhere = config.data.shards ?? resolve(config.data.train as string);
+  const trainRead = config.data.shards
+    ? await readShardRecords(config.data.shards, resolve)
+    : await readManifestRecords(trainWhere, config);
   let tokenizer: Tokenizer;
   if (initial) tokenizer = initial.tokenizer;
   else if (config.tokenizer.path) tokenizer = Tokenizer.fromFile(resolve(config.tokenizer.path));
   else {
-    const texts = manifest.records.flatMap((r) => r.captions.map((c) => c.text));
+    const texts = trainRead.records.flatMap((r) => r.captions.map((c) => c.text));
     const { type, vocabSize, minFrequency } = config.tokenizer;
     tokenizer =
       type === 'words'
@@ -97,14 +123,11 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   // A CLIP-type config: the run config admits only those, and openInit checks the folder's.
   const modelConfig = created.config as ClipConfig;
   const processor = initial?.processor ?? new ImageProcessor(defaultProcessorConfig(modelConfig));
-  const { pairs: trainPairs, skipped: trainSkipped } = await loadPairs(
-    resolve(config.data.train),
-    config,
-    tokenizer,
-    'prepare train',
-    show,
-  );
-  const evalPairs = config.data.eval ? (await loadPairs(resolve(config.data.eval), config, tokenizer, 'prepare eval', show)).pairs : null;
+  const { pairs: trainPairs, skipped: trainSkipped } = await loadPairs(trainRead, trainWhere, config, tokenizer, 'prepare train', show);
+  const evalFile = config.data.eval ? resolve(config.data.eval) : null;
+  const evalPairs = evalFile
+    ? (await loadPairs(await readManifestRecords(evalFile, config), evalFile, config, tokenizer, 'prepare eval', show)).pairs
+    : null;
   log.info(
     `model ${modelConfig.name ?? modelConfig.type}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${trainPairs.length} training pairs`,
   );

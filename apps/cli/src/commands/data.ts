@@ -77,7 +77,7 @@ export function createDataCommand(): Command {
 
   data
     .command('shard')
-    .description('Write a manifest (JSONL, CSV or TSV) as WebDataset tar shards: <key>.<png|jpg> + <key>.json per sample')
+    .description('Write a manifest (JSONL, CSV or TSV) as WebDataset tar shards: <key>.<png|jpg> + <key>.json + <key>.txt per sample')
     .requiredOption('--manifest <file>', 'manifest file; image paths inside are relative to it')
     .requiredOption('--out <dir>', 'output folder for shard-000000.tar, shard-000001.tar, ...')
     .option('--per-shard <n>', 'samples per shard', positiveInt, 1000)
