@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { isTesseraError } from '@tessera/base';
 import { describe, expect, it } from 'vitest';
 import { backendInfo, initBackend } from './backend.js';
-import { isTesseraError } from './errors.js';
 import { tf } from './tf.js';
 
 async function tfjsNodeLoads(): Promise<boolean> {

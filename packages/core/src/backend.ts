@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { createLogger, TesseraError } from '@tessera/base';
 import { z } from 'zod';
-import { TesseraError } from './errors.js';
 import { activeNativeAddon, NATIVE_KERNELS, useNativeKernels } from './kernels/native/nativeKernels.js';
 import { checkWasmInternals } from './kernels/native/selfCheck.js';
 import { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';
-import { createLogger } from './log.js';
 import { tf } from './tf.js';
 
 type NativeAddon = import('@tessera/native').NativeAddon;

@@ -1,4 +1,4 @@
-import { TesseraError } from './errors.js';
+import { TesseraError } from '@tessera/base';
 import { tf } from './tf.js';
 
 export type CombinedLosses = {

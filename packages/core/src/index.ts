@@ -1,4 +1,26 @@
 export {
+  type BenchmarkResult,
+  createLogger,
+  isTesseraError,
+  type Logger,
+  type LogLevel,
+  nearestName,
+  type Progress,
+  type ProgressOptions,
+  parseConfig,
+  pathExists,
+  progress,
+  type RandomState,
+  recordBenchmark,
+  SeededRandom,
+  TesseraError,
+  type TesseraErrorCode,
+  type TorchPeerSetting,
+  torchPeerSettings,
+  workspaceRoot,
+  writeFileAtomic,
+} from '@tessera/base';
+export {
   BACKEND_NAMES,
   type BackendChoice,
   type BackendInfo,
@@ -8,11 +30,7 @@ export {
   initBackend,
   type NativeInfo,
 } from './backend.js';
-export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeerSettings, workspaceRoot } from './bench.js';
 export { type CombinedLosses, combineLosses } from './combineLosses.js';
-export { nearestName, parseConfig } from './config.js';
-export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
-export { pathExists, writeFileAtomic } from './fs.js';
 export type { LinearActivation } from './kernels/native/fusedKernels.js';
 export {
   type CrossEntropyOptions,
@@ -27,12 +45,9 @@ export { type AdamStepSettings, nativeAdamStep } from './kernels/native/nativeAd
 export { NATIVE_KERNELS } from './kernels/native/nativeKernels.js';
 export { TESTED_TFJS_VERSION } from './kernels/native/selfCheck.js';
 export { fastWasmKernelsActive, useFastWasmKernels, WASM_KERNEL_FIXES, WASM_MISSING_KERNELS } from './kernels/wasmKernels.js';
-export { createLogger, type Logger, type LogLevel } from './log.js';
 export { Module, type ParameterInfo, type ParameterOptions } from './module.js';
 export { matMul } from './ops/matMul.js';
 export { patchify, unpatchify } from './ops/patchify.js';
-export { type Progress, type ProgressOptions, progress } from './progress.js';
-export { type RandomState, SeededRandom } from './random.js';
 export {
   fromFloat32,
   loadSafetensors,

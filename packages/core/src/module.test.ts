@@ -1,9 +1,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isTesseraError } from '@tessera/base';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
-import { isTesseraError } from './errors.js';
 import { Module } from './module.js';
 import { tf } from './tf.js';
 

@@ -1,4 +1,4 @@
-import { TesseraError } from './errors.js';
+import { TesseraError } from '@tessera/base';
 import { loadSafetensors, type SafetensorsTensor, saveSafetensors } from './safetensors.js';
 import { safetensorsToTensor, tensorToSafetensors } from './tensorIO.js';
 import { tf } from './tf.js';

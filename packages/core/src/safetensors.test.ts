@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isTesseraError } from '@tessera/base';
 import { describe, expect, it } from 'vitest';
-import { isTesseraError } from './errors.js';
 import {
   fromFloat32,
   loadSafetensors,

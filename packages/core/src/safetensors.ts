@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { TesseraError } from './errors.js';
-import { writeFileAtomic } from './fs.js';
+import { TesseraError, writeFileAtomic } from '@tessera/base';
 
 /**
  * The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian

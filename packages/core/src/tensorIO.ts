@@ -1,4 +1,4 @@
-import { TesseraError } from './errors.js';
+import { TesseraError } from '@tessera/base';
 import type { SafetensorsTensor } from './safetensors.js';
 import { toFloat32 } from './safetensors.js';
 import { tf } from './tf.js';

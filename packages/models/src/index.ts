@@ -6,6 +6,7 @@
  * tokenizer or caption vocabulary, preprocessor).
  */
 
+export { type BatchTensorOptions, type BatchTensors, encodeBatchToTensors } from './batchTensors.js';
 export {
   BlipCaptioner,
   type BlipCaptionerConfig,

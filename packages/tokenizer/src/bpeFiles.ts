@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 import { specialToken } from './addedVocabulary.js';
 import { ByteLevelDecoder } from './decoders/decoders.js';
 import { decoderFromJSON } from './decoders/fromJSON.js';

@@ -1,4 +1,4 @@
-import { type Progress, progress, TesseraError } from '@tessera/core';
+import { type Progress, progress, TesseraError } from '@tessera/base';
 import { Command, InvalidArgumentError } from 'commander';
 import { Tokenizer } from './tokenizer.js';
 import type { TrainerProgress } from './trainers/bpeTrainer.js';

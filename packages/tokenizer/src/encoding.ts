@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 
 /** The per-token arrays of an Encoding: every copy, slice or append goes through this one list. */
 const TOKEN_FIELDS = ['ids', 'typeIds', 'tokens', 'offsets', 'specialTokensMask', 'attentionMask', 'sequenceIds', 'wordIds'] as const;

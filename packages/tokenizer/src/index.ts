@@ -51,7 +51,6 @@ export { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
 export { MetaspacePreTokenizer } from './preTokenizers/metaspace.js';
 export type { PreTokenizer } from './preTokenizers/preTokenizer.js';
 export type { SplitBehavior } from './preTokenizers/split.js';
-export { type BatchTensorOptions, type BatchTensors, encodeBatchToTensors } from './tensors.js';
 export {
   type DecodeOptions,
   type EncodeInput,

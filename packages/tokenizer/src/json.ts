@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 
 /** A JSON object read from tokenizer.json; `path` names it in errors (`model.vocab`). */
 export type JsonObject = Record<string, unknown>;

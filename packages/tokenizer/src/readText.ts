@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 
 /** Reads a UTF-8 file; a failure is E_IO naming the file (`what`: "tokenizer file", ...). */
 export function readText(path: string, what?: string): string {

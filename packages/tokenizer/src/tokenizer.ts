@@ -1,4 +1,4 @@
-import { TesseraError, writeFileAtomic } from '@tessera/core';
+import { TesseraError, writeFileAtomic } from '@tessera/base';
 import { type AddedToken, AddedTokenMatcher, addedTokenFromJSON, addedTokenToJSON, specialToken } from './addedVocabulary.js';
 import { type BertVocabOptions, bertVocabParts } from './bertVocab.js';
 import { type BpeFilesOptions, bpeFilesParts } from './bpeFiles.js';

@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 import type { Encoding } from './encoding.js';
 import { asObject, badField, getDirection, getInt, getString, type JsonObject } from './json.js';
 

@@ -1,4 +1,4 @@
-import { SeededRandom } from '@tessera/core';
+import { SeededRandom } from '@tessera/base';
 
 const EN_SUBJECTS = [
   'a dog face',

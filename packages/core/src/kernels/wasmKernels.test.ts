@@ -1,9 +1,9 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { SeededRandom } from '@tessera/base';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { matMul } from '../ops/matMul.js';
 import { patchify, unpatchify } from '../ops/patchify.js';
-import { SeededRandom } from '../random.js';
 import { tf } from '../tf.js';
 import { fastWasmKernelsActive } from './wasmKernels.js';
 

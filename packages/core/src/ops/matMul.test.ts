@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { SeededRandom } from '@tessera/base';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
-import { SeededRandom } from '../random.js';
 import { tf } from '../tf.js';
 import { matMul } from './matMul.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isTesseraError } from '@tessera/core';
+import { isTesseraError } from '@tessera/base';
 import { describe, expect, it } from 'vitest';
 import { bleu } from './bleu.js';
 import { evaluateCaptions } from './evaluateCaptions.js';

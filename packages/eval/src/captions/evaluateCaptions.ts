@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 import { bleu } from './bleu.js';
 import { ciderD } from './cider.js';
 import { rougeL } from './rouge.js';

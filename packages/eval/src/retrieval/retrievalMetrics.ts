@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 
 /**
  * Recall@K and ranks for text-image retrieval from a similarity matrix

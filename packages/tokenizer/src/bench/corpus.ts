@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { SeededRandom } from '@tessera/core';
+import { SeededRandom } from '@tessera/base';
 
 interface Emoji {
   label: string;

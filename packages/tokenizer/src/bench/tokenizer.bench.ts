@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Tokenizer as HfJsTokenizer } from '@huggingface/tokenizers';
-import { recordBenchmark } from '@tessera/core';
+import { recordBenchmark } from '@tessera/base';
 import { bertTokenizerJSON, gpt2TokenizerJSON } from '../../test/reference.js';
 import { Tokenizer } from '../tokenizer.js';
 import { trainByteLevelBpe } from '../trainers/train.js';

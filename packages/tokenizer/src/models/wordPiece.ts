@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 import type { WordTokens } from './model.js';
 import { VocabModel } from './vocabModel.js';
 

@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 
 export interface TrainerProgress {
   stage: 'count' | 'merge';

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 import type { AddedToken } from '../addedVocabulary.js';
 import { BYTE_TO_CHAR, toByteLevel } from '../byteLevel.js';
 import { ByteLevelDecoder, WordPieceDecoder } from '../decoders/decoders.js';

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SeededRandom } from '@tessera/core';
+import { SeededRandom } from '@tessera/base';
 import { describe, expect, it } from 'vitest';
 import { mixedCaptions } from '../../test/captions.js';
 import { compare } from '../../test/compare.js';

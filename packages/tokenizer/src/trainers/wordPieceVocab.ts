@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { TesseraError } from '@tessera/base';
 import { NormalizedString } from '../normalizedString.js';
 import { BertNormalizer } from '../normalizers/bertNormalizer.js';
 import { BertPreTokenizer } from '../preTokenizers/basic.js';

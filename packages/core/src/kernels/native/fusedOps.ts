@@ -1,4 +1,4 @@
-import { TesseraError } from '../../errors.js';
+import { TesseraError } from '@tessera/base';
 import { matMul } from '../../ops/matMul.js';
 import { tf } from '../../tf.js';
 import { LINEAR_ACTIVATIONS, type LinearActivation } from './fusedKernels.js';

@@ -1,11 +1,10 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { loadNative, type NativeAddon } from '@tessera/native';
 import '@tensorflow/tfjs-backend-cpu';
+import { isTesseraError, SeededRandom } from '@tessera/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../backend.js';
-import { isTesseraError } from '../../errors.js';
 import { matMul } from '../../ops/matMul.js';
-import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
 import { useFastWasmKernels } from '../wasmKernels.js';
 import { fusedAttention, fusedLinear, fusedSoftmaxCrossEntropy, fusedGelu as gelu, fusedLayerNorm as layerNorm } from './fusedOps.js';

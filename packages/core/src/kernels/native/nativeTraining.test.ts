@@ -1,9 +1,9 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { SeededRandom } from '@tessera/base';
 import { loadNative, type NativeAddon } from '@tessera/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../backend.js';
 import { matMul } from '../../ops/matMul.js';
-import { SeededRandom } from '../../random.js';
 import { tf } from '../../tf.js';
 import { fusedGelu, fusedLayerNorm, fusedSoftmaxCrossEntropy } from './fusedOps.js';
 import { nativeAdamStep } from './nativeAdam.js';

@@ -1,6 +1,5 @@
 import { TesseraError, tf } from '@tessera/core';
-import type { Encoding } from './encoding.js';
-import type { EncodeInput, EncodeOptions, Tokenizer } from './tokenizer.js';
+import type { EncodeInput, EncodeOptions, Encoding, Tokenizer } from '@tessera/tokenizer';
 
 export interface BatchTensorOptions extends EncodeOptions {
   /** Truncate every row to this many tokens (special tokens kept, as the tokenizer's truncation) and pad to it. */
