@@ -42,6 +42,7 @@ for (let round = 0; round < rounds; round++) {
 }
 const result = await recordBenchmark({
   benchmark: 'captioner-decode',
+  kind: 'ablation',
   metric: 'greedy decoding speed, batch 1',
   unit: 'tokens/s',
   ours: best.ours,

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from './fs.js';
 
@@ -19,6 +21,10 @@ export interface BenchmarkResult {
   higherIsBetter: boolean;
   backend: string;
   date: string;
+  /** 'peer' (another library; the default) or 'ablation' (Tessera against another Tessera path). */
+  kind?: 'peer' | 'ablation';
+  /** Where and on what it ran, so a figure can be traced to its commit and to a busy machine. */
+  machine?: { cpu: string; cores: number; node: string; commit: string | null; loadAverage: { start: number[]; end: number[] } };
   /** Shapes, versions, threads: whatever a reader needs to reproduce the figure. */
   details?: Record<string, unknown>;
 }
@@ -35,9 +41,34 @@ export function workspaceRoot(from = process.cwd()): string {
   }
 }
 
-export async function recordBenchmark(result: Omit<BenchmarkResult, 'ratio' | 'date'>): Promise<BenchmarkResult> {
+/** The load average when this process (one benchmark script) started. */
+const loadAtStart = os.loadavg().map((x) => Number(x.toFixed(2)));
+
+function commit(): string | null {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: workspaceRoot(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: workspaceRoot(), encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha}+changes` : sha;
+  } catch {
+    return null;
+  }
+}
+
+export async function recordBenchmark(result: Omit<BenchmarkResult, 'ratio' | 'date' | 'machine'>): Promise<BenchmarkResult> {
   const ratio = result.higherIsBetter ? result.ours / result.peer : result.peer / result.ours;
-  const full: BenchmarkResult = { ...result, ratio, date: new Date().toISOString() };
+  const machine = {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    node: process.version,
+    commit: commit(),
+    loadAverage: { start: loadAtStart, end: os.loadavg().map((x) => Number(x.toFixed(2))) },
+  };
+  const full: BenchmarkResult = { kind: 'peer', ...result, ratio, date: new Date().toISOString(), machine };
   const dir = process.env.TESSERA_BENCH_DIR ?? path.join(workspaceRoot(), 'bench-results');
   await writeFileAtomic(path.join(dir, `${result.benchmark}.json`), `${JSON.stringify(full, null, 2)}\n`);
   process.stderr.write(

@@ -75,6 +75,7 @@ const uncached = PREFIXES.map(uncachedMsPerToken);
 const longest = PREFIXES.length - 1;
 await recordBenchmark({
   benchmark: 'transformer-kv-cache-decode',
+  kind: 'ablation',
   metric: `CPU ms per generated token after a ${PREFIXES[longest]}-token prefix (decoder D${C.dim} H${C.heads} FF${C.mlpDim} L${C.layers} V${C.vocab}, cross-attention to ${C.encoderTokens} tokens, batch 1)`,
   unit: 'ms',
   ours: cached[longest] as number,
