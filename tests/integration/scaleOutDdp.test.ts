@@ -92,7 +92,16 @@ describe('examples/scale-out/train_ddp.py', () => {
     const images = [path.join(dir, 'red-square.png'), path.join(dir, 'purple-stripes.png')];
     await writeFile(path.join(dir, 'fixed.json'), JSON.stringify({ captions, images }));
     const torchrun = path.join(path.dirname(python), 'torchrun');
-    const args = ['--standalone', '--nproc_per_node', '2', SCRIPT, '--init', path.join(dir, 'hf'), '--shards', path.join(dir, 'shards/shard-{000000..000003}.tar')];
+    const args = [
+      '--standalone',
+      '--nproc_per_node',
+      '2',
+      SCRIPT,
+      '--init',
+      path.join(dir, 'hf'),
+      '--shards',
+      path.join(dir, 'shards/shard-{000000..000003}.tar'),
+    ];
     args.push('--steps', '80', '--batch-size', '4', '--lr', '3e-3', '--out', path.join(dir, 'trained'));
     args.push('--log-json', path.join(dir, 'log.json'), '--dump-embeddings', path.join(dir, 'fixed.json'));
     try {
@@ -121,7 +130,8 @@ describe('examples/scale-out/train_ddp.py', () => {
       text_features: number[][];
     };
     const { model, config, processor } = trained;
-    if (!trained.tokenizer || !processor || !('text' in config) || !('vision' in config)) throw new Error('the trained folder lacks a part');
+    if (!trained.tokenizer || !processor || !('text' in config) || !('vision' in config))
+      throw new Error('the trained folder lacks a part');
     const { ids, mask } = textTensors(trained.tokenizer, captions, config.text.maxPositions);
     const parts = await Promise.all(images.map((f) => processor.preprocess(f)));
     const [h, w] = processor.outputSize;
