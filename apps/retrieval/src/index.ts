@@ -38,9 +38,11 @@ export {
   type RunningServer,
   type ServerLimits,
   type ServerPart,
+  type StartOptions,
   searchPart,
   startServer,
 } from './server.js';
+export { bearerAuth, isLoopbackHost, resolveServeAuth, type ServeAuthOptions, tokenMatches } from './serverAuth.js';
 export { inShard, parseShard, type Shard, shardOf } from './shard.js';
 export { readSidecar, rootsFile, type StoreSidecar, writeSidecar } from './storeRoots.js';
 export { stripRanks, type TrainClipOptions, type TrainClipResult, trainClip } from './trainClip.js';

@@ -1,4 +1,10 @@
-/** The search page served at `/`: a query box, an image upload and a grid of thumbnails with scores. */
+/**
+ * The search page served at `/`: a query box, an image upload and a grid of thumbnails with
+ * scores. On a server with a token the page sends `Authorization: Bearer` on every call
+ * (thumbnails too, fetched as blobs); it takes the token from the address's fragment
+ * (`/#token=...`, never sent to the server, removed from the address bar) or from the field it
+ * shows after a 401, and keeps it in sessionStorage (this tab only).
+ */
 export const SEARCH_PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -27,19 +33,39 @@ export const SEARCH_PAGE = `<!doctype html>
 <form id="image-form">
   <label>or search by image: <input id="upload" type="file" name="image" accept="image/*"></label>
 </form>
+<form id="token-form" hidden>
+  <label>this server needs its token: <input id="token" type="password" autocomplete="off"></label>
+  <button type="submit">Use token</button>
+</form>
 <div id="status" role="status"></div>
 <div id="results"></div>
 <script>
 const results = document.getElementById('results');
 const status = document.getElementById('status');
 const k = () => Number(document.getElementById('k').value) || 12;
+const tokenForm = document.getElementById('token-form');
+const TOKEN_KEY = 'tessera-token';
+const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+if (fromHash) {
+  sessionStorage.setItem(TOKEN_KEY, fromHash);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+const authorized = (headers = {}) => (token() ? { ...headers, authorization: 'Bearer ' + token() } : headers);
+async function thumbnail(img, url) {
+  if (!token()) { img.src = url; return; }
+  const response = await fetch(url, { headers: authorized() });
+  if (response.ok) img.src = URL.createObjectURL(await response.blob());
+}
+let last = null;
 function show(data, took) {
   results.replaceChildren(...data.results.map((hit) => {
     const fig = document.createElement('figure');
     fig.className = 'hit';
     fig.dataset.id = hit.id;
     const img = document.createElement('img');
-    img.src = hit.thumbnail; img.alt = hit.caption || hit.id; img.loading = 'lazy';
+    img.alt = hit.caption || hit.id; img.loading = 'lazy';
+    thumbnail(img, hit.thumbnail);
     const cap = document.createElement('figcaption');
     const score = document.createElement('div');
     score.className = 'score'; score.textContent = hit.score.toFixed(3);
@@ -52,15 +78,23 @@ function show(data, took) {
   status.textContent = data.results.length + ' results in ' + took + ' ms';
 }
 async function run(request) {
+  last = request;
   status.textContent = 'searching…';
   const t0 = performance.now();
   try {
-    const response = await fetch('/search', request);
+    const response = await fetch('/search', { ...request, headers: authorized(request.headers) });
     const data = await response.json();
+    if (response.status === 401) { tokenForm.hidden = false; document.getElementById('token').focus(); }
     if (!response.ok) { status.textContent = 'error: ' + data.message; results.replaceChildren(); return; }
     show(data, Math.round(performance.now() - t0));
   } catch (e) { status.textContent = 'error: ' + e; }
 }
+tokenForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  sessionStorage.setItem(TOKEN_KEY, document.getElementById('token').value.trim());
+  tokenForm.hidden = true;
+  if (last) run(last);
+});
 document.getElementById('text-form').addEventListener('submit', (event) => {
   event.preventDefault();
   run({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: document.getElementById('query').value, k: k() }) });

@@ -1,8 +1,8 @@
-import { rm, symlink, unlink } from 'node:fs/promises';
+import { mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { initBackend } from '@tessera/core';
-import { openStore } from '@tessera/index';
+import { openStore, type StoreInfo, type VectorStore } from '@tessera/index';
 import type { Tokenizer } from '@tessera/tokenizer';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { Embedder } from './embedder.js';
 import { listImages } from './imageSource.js';
 import { indexImages } from './indexImages.js';
 import { RetrievalService } from './retrievalService.js';
-import { createApp, DEFAULT_LIMITS, type RunningServer, startServer } from './server.js';
+import { createApp, createServerApp, DEFAULT_LIMITS, type RunningServer, startServer } from './server.js';
 import { writeSidecar } from './storeRoots.js';
 
 let fx: Fixture;
@@ -229,5 +229,140 @@ describe('HTTP server', () => {
       expect(JSON.stringify(((await response.json()) as { results: unknown }).results)).toBe(alone.get(q));
     });
     await Promise.all(runs);
+  });
+});
+
+describe('HTTP server with a token', () => {
+  const TOKEN = 'tok-3f9a1c';
+  let gated: RunningServer;
+  beforeAll(async () => {
+    gated = await startServer(createApp(service), { port: 0, token: TOKEN });
+  });
+  afterAll(async () => {
+    await gated?.close();
+  });
+  const search = (authorization?: string) =>
+    fetch(`${gated.url}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify({ text: 'a red heart', k: 2 }),
+    });
+
+  it('answers 401 JSON with a Bearer challenge without a token, and with a wrong one', async () => {
+    for (const authorization of [undefined, 'Bearer tok-3f9a1d', 'Bearer tok-3f9a1', `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, TOKEN]) {
+      const response = await search(authorization);
+      expect(response.status, authorization).toBe(401);
+      expect(response.headers.get('www-authenticate'), authorization).toMatch(/^Bearer realm="tessera"/);
+      expect(await response.json(), authorization).toMatchObject({ error: 'unauthorized' });
+    }
+    expect((await search('Bearer wrong')).headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('serves search and thumbnails only with the token', async () => {
+    const response = await search(`Bearer ${TOKEN}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { results: { id: string; thumbnail: string }[] };
+    expect(body.results.map((r) => r.id)).toEqual((await service.searchText('a red heart', 2)).map((h) => h.id));
+    const thumb = body.results[0]?.thumbnail as string;
+    expect((await fetch(`${gated.url}${thumb}`)).status).toBe(401);
+    expect((await fetch(`${gated.url}${thumb}`, { headers: { authorization: `bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await fetch(`${gated.url}/no/such/route`)).status).toBe(401); // nothing about the routes leaks
+  });
+
+  it('keeps GET /health and the page open', async () => {
+    const health = await fetch(`${gated.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', count: 5 });
+    const page = await fetch(`${gated.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('id="token"');
+  });
+
+  it('refuses to listen on 0.0.0.0 without a token, before binding', async () => {
+    await expect(startServer(createServerApp([]), { host: '0.0.0.0', port: 0 })).rejects.toMatchObject({ code: 'E_SERVE_AUTH' });
+    const open = await startServer(createServerApp([]), { host: '0.0.0.0', port: 0, insecureNoAuth: true });
+    expect((await fetch(`http://127.0.0.1:${open.port}/health`)).status).toBe(200);
+    await open.close();
+  });
+});
+
+describe.each(['exact', 'lance'] as StoreInfo['kind'][])('a %s store reindexed under a running server', (kind) => {
+  let images: string;
+  let reindexPath: string;
+  let indexer: Embedder;
+  let live: RetrievalService;
+  let liveServer: RunningServer;
+
+  /** What `tessera index` does: open or create the store, index the folder, record roots and checkpoint. */
+  async function index(): Promise<void> {
+    const store = await openStore(reindexPath, { create: { kind, modelId: indexer.modelId, dim: indexer.dim } });
+    const listing = await listImages(images);
+    await indexImages({ embedder: indexer, store, listing });
+    await writeSidecar(reindexPath, { roots: [listing.root], checkpoint: fx.model });
+    await store.close();
+  }
+
+  beforeAll(async () => {
+    images = path.join(fx.dir, `live-${kind}`);
+    reindexPath = path.join(fx.dir, `live-${kind}.store`);
+    await mkdir(images);
+    indexer = await Embedder.load(fx.model);
+    await writeFile(path.join(images, 'red.png'), await pngOf([230, 20, 30]));
+    await writeFile(path.join(images, 'blue.png'), await pngOf([20, 40, 220]));
+    await index();
+    live = await RetrievalService.open(reindexPath);
+    liveServer = await startServer(createApp(live), { port: 0 });
+  });
+  afterAll(async () => {
+    await liveServer?.close();
+    await live?.close();
+    indexer?.dispose();
+  });
+
+  const searchByImage = async (rgb: [number, number, number]) => {
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(await pngOf(rgb))], { type: 'image/png' }), 'q.png');
+    form.append('k', '10');
+    const response = await fetch(`${liveServer.url}/search`, { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { results: { id: string; score: number }[] }).results;
+  };
+
+  it('serves the new images without a restart, while a search begun on the old store finishes on it', async () => {
+    const PURPLE: [number, number, number] = [140, 30, 200];
+    const before = await searchByImage(PURPLE);
+    expect(before.map((r) => r.id).sort()).toEqual(['blue.png', 'red.png']);
+
+    // A search that holds the old store across the reindex and the reload.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let oldStore: VectorStore | undefined;
+    const query = live.embedder.embedImages([await live.embedder.decode(new Uint8Array(await pngOf(PURPLE)))])[0] as Float32Array;
+    const inFlight = live.withStore(async (store) => {
+      oldStore = store;
+      await gate;
+      return store.search(live.embedder.modelId, query, 10);
+    });
+
+    await writeFile(path.join(images, 'purple.png'), await pngOf(PURPLE));
+    await index();
+
+    const after = await searchByImage(PURPLE);
+    expect(after.map((r) => r.id).sort()).toEqual(['blue.png', 'purple.png', 'red.png']);
+    expect(after[0]?.id).toBe('purple.png');
+    expect(after[0]?.score).toBeCloseTo(1, 4);
+    const health = (await (await fetch(`${liveServer.url}/health`)).json()) as { count: number };
+    expect(health.count).toBe(3);
+    expect(live.store).not.toBe(oldStore);
+    const thumb = await fetch(`${liveServer.url}/images/purple.png`);
+    expect(thumb.status).toBe(200);
+
+    // The old store stayed open for the search that held it, and closes once it is done.
+    release();
+    const old = await inFlight;
+    expect(old.map((h) => h.id).sort()).toEqual(['blue.png', 'red.png']);
+    await expect(oldStore?.count()).rejects.toMatchObject({ code: 'E_STORE_CLOSED' });
   });
 });

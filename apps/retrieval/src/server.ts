@@ -10,6 +10,7 @@ import { MAX_QUERY_CHARS } from './embedder.js';
 import { insideRoots } from './imageSource.js';
 import { SEARCH_PAGE } from './page.js';
 import type { RetrievalService } from './retrievalService.js';
+import { bearerAuth, resolveServeAuth } from './serverAuth.js';
 
 /** Limits on what one request may ask for. */
 export interface ServerLimits {
@@ -76,7 +77,13 @@ export function createServerApp(parts: readonly ServerPart[]): Hono {
 export function searchPart(service: RetrievalService, limits: ServerLimits = DEFAULT_LIMITS): ServerPart {
   return {
     routes: searchRoutes(service, limits),
-    health: async () => ({ model: service.embedder.modelId, store: service.store.info.kind, count: await service.store.count() }),
+    health: () =>
+      service.withStore(async (store) => ({
+        model: service.embedder.modelId,
+        store: store.info.kind,
+        count: await store.count(),
+        ...(service.reloadError ? { reloadError: { code: service.reloadError.code, message: service.reloadError.message } } : {}),
+      })),
   };
 }
 
@@ -146,11 +153,14 @@ function searchRoutes(service: RetrievalService, limits: ServerLimits): Hono {
 
   app.get('/images/:id{.+}', async (c) => {
     const id = c.req.param('id');
-    const record = id.length > 4096 ? undefined : await service.store.get(id);
-    if (!record) return c.json({ error: 'not_found', message: `no indexed image with id ${JSON.stringify(id)}` }, 404);
-    // The path comes from the store, but the file may since have become a link out of the roots.
-    if (!(await insideRoots(record.path, service.roots)))
-      return c.json({ error: 'forbidden', message: 'that image lies outside the indexed folders' }, 403);
+    const found = await service.withStore(async (store, roots) => {
+      const record = id.length > 4096 ? undefined : await store.get(id);
+      // The path comes from the store, but the file may since have become a link out of the roots.
+      return record && { record, inside: await insideRoots(record.path, roots) };
+    });
+    if (!found) return c.json({ error: 'not_found', message: `no indexed image with id ${JSON.stringify(id)}` }, 404);
+    const { record, inside } = found;
+    if (!inside) return c.json({ error: 'forbidden', message: 'that image lies outside the indexed folders' }, 403);
     const png = await sharp(record.path, { limitInputPixels: 50_000_000 })
       .rotate()
       .resize(limits.thumbnailSize, limits.thumbnailSize, { fit: 'inside', withoutEnlargement: true })
@@ -172,13 +182,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens on host:port (port 0 picks a free one) and resolves once it accepts connections. */
-export function startServer(app: Hono, options: { host?: string; port?: number } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port; 0 picks a free one (default 8080). */
+  port?: number;
+  /** Bearer token every request but GET /health and GET / must carry. */
+  token?: string;
+  /** Listen on a non-loopback host without a token, on purpose. */
+  insecureNoAuth?: boolean;
+}
+
+/**
+ * Listens on host:port and resolves once it accepts connections. A non-loopback host needs a
+ * token (or insecureNoAuth), checked here before listening (E_SERVE_AUTH; see resolveServeAuth).
+ */
+export async function startServer(app: Hono, options: StartOptions = {}): Promise<RunningServer> {
   const hostname = options.host ?? '127.0.0.1';
+  const token = resolveServeAuth({ host: hostname, token: options.token, insecureNoAuth: options.insecureNoAuth });
+  let handler = app;
+  if (token !== null) {
+    // The gate runs before any of the app's routes and hands the untouched request on.
+    handler = new Hono();
+    handler.use(bearerAuth(token));
+    handler.all('*', (c) => app.fetch(c.req.raw, c.env));
+  }
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname, port: options.port ?? 8080 }, (info: AddressInfo) => {
+    const server = serve({ fetch: handler.fetch, hostname, port: options.port ?? 8080 }, (info: AddressInfo) => {
       resolve({
-        url: `http://${hostname}:${info.port}`,
+        url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`,
         port: info.port,
         close: () => new Promise<void>((done, fail) => server.close((e) => (e ? fail(e) : done()))),
       });

@@ -16,7 +16,8 @@ const arrow: typeof import('apache-arrow') = createRequire(import.meta.url)('apa
 
 /** The file beside the Lance table that marks a directory as a Tessera store. */
 export const LANCE_MANIFEST = 'tessera-store.json';
-const TABLE = 'vectors';
+/** The Lance table inside the store directory (`<dir>/vectors.lance`). */
+export const LANCE_TABLE = 'vectors';
 /** Rows per Arrow batch when writing: bounds the memory of one write. */
 const WRITE_CHUNK = 65_536;
 /**
@@ -105,7 +106,7 @@ export class LanceStore implements VectorStore {
       });
     }
     const db = await lancedb.connect(dir);
-    const table = await db.createEmptyTable(TABLE, schemaFor(dim));
+    const table = await db.createEmptyTable(LANCE_TABLE, schemaFor(dim));
     const manifest: Manifest = { format: 'tessera-lance-store', version: 1, modelId, dim, index: null };
     // The manifest is written last: a directory without one is not a finished store.
     await writeFileAtomic(path.join(dir, LANCE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -152,7 +153,7 @@ export class LanceStore implements VectorStore {
     const manifest = parseConfig(ManifestSchema, raw, file);
     try {
       const db = await lancedb.connect(dir);
-      const table = await db.openTable(TABLE);
+      const table = await db.openTable(LANCE_TABLE);
       return new LanceStore(db, table, manifest, dir);
     } catch (error) {
       throw new TesseraError('E_STORE_CORRUPT', `cannot open the LanceDB table in ${dir}: ${(error as Error).message}`, {

@@ -6,13 +6,14 @@ import {
   DEFAULT_LIMITS,
   numberOption,
   RetrievalService,
+  resolveServeAuth,
   type ServerPart,
   searchPart,
   startServer,
 } from '@tessera/retrieval';
 
 import { createCaptionRoute, DEFAULT_CAPTION_LIMITS } from '@tessera/video-captioning';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 const integer = (name: string, min: number, max: number) => numberOption(name, (n) => Number.isInteger(n) && n >= min && n <= max);
 
@@ -22,6 +23,8 @@ interface ServeOptions {
   captioner?: string;
   port: number;
   host: string;
+  token?: string;
+  insecureNoAuth?: boolean;
   maxK: number;
   maxBody: number;
   maxVideo: number;
@@ -29,7 +32,8 @@ interface ServeOptions {
 
 /**
  * `tessera serve`: one HTTP server for both apps. With --store: POST /search, GET /images/:id and
- * the search page at /; with --captioner: POST /caption; GET /health says what is loaded.
+ * the search page at /; with --captioner: POST /caption; GET /health says what is loaded. Off
+ * loopback every route but GET /health and the page needs the bearer token.
  */
 export function createServeCommand(): Command {
   return new Command('serve')
@@ -40,7 +44,14 @@ export function createServeCommand(): Command {
     .option('--checkpoint <dir>', 'CLIP model directory for search (default: the one `tessera index` used for this store)')
     .option('--captioner <dir>', 'captioner model directory (e.g. runs/captioner-tiny/model): enables POST /caption')
     .option('--port <n>', 'port (0 picks a free one)', integer('--port', 0, 65535), 8080)
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--host <host>', 'interface to listen on (any but loopback needs --token or --insecure-no-auth)', '127.0.0.1')
+    .addOption(
+      new Option(
+        '--token <secret>',
+        'require `Authorization: Bearer <secret>` on every route but GET /health and the page at / (which asks for it, or open /#token=<secret>); the env var keeps it out of `ps`',
+      ).env('TESSERA_TOKEN'),
+    )
+    .option('--insecure-no-auth', 'serve a non-loopback --host without a token: anyone who reaches the port can search and caption')
     .option('--max-k <n>', 'largest k a search may ask for', integer('--max-k', 1, 10_000), DEFAULT_LIMITS.maxK)
     .option(
       '--max-body <bytes>',
@@ -57,6 +68,8 @@ export function createServeCommand(): Command {
     .action(async (o: ServeOptions) => {
       if (o.store === undefined && o.captioner === undefined)
         throw new TesseraError('E_CONFIG', 'nothing to serve: give --store <path> (search), --captioner <dir> (captioning), or both');
+      // Refuse an open network listener before loading any model.
+      const token = resolveServeAuth({ host: o.host, token: o.token, insecureNoAuth: o.insecureNoAuth }) ?? undefined;
       await initBackend();
       const service = o.store === undefined ? null : await RetrievalService.open(o.store, o.checkpoint);
       let captioner: LoadedCaptioner | null = null;
@@ -79,12 +92,12 @@ export function createServeCommand(): Command {
       }
       if (service) parts.push(searchPart(service, { ...DEFAULT_LIMITS, maxK: o.maxK, maxBodyBytes: o.maxBody }));
 
-      const server = await startServer(createServerApp(parts), { host: o.host, port: o.port });
+      const server = await startServer(createServerApp(parts), { host: o.host, port: o.port, token, insecureNoAuth: o.insecureNoAuth });
       const serving = [
-        service && `search over ${await service.store.count()} images from ${path.resolve(o.store as string)}`,
+        service && `search over ${await service.withStore((store) => store.count())} images from ${path.resolve(o.store as string)}`,
         captioner && `captioning with ${path.resolve(o.captioner as string)}`,
       ].filter(Boolean);
-      console.log(`serving ${serving.join(' and ')} at ${server.url}`);
+      console.log(`serving ${serving.join(' and ')} at ${server.url}${token ? ' (bearer token required)' : ''}`);
       const stop = async () => {
         await server.close();
         await service?.close();
