@@ -386,7 +386,7 @@ function schemaFor(dim: number): import('apache-arrow').Schema {
  * `__manifest` table of tables, and our manifest's temp file.
  */
 function partOfCreation(name: string): boolean {
-  return name === `${TABLE}.lance` || name === '__manifest' || name.startsWith(`${LANCE_MANIFEST}.tmp-`);
+  return name === `${LANCE_TABLE}.lance` || name === '__manifest' || name.startsWith(`${LANCE_MANIFEST}.tmp-`);
 }
 
 /** Waits for another process to finish creating the store in `dir` (its manifest is written last). */
