@@ -115,11 +115,11 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   // A pretrained start is opened first: its architecture and files are checked before any data work.
   const initial = config.init ? await openInit(resolve(config.init), config.data.maxTextLength) : null;
 
-  // Tokenizer: the initial model's, given, or built from the training captions (and saved for resume and export).
   // Shards are streamed while training; a manifest is read and decoded up front.
   const shardSet = config.data.shards ? await openShards(config, resolve, log) : null;
   const trainWhere = config.data.shards ?? resolve(config.data.train as string);
   const trainRead = shardSet ? null : await readManifestRecords(trainWhere, config);
+  // Tokenizer: the initial model's, given, or built from the training captions (and saved for resume and export).
   let tokenizer: Tokenizer;
   if (initial) tokenizer = initial.tokenizer;
   else if (config.tokenizer.path) tokenizer = Tokenizer.fromFile(resolve(config.tokenizer.path));
