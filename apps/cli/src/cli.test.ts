@@ -77,6 +77,25 @@ describe('tessera train --init', () => {
   });
 });
 
+describe('tessera train --shard i/n', () => {
+  it('sets data.rank and data.worldSize, which the run config checks before any data work', async () => {
+    const config = fileURLToPath(new URL('../../../datasets/emoji/clip-tiny.yaml', import.meta.url));
+    const train = (...extra: string[]) =>
+      createProgram()
+        .exitOverride()
+        .parseAsync(['train', '--config', config, '--no-progress', ...extra], { from: 'user' });
+    await expect(train('--shard', '2/2')).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringContaining('--shard must be i/n'),
+    });
+    // clip-tiny trains on a manifest: a rank of a world splits shards only.
+    await expect(train('--shard', '1/2')).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringContaining('data.rank: rank/worldSize split WebDataset shards between processes'),
+    });
+  });
+});
+
 describe('tessera train --init <GIT folder>', () => {
   it('fine-tunes the Hugging Face GIT captioner with a captioning config, its model section giving way, into a GIT folder', async () => {
     await initBackend({ backend: 'wasm' });

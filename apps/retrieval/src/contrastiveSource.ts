@@ -1,5 +1,5 @@
 import { SeededRandom, TesseraError, tf } from '@tessera/core';
-import { type EpochPosition, EpochSource } from '@tessera/data';
+import { type DataRecord, type EpochPosition, EpochSource, ShardEpochSource } from '@tessera/data';
 import { ImageAugmenter, type ImageProcessor, type RgbImage } from '@tessera/patches';
 import type { BatchSource } from '@tessera/train';
 import type { PreparedPair } from './pairs.js';
@@ -27,8 +27,21 @@ export interface AugmentSettings {
   hue: number;
 }
 
+/** Pairs streamed from WebDataset shards instead of held in memory (ShardEpochSource). */
+export interface ContrastiveStream {
+  /** This rank's shards. */
+  shards: readonly string[];
+  /** Decodes and tokenizes a record as it is drawn (throws SkipSample to skip it). */
+  prepare: (record: DataRecord) => Promise<PreparedPair>;
+  /** Samples in the shards (img2dataset stats or a count): sizes the epoch for schedules and progress. */
+  samplesPerEpoch: number;
+  shuffleBuffer: number;
+}
+
 export interface ContrastiveSourceOptions {
-  pairs: readonly PreparedPair[];
+  /** The pairs, in memory; or give `stream`. */
+  pairs?: readonly PreparedPair[];
+  stream?: ContrastiveStream;
   processor: ImageProcessor;
   imageSize: number;
   batchSize: number;
@@ -70,8 +83,9 @@ function toGray(image: RgbImage): RgbImage {
 }
 
 /**
- * A seeded, resumable stream of contrastive batches over prepared pairs: each epoch a new
- * permutation; each image augmented (white-margin shift, random resized crop, grayscale,
+ * A seeded, resumable stream of contrastive batches over prepared pairs (each epoch a new
+ * permutation) or over pairs streamed from shards (a seeded shard order and shuffle buffer,
+ * decoded as drawn); each image augmented (white-margin shift, random resized crop, grayscale,
  * colour jitter) from a generator keyed by (epoch, position), so `restore` replays exactly.
  * The last incomplete batch of an epoch is dropped (the contrastive loss wants full batches).
  */
@@ -79,27 +93,29 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
   readonly batchesPerEpoch: number;
   private readonly o: ContrastiveSourceOptions;
   private readonly augmenter: ImageAugmenter | null;
-  private readonly epochs: EpochSource<ContrastiveBatch, PreparedPair>;
+  private readonly epochs: EpochSource<ContrastiveBatch, PreparedPair> | ShardEpochSource<ContrastiveBatch, PreparedPair>;
 
   constructor(o: ContrastiveSourceOptions) {
-    if (o.pairs.length < o.batchSize) {
+    const available = o.stream ? o.stream.samplesPerEpoch : (o.pairs?.length ?? 0);
+    if (available < o.batchSize) {
       throw new TesseraError(
         'E_CONFIG',
-        `the training set has ${o.pairs.length} usable pairs, fewer than one batch (train.batchSize ${o.batchSize}); lower train.batchSize`,
+        `the training set has ${available} ${o.stream ? 'samples' : 'usable pairs'}, fewer than one batch (train.batchSize ${o.batchSize}); lower train.batchSize`,
       );
     }
     if (o.batchSize < 2)
       throw new TesseraError('E_CONFIG', 'train.batchSize must be at least 2: the contrastive loss needs negatives in the batch');
     this.o = o;
-    this.epochs = new EpochSource({
-      samples: o.pairs,
-      batchSize: o.batchSize,
-      seed: o.seed,
-      dropLast: true,
-      keepAlive: o.keepAlive ?? 1,
-      build: (pairs, at) => this.batch(pairs, at),
-    });
-    this.batchesPerEpoch = this.epochs.batchesPerEpoch;
+    const common = { batchSize: o.batchSize, seed: o.seed, keepAlive: o.keepAlive ?? 1 };
+    const build = (pairs: PreparedPair[], at: EpochPosition) => this.batch(pairs, at);
+    if (o.stream) {
+      const { shards, prepare, shuffleBuffer, samplesPerEpoch } = o.stream;
+      this.epochs = new ShardEpochSource({ ...common, shards, prepare, shuffleBuffer, build });
+      this.batchesPerEpoch = Math.floor(samplesPerEpoch / o.batchSize);
+    } else {
+      this.epochs = new EpochSource({ ...common, samples: o.pairs ?? [], dropLast: true, build });
+      this.batchesPerEpoch = this.epochs.batchesPerEpoch;
+    }
     const a = o.augment;
     this.augmenter = a
       ? new ImageAugmenter(o.processor, {
@@ -120,10 +136,11 @@ export class ContrastiveSource implements BatchSource<ContrastiveBatch> {
 
   /** Skipped records by reason (`skipped/<reason>`), for the trainer's per-epoch `data` record. */
   stats(): Record<string, number> {
-    const counts = this.o.skipped ?? {};
+    const streamed = this.epochs instanceof ShardEpochSource ? this.epochs.stats() : null;
+    const counts = streamed ? streamed.skipped.counts() : (this.o.skipped ?? {});
     const total = Object.values(counts).reduce((s, v) => s + v, 0);
     return {
-      usable: this.o.pairs.length,
+      usable: streamed ? streamed.samples : (this.o.pairs?.length ?? 0),
       skipped: total,
       ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`skipped/${k}`, v])),
     };

@@ -1,4 +1,4 @@
-import { type DataRecord, loadImageBytes } from '@tessera/data';
+import { type DataRecord, loadImageBytes, SkipSample } from '@tessera/data';
 import { tokenizeTexts } from '@tessera/models';
 import { decodeImage, type RgbImage } from '@tessera/patches';
 import type { Tokenizer } from '@tessera/tokenizer';
@@ -20,11 +20,40 @@ export function captionLang(lang: string | undefined): string {
 }
 
 /**
- * Decodes every record's image (transparent pixels on white) and tokenizes its captions (unless
- * `tokenizer` is null), so a
- * training step only crops, jitters and stacks. Records whose image fails to decode are
- * counted in `skipped` and left out.
+ * Decodes a record's image (transparent pixels on white) and tokenizes its captions (unless
+ * `tokenizer` is null), so a training step only crops, jitters and stacks. An image that fails
+ * to decode throws SkipSample with the decoder's error code as reason (`decode_error` without one).
  */
+export async function preparePair(record: DataRecord, tokenizer: Tokenizer | null, maxLength: number): Promise<PreparedPair> {
+  let image: RgbImage;
+  try {
+    image = await decodeImage(await loadImageBytes(record), { name: record.key });
+  } catch (error) {
+    throw new SkipSample((error as { code?: string }).code ?? 'decode_error', (error as Error).message);
+  }
+  const texts = new Map<string, string[]>();
+  for (const c of record.captions) {
+    const lang = captionLang(c.lang);
+    texts.set(lang, [...(texts.get(lang) ?? []), c.text]);
+  }
+  const captions = new Map<string, Int32Array[]>();
+  for (const [lang, list] of tokenizer ? texts : []) {
+    const t = tokenizeTexts(tokenizer as Tokenizer, list, maxLength);
+    captions.set(
+      lang,
+      list.map((_, k) => {
+        const row = t.ids.subarray(k * t.length, (k + 1) * t.length);
+        const mask = t.mask.subarray(k * t.length, (k + 1) * t.length);
+        let n = 0;
+        while (n < mask.length && mask[n] === 1) n++;
+        return Int32Array.from(row.subarray(0, n));
+      }),
+    );
+  }
+  return { key: record.key, image, captions, texts, meta: record.meta };
+}
+
+/** Every record through `preparePair`; records whose image fails to decode are counted in `skipped` and left out. */
 export async function preparePairs(
   records: readonly DataRecord[],
   tokenizer: Tokenizer | null,
@@ -35,30 +64,10 @@ export async function preparePairs(
   const skipped: Record<string, number> = {};
   for (const [i, record] of records.entries()) {
     try {
-      const image = await decodeImage(await loadImageBytes(record), { name: record.key });
-      const texts = new Map<string, string[]>();
-      for (const c of record.captions) {
-        const lang = captionLang(c.lang);
-        texts.set(lang, [...(texts.get(lang) ?? []), c.text]);
-      }
-      const captions = new Map<string, Int32Array[]>();
-      for (const [lang, list] of tokenizer ? texts : []) {
-        const t = tokenizeTexts(tokenizer as Tokenizer, list, maxLength);
-        captions.set(
-          lang,
-          list.map((_, k) => {
-            const row = t.ids.subarray(k * t.length, (k + 1) * t.length);
-            const mask = t.mask.subarray(k * t.length, (k + 1) * t.length);
-            let n = 0;
-            while (n < mask.length && mask[n] === 1) n++;
-            return Int32Array.from(row.subarray(0, n));
-          }),
-        );
-      }
-      pairs.push({ key: record.key, image, captions, texts, meta: record.meta });
+      pairs.push(await preparePair(record, tokenizer, maxLength));
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'decode_error';
-      skipped[code] = (skipped[code] ?? 0) + 1;
+      if (!(error instanceof SkipSample)) throw error;
+      skipped[error.reason] = (skipped[error.reason] ?? 0) + 1;
     }
     onProgress?.(i + 1, records.length);
   }

@@ -100,6 +100,18 @@ describe('CLIP run config', () => {
     );
     expect(await message(config({}, { data: {} }))).toContain('data.train: give the training data once');
     expect(await message(config({}, { data: { shards: '' } }))).toContain('data.shards');
+    // A rank of worldSize splits shards: integers, rank below worldSize, and only with shards.
+    const shards = 'shards/{00000..00009}.tar';
+    expect(await message(config({}, { data: { shards, rank: 2, worldSize: 2 } }))).toContain(
+      'data.rank: rank 2 must be below worldSize 2 (ranks are 0..worldSize-1)',
+    );
+    expect(await message(config({}, { data: { shards, rank: 1 } }))).toContain('data.rank: rank 1 must be below worldSize 1');
+    expect(await message(config({}, { data: { shards, rank: 0.5, worldSize: 2 } }))).toContain('data.rank');
+    expect(await message(config({}, { data: { shards, worldSize: 0 } }))).toContain('data.worldSize');
+    expect(await message(config({}, { data: { shards, shuffleBuffer: 0 } }))).toContain('data.shuffleBuffer');
+    expect(await message(config({}, { data: { train: manifest, rank: 0, worldSize: 2 } }))).toContain(
+      'data.rank: rank/worldSize split WebDataset shards between processes: use them with data.shards',
+    );
     await expect(stat(outputDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

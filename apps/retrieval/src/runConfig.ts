@@ -57,6 +57,15 @@ export const runConfigSchema = z
          * (img2dataset's layout or `tessera data shard`'s).
          */
         shards: z.string().min(1).optional(),
+        /**
+         * With shards: this process is rank `rank` of `worldSize` and reads only its shards
+         * (shard i goes to rank i mod worldSize), so the ranks see every sample once per epoch.
+         * `tessera train --shard i/n` sets both, as `tessera index --shard i/n` does.
+         */
+        rank: z.number().int().nonnegative().optional(),
+        worldSize: z.number().int().positive().optional(),
+        /** With shards: samples held to shuffle from (webdataset's `shuffle(n)`); memory grows with it, not the data. */
+        shuffleBuffer: z.number().int().positive().default(1000),
         /** Held-out manifest scored during and after training (retrieval R@K). */
         eval: z.string().optional(),
         /** One caption per language per image and step; also the languages scored. */
@@ -87,6 +96,19 @@ export const runConfigSchema = z
         code: 'custom',
         path: ['data', c.data.train === undefined ? 'train' : 'shards'],
         message: 'give the training data once: data.train (a manifest) or data.shards (WebDataset shards)',
+      });
+    const { rank, worldSize, shards } = c.data;
+    if ((rank !== undefined || worldSize !== undefined) && shards === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', rank !== undefined ? 'rank' : 'worldSize'],
+        message: 'rank/worldSize split WebDataset shards between processes: use them with data.shards',
+      });
+    if ((rank ?? 0) >= (worldSize ?? 1))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'rank'],
+        message: `rank ${rank ?? 0} must be below worldSize ${worldSize ?? 1} (ranks are 0..worldSize-1)`,
       });
     if (c.budget === undefined && c.train.steps === undefined && c.train.epochs === undefined)
       ctx.addIssue({ code: 'custom', path: ['train', 'steps'], message: 'set train.steps, train.epochs or budget.minutes' });

@@ -51,48 +51,88 @@ describe('trainClip --resume', () => {
 });
 
 describe('trainClip on WebDataset shards (data.shards)', () => {
-  it('trains exactly as on the manifest the shards were written from, and resumes', async () => {
-    const { shards } = await writeShards({ manifest, outDir: path.join(dir, 'shards'), perShard: 4 });
-    expect(shards.length).toBeGreaterThan(1);
-    const spec = path.join(dir, 'shards', `shard-{000000..${String(shards.length - 1).padStart(6, '0')}}.tar`);
-    const onShards = (steps: number): RunConfigInput => {
-      const { train: _train, ...data } = tiny(steps).data;
-      return { ...tiny(steps), data: { ...data, shards: spec }, train: { ...tiny(steps).train, outputDir: path.join(dir, 'shard-run') } };
+  let spec: string;
+  beforeAll(async () => {
+    // The 11 training pairs in shards of 4, 4 and 3.
+    const { shards, samples } = await writeShards({ manifest, outDir: path.join(dir, 'shards'), perShard: 4 });
+    expect([shards.length, samples]).toEqual([3, 11]);
+    spec = path.join(dir, 'shards', 'shard-{000000..000002}.tar');
+  });
+  /** A shard run; a constant LR, so that a run stopped at step k and raised later has the uninterrupted schedule. */
+  const onShards = (
+    outputDir: string,
+    train: Partial<RunConfigInput['train']>,
+    data: Partial<RunConfigInput['data']> = {},
+  ): RunConfigInput => {
+    const { train: _train, ...rest } = tiny(1).data;
+    const { steps: _steps, ...trainRest } = tiny(1).train;
+    return {
+      ...tiny(1),
+      data: { ...rest, shards: spec, shuffleBuffer: 5, ...data },
+      train: { ...trainRest, schedule: 'constant', outputDir: path.join(dir, outputDir), ...train },
     };
-    const onManifest = (steps: number): RunConfigInput => ({
-      ...tiny(steps),
-      train: { ...tiny(steps).train, outputDir: path.join(dir, 'manifest-run') },
-    });
-    // Both runs stop after 2 steps and resume to 3 (the schedule depends on the step count).
-    const losses = async (config: (steps: number) => RunConfigInput) => {
-      const first = await trainClip(config(2), { progress: false });
-      const resumed = await trainClip(config(3), { progress: false, resume: true });
-      expect(resumed.steps).toBe(3);
-      return [...first.result.losses, ...resumed.result.losses];
-    };
-    const manifestLosses = await losses(onManifest);
-    expect(manifestLosses).toHaveLength(3);
-    // Same pairs in the same order, same tokenizer, same seed: the same losses, and the resumed
-    // step draws the same batch from the restored epoch position.
-    expect(await losses(onShards)).toEqual(manifestLosses);
+  };
+
+  it('streams the shards, and a run stopped at step 1 and at step 3 resumes to the losses of an uninterrupted one', async () => {
+    const whole = await trainClip(onShards('shard-whole', { steps: 6 }), { progress: false });
+    // 2 batches of 4 per epoch (3 samples dropped): stops at 1 and 3 are mid-epoch 0 and 1.
+    expect([whole.steps, whole.result.samples, whole.result.losses.length]).toEqual([6, 24, 6]);
+    const losses: number[] = [];
+    for (const [steps, resume] of [
+      [1, false],
+      [3, true],
+      [6, true],
+    ] as const) {
+      const run = await trainClip(onShards('shard-stopped', { steps }), { progress: false, resume });
+      expect(run.steps).toBe(steps);
+      losses.push(...run.result.losses);
+    }
+    expect(losses).toEqual(whole.result.losses);
+  });
+
+  it('rank 0 and rank 1 of worldSize 2 split the shards: together they train on every sample of the epoch once', async () => {
+    const ranks = [];
+    for (const rank of [0, 1]) {
+      const config = onShards(`shard-rank${rank}`, { epochs: 1, batchSize: 2 }, { rank, worldSize: 2 });
+      const run = await trainClip(config, { progress: false });
+      ranks.push([run.steps, run.result.samples]);
+    }
+    // Rank 0 reads shards 0 and 2 (7 samples: 3 batches of 2), rank 1 shard 1 (4 samples: 2 batches).
+    expect(ranks).toEqual([
+      [3, 6],
+      [2, 4],
+    ]);
   });
 });
 
 describe('trainClip on img2dataset shards', () => {
+  const fixture = path.resolve(import.meta.dirname, '../../../packages/data/test/fixtures/img2dataset');
+  const onFixture = (outputDir: string, train: Partial<RunConfigInput['train']>): RunConfigInput => ({
+    model: TINY_CLIP,
+    data: { shards: path.join(fixture, '{00000..00002}.tar'), languages: ['und'], maxTextLength: 16, augment: false },
+    train: { lr: 1e-3, batchSize: 4, outputDir: path.join(dir, outputDir), ...train },
+  });
+
   it('trains on the committed img2dataset fixture (captions without a language are `und`)', async () => {
-    const fixture = path.resolve(import.meta.dirname, '../../../packages/data/test/fixtures/img2dataset');
-    const run = await trainClip(
-      {
-        model: TINY_CLIP,
-        data: { shards: path.join(fixture, '{00000..00002}.tar'), languages: ['und'], maxTextLength: 16, augment: false },
-        train: { lr: 1e-3, steps: 2, batchSize: 4, outputDir: path.join(dir, 'img2dataset-run') },
-      },
-      { progress: false },
-    );
+    const run = await trainClip(onFixture('img2dataset-run', { steps: 2 }), { progress: false });
     // 7 samples in 3 shards: one full batch of 4 per epoch (the short one is dropped).
     expect(run.steps).toBe(2);
     expect(run.result.samples).toBe(8);
     expect(run.result.losses.every(Number.isFinite)).toBe(true);
+  });
+
+  it('sizes epochs from the _stats.json files and says which shards it had to count', async () => {
+    const lines: string[] = [];
+    const logger = {
+      debug: () => undefined,
+      info: (m: string) => lines.push(m),
+      warn: (m: string) => lines.push(m),
+      error: () => undefined,
+    };
+    // make_fixture.py: 3 + 2 samples with stats files, 2 in 00002.tar without one: 7, one batch of 4 per epoch.
+    const run = await trainClip(onFixture('img2dataset-epochs', { epochs: 3 }), { progress: false, logger });
+    expect(lines).toContain('epoch: 7 samples in 3 shards; 1 shard without a _stats.json counted by reading them');
+    expect([run.steps, run.result.epoch, run.result.stopReason]).toEqual([3, 3, 'epochs']);
   });
 });
 

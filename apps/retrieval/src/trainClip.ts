@@ -1,14 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger, type Logger, progress, TesseraError, tf, writeFileAtomic } from '@tessera/core';
-import { type DataRecord, readManifest, readShard, resolveShards, SkipCounter } from '@tessera/data';
+import { countShardSamples, type DataRecord, readManifest, readShard, resolveShards, SkipCounter, splitShards } from '@tessera/data';
 import { type ClipConfig, createModel, DualEncoder, defaultProcessorConfig, loadModel, padTokenId, saveModel } from '@tessera/models';
 import { ImageProcessor } from '@tessera/patches';
 import { Tokenizer, trainTokenizer, trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { parseTrainConfig, type TrainConfigInput, Trainer, type TrainResult, valueAndGrads } from '@tessera/train';
 import { type ContrastiveBatch, ContrastiveSource } from './contrastiveSource.js';
 import { evaluateRetrieval, type RetrievalReport } from './evaluateRetrieval.js';
-import { type PreparedPair, preparePairs } from './pairs.js';
+import { type PreparedPair, preparePair, preparePairs } from './pairs.js';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from './runConfig.js';
 
 export interface TrainClipOptions {
@@ -43,16 +43,40 @@ async function readManifestRecords(file: string, config: RunConfig): Promise<Rea
   return { records: manifest.records, skipped: manifest.skipped.counts() };
 }
 
+/** The run's shards: all of them, this rank's, and how many samples this rank's hold. */
+interface ShardSet {
+  all: string[];
+  mine: string[];
+  samples: number;
+}
+
 /**
- * Every sample of the shards, in shard order (the epoch source shuffles them); local specs
- * are relative to the config, URLs are read as they are. Broken shards are skipped and counted.
+ * Resolves `data.shards` (local specs relative to the config, URLs as they are), keeps this
+ * rank's (`splitShards`), and sizes the epoch from img2dataset's `_stats.json` files, reading
+ * the shards that have none (and saying so).
  */
-async function readShardRecords(spec: string, resolve: (p: string) => string): Promise<ReadRecords> {
-  const shards = await resolveShards(/^[a-z]+:\/\//i.test(spec) ? spec : resolve(spec));
+async function openShards(config: RunConfig, resolve: (p: string) => string, log: Logger): Promise<ShardSet> {
+  const spec = config.data.shards as string;
+  const all = await resolveShards(/^[a-z]+:\/\//i.test(spec) ? spec : resolve(spec));
+  const { rank = 0, worldSize = 1 } = config.data;
+  const mine = splitShards(all, { rank, worldSize });
+  const count = await countShardSamples(mine);
+  const shards = (n: number) => `${n} shard${n === 1 ? '' : 's'}`;
+  const of = worldSize > 1 ? ` (rank ${rank} of ${worldSize}: ${mine.length} of ${all.length} shards)` : '';
+  log.info(
+    count.counted === 0
+      ? `epoch: ${count.samples} samples in ${shards(mine.length)}${of}, from their _stats.json`
+      : `epoch: ${count.samples} samples in ${shards(mine.length)}${of}; ${shards(count.counted)} without a _stats.json counted by reading them`,
+  );
+  return { all, mine, samples: count.samples };
+}
+
+/** Every caption of the shards, read as they stream (for training a tokenizer; images are not kept). */
+async function shardCaptions(shards: readonly string[]): Promise<string[]> {
+  const texts: string[] = [];
   const skips = new SkipCounter();
-  const records: DataRecord[] = [];
-  for (const shard of shards) for await (const record of readShard(shard, skips)) records.push(record);
-  return { records, skipped: skips.counts() };
+  for (const shard of shards) for await (const record of readShard(shard, skips)) texts.push(...record.captions.map((c) => c.text));
+  return texts;
 }
 
 async function loadPairs(
@@ -73,7 +97,8 @@ async function loadPairs(
 }
 
 /**
- * Trains a CLIP dual encoder on a manifest of text-image pairs with the Trainer (AdamW,
+ * Trains a CLIP dual encoder on a manifest of text-image pairs (decoded up front) or on
+ * WebDataset shards (streamed: this rank's shards through a shuffle buffer) with the Trainer (AdamW,
  * schedule, checkpoints, metrics), scores retrieval on `data.eval`, and exports a model
  * directory that `loadModel` (and the retrieval app) reads.
  */
@@ -90,16 +115,17 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   // A pretrained start is opened first: its architecture and files are checked before any data work.
   const initial = config.init ? await openInit(resolve(config.init), config.data.maxTextLength) : null;
 
-  // Tokenizer: the initial model's, given, or built from the training captions (and saved for resume and export).
+  // Shards are streamed while training; a manifest is read and decoded up front.
+  const shardSet = config.data.shards ? await openShards(config, resolve, log) : null;
   const trainWhere = config.data.shards ?? resolve(config.data.train as string);
-  const trainRead = config.data.shards
-    ? await readShardRecords(config.data.shards, resolve)
-    : await readManifestRecords(trainWhere, config);
+  const trainRead = shardSet ? null : await readManifestRecords(trainWhere, config);
+  // Tokenizer: the initial model's, given, or built from the training captions (and saved for resume and export).
   let tokenizer: Tokenizer;
   if (initial) tokenizer = initial.tokenizer;
   else if (config.tokenizer.path) tokenizer = Tokenizer.fromFile(resolve(config.tokenizer.path));
   else {
-    const texts = trainRead.records.flatMap((r) => r.captions.map((c) => c.text));
+    // Every rank trains the tokenizer on all shards, so that the ranks agree on it.
+    const texts = trainRead ? trainRead.records.flatMap((r) => r.captions.map((c) => c.text)) : await shardCaptions(shardSet?.all ?? []);
     const { type, vocabSize, minFrequency } = config.tokenizer;
     tokenizer =
       type === 'words'
@@ -123,17 +149,27 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
   // A CLIP-type config: the run config admits only those, and openInit checks the folder's.
   const modelConfig = created.config as ClipConfig;
   const processor = initial?.processor ?? new ImageProcessor(defaultProcessorConfig(modelConfig));
-  const { pairs: trainPairs, skipped: trainSkipped } = await loadPairs(trainRead, trainWhere, config, tokenizer, 'prepare train', show);
+  const train = trainRead ? await loadPairs(trainRead, trainWhere, config, tokenizer, 'prepare train', show) : null;
   const evalFile = config.data.eval ? resolve(config.data.eval) : null;
   const evalPairs = evalFile
     ? (await loadPairs(await readManifestRecords(evalFile, config), evalFile, config, tokenizer, 'prepare eval', show)).pairs
     : null;
   log.info(
-    `model ${modelConfig.name ?? modelConfig.type}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${trainPairs.length} training pairs`,
+    `model ${modelConfig.name ?? modelConfig.type}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${train ? `${train.pairs.length} training pairs` : `${shardSet?.samples} training samples streamed from shards`}`,
   );
 
+  const maxLength = config.data.maxTextLength;
   const source = new ContrastiveSource({
-    pairs: trainPairs,
+    ...(shardSet
+      ? {
+          stream: {
+            shards: shardSet.mine,
+            prepare: (record: DataRecord) => preparePair(record, tokenizer, maxLength),
+            samplesPerEpoch: shardSet.samples,
+            shuffleBuffer: config.data.shuffleBuffer,
+          },
+        }
+      : { pairs: train?.pairs, skipped: train?.skipped }),
     processor,
     imageSize: modelConfig.vision.imageSize,
     batchSize: config.train.batchSize,
@@ -142,7 +178,6 @@ export async function trainClip(input: RunConfigInput | RunConfig, options: Trai
     padId: padTokenId(tokenizer),
     seed: config.train.seed,
     keepAlive: config.train.accumulation,
-    skipped: trainSkipped,
   });
 
   const lossFn = (batch: ContrastiveBatch) => {

@@ -20,6 +20,12 @@ export {
 } from './manifest.js';
 export { type Caption, type DataRecord, type ImageRef, imageExtension, loadImageBytes, parseCaptions } from './record.js';
 export { countShardSamples, type ShardSampleCount, statsLocation } from './shardCount.js';
+export {
+  ShardEpochSource,
+  type ShardEpochSourceOptions,
+  type ShardEpochSourceSettings,
+  shardEpochSourceOptionsSchema,
+} from './shardEpochSource.js';
 export { type ShardSplitOptions, shardSplitOptionsSchema, splitShards } from './shardSplit.js';
 export { localPath, openShard, readSidecar, ShardStreamError } from './shardStream.js';
 export {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { nearestName, TesseraError } from '@tessera/core';
 import { isHfFolder, PRETRAINED_CAPTIONERS, readHfConfig } from '@tessera/models';
-import { type TrainTaskOptions, trainClipTask } from '@tessera/retrieval';
+import { parseShard, type Shard, type TrainTaskOptions, trainClipTask } from '@tessera/retrieval';
 import { loadConfigFile } from '@tessera/train';
 import { trainCaptionerTask } from '@tessera/video-captioning';
 import { Command } from 'commander';
@@ -62,6 +62,11 @@ export function createTrainCommand(): Command {
       '--init <dir>',
       'start from this model: a Hugging Face folder (CLIP, Chinese-CLIP, SigLIP) or a Tessera model directory; captioning: fine-tune a Hugging Face GIT folder, or take the vision tower of another model',
     )
+    .option(
+      '--shard <i/n>',
+      'train on part i of n of data.shards (0-based; sets data.rank and data.worldSize), as tessera index --shard splits images',
+      (value: string) => parseShard(value),
+    )
     .option('--no-progress', 'no progress bar')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
@@ -73,6 +78,7 @@ Any config key can be overridden with --<dotted.key> <value>, e.g.
   tessera train --config datasets/moving-emoji/captioner-tiny.yaml --train.steps 500
   tessera train --config datasets/emoji/clip-tiny.yaml --init ./clip-vit-base-patch32 --train.steps 200
   tessera train --config datasets/moving-emoji/captioner-tiny.yaml --init ./git-base-vatex --train.lr 5e-5
+  tessera train --config clip-shards.yaml --data.shards 'data/{00000..00099}.tar' --shard 0/2   # and 1/2
 
 The whole config is checked before any data is read: a bad value or an unknown key (with the
 nearest valid name) is reported at once.
@@ -83,9 +89,10 @@ GIT is written there as a Hugging Face folder, which transformers' from_pretrain
 Interrupt with Ctrl-C: the run stops after the current step, saves, and --resume continues it;
 --resume on a finished run says so, or continues when train.steps was raised.`,
     )
-    .action(async (opts: { config: string; init?: string; resume: boolean; progress: boolean }, cmd: Command) => {
+    .action(async (opts: { config: string; init?: string; shard?: Shard; resume: boolean; progress: boolean }, cmd: Command) => {
       const raw = await loadConfigFile(opts.config, cmd.args);
       const task = taskOf(raw);
+      if (opts.shard) raw.data = { ...(raw.data as Record<string, unknown>), rank: opts.shard.index, worldSize: opts.shard.count };
       if (opts.init !== undefined) await startFrom(raw, task, path.resolve(opts.init));
       const run = TASKS[task] as (typeof TASKS)[string];
       const controller = new AbortController();
