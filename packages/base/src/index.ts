@@ -1,3 +1,9 @@
+/**
+ * @tessera/base: typed errors, config parsing, seeded RNG, logging, progress, atomic file writes and
+ * benchmark records, with no tensor library.
+ *
+ * @module @tessera/base
+ */
 export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeerSettings, workspaceRoot } from './bench.js';
 export { nearestName, parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';

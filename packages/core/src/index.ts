@@ -1,3 +1,9 @@
+/**
+ * @tessera/core: TensorFlow.js backend selection, fast wasm kernels, seeded RNG, typed errors,
+ * safetensors I/O, logging and progress.
+ *
+ * @module @tessera/core
+ */
 export {
   type BenchmarkResult,
   createLogger,

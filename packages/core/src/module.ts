@@ -3,6 +3,21 @@ import { loadSafetensors, type SafetensorsTensor, saveSafetensors } from './safe
 import { safetensorsToTensor, tensorToSafetensors } from './tensorIO.js';
 import { tf } from './tf.js';
 
+/** How a parameter registered with `addParameter` is treated by optimizers. */
+export interface ParameterOptions {
+  /** Updated by the optimizer (default true). */
+  trainable?: boolean;
+  /** Subject to weight decay (default: true for matrices, false for vectors and scalars). */
+  decay?: boolean;
+}
+
+/** One registered parameter: its variable and how the optimizer treats it. */
+export interface ParameterInfo {
+  variable: tf.Variable;
+  trainable: boolean;
+  decay: boolean;
+}
+
 /**
  * A tree of named parameters, in the style of torch.nn.Module: parameters are tfjs Variables
  * registered under stable Hugging Face-style names (`encoder.layers.0.self_attn.q_proj.weight`),
@@ -11,19 +26,6 @@ import { tf } from './tf.js';
  * Subclasses register parameters with `addParameter` and sub-modules with `addModule` in
  * their constructor, and define their own `forward`-like methods.
  */
-export interface ParameterOptions {
-  /** Updated by the optimizer (default true). */
-  trainable?: boolean;
-  /** Subject to weight decay (default: true for matrices, false for vectors and scalars). */
-  decay?: boolean;
-}
-
-export interface ParameterInfo {
-  variable: tf.Variable;
-  trainable: boolean;
-  decay: boolean;
-}
-
 export class Module {
   private readonly ownParameters = new Map<string, ParameterInfo>();
   private readonly children = new Map<string, Module>();
@@ -62,27 +64,32 @@ export class Module {
     return out;
   }
 
+  /** This module (under `prefix` without its trailing dot) and every sub-module, by dotted name. */
   namedModules(prefix = ''): Map<string, Module> {
     const out = new Map<string, Module>([[prefix.replace(/\.$/, ''), this]]);
     for (const [name, child] of this.children) for (const [sub, m] of child.namedModules(`${prefix}${name}.`)) out.set(sub, m);
     return out;
   }
 
+  /** The variables the optimizer updates (`trainable` parameters), in registration order. */
   trainableVariables(): tf.Variable[] {
     return [...this.namedParameters().values()].filter((p) => p.trainable).map((p) => p.variable);
   }
 
+  /** Number of scalar weights, over all parameters or only the trainable ones. */
   parameterCount(trainableOnly = false): number {
     let n = 0;
     for (const p of this.namedParameters().values()) if (!trainableOnly || p.trainable) n += p.variable.size;
     return n;
   }
 
+  /** Sets training mode (dropout on) on this module and all sub-modules; returns `this`. */
   train(mode = true): this {
     for (const m of this.namedModules().values()) m.training = mode;
     return this;
   }
 
+  /** Sets inference mode (dropout off) recursively; same as `train(false)`. */
   eval(): this {
     return this.train(false);
   }
@@ -139,10 +146,12 @@ export class Module {
     return { missing, unexpected };
   }
 
+  /** Writes every parameter to a safetensors file at `path`, with string `metadata` in its header. */
   async save(path: string, metadata: Record<string, string> = {}): Promise<void> {
     await saveSafetensors(path, await this.stateDict(), metadata);
   }
 
+  /** Reads a safetensors file and assigns its tensors by name; see `loadStateDict` for `strict`. */
   async load(path: string, options: { strict?: boolean } = {}): Promise<{ missing: string[]; unexpected: string[] }> {
     return this.loadStateDict((await loadSafetensors(path)).tensors, options);
   }

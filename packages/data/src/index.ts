@@ -1,3 +1,9 @@
+/**
+ * @tessera/data: text-image data: JSONL/CSV manifests, WebDataset tar shards, a seeded resumable epoch
+ * source.
+ *
+ * @module @tessera/data
+ */
 export { braceExpand } from './braceExpand.js';
 export { type CsvRow, parseCsv } from './csv.js';
 export {

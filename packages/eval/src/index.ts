@@ -1,4 +1,8 @@
-// @tessera/eval: retrieval and captioning metrics with published definitions.
+/**
+ * @tessera/eval: retrieval and captioning metrics with published definitions.
+ *
+ * @module @tessera/eval
+ */
 export { bleu } from './captions/bleu.js';
 export { ciderD } from './captions/cider.js';
 export { type CaptionItem, type CaptionScores, evaluateCaptions } from './captions/evaluateCaptions.js';

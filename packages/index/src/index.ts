@@ -1,4 +1,8 @@
-// @tessera/index: vector stores behind one interface (exact in memory, LanceDB on disk).
+/**
+ * @tessera/index: vector stores behind one interface (exact in memory, LanceDB on disk).
+ *
+ * @module @tessera/index
+ */
 export { ExactStore, type ExactStoreOptions } from './exactStore.js';
 export { FLAT_MAGIC, FLAT_VERSION, parseFlatStore, serializeFlatStore } from './flatFile.js';
 export { LANCE_MANIFEST, type LanceIndexOptions, LanceIndexSchema, LanceStore, type LanceStoreOptions } from './lanceStore.js';

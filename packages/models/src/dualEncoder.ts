@@ -27,9 +27,9 @@ export interface DualEncoderOptions {
 
 /** Image-text scores of a dual encoder. */
 export interface DualEncoderLogits {
-  /** [B, T]: exp(logit_scale) * cos (+ logit_bias under sigmoid scoring), transformers' logits_per_image. */
+  /** `[B, T]`: exp(logit_scale) * cos (+ logit_bias under sigmoid scoring), transformers' logits_per_image. */
   logitsPerImage: tf.Tensor2D;
-  /** [B, T]: sigmoid of the logits (SigLIP), or their softmax over the texts (CLIP). */
+  /** `[B, T]`: sigmoid of the logits (SigLIP), or their softmax over the texts (CLIP). */
   scores: tf.Tensor2D;
 }
 

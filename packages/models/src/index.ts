@@ -4,6 +4,8 @@
  * classification head for fine-tuning and zero-shot classification — described by JSON configs
  * with presets in a registry, saved and reloaded as model directories (config, safetensors,
  * tokenizer or caption vocabulary, preprocessor).
+ *
+ * @module @tessera/models
  */
 
 export { type BatchTensorOptions, type BatchTensors, encodeBatchToTensors } from './batchTensors.js';

@@ -3,6 +3,8 @@
  * function over tensors plus a thin class configured by a zod schema, returning a typed output
  * (the loss, its parts, and the metrics to watch). Losses and gradients are checked against
  * PyTorch (test/fixtures/make_fixtures.py).
+ *
+ * @module @tessera/objectives
  */
 
 export {

@@ -1,5 +1,9 @@
-// @tessera/patches: image and video input — decode with sharp, Hugging Face-style preprocessing,
-// augmentation, patchify, ffmpeg frame sampling.
+/**
+ * @tessera/patches: image and video input — decode with sharp, Hugging Face-style preprocessing,
+ * augmentation, patchify, ffmpeg frame sampling.
+ *
+ * @module @tessera/patches
+ */
 export { patchify, unpatchify } from '@tessera/core';
 export {
   type AugmentConfig,

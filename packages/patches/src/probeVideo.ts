@@ -58,7 +58,7 @@ export function ffmpegInputError(path: string, stderr: string, what: string): Er
 }
 
 /**
- * Probes a video with ffmpeg alone (no ffprobe needed, so the @ffmpeg-installer fallback works):
+ * Probes a video with ffmpeg alone (no ffprobe needed, so the `@ffmpeg-installer` fallback works):
  * stream description from `ffmpeg -i`, and every frame's timestamp by demuxing the packets
  * (`-c copy -f framemd5`), which reads the file but decodes nothing.
  */

@@ -1,3 +1,9 @@
+/**
+ * @tessera/tokenizer: Hugging Face-compatible tokenizers (normalizers, pre-tokenizers, WordPiece/BPE,
+ * post-processors, decoders) with trainers, for English and Chinese.
+ *
+ * @module @tessera/tokenizer
+ */
 export { type AddedToken, addedTokenFromJSON } from './addedVocabulary.js';
 export type { BertVocabOptions } from './bertVocab.js';
 export type { BpeFilesOptions } from './bpeFiles.js';

@@ -1,3 +1,10 @@
+/**
+ * @tessera/train: trainer for Tessera modules: AdamW, LR schedules, clipping, gradient accumulation
+ * (incl. cached-feature contrastive), evaluation, early stopping, JSONL metrics and SVG curves, atomic
+ * resumable checkpoints, YAML/JSON configs with CLI overrides.
+ *
+ * @module @tessera/train
+ */
 export { AdamW, type AdamWOptions, type AdamWState } from './adamw.js';
 export { type CachedFeatureOptions, cachedFeatureGradients } from './cachedFeatures.js';
 export {

@@ -1,4 +1,8 @@
-// @tessera/transformer: the shared cross-attention Transformer: layers, text/vision/video encoders, fusion encoder, decoder with KV cache, generation.
+/**
+ * @tessera/transformer: the shared cross-attention Transformer: layers, text/vision/video encoders, fusion encoder, decoder with KV cache, generation.
+ *
+ * @module @tessera/transformer
+ */
 
 export { causalBias, MASKED, paddingBias } from './attention/masks.js';
 export {

@@ -25,7 +25,7 @@ export type MultiHeadAttentionConfig = z.input<typeof MultiHeadAttentionConfigSc
 
 /** Projected keys and values: what a KV cache stores. */
 export interface KeyValue {
-  /** [B, heads, headDim, S]: stored transposed, so scores q·k need no transpose of the cache. */
+  /** `[B, heads, headDim, S]`: stored transposed, so scores q·k need no transpose of the cache. */
   key: tf.Tensor;
   /** [B, heads, S, headDim] */
   value: tf.Tensor;

@@ -14,7 +14,7 @@ export const TokenEmbeddingConfigSchema = z
   .strict();
 export type TokenEmbeddingConfig = z.input<typeof TokenEmbeddingConfigSchema>;
 
-/** A lookup table `weight` [vocab, dim]: ids of any shape -> [...ids.shape, dim]. */
+/** A lookup table `weight` `[vocab, dim]`: ids of any shape -> [...ids.shape, dim]. */
 export class TokenEmbedding extends Module {
   readonly vocabSize: number;
   readonly dim: number;
