@@ -5,6 +5,7 @@ import type { DataRecord } from './record.js';
 import { readShard } from './shards.js';
 import { SkipCounter, SkipSample } from './skipCounter.js';
 
+/** Checks the settings of a `ShardEpochSource`: batch size, seed, shuffling, and batches kept alive. */
 export const shardEpochSourceOptionsSchema = z
   .object({
     batchSize: z.number().int().positive(),
@@ -17,8 +18,10 @@ export const shardEpochSourceOptionsSchema = z
     keepAlive: z.number().int().positive().default(1),
   })
   .strict();
+/** The plain settings of a `ShardEpochSource`, as a config file gives them. */
 export type ShardEpochSourceSettings = z.input<typeof shardEpochSourceOptionsSchema>;
 
+/** A `ShardEpochSource`'s settings plus its shards and how a record becomes a sample and samples a batch. */
 export interface ShardEpochSourceOptions<B, T> extends ShardEpochSourceSettings {
   /** The shards this process reads (after `splitShards` for its rank). */
   shards: readonly string[];
@@ -98,10 +101,12 @@ export class ShardEpochSource<B, T> {
       .map((i) => this.shards[i] as string);
   }
 
+  /** Where the stream is: the epoch and the records drawn in it; a checkpoint stores this. */
   state(): EpochPosition {
     return { ...this.at };
   }
 
+  /** Continues from a `state()`: the next batch is the one that would have followed it. */
   restore(state: unknown): void {
     const s = state as EpochPosition | null;
     if (!s || !Number.isInteger(s.epoch) || !Number.isInteger(s.position) || s.epoch < 0 || s.position < 0)
