@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TesseraError } from './errors.js';
 import { writeFileAtomic } from './fs.js';
 
 /**
@@ -93,7 +94,28 @@ export interface TorchPeerSetting {
 export function torchPeerSettings(threads: number): TorchPeerSetting[] {
   const pin = (torchThreads: number, blasThreads: number): TorchPeerSetting => ({
     torchThreads,
-    env: { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(blasThreads) },
+    env: {
+      ...process.env,
+      OMP_NUM_THREADS: String(torchThreads),
+      MKL_NUM_THREADS: String(torchThreads),
+      OPENBLAS_NUM_THREADS: String(blasThreads),
+    },
   });
   return threads === 1 ? [pin(1, 1)] : [pin(threads, 1), pin(1, threads)];
+}
+
+/**
+ * The Python that runs the benchmark peers: TESSERA_PYTHON, else the workspace's .venv-ref
+ * (tools/python/setup-reference-env.sh: torch 2.13, transformers, tokenizers, faiss-cpu,
+ * onnxruntime, pillow). Never Debian's python3: its torch 1.13 is not the peer users pick.
+ */
+export function referencePython(): string {
+  const chosen = process.env.TESSERA_PYTHON ?? path.join(workspaceRoot(), '.venv-ref', 'bin', 'python');
+  if (!existsSync(chosen)) {
+    throw new TesseraError(
+      'E_BENCH_PEER',
+      `no reference Python at ${chosen}: run tools/python/setup-reference-env.sh (creates .venv-ref), or set TESSERA_PYTHON`,
+    );
+  }
+  return chosen;
 }
