@@ -132,3 +132,14 @@ export function referencePython(): string {
   }
   return chosen;
 }
+
+/**
+ * What actually runs the native matrix products, for a result's `backend`: the addon's built-in
+ * GEMM runs every product narrower than 384 (output or reduction), OpenBLAS only the wider ones
+ * where it is linked, so a run is never labelled OpenBLAS when the built-in kernel did most of it.
+ */
+export function nativeGemmLabel(blas: string | null, threads: number): string {
+  const pool = `${threads} thread${threads > 1 ? 's' : ''}`;
+  if (blas === null) return 'no native kernels';
+  return blas === 'openblas' ? `built-in GEMM, OpenBLAS for products >= 384 wide, ${pool}` : `built-in GEMM (${blas}), ${pool}`;
+}

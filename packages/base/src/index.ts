@@ -1,5 +1,6 @@
 export {
   type BenchmarkResult,
+  nativeGemmLabel,
   recordBenchmark,
   referencePython,
   type TorchPeerSetting,

@@ -4,6 +4,7 @@ export {
   isTesseraError,
   type Logger,
   type LogLevel,
+  nativeGemmLabel,
   nearestName,
   type Progress,
   type ProgressOptions,
