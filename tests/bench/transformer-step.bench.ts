@@ -19,7 +19,9 @@ import {
   fusedSoftmaxCrossEntropy,
   initBackend,
   matMul,
+  nativeGemmLabel,
   recordBenchmark,
+  referencePython,
   SeededRandom,
   tf,
   torchPeerSettings,
@@ -211,6 +213,7 @@ function printProfile(totals: Map<string, { ms: number; calls: number }>, stepMs
   }
 }
 let backendInfoNativeKernels: string[] = [];
+let torchVersion = 'unknown';
 
 function pytorchStepsPerSecond(threads: number): number {
   const script = path.join(import.meta.dirname, 'transformer_step.py');
@@ -218,18 +221,18 @@ function pytorchStepsPerSecond(threads: number): number {
   const rates = torchPeerSettings(threads).map(({ torchThreads, env }) => {
     try {
       const out = execFileSync(
-        '/usr/bin/python3',
+        referencePython(),
         [script, ...args, '--steps', String(Math.max(steps, 20)), '--threads', String(torchThreads)],
         {
           encoding: 'utf8',
           env,
         },
       );
-      return JSON.parse(out.trim().split('\n').at(-1) as string).stepsPerSecond as number;
+      const result = JSON.parse(out.trim().split('\n').at(-1) as string);
+      torchVersion = result.torch ?? torchVersion;
+      return result.stepsPerSecond as number;
     } catch (error) {
-      throw new Error(
-        `PyTorch peer failed (install with: apt-get install -y python3-torch libopenblas0-pthread): ${(error as Error).message}`,
-      );
+      throw new Error(`PyTorch peer failed (tools/python/setup-reference-env.sh makes .venv-ref): ${(error as Error).message}`);
     }
   });
   return Math.max(...rates);
@@ -283,10 +286,10 @@ for (const v of variants.filter((x) => !only || only.includes(x.name))) {
     unit: 'steps/s',
     ours,
     peer: torch,
-    peerName: `PyTorch 1.13 + OpenBLAS, ${v.threads} thread${v.threads > 1 ? 's' : ''}`,
+    peerName: `PyTorch ${torchVersion}, ${v.threads} thread${v.threads > 1 ? 's' : ''}`,
     higherIsBetter: true,
     backend: v.native
-      ? `wasm + @tessera/native (${info.native.blas}, ${info.threads} thread${info.threads > 1 ? 's' : ''})`
+      ? `wasm + @tessera/native (${nativeGemmLabel(info.native.blas, info.threads)})`
       : v.fast
         ? `${v.backend} + Tessera kernels`
         : `${v.backend} (stock tfjs)`,

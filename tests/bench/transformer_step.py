@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """PyTorch peer for tests/bench/transformer-step.bench.ts: the same tiny Transformer training
 step (embedding gather, 2 pre-LN blocks of 4-head attention + GELU MLP, softmax cross-entropy,
-Adam), timed on this machine. Prints one JSON line. Run with Debian's python3:
+Adam), timed on this machine. Prints one JSON line. Run with the reference env:
 
-    /usr/bin/python3 tests/bench/transformer_step.py --batch 32 --seq 64 --dim 128 --heads 4 \
+    .venv-ref/bin/python tests/bench/transformer_step.py --batch 32 --seq 64 --dim 128 --heads 4 \
         --layers 2 --ff 512 --vocab 1000 --steps 20 --threads 1
 """
 import argparse
@@ -15,7 +14,7 @@ import time
 try:
     import torch
 except ImportError:
-    print("PyTorch is missing: apt-get install -y python3-torch libopenblas0-pthread (run with /usr/bin/python3)", file=sys.stderr)
+    print("PyTorch is missing: run tools/python/setup-reference-env.sh and use .venv-ref/bin/python", file=sys.stderr)
     sys.exit(2)
 
 p = argparse.ArgumentParser()

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TesseraError } from './errors.js';
 import { writeFileAtomic } from './fs.js';
 
 /**
@@ -77,6 +78,18 @@ export async function recordBenchmark(result: Omit<BenchmarkResult, 'ratio' | 'd
   return full;
 }
 
+/**
+ * glibc hands every freed block over 32 MB back to the OS, so a PyTorch op on large tensors
+ * page-faults its output in again each call (x + 1 on 2048 x 8000 floats: 549 ms against 3.9 ms
+ * here). PyTorch's CPU tuning guide recommends a caching allocator; these settings make glibc
+ * keep freed memory instead, so the peer is timed on its kernels, not on page faults.
+ */
+const PEER_MALLOC = {
+  MALLOC_MMAP_THRESHOLD_: String(2 ** 34),
+  MALLOC_TRIM_THRESHOLD_: String(2 ** 34),
+  MALLOC_TOP_PAD_: String(2 ** 30),
+};
+
 /** One way to run a PyTorch peer: its intra-op threads and the environment that bounds its BLAS pool. */
 export interface TorchPeerSetting {
   torchThreads: number;
@@ -93,7 +106,40 @@ export interface TorchPeerSetting {
 export function torchPeerSettings(threads: number): TorchPeerSetting[] {
   const pin = (torchThreads: number, blasThreads: number): TorchPeerSetting => ({
     torchThreads,
-    env: { ...process.env, OMP_NUM_THREADS: String(torchThreads), OPENBLAS_NUM_THREADS: String(blasThreads) },
+    env: {
+      ...process.env,
+      OMP_NUM_THREADS: String(torchThreads),
+      MKL_NUM_THREADS: String(torchThreads),
+      OPENBLAS_NUM_THREADS: String(blasThreads),
+      ...PEER_MALLOC,
+    },
   });
   return threads === 1 ? [pin(1, 1)] : [pin(threads, 1), pin(1, threads)];
+}
+
+/**
+ * The Python that runs the benchmark peers: TESSERA_PYTHON, else the workspace's .venv-ref
+ * (tools/python/setup-reference-env.sh: torch 2.13, transformers, tokenizers, faiss-cpu,
+ * onnxruntime, pillow). Never Debian's python3: its torch 1.13 is not the peer users pick.
+ */
+export function referencePython(): string {
+  const chosen = process.env.TESSERA_PYTHON ?? path.join(workspaceRoot(), '.venv-ref', 'bin', 'python');
+  if (!existsSync(chosen)) {
+    throw new TesseraError(
+      'E_BENCH_PEER',
+      `no reference Python at ${chosen}: run tools/python/setup-reference-env.sh (creates .venv-ref), or set TESSERA_PYTHON`,
+    );
+  }
+  return chosen;
+}
+
+/**
+ * What actually runs the native matrix products, for a result's `backend`: the addon's built-in
+ * GEMM runs every product narrower than 384 (output or reduction), OpenBLAS only the wider ones
+ * where it is linked, so a run is never labelled OpenBLAS when the built-in kernel did most of it.
+ */
+export function nativeGemmLabel(blas: string | null, threads: number): string {
+  const pool = `${threads} thread${threads > 1 ? 's' : ''}`;
+  if (blas === null) return 'no native kernels';
+  return blas === 'openblas' ? `built-in GEMM, OpenBLAS for products >= 384 wide, ${pool}` : `built-in GEMM (${blas}), ${pool}`;
 }

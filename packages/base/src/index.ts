@@ -4,10 +4,19 @@
  *
  * @module @tessera/base
  */
-export { type BenchmarkResult, recordBenchmark, type TorchPeerSetting, torchPeerSettings, workspaceRoot } from './bench.js';
+export {
+  type BenchmarkResult,
+  nativeGemmLabel,
+  recordBenchmark,
+  referencePython,
+  type TorchPeerSetting,
+  torchPeerSettings,
+  workspaceRoot,
+} from './bench.js';
 export { nearestName, parseConfig } from './config.js';
 export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
 export { pathExists, writeFileAtomic } from './fs.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export { type Progress, type ProgressOptions, progress } from './progress.js';
 export { type RandomState, SeededRandom } from './random.js';
+export { type Spread, spread } from './spread.js';

@@ -22,7 +22,7 @@ import { open } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, initBackend, recordBenchmark, SeededRandom, workspaceRoot } from '@tessera/core';
+import { backendInfo, initBackend, recordBenchmark, SeededRandom, type Spread, spread, workspaceRoot } from '@tessera/core';
 import { batchKernelChosen, ExactStore, type LanceIndexOptions, LanceStore, type SearchHit, type VectorStore } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -129,26 +129,6 @@ async function fill(store: VectorStore, base: Float32Array, n: number): Promise<
     for (let i = start; i < end; i++) records.push({ id: String(i), vector: row(base, i), path: `/bench/${i}.png` });
     await store.upsert(MODEL, records);
   }
-}
-
-/** Median, min, max (and p99 for latencies) of repeated measurements, as the FAISS side reports them. */
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  p99: number;
-  count: number;
-}
-
-function spread(values: number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  // Linear interpolation, as numpy.percentile does, so both sides use one definition.
-  const at = (p: number) => {
-    const pos = (p / 100) * (sorted.length - 1);
-    const lo = Math.floor(pos);
-    return sorted[lo] + (sorted[Math.ceil(pos)] - sorted[lo]) * (pos - lo);
-  };
-  return { median: at(50), min: sorted[0], max: sorted[sorted.length - 1], p99: at(99), count: sorted.length };
 }
 
 /** Each query alone, 3 warm-up queries, then REPS passes over all queries (ms per query). */

@@ -2,9 +2,10 @@
  * Indexing throughput: images embedded per second by `clip-tiny`'s vision tower, visual
  * projection and L2 normalisation, forward only, batches of 256 preprocessed images
  * [256, 3, 32, 32] (the model calls `embedImages` makes for `tessera index`), against the same
- * model and weights in PyTorch 1.13 (bench/torch_embed.py), which must produce the same
+ * model and weights in PyTorch 2.13 from .venv-ref (bench/torch_embed.py), which must produce the same
  * embeddings within 1e-4. Both at 1 thread and at 2 (BLAS threads for Tessera's native kernels;
- * for PyTorch the faster of intra-op or BLAS threads).
+ * for PyTorch the faster of intra-op or BLAS threads, the other pool pinned to 1). One warm-up
+ * batch, then `rounds` rounds each side; images/s at the median round, min-max in details.
  * Usage: npm run bench [-- model dir]   (default: a fresh clip-tiny, seed 0, saved with saveModel)
  * TESSERA_BENCH_STEPS (batches per round, default 5) and TESSERA_BENCH_ROUNDS (default 3) shorten a run.
  */
@@ -13,13 +14,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, recordBenchmark, SeededRandom, TesseraError, tf, torchPeerSettings } from '@tessera/core';
+import { initBackend, recordBenchmark, referencePython, SeededRandom, spread, TesseraError, tf, torchPeerSettings } from '@tessera/core';
 import { createModel, DualEncoder, loadModel, MODEL_FILES, saveModel } from '../src/index.js';
 
 const BATCH = 256; // embedImages' chunk
 const TOLERANCE = 1e-4;
 const steps = Number(process.env.TESSERA_BENCH_STEPS ?? 5);
-const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 5);
 
 const info = await initBackend();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-embed-bench-'));
@@ -37,10 +38,10 @@ try {
     [BATCH, 3, size, size],
   );
 
-  /** Best images/s over the rounds; each embeds the batch `steps` times and reads the result back. */
+  /** Images/s of each round (median, min-max); each embeds the batch `steps` times and reads the result back. */
   const rate = () => {
     tf.tidy(() => model.encodeImage(images)).dispose(); // warm-up
-    let best = 0;
+    const rates: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const start = performance.now();
       for (let i = 0; i < steps; i++) {
@@ -48,9 +49,9 @@ try {
         embeds.dataSync();
         embeds.dispose();
       }
-      best = Math.max(best, (BATCH * steps) / ((performance.now() - start) / 1000));
+      rates.push((BATCH * steps) / ((performance.now() - start) / 1000));
     }
-    return best;
+    return spread(rates);
   };
 
   const expected = model.encodeImage(images);
@@ -80,16 +81,16 @@ try {
           tolerance: TOLERANCE,
         }),
       );
-      const run = spawnSync('/usr/bin/python3', [script, job], { encoding: 'utf8', env });
+      const run = spawnSync(referencePython(), [script, job], { encoding: 'utf8', env });
       if (run.status !== 0) throw new Error(`PyTorch peer failed (exit ${run.status}): ${run.stderr}`);
       const out = JSON.parse(run.stdout.trim().split('\n').pop() as string) as {
-        imagesPerSecond: number;
+        imagesPerSecond: number[];
         maxAbsDiff: number;
         torch: string;
       };
-      return { ...out, torchThreads, blasThreads: Number(env.OPENBLAS_NUM_THREADS) };
+      return { ...out, rate: spread(out.imagesPerSecond), torchThreads, blasThreads: Number(env.OPENBLAS_NUM_THREADS) };
     });
-    return runs.reduce((best, r) => (r.imagesPerSecond > best.imagesPerSecond ? r : best));
+    return runs.reduce((best, r) => (r.rate.median > best.rate.median ? r : best));
   };
   const torch1 = peer(1);
   const torch2 = peer(2);
@@ -103,6 +104,7 @@ try {
     rounds,
     maxAbsDiff: Math.max(torch1.maxAbsDiff, torch2.maxAbsDiff),
     tolerance: TOLERANCE,
+    imagesPerSecond: { ours1, ours2, torch1: torch1.rate, torch2: torch2.rate },
     ours2Threads: info2.native.active ? info2.threads : 1,
     torch2Setting: { torchThreads: torch2.torchThreads, blasThreads: torch2.blasThreads },
     torch: torch1.torch,
@@ -110,22 +112,22 @@ try {
   };
   await recordBenchmark({
     benchmark: 'models-clip-tiny-embed-images',
-    metric: 'image embedding (indexing) throughput',
+    metric: 'image embedding (indexing) throughput, median round',
     unit: 'images/s',
-    ours: ours1,
-    peer: torch1.imagesPerSecond,
-    peerName: 'PyTorch 1.13, 1 thread',
+    ours: ours1.median,
+    peer: torch1.rate.median,
+    peerName: `PyTorch ${torch1.torch}, 1 thread`,
     higherIsBetter: true,
     backend: info.name,
     details,
   });
   await recordBenchmark({
     benchmark: 'models-clip-tiny-embed-images-2threads',
-    metric: 'image embedding (indexing) throughput',
+    metric: 'image embedding (indexing) throughput, median round',
     unit: 'images/s',
-    ours: ours2,
-    peer: torch2.imagesPerSecond,
-    peerName: 'PyTorch 1.13, 2 threads',
+    ours: ours2.median,
+    peer: torch2.rate.median,
+    peerName: `PyTorch ${torch2.torch}, 2 threads (intra-op ${torch2.torchThreads}, BLAS ${torch2.blasThreads})`,
     higherIsBetter: true,
     backend: info2.name,
     details,

@@ -1,13 +1,19 @@
 """PyTorch peer of the CLIP training-step benchmark: the same tiny CLIP as Tessera's `clip-tiny`
 (pre-LN ViT with a class token, pooled as the config says: the class token or the mean of the patch
 tokens; pre-LN bidirectional text Transformer with mean pooling, bias-free projections, learnable
-temperature), the same batch (B images, 2B captions, positives [B, 2B]), AdamW. Prints one JSON
-line with seconds per step. Usage: python3 torch_clip.py '<json config>'. The model classes are
-also imported by torch_embed.py."""
+temperature), the same batch (B images, 2B captions, positives [B, 2B]), AdamW, starting from
+Tessera's own weights (the config's "weights": a model.safetensors) and inputs ("inputs": the
+image batch and ids as float32/int32 files), so the first step's loss is checked against
+Tessera's ("expectedLoss") before anything is timed. Prints one JSON line with the seconds of
+each timed step. Usage: .venv-ref/bin/python torch_clip.py '<json config>'. The model classes
+and `tessera_state` are also imported by torch_embed.py."""
 import json
 import math
+import os
 import sys
 import time
+
+import numpy as np
 
 import torch
 import torch.nn as nn
@@ -90,16 +96,66 @@ class Clip(nn.Module):
         return (li + lt) / 2
 
 
+def tessera_tower_state(w, src, dst, layers, dim):
+    """nn.MultiheadAttention-packed names of one Tessera tower's encoder layers (q/k/v concatenated)."""
+    state = {}
+    for i in range(layers):
+        s, d = f"{src}encoder.layers.{i}.", f"{dst}blocks.{i}."
+        for part in ("weight", "bias"):
+            state[d + f"attn.in_proj_{part}"] = torch.cat([w[s + f"self_attn.{x}_proj.{part}"] for x in "qkv"])
+            state[d + f"attn.out_proj.{part}"] = w[s + f"self_attn.out_proj.{part}"]
+            state[d + f"ln1.{part}"] = w[s + f"self_attn_layer_norm.{part}"]
+            state[d + f"ln2.{part}"] = w[s + f"final_layer_norm.{part}"]
+            state[d + f"mlp.0.{part}"] = w[s + f"mlp.fc1.{part}"]
+            state[d + f"mlp.2.{part}"] = w[s + f"mlp.fc2.{part}"]
+    return state
+
+
+def tessera_vision_state(w, dst, layers, dim):
+    """This file's Vision state dict (prefix `dst`) from Tessera's `vision_model.*` tensors."""
+    v = "vision_model."
+    state = {
+        dst + "proj.weight": w[v + "embeddings.projection.weight"].reshape(dim, -1),  # conv [D, C, P, P] -> (c, row, col)
+        dst + "proj.bias": w[v + "embeddings.projection.bias"],
+        dst + "cls": w[v + "embeddings.cls_token"],
+        dst + "pos": w[v + "embeddings.position_embeddings"],
+        dst + "ln.weight": w[v + "layernorm.weight"],
+        dst + "ln.bias": w[v + "layernorm.bias"],
+    }
+    return {**state, **tessera_tower_state(w, v, dst, layers, dim)}
+
+
+def load_tessera_clip(model, w):
+    """Copies every tensor of a Tessera clip model.safetensors into `model` (strict: shapes and names checked)."""
+    t = "text_model."
+    dim_v, dim_t = model.vision.proj.weight.shape[0], model.text.tok.weight.shape[1]
+    state = {
+        **tessera_vision_state(w, "vision.", len(model.vision.blocks), dim_v),
+        **tessera_tower_state(w, t, "text.", len(model.text.blocks), dim_t),
+        "text.tok.weight": w[t + "embeddings.token_embedding.weight"],
+        "text.pos": w[t + "embeddings.position_embedding.weight"].unsqueeze(0),
+        "text.ln.weight": w[t + "final_layer_norm.weight"],
+        "text.ln.bias": w[t + "final_layer_norm.bias"],
+        "vp.weight": w["visual_projection.weight"],
+        "tp.weight": w["text_projection.weight"],
+        "scale": w["logit_scale"].reshape(()),
+    }
+    model.load_state_dict(state, strict=True)
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     torch.set_num_threads(cfg["threads"])
-    torch.manual_seed(0)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools", "python"))
+    from safetensors_torch import load_safetensors
+
     model = Clip(cfg["model"])
+    load_tessera_clip(model, load_safetensors(cfg["weights"]))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
     b, length = cfg["batch"], cfg["textLength"]
     size = cfg["model"]["vision"]["imageSize"]
-    img = torch.randn(b, 3, size, size)
-    ids = torch.randint(5, cfg["model"]["text"]["vocabSize"], (2 * b, length))
+    img = torch.from_numpy(np.fromfile(cfg["images"], dtype="<f4").reshape(b, 3, size, size).copy())
+    ids = torch.from_numpy(np.fromfile(cfg["ids"], dtype="<i4").reshape(2 * b, length).astype(np.int64))
     mask = torch.ones(2 * b, length, dtype=torch.long)
     pos = torch.zeros(b, 2 * b)
     for k in range(b):
@@ -112,12 +168,18 @@ def main():
         opt.step()
         return loss.item()
 
-    for _ in range(cfg["warmup"]):
+    first = step()
+    if abs(first - cfg["expectedLoss"]) > cfg["tolerance"]:
+        print(f"first-step loss {first} differs from Tessera's {cfg['expectedLoss']} by more than {cfg['tolerance']}", file=sys.stderr)
+        sys.exit(1)
+    for _ in range(cfg["warmup"] - 1):
         step()
-    start = time.perf_counter()
+    times = []
     for _ in range(cfg["steps"]):
+        start = time.perf_counter()
         step()
-    print(json.dumps({"stepSeconds": (time.perf_counter() - start) / cfg["steps"], "torch": torch.__version__}))
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"stepSeconds": times, "firstLoss": first, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,17 @@
-#!/usr/bin/python3
 """The peer for throughput.bench.ts: decode + resize + center crop + rescale + normalize with
 PIL + numpy, the steps of Hugging Face's CLIPImageProcessor (PIL BICUBIC resize on uint8),
 one image at a time in one process, as a PyTorch Dataset would.
 
-usage: pil_peer.py <size> <repeats> <file>...   prints JSON {"images_per_s": ..., "images": ...}
+usage: pil_peer.py <size> <repeats> <out.f32 or -> <file>...   prints JSON {"images_per_s": ..., "images": ..., "pillow"}
+writes the preprocessed batch [N, 3, size, size] as float32 to out.f32 (unless "-") so the
+bench checks it against ours.
 """
 import json
 import sys
 import time
 
 import numpy as np
+import PIL
 from PIL import Image
 
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
@@ -30,8 +32,10 @@ def process(path, size):
     return ((x - MEAN) / STD).transpose(2, 0, 1)
 
 
-size, repeats, files = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-process(files[0], size)  # warm-up
+size, repeats, out, files = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+first = np.stack([process(f, size) for f in files])  # warm-up, and the batch checked against ours
+if out != "-":
+    first.astype("<f4").tofile(out)
 start = time.perf_counter()
 n = 0
 for _ in range(repeats):
@@ -39,4 +43,4 @@ for _ in range(repeats):
     np.stack(batch)
     n += len(batch)
 elapsed = time.perf_counter() - start
-print(json.dumps({"images_per_s": n / elapsed, "images": n, "seconds": elapsed}))
+print(json.dumps({"images_per_s": n / elapsed, "images": n, "seconds": elapsed, "pillow": PIL.__version__}))

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """PyTorch peer for bench/train.bench.ts: the same architectures (the reference modules of
 test/fixtures/make_fixtures.py), trained with Adam on one thread. Prints steps per wall-clock second and per CPU second.
 
-Usage: /usr/bin/python3 bench/torch_peer.py '<json config>'
+Usage: .venv-ref/bin/python bench/torch_peer.py '<json config>'
 """
 import json
 import os

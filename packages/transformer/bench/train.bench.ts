@@ -8,7 +8,16 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, initBackend, recordBenchmark, SeededRandom, type TorchPeerSetting, tf, torchPeerSettings } from '@tessera/core';
+import {
+  backendInfo,
+  initBackend,
+  recordBenchmark,
+  referencePython,
+  SeededRandom,
+  type TorchPeerSetting,
+  tf,
+  torchPeerSettings,
+} from '@tessera/core';
 import { Linear, TextEncoder, VisionEncoder } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -117,6 +126,8 @@ interface Rate {
   stepsPerSecond: number;
   /** Steps per second of this process's CPU time: what the step costs, whatever else loads the shared machine. */
   stepsPerCpuSecond: number;
+  /** The peer's torch.__version__ (peer runs only). */
+  torch?: string;
 }
 
 function cpuSeconds(): number {
@@ -142,7 +153,7 @@ function timeSteps(c: Shape, timed: number): Rate & { tensorsFlat: boolean } {
 
 function torchPeer(c: Shape): Rate {
   const run = spawnSync(
-    '/usr/bin/python3',
+    referencePython(),
     [path.join(here, 'torch_peer.py'), JSON.stringify({ ...c, warmup: 2, steps: Math.max(5, steps * 2) })],
     { encoding: 'utf8', env: (torchPeerSettings(1)[0] as TorchPeerSetting).env }, // 1 thread, BLAS included
   );
@@ -187,7 +198,7 @@ for (const c of [VIT, BERT]) {
       unit: 'steps/s',
       ours: r.stepsPerCpuSecond,
       peer,
-      peerName: 'PyTorch 1.13 + OpenBLAS, 1 thread',
+      peerName: `PyTorch ${peerBefore.torch}, 1 thread`,
       higherIsBetter: true,
       backend: r.variant.backend,
       details: {
