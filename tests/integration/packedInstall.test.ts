@@ -197,6 +197,7 @@ describe('npm pack', () => {
       expect(files).toContain('dist/index.js');
       expect(files).toContain('dist/index.d.ts');
       expect(files).toContain('package.json');
+      expect(files).toContain('LICENSE'); // Apache-2.0 asks that a copy goes with every redistribution
     }
   });
 });
