@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // What `npm i @tessera/tokenizer` or `npm i @tessera/eval` installs: the production dependency
-// closure as the package.json files declare it, resolved the way Node resolves a bare name (the
-// nearest node_modules up from the dependent, workspace links followed to their package). Someone
-// who only tokenizes or scores must get no tensor library.
+// closure (dependencies, required peers and optionals) as the package.json files declare it,
+// resolved the way Node resolves a bare name (the nearest node_modules up from the dependent,
+// workspace links followed to their package). Someone who only tokenizes or scores must get no
+// tensor library.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,6 +15,8 @@ interface Manifest {
   name: string;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 /** The directory of `name` as seen from a package at `fromDir`, or null where npm did not install it. */
@@ -37,7 +40,9 @@ function productionClosure(packageDir: string): Set<string> {
   while (queue.length > 0) {
     const dir = queue.shift() as string;
     const manifest = readManifest(dir);
-    const required = Object.keys(manifest.dependencies ?? {});
+    // npm 7+ installs peer dependencies too (not those marked optional), so they are part of what `npm i` brings in.
+    const peers = Object.keys(manifest.peerDependencies ?? {}).filter((name) => !manifest.peerDependenciesMeta?.[name]?.optional);
+    const required = [...Object.keys(manifest.dependencies ?? {}), ...peers];
     const optional = Object.keys(manifest.optionalDependencies ?? {});
     for (const name of [...required, ...optional]) {
       seen.add(name);
