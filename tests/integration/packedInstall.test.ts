@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeExample } from './readmeExample.js';
 
@@ -200,6 +201,23 @@ describe('npm pack', () => {
       expect(files).toContain('LICENSE'); // Apache-2.0 asks that a copy goes with every redistribution
     }
   });
+
+  it('ships every file its exports and imports maps name, under every condition (browser included)', () => {
+    const dirs = ['packages', 'apps', 'datasets'].flatMap((d) => readdirSync(path.join(ROOT, d)).map((p) => path.join(ROOT, d, p)));
+    const manifests = dirs
+      .filter((d) => existsSync(path.join(d, 'package.json')))
+      .map((d) => JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')));
+    const targets = (map: unknown): string[] =>
+      typeof map === 'string' ? [map] : map && typeof map === 'object' ? Object.values(map).flatMap(targets) : [];
+    for (const p of packed) {
+      const manifest = manifests.find((m) => m.name === p.name);
+      const files = new Set(p.files.map((f) => f.path));
+      const missing = [...targets(manifest?.exports), ...targets(manifest?.imports)]
+        .map((t) => t.replace(/^\.\//, ''))
+        .filter((t) => !t.includes('*') && !files.has(t));
+      expect(missing, p.name).toEqual([]);
+    }
+  });
 });
 
 describe('installed from the tarballs, install scripts not run (the addon is not built)', () => {
@@ -283,4 +301,32 @@ describe('@tessera/tokenizer and @tessera/eval installed alone', () => {
   for (const name of ['tokenizer', 'eval'] as const) {
     it(`${name}: the README example`, async () => CHECKS[name](await example(light, name)));
   }
+
+  it('bundle for the browser from the installed dist/ (esbuild, platform browser): only their browser entries go in, and they encode and score', async () => {
+    const result = await build({
+      stdin: {
+        contents: "export { Tokenizer } from '@tessera/tokenizer'; export { evaluateCaptions } from '@tessera/eval';",
+        resolveDir: light,
+        loader: 'js',
+      },
+      absWorkingDir: light,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs).filter((f) => f !== '<stdin>');
+    expect(inputs.filter((f) => !/^node_modules\/@tessera\/(base|tokenizer|eval)\/dist\//.test(f))).toEqual([]);
+    expect(inputs).toContain('node_modules/@tessera/tokenizer/dist/files.browser.js');
+    expect(inputs).toContain('node_modules/@tessera/base/dist/browser.js');
+    // No browser at hand here: the bundle has no Node import, so Node runs it as it is.
+    const code = result.outputFiles[0]?.text ?? '';
+    const bundled = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+    const tokenizer = bundled.Tokenizer.fromString(readFileSync(path.join(light, 'chinese-clip/tokenizer.json'), 'utf8'));
+    expect(EXPECTED_ZH.captions.map((c: string) => tokenizer.encode(c).ids)).toEqual(EXPECTED_ZH.models['chinese-clip'].input_ids);
+    expect(() => bundled.Tokenizer.fromFile('chinese-clip/tokenizer.json')).toThrow(expect.objectContaining({ code: 'E_PLATFORM' }));
+    expect(Math.abs(bundled.evaluateCaptions(CAPTIONS.items).ciderD - CAPTIONS.ciderD)).toBeLessThan(1e-6);
+  });
 });

@@ -8,6 +8,7 @@ export type TesseraErrorCode =
   | 'E_CONFIG'
   | 'E_SAFETENSORS'
   | 'E_IO'
+  | 'E_PLATFORM'
   | 'E_INPUT'
   | (string & {});
 

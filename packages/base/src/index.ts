@@ -13,10 +13,7 @@ export {
   torchPeerSettings,
   workspaceRoot,
 } from './bench.js';
-export { nearestName, parseConfig } from './config.js';
-export { isTesseraError, TesseraError, type TesseraErrorCode } from './errors.js';
+// Everything that also runs in a browser (the `browser` export condition's entry).
+export * from './browser.js';
 export { pathExists, writeFileAtomic } from './fs.js';
-export { createLogger, type Logger, type LogLevel } from './log.js';
 export { type Progress, type ProgressOptions, progress } from './progress.js';
-export { type RandomState, SeededRandom } from './random.js';
-export { type Spread, spread } from './spread.js';

@@ -11,15 +11,21 @@ export interface Logger {
 }
 
 function currentLevel(): LogLevel {
-  const level = process.env.TESSERA_LOG_LEVEL as LogLevel | undefined;
+  const level = (typeof process === 'undefined' ? undefined : process.env?.TESSERA_LOG_LEVEL) as LogLevel | undefined;
   return level && level in ORDER ? level : 'info';
 }
 
+/**
+ * A logger whose lines start with `[scope]`, at the level `TESSERA_LOG_LEVEL` names (default
+ * info), on stderr; where there is no `process` (a browser) on `console.error`, at info.
+ */
 export function createLogger(scope: string): Logger {
   const write = (level: LogLevel, message: string) => {
     if (ORDER[level] < ORDER[currentLevel()]) return;
     const prefix = level === 'info' ? '' : `${level}: `;
-    process.stderr.write(`[${scope}] ${prefix}${message}\n`);
+    const line = `[${scope}] ${prefix}${message}`;
+    if (typeof process === 'undefined' || !process.stderr) console.error(line);
+    else process.stderr.write(`${line}\n`);
   };
   return {
     debug: (m) => write('debug', m),

@@ -1,11 +1,11 @@
 import { TesseraError } from '@tessera/base';
+import { readText } from '#files';
 import { specialToken } from './addedVocabulary.js';
 import { WordPieceDecoder } from './decoders/decoders.js';
 import { WordPiece } from './models/wordPiece.js';
 import { BertNormalizer } from './normalizers/bertNormalizer.js';
 import { BertProcessing } from './postProcessors/template.js';
 import { BertPreTokenizer } from './preTokenizers/basic.js';
-import { readText } from './readText.js';
 import type { TokenizerParts } from './tokenizer.js';
 
 export interface BertVocabOptions {
@@ -19,7 +19,7 @@ export interface BertVocabOptions {
  * [CLS], [SEP] and [MASK] found in the vocabulary become special added tokens.
  */
 export function bertVocabParts(vocab: string | string[], options: BertVocabOptions = {}): TokenizerParts {
-  const lines = Array.isArray(vocab) ? vocab : readText(vocab).split('\n');
+  const lines = Array.isArray(vocab) ? vocab : readText(vocab, 'vocab.txt').split('\n');
   const map = new Map<string, number>();
   for (const line of lines) {
     const token = line.replace(/\r$/, '');

@@ -1,4 +1,5 @@
 import { TesseraError } from '@tessera/base';
+import { readText } from '#files';
 import { specialToken } from './addedVocabulary.js';
 import { ByteLevelDecoder } from './decoders/decoders.js';
 import { decoderFromJSON } from './decoders/fromJSON.js';
@@ -10,7 +11,6 @@ import { ByteLevelProcessing } from './postProcessors/byteLevel.js';
 import { postProcessorFromJSON } from './postProcessors/fromJSON.js';
 import { ByteLevelPreTokenizer } from './preTokenizers/byteLevel.js';
 import { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
-import { readText } from './readText.js';
 import type { TokenizerParts } from './tokenizer.js';
 
 export interface BpeFilesOptions {
@@ -39,13 +39,13 @@ const CLIP_SPLIT = "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'
 export function bpeFilesParts(vocabPath: string, mergesPath: string, options: BpeFilesOptions = {}): TokenizerParts {
   let vocabJson: unknown;
   try {
-    vocabJson = JSON.parse(readText(vocabPath));
+    vocabJson = JSON.parse(readText(vocabPath, 'vocab.json'));
   } catch (e) {
     if (e instanceof TesseraError) throw e;
     throw new TesseraError('E_TOKENIZER_JSON', `${vocabPath} is not JSON: ${(e as Error).message}`, { details: { path: vocabPath } });
   }
   const vocab = asObject(vocabJson, 'vocab.json');
-  const merges = readText(mergesPath)
+  const merges = readText(mergesPath, 'merges.txt')
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
     .filter((l, i) => l.length > 0 && !(i === 0 && l.startsWith('#version')));

@@ -1,4 +1,5 @@
-import { TesseraError, writeFileAtomic } from '@tessera/base';
+import { TesseraError } from '@tessera/base';
+import { readText, writeTextAtomic } from '#files';
 import { type AddedToken, AddedTokenMatcher, addedTokenFromJSON, addedTokenToJSON, specialToken } from './addedVocabulary.js';
 import { type BertVocabOptions, bertVocabParts } from './bertVocab.js';
 import { type BpeFilesOptions, bpeFilesParts } from './bpeFiles.js';
@@ -20,7 +21,6 @@ import type { PostProcessor } from './postProcessors/postProcessor.js';
 import { BertProcessing } from './postProcessors/template.js';
 import { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
 import type { PreTokenizer } from './preTokenizers/preTokenizer.js';
-import { readText } from './readText.js';
 import { resolveTruncation, type TruncationOptions, truncateEncodings, truncationFromJSON, truncationToJSON } from './truncation.js';
 
 /** Roles special tokens play for models. */
@@ -168,7 +168,7 @@ export class Tokenizer {
 
   /** Writes `tokenizer.json` atomically. */
   async save(path: string): Promise<void> {
-    await writeFileAtomic(path, JSON.stringify(this.toJSON()));
+    await writeTextAtomic(path, JSON.stringify(this.toJSON()));
   }
 
   /**

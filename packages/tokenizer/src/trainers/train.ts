@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { TesseraError } from '@tessera/base';
+import { textChunks } from '#files';
 import type { AddedToken } from '../addedVocabulary.js';
 import { BYTE_TO_CHAR, toByteLevel } from '../byteLevel.js';
 import { ByteLevelDecoder, WordPieceDecoder } from '../decoders/decoders.js';
@@ -43,8 +43,7 @@ async function* texts(input: TrainingInput): AsyncGenerator<string> {
     for (const file of input.files) {
       // Pieces of the current line; joined once per line, so a huge line costs linear time.
       let parts: string[] = [];
-      const stream = createReadStream(file, { encoding: 'utf8' });
-      const chunks = stream[Symbol.asyncIterator]();
+      const chunks = textChunks(file)[Symbol.asyncIterator]();
       for (;;) {
         let next: IteratorResult<string>;
         try {
