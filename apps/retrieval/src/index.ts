@@ -45,5 +45,6 @@ export {
 export { bearerAuth, isLoopbackHost, resolveServeAuth, type ServeAuthOptions, tokenMatches } from './serverAuth.js';
 export { inShard, parseShard, type Shard, shardOf } from './shard.js';
 export { readSidecar, rootsFile, type StoreSidecar, writeSidecar } from './storeRoots.js';
+export { type ThumbnailOptions, thumbnailPng } from './thumbnail.js';
 export { stripRanks, type TrainClipOptions, type TrainClipResult, trainClip } from './trainClip.js';
 export { type ZeroShotEvalOptions, zeroShotAccuracy } from './zeroShotEval.js';
