@@ -14,6 +14,15 @@ export {
   type TrainTaskOptions,
   trainClipTask,
 } from './commands.js';
+export {
+  type ContactSheetHit,
+  type ContactSheetOptions,
+  type ContactSheetQuery,
+  type ContactSheetResult,
+  type ContactSheetRow,
+  contactSheetQueries,
+  writeContactSheet,
+} from './contactSheet.js';
 export { type AugmentSettings, type ContrastiveBatch, ContrastiveSource, type ContrastiveSourceOptions } from './contrastiveSource.js';
 export { Embedder, MAX_QUERY_CHARS } from './embedder.js';
 export {
