@@ -35,6 +35,7 @@ export interface ContactSheetRow {
   hits: ContactSheetHit[];
 }
 
+/** What `writeContactSheet` searches, with which model, and where the sheet goes. */
 export interface ContactSheetOptions {
   /** The model that searches (`Embedder.load` of a model directory). */
   embedder: Embedder;
@@ -53,8 +54,11 @@ export interface ContactSheetOptions {
   title?: string;
 }
 
+/** The files `writeContactSheet` wrote and the rows they show. */
 export interface ContactSheetResult {
+  /** Path of contact-sheet.html. */
   html: string;
+  /** Path of contact-sheet.png. */
   png: string;
   rows: ContactSheetRow[];
 }
