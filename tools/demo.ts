@@ -3,7 +3,8 @@
  * Chinese captions) into ./data/emoji, trains a tiny CLIP for a few minutes
  * (datasets/emoji/clip-tiny.yaml; `npm run demo -- --budget.minutes 10` for longer), prints
  * R@1/5/10 on the held-out Twitter drawing style in both languages, and leaves the model
- * directory in ./runs/demo/model for the retrieval app (`loadModel('runs/demo/model')`).
+ * directory in ./runs/demo/model for the retrieval app (`loadModel('runs/demo/model')`), and a
+ * contact sheet of searches in both languages (runs/demo/contact-sheet.html and .png).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,16 @@ import { initBackend, progress } from '@tessera/core';
 import { readManifest } from '@tessera/data';
 import { buildEmojiDataset } from '@tessera/dataset-emoji';
 import { loadModel } from '@tessera/models';
-import { formatRetrieval, loadRunConfig, preparePairs, trainClip, zeroShotAccuracy } from '@tessera/retrieval';
+import {
+  contactSheetQueries,
+  Embedder,
+  formatRetrieval,
+  loadRunConfig,
+  preparePairs,
+  trainClip,
+  writeContactSheet,
+  zeroShotAccuracy,
+} from '@tessera/retrieval';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = path.join(root, 'datasets/emoji/clip-tiny.yaml');
@@ -57,6 +67,31 @@ if (trained.tokenizer && trained.processor) {
   console.log(`zero-shot top-1 on ${pairs.length} held-out concepts (chance ${(100 / pairs.length).toFixed(1)} %): ${scores.join(', ')}`);
 }
 trained.model.dispose();
+
+// Contact sheet: what the search returns on the held-out Twitter images for five concepts, asked in both languages.
+const SHEET = [
+  ['red heart', '红心'],
+  ['dog face', '狗脸'],
+  ['pizza', '披萨'],
+  ['rocket', '火箭'],
+  ['rainbow', '彩虹'],
+];
+const testRecords = (await readManifest(data.splits.test.manifest)).records;
+const queries = contactSheetQueries(testRecords, [
+  ...SHEET.map(([en]) => ({ text: en as string, lang: 'en' })),
+  ...SHEET.map(([, zh]) => ({ text: zh as string, lang: 'zh' })),
+]);
+const embedder = await Embedder.load(run.exportDir);
+const sheet = await writeContactSheet({
+  embedder,
+  manifest: data.splits.test.manifest,
+  queries,
+  outDir: path.resolve(path.dirname(configFile), config.train.outputDir),
+  title: `Text-to-image search, held-out Twitter style: top 5 of ${data.splits.test.count} images; green: the query's emoji`,
+});
+embedder.dispose();
+const found = sheet.rows.map((r) => `${r.query.text} ${r.hits.filter((h) => h.correct).length}/${r.hits.length}`).join(', ');
+console.log(`contact sheet (${found}): ${path.relative(root, sheet.html)}, ${path.relative(root, sheet.png)}`);
 console.log(
   `\nmodel directory: ${path.relative(root, run.exportDir)} (reload with loadModel); metrics: ${path.relative(root, run.result.metricsFile)}`,
 );

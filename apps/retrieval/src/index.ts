@@ -14,6 +14,15 @@ export {
   type TrainTaskOptions,
   trainClipTask,
 } from './commands.js';
+export {
+  type ContactSheetHit,
+  type ContactSheetOptions,
+  type ContactSheetQuery,
+  type ContactSheetResult,
+  type ContactSheetRow,
+  contactSheetQueries,
+  writeContactSheet,
+} from './contactSheet.js';
 export { type AugmentSettings, type ContrastiveBatch, ContrastiveSource, type ContrastiveSourceOptions } from './contrastiveSource.js';
 export { Embedder, MAX_QUERY_CHARS } from './embedder.js';
 export {
@@ -45,5 +54,6 @@ export {
 export { bearerAuth, isLoopbackHost, resolveServeAuth, type ServeAuthOptions, tokenMatches } from './serverAuth.js';
 export { inShard, parseShard, type Shard, shardOf } from './shard.js';
 export { readSidecar, rootsFile, type StoreSidecar, writeSidecar } from './storeRoots.js';
+export { type ThumbnailOptions, thumbnailPng } from './thumbnail.js';
 export { stripRanks, type TrainClipOptions, type TrainClipResult, trainClip } from './trainClip.js';
 export { type ZeroShotEvalOptions, zeroShotAccuracy } from './zeroShotEval.js';

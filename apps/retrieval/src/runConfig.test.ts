@@ -33,7 +33,10 @@ describe('CLIP run config', () => {
     const c = await loadRunConfig(CLIP_TINY, ['--train.lr', '5e-4']);
     expect(c.task).toBe('clip');
     expect(c.train.lr).toBe(5e-4);
-    expect(c.train.batchSize).toBe(64);
+    expect(c.train.batchSize).toBe(128);
+    // The preset with its start temperature changed: expanded to the full model config at load.
+    expect(c.model).toMatchObject({ type: 'clip', name: 'clip-tiny-hf', initLogitScale: 3.912, vision: { preNorm: true } });
+    expect((await loadRunConfig(CLIP_TINY, ['--model.initLogitScale', '2.6592'])).model).toMatchObject({ initLogitScale: 2.6592 });
     // Defaults of @tessera/train's schema, filled at load.
     expect([c.train.accumulation, c.train.schedule, c.train.evalEvery]).toEqual([1, 'cosine', 0]);
     expect(c.budget?.minutes).toBe(3.5);
@@ -69,6 +72,14 @@ describe('CLIP run config', () => {
     };
     await writeFile(file, JSON.stringify({ model, data: { train: 'x.jsonl' }, train: { lr: 1, steps: 1, batchSize: 2, outputDir: 'o' } }));
     expect(await message(loadRunConfig(file))).toContain('unknown key model.vision.numLayer — did you mean numLayers?');
+    // A preset with changed fields: a typo in them, or an unknown preset, is named too.
+    expect(await message(loadRunConfig(CLIP_TINY, ['--model.initLogitScal', '3']))).toContain(
+      'unknown key model.initLogitScal — did you mean initLogitScale?',
+    );
+    expect(await message(loadRunConfig(CLIP_TINY, ['--model.initLogitScale', 'big']))).toContain('model.initLogitScale');
+    expect(await message(loadRunConfig(CLIP_TINY, ['--model.preset', 'clip-tinny']))).toContain(
+      "model.preset: unknown model preset 'clip-tinny'; choose one of: clip-tiny",
+    );
   });
 
   it('fails on a bad value before any data work: no output directory, tokenizer or decoded image', async () => {

@@ -1,5 +1,12 @@
-import { parseConfig } from '@tessera/core';
-import { type ModelConfig, modelConfig, modelConfigSchema } from '@tessera/models';
+import { isTesseraError, parseConfig } from '@tessera/core';
+import {
+  expandPreset,
+  type ModelConfig,
+  type ModelConfigInput,
+  modelConfig,
+  modelConfigSchema,
+  type PresetModelSpec,
+} from '@tessera/models';
 import { loadConfigFile, trainSectionSchema } from '@tessera/train';
 import { z } from 'zod';
 
@@ -16,6 +23,27 @@ export const augmentSchema = z
   })
   .strict();
 
+const isPresetSpec = (v: unknown): v is PresetModelSpec => typeof v === 'object' && v !== null && !Array.isArray(v) && 'preset' in v;
+
+/**
+ * A run's `model`: a preset name, a full model config, or a preset with the fields that differ
+ * from it (`{ preset: clip-tiny-hf, initLogitScale: 3.912 }`), which is expanded to the full
+ * config before validation, so a bad or unknown field is named by its path (`model.initLogitScal`).
+ */
+const runModelSchema = z.preprocess(
+  (value, ctx) => {
+    if (!isPresetSpec(value)) return value;
+    try {
+      return expandPreset(value);
+    } catch (error) {
+      if (!isTesseraError(error, 'E_CONFIG')) throw error;
+      ctx.addIssue({ code: 'custom', path: ['preset'], message: error.message, input: value.preset });
+      return value;
+    }
+  },
+  z.union([z.string().min(1), modelConfigSchema]),
+) as unknown as z.ZodType<string | ModelConfig, string | ModelConfigInput | PresetModelSpec>;
+
 /**
  * A `tessera train` run of a CLIP model: which model, which data, how to tokenize, and the
  * trainer's `train` section (@tessera/train's schema). Paths are relative to the config file.
@@ -25,8 +53,11 @@ export const runConfigSchema = z
   .object({
     /** What `tessera train` trains: this schema is the `clip` task (the default). */
     task: z.literal('clip').default('clip'),
-    /** A preset name (`tessera models` lists them) or a full model config; or give `init`. */
-    model: z.union([z.string().min(1), modelConfigSchema]).optional(),
+    /**
+     * A preset name (`tessera models` lists them), a full model config, or a preset with the
+     * fields that differ from it (`{ preset: clip-tiny-hf, initLogitScale: 3.912 }`); or give `init`.
+     */
+    model: runModelSchema.optional(),
     /**
      * Start from a trained model instead: a Hugging Face folder (CLIP, Chinese-CLIP, SigLIP) or
      * a Tessera model directory. Its architecture, weights, tokenizer and image preprocessing

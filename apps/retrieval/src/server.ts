@@ -4,13 +4,13 @@ import { isTesseraError } from '@tessera/core';
 import type { SearchHit } from '@tessera/index';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import sharp from 'sharp';
 import { z } from 'zod';
 import { MAX_QUERY_CHARS } from './embedder.js';
 import { insideRoots } from './imageSource.js';
 import { SEARCH_PAGE } from './page.js';
 import type { RetrievalService } from './retrievalService.js';
 import { bearerAuth, resolveServeAuth } from './serverAuth.js';
+import { thumbnailPng } from './thumbnail.js';
 
 /** Limits on what one request may ask for. */
 export interface ServerLimits {
@@ -161,11 +161,7 @@ function searchRoutes(service: RetrievalService, limits: ServerLimits): Hono {
     if (!found) return c.json({ error: 'not_found', message: `no indexed image with id ${JSON.stringify(id)}` }, 404);
     const { record, inside } = found;
     if (!inside) return c.json({ error: 'forbidden', message: 'that image lies outside the indexed folders' }, 403);
-    const png = await sharp(record.path, { limitInputPixels: 50_000_000 })
-      .rotate()
-      .resize(limits.thumbnailSize, limits.thumbnailSize, { fit: 'inside', withoutEnlargement: true })
-      .png()
-      .toBuffer();
+    const png = await thumbnailPng(record.path, limits.thumbnailSize);
     return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=300' });
   });
 

@@ -91,7 +91,15 @@ export { type LoadedPretrained, loadPretrained, PRETRAINED_TYPES, pretrainedType
 export { loadPretrainedCaptioner, PRETRAINED_CAPTIONERS, type PretrainedCaptionerType } from './pretrained/loadPretrainedCaptioner.js';
 export { exportError, HfConfigReader, type PretrainedType, renameTable } from './pretrained/pretrainedType.js';
 export { savePretrainedCaptioner } from './pretrained/savePretrainedCaptioner.js';
-export { type AnyModel, type CreateModelOptions, createModel, listModels, modelConfig } from './registry.js';
+export {
+  type AnyModel,
+  type CreateModelOptions,
+  createModel,
+  expandPreset,
+  listModels,
+  modelConfig,
+  type PresetModelSpec,
+} from './registry.js';
 export { padTokenId, type TokenizedTexts, textTensors, tokenizeTexts } from './textBatch.js';
 export { TowerEncoder } from './towerEncoder.js';
 export { buildProjection, buildTextTower, buildVisionTower } from './towers.js';

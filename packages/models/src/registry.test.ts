@@ -1,9 +1,10 @@
 import { initBackend, isTesseraError } from '@tessera/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TINY_CLIP } from '../test/tiny.js';
+import { parseModelConfig } from './config.js';
 import { DualEncoder } from './dualEncoder.js';
 import { FusionModel } from './fusionModel.js';
-import { createModel, listModels, modelConfig } from './registry.js';
+import { createModel, expandPreset, listModels, modelConfig } from './registry.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -42,5 +43,19 @@ describe('model registry', () => {
       expect((error as Error).message).toContain('vision.patchSize');
     }
     expect(() => createModel({ ...TINY_CLIP, extra: 1 } as never)).toThrow(/extra/);
+  });
+
+  it('expands a preset with changed fields: nested objects merged key by key, the rest kept', () => {
+    const spec = expandPreset({ preset: 'clip-tiny-hf', initLogitScale: Math.log(50), vision: { numLayers: 4 } });
+    const config = parseModelConfig(spec);
+    const preset = modelConfig('clip-tiny-hf');
+    expect(config).toEqual({ ...preset, initLogitScale: Math.log(50), vision: { ...preset.vision, numLayers: 4 } });
+    // The preset itself is untouched.
+    expect([modelConfig('clip-tiny-hf').initLogitScale, modelConfig('clip-tiny-hf').vision.numLayers]).toEqual([Math.log(1 / 0.07), 3]);
+    expect(() => expandPreset({ preset: 'clip-huge' })).toThrow(/unknown model preset 'clip-huge'; choose one of: clip-tiny/);
+    // Not validated here: the caller's schema names the bad field.
+    expect(() => parseModelConfig(expandPreset({ preset: 'clip-tiny', initLogitScal: 3 }))).toThrow(
+      /initLogitScal — did you mean initLogitScale/,
+    );
   });
 });

@@ -26,6 +26,44 @@ export function modelConfig(name: string): ClipConfig | AlbefConfig {
   return parseModelConfig(structuredClone(preset)) as ClipConfig | AlbefConfig;
 }
 
+/**
+ * A model written as a preset and the fields that differ from it, e.g.
+ * `{ preset: 'clip-tiny-hf', initLogitScale: 3.912 }` (what a run config's `model` may hold).
+ */
+export interface PresetModelSpec {
+  /** The preset the model starts from (`listModels()`). */
+  preset: string;
+  /** Fields of the model config that replace the preset's (nested objects are merged key by key). */
+  [field: string]: unknown;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `base` with `changes` set: nested objects merged key by key, anything else replaced. */
+function mergeFields(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(changes)) {
+    const old = out[key];
+    out[key] = isPlainObject(old) && isPlainObject(value) ? mergeFields(old, value) : value;
+  }
+  return out;
+}
+
+/**
+ * The model config of a `PresetModelSpec`: the preset's config with the spec's other fields
+ * merged in. Not validated, so that the caller's schema (`modelConfigSchema`, `parseModelConfig`)
+ * names a bad or unknown field by its path; an unknown preset is E_CONFIG listing the presets.
+ */
+export function expandPreset(spec: PresetModelSpec): ModelConfigInput {
+  const { preset, ...changes } = spec;
+  const base = MODEL_PRESETS[preset];
+  if (!base)
+    throw new TesseraError('E_CONFIG', `unknown model preset '${preset}'; choose one of: ${listModels().join(', ')}`, {
+      details: { name: preset },
+    });
+  return mergeFields(structuredClone(base) as Record<string, unknown>, changes) as ModelConfigInput;
+}
+
 export type AnyModel = DualEncoder | FusionModel | TowerEncoder;
 
 export interface CreateModelOptions {

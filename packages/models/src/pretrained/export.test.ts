@@ -2,12 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend, tf } from '@tessera/core';
+import { trainWordPieceTokenizer } from '@tessera/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expected, FIXTURES, fixturePixels, maxDiff } from '../../test/pretrained.js';
 import { TINY_CLIP } from '../../test/tiny.js';
 import type { ModelConfigInput } from '../config.js';
 import type { DualEncoder } from '../dualEncoder.js';
-import { createModel } from '../registry.js';
+import { createModel, expandPreset } from '../registry.js';
 import type { TowerEncoder } from '../towerEncoder.js';
 import { exportHf } from './exportHf.js';
 import { loadPretrained } from './loadPretrained.js';
@@ -56,5 +57,24 @@ describe('exportHf', () => {
       code: 'E_EXPORT',
       message: expect.stringContaining('text.pooling = "mean"'),
     });
+  });
+
+  it("writes the config's start temperature as logit_scale_init_value, and reads it back", async () => {
+    const start = Math.log(50); // datasets/emoji/clip-tiny.yaml's, not CLIP's default log(1/0.07)
+    const tokenizer = trainWordPieceTokenizer(['red heart', 'blue car', '红心']);
+    const { model, config } = createModel(expandPreset({ preset: 'clip-tiny-hf', initLogitScale: start }), {
+      vocabSize: tokenizer.vocabSize,
+      eosTokenId: tokenizer.specialTokens.sep?.id,
+    });
+    const out = path.join(work, 'logit-scale');
+    await exportHf({ model, config, tokenizer }, out);
+    model.dispose();
+    const hf = JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8'));
+    expect(hf.logit_scale_init_value).toBeCloseTo(start, 6);
+    const again = await loadPretrained(out);
+    expect(again.config.type === 'clip' && again.config.initLogitScale).toBeCloseTo(start, 6);
+    // An untrained model's learned scale is still its start value (float32).
+    expect((again.model as DualEncoder).logit_scale.dataSync()[0]).toBeCloseTo(start, 5);
+    again.model.dispose();
   });
 });
