@@ -3,9 +3,12 @@
  * projection and L2 normalisation, forward only, batches of 256 preprocessed images
  * [256, 3, 32, 32] (the model calls `embedImages` makes for `tessera index`), against the same
  * model and weights in PyTorch 2.13 from .venv-ref (bench/torch_embed.py), which must produce the same
- * embeddings within 1e-4. Both at 1 thread and at 2 (BLAS threads for Tessera's native kernels;
- * for PyTorch the faster of intra-op or BLAS threads, the other pool pinned to 1). One warm-up
- * batch, then `rounds` rounds each side; images/s at the median round, min-max in details.
+ * embeddings within 1e-4; and against onnxruntime 1.30 (bench/ort_clip.py) running that same
+ * PyTorch module exported with torch.onnx.export into this run's temp dir (CPUExecutionProvider,
+ * intra-op threads = ours, inter-op 1, sequential), checked against ours within 1e-4 the same way.
+ * All at 1 thread and at 2 (BLAS threads for Tessera's native kernels; for PyTorch the faster of
+ * intra-op or BLAS threads, the other pool pinned to 1; onnxruntime's intra-op threads). One
+ * warm-up batch, then `rounds` rounds each side; images/s at the median round, min-max in details.
  * Usage: npm run bench [-- model dir]   (default: a fresh clip-tiny, seed 0, saved with saveModel)
  * TESSERA_BENCH_STEPS (batches per round, default 5) and TESSERA_BENCH_ROUNDS (default 3) shorten a run.
  */
@@ -95,6 +98,43 @@ try {
   const torch1 = peer(1);
   const torch2 = peer(2);
 
+  /** onnxruntime at `threads` intra-op threads: ort_clip.py checks its embeddings against ours, then times `rounds` rounds. */
+  const ortPeer = (threads: number) => {
+    const job = path.join(dir, `ort-job-${threads}.json`);
+    writeFileSync(
+      job,
+      JSON.stringify({
+        source: 'tessera',
+        weights: path.join(modelDir, MODEL_FILES.weights),
+        model: config,
+        onnxDir: path.join(dir, 'onnx'),
+        images: path.join(dir, 'images.f32'),
+        imageBatch: BATCH,
+        imageSize: size,
+        expectedImages: path.join(dir, 'expected.f32'),
+        threads,
+        steps,
+        tolerance: TOLERANCE,
+      }),
+    );
+    const env = torchPeerSettings(threads)[0]?.env; // the export's torch threads; the session sets its own
+    const run = spawnSync(referencePython(), [fileURLToPath(new URL('./ort_clip.py', import.meta.url)), job], {
+      encoding: 'utf8',
+      env,
+      input: `${'images\n'.repeat(rounds)}done\n`,
+    });
+    if (run.status !== 0) throw new Error(`onnxruntime peer failed (exit ${run.status}): ${run.stderr}`);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ready = lines[0] as unknown as { maxAbsDiff: number; onnxruntime: string; onnx: string; opset: number };
+    const rates = lines.slice(1, 1 + rounds).map((l) => l.perSecond as number);
+    return { ...ready, rate: spread(rates) };
+  };
+  const ort1 = ortPeer(1);
+  const ort2 = ortPeer(2);
+
   const details = {
     model: config.name,
     modelDir: process.argv[2] ?? 'fresh clip-tiny (seed 0) saved with saveModel',
@@ -103,35 +143,63 @@ try {
     steps,
     rounds,
     maxAbsDiff: Math.max(torch1.maxAbsDiff, torch2.maxAbsDiff),
+    maxAbsDiffOnnxruntime: Math.max(ort1.maxAbsDiff, ort2.maxAbsDiff),
     tolerance: TOLERANCE,
-    imagesPerSecond: { ours1, ours2, torch1: torch1.rate, torch2: torch2.rate },
+    imagesPerSecond: { ours1, ours2, torch1: torch1.rate, torch2: torch2.rate, ort1: ort1.rate, ort2: ort2.rate },
+    onnxruntimeSetting:
+      'torch_embed.py module exported by torch.onnx.export(dynamo=True, fixed bench shape), InferenceSession(CPUExecutionProvider, intra_op_num_threads = threads, inter_op_num_threads 1, ORT_SEQUENTIAL, ORT_ENABLE_ALL)',
+    onnxOpset: ort1.opset,
+    versions: { torch: torch1.torch, onnxruntime: ort1.onnxruntime, onnx: ort1.onnx },
     ours2Threads: info2.native.active ? info2.threads : 1,
     torch2Setting: { torchThreads: torch2.torchThreads, blasThreads: torch2.blasThreads },
     torch: torch1.torch,
     native: info.native.active ? info.native.blas : 'off',
   };
-  await recordBenchmark({
-    benchmark: 'models-clip-tiny-embed-images',
-    metric: 'image embedding (indexing) throughput, median round',
-    unit: 'images/s',
-    ours: ours1.median,
-    peer: torch1.rate.median,
-    peerName: `PyTorch ${torch1.torch}, 1 thread`,
-    higherIsBetter: true,
-    backend: info.name,
-    details,
-  });
-  await recordBenchmark({
-    benchmark: 'models-clip-tiny-embed-images-2threads',
-    metric: 'image embedding (indexing) throughput, median round',
-    unit: 'images/s',
-    ours: ours2.median,
-    peer: torch2.rate.median,
-    peerName: `PyTorch ${torch2.torch}, 2 threads (intra-op ${torch2.torchThreads}, BLAS ${torch2.blasThreads})`,
-    higherIsBetter: true,
-    backend: info2.name,
-    details,
-  });
+  const workload = (threads: number) =>
+    `clip-tiny image embedding, batch ${BATCH} x 3x${size}x${size}, ${threads} thread${threads > 1 ? 's' : ''}`;
+  const rows = [
+    ['', 1, ours1, info, torch1.rate, `PyTorch ${torch1.torch}, 1 thread`, 'PyTorch float32'],
+    [
+      '-2threads',
+      2,
+      ours2,
+      info2,
+      torch2.rate,
+      `PyTorch ${torch2.torch}, 2 threads (intra-op ${torch2.torchThreads}, BLAS ${torch2.blasThreads})`,
+      'PyTorch float32',
+    ],
+    [
+      '-ort',
+      1,
+      ours1,
+      info,
+      ort1.rate,
+      `onnxruntime ${ort1.onnxruntime} CPUExecutionProvider (torch.onnx.export), 1 thread`,
+      'onnxruntime float32',
+    ],
+    [
+      '-2threads-ort',
+      2,
+      ours2,
+      info2,
+      ort2.rate,
+      `onnxruntime ${ort2.onnxruntime} CPUExecutionProvider (torch.onnx.export), 2 threads`,
+      'onnxruntime float32',
+    ],
+  ] as const;
+  for (const [suffix, threads, ours, backend, theirs, peerName, peerKind] of rows) {
+    await recordBenchmark({
+      benchmark: `models-clip-tiny-embed-images${suffix}`,
+      metric: 'image embedding (indexing) throughput, median round',
+      unit: 'images/s',
+      ours: ours.median,
+      peer: theirs.median,
+      peerName,
+      higherIsBetter: true,
+      backend: backend.name,
+      details: { ...details, workload: workload(threads), peerKind },
+    });
+  }
   images.dispose();
   model.dispose();
 } finally {

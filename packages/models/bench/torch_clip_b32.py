@@ -9,8 +9,10 @@ Usage: python torch_clip_b32.py <job.json>, where job.json holds
   {"dir", "threads", "steps", "tolerance",
    "images" (float32 [B, 3, 224, 224] little-endian), "imageBatch", "expectedImages" (float32 [B, 512]),
    "ids" / "mask" (int32 [T, S]), "textBatch", "textLength", "expectedTexts" (float32 [T, 512])}
-Prints {"ready", "maxAbsDiff", "torch", "transformers"} (or exits 1 when the embeddings differ by
-more than the tolerance), then answers each stdin line "images" or "texts" with
+Prints {"ready", "maxAbsDiff", "torch", "transformers", "bf16Cosine" {"min", "mean"}} (or exits 1 when
+the embeddings differ by more than the tolerance; bf16Cosine: per-image cosine between the image
+embeddings under torch.autocast("cpu", dtype=torch.bfloat16) and the float32 ones), then answers
+each stdin line "images", "texts" or "images-bf16" (the image batch under bf16 autocast) with
 {"perSecond"} for one round of `steps` batches, and
 "done" with {"peakRssMiB"}; one JSON line each.
 """
@@ -59,8 +61,23 @@ def main():
         if not diff <= job["tolerance"]:
             print(f"embeddings differ from Tessera's: max abs diff {diff} > {job['tolerance']}", file=sys.stderr)
             sys.exit(1)
-        say({"ready": True, "maxAbsDiff": diff, "torch": torch.__version__, "transformers": transformers.__version__})
-        work = {"images": (embed_images, job["imageBatch"]), "texts": (embed_texts, job["textBatch"])}
+        # bf16 autocast (oneDNN bf16 kernels: AMX or AVX512-BF16 where the CPU has them): not the same
+        # precision, so it is checked only by how close its embeddings stay to float32's.
+        def embed_images_bf16():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return embed_images()
+
+        cosine = torch.nn.functional.cosine_similarity(embed_images_bf16().float(), embed_images(), dim=-1)
+        embed_images_bf16()  # warm-up
+        say({
+            "ready": True, "maxAbsDiff": diff, "torch": torch.__version__, "transformers": transformers.__version__,
+            "bf16Cosine": {"min": float(cosine.min()), "mean": float(cosine.mean())},
+        })
+        work = {
+            "images": (embed_images, job["imageBatch"]),
+            "texts": (embed_texts, job["textBatch"]),
+            "images-bf16": (embed_images_bf16, job["imageBatch"]),
+        }
         for line in sys.stdin:  # the check above was the warm-up
             command = line.strip()
             if command == "done":
