@@ -69,7 +69,8 @@ function importedPackages(packageDir: string): Set<string> {
     if (!file.endsWith('.ts') || /\.(test|bench)\.ts$/.test(file) || file.split(path.sep).includes('bench')) continue;
     const source = readFileSync(path.join(packageDir, 'src', file), 'utf8');
     for (const [, spec] of source.matchAll(/(?:from|import\()\s*'([^'.][^']*)'/g)) {
-      if (spec.startsWith('node:')) continue;
+      // '#files' and the like are the package's own subpath imports (its package.json `imports`), not packages.
+      if (spec.startsWith('node:') || spec.startsWith('#')) continue;
       const parts = spec.split('/');
       names.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
     }
