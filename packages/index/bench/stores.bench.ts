@@ -8,7 +8,7 @@
  * - LanceStore's IVF-PQ against the same index in FAISS (IVF-PQ with exact re-rank): same cells,
  *   sub-vectors, re-rank factor and nprobe, each side's recall@10 reported.
  *
- *   npm run bench -w @tessera/index                  # all sizes, 1 thread on both sides
+ *   npm run bench -w @tessera/index                  # the set bench/all.sh lists
  *   BENCH_SIZES=10000,100000 BENCH_THREADS=2 BENCH_STORES=exact npm run bench -w @tessera/index
  *
  * The peer runs in the reference virtualenv (tools/python/setup-reference-env.sh makes
