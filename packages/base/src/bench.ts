@@ -60,6 +60,11 @@ function commit(): string | null {
   }
 }
 
+/**
+ * Completes a figure (ratio, date, and the machine: CPU, cores, Node, git commit, load average;
+ * `kind` defaults to 'peer'), writes it atomically to `<benchmark>.json` in `TESSERA_BENCH_DIR`
+ * (default `<workspace>/bench-results`), prints a one-line summary on stderr, and returns it.
+ */
 export async function recordBenchmark(result: Omit<BenchmarkResult, 'ratio' | 'date' | 'machine'>): Promise<BenchmarkResult> {
   const ratio = result.higherIsBetter ? result.ours / result.peer : result.peer / result.ours;
   const machine = {

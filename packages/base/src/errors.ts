@@ -12,7 +12,13 @@ export type TesseraErrorCode =
   | 'E_INPUT'
   | (string & {});
 
+/**
+ * The error Tessera throws for caller and environment problems (bad config, shapes, files,
+ * backends): switch on `code` (E_CONFIG, E_SHAPE, E_IO...), read `details` for context; the
+ * underlying error, if any, is `cause`. `name` is 'TesseraError'.
+ */
 export class TesseraError extends Error {
+  /** What kind of problem, stable across releases (safe to switch on). */
   readonly code: TesseraErrorCode;
   /** Extra machine-readable context (a path, a field name...). */
   readonly details: Readonly<Record<string, unknown>>;
@@ -25,6 +31,11 @@ export class TesseraError extends Error {
   }
 }
 
+/**
+ * Type guard: whether `value` is a TesseraError, and of `code` when one is given
+ * (`if (isTesseraError(e, 'E_IO')) ...`). An instanceof check, so an error from a second
+ * installed copy of @tessera/base does not match.
+ */
 export function isTesseraError(value: unknown, code?: TesseraErrorCode): value is TesseraError {
   return value instanceof TesseraError && (code === undefined || value.code === code);
 }

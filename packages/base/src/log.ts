@@ -3,10 +3,19 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
+/**
+ * A scoped logger from `createLogger`, writing lines to stderr (`console.error` in a browser).
+ * Each call checks `TESSERA_LOG_LEVEL` (debug, info, warn, error, silent; default info) and
+ * drops messages below it.
+ */
 export interface Logger {
+  /** Shown only at `TESSERA_LOG_LEVEL=debug`, as `[scope] debug: message`. */
   debug(message: string): void;
+  /** `[scope] message` (no level tag); hidden at level warn and above. */
   info(message: string): void;
+  /** `[scope] warn: message`; hidden only at level error or silent. */
   warn(message: string): void;
+  /** `[scope] error: message`; hidden only at level silent. */
   error(message: string): void;
 }
 

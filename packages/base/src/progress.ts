@@ -7,14 +7,21 @@ import cliProgress from 'cli-progress';
 export interface Progress {
   /** Advance by `n` items; `fields` are shown after the bar (loss, lr, ...). */
   tick(n?: number, fields?: Record<string, string | number>): void;
+  /** Ends the report: stops the live bar, or prints the final plain line whatever `intervalMs`. Call once, after the loop. */
   stop(): void;
 }
 
+/** What `progress` reports on. */
 export interface ProgressOptions {
+  /** Printed first on the bar or line, e.g. 'train'. */
   label: string;
+  /** Items in all: the bar's end, and the basis of the percentage and ETA. */
   total: number;
+  /** Name of one item in counts and rates (default 'it'). */
   unit?: string;
+  /** Where to write (default `process.stderr`); a live bar only when it is a TTY and `CI` is unset. */
   stream?: NodeJS.WriteStream;
+  /** Least time between plain lines, in milliseconds (default 10 000); unused with a live bar. */
   intervalMs?: number;
 }
 
@@ -37,6 +44,10 @@ function formatSeconds(s: number): string {
   return m > 0 ? `${m}m${Math.round(s % 60)}s` : `${s.toFixed(0)}s`;
 }
 
+/**
+ * Starts reporting a loop of `options.total` items: a cli-progress bar (rate, ETA, fields) on a
+ * terminal, else a plain line with count, percentage, rate and ETA every `intervalMs` and at `stop()`.
+ */
 export function progress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   const unit = options.unit ?? 'it';

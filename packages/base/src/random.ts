@@ -22,6 +22,11 @@ function hashLabel(label: string): number {
   return h;
 }
 
+/**
+ * A xoshiro128** generator: `new SeededRandom(seed)` from an integer seed (default 0, expanded
+ * by splitmix32), or `new SeededRandom(state)` to resume a saved `state()`. Not cryptographic;
+ * use `fork` for independent streams (one per use, e.g. dropout and masking).
+ */
 export class SeededRandom {
   private s0 = 0;
   private s1 = 0;
@@ -45,6 +50,10 @@ export class SeededRandom {
     return [this.s0, this.s1, this.s2, this.s3];
   }
 
+  /**
+   * Resumes from a snapshot taken with `state()`. Throws a RangeError (not a TesseraError) unless
+   * it is four numbers, not all zero; each is taken as a uint32 (`>>> 0`).
+   */
   setState(state: RandomState): void {
     if (state.length !== 4 || state.every((v) => v === 0)) {
       throw new RangeError('RandomState must be four uint32 values, not all zero');
@@ -62,6 +71,7 @@ export class SeededRandom {
     return new SeededRandom([next(), next(), next(), next() | 1]);
   }
 
+  /** The next raw output, an integer in [0, 2^32): one draw, on which every other method builds. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (this.s1 << 9) >>> 0;
@@ -83,6 +93,7 @@ export class SeededRandom {
     return this.nextUint32() / 4294967296;
   }
 
+  /** Uniform in [low, high) (default [0, 1)), from one draw. */
   uniform(low = 0, high = 1): number {
     return low + (high - low) * this.next();
   }
@@ -112,6 +123,7 @@ export class SeededRandom {
     }
   }
 
+  /** True with probability `p`, from one draw: never for p <= 0, always for p >= 1. */
   bernoulli(p: number): boolean {
     return this.next() < p;
   }

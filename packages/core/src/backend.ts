@@ -18,7 +18,16 @@ type NativeAddon = import('@tessera/native').NativeAddon;
  * turns them off.
  */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * What `initBackend` can be asked for (case-insensitive, also through `TESSERA_BACKEND`): 'auto'
+ * tries tensorflow, then wasm, then cpu; a named backend that does not load is E_BACKEND_UNAVAILABLE,
+ * an unknown name E_BACKEND_UNKNOWN.
+ */
 export type BackendChoice = (typeof BACKEND_NAMES)[number];
+/**
+ * A backend tfjs actually runs on: 'tensorflow' (tfjs-node, native libtensorflow), 'wasm'
+ * (SIMD, with Tessera's kernels) or 'cpu' (plain JavaScript, ~100x slower than wasm).
+ */
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 
 export const InitBackendOptionsSchema = z
@@ -31,8 +40,14 @@ export const InitBackendOptionsSchema = z
     native: z.boolean().optional(),
   })
   .strict();
+/**
+ * Options of `initBackend`: `backend` (a BackendChoice, default 'auto'; `TESSERA_BACKEND` wins),
+ * `threads` (>= 1, the native kernels' pool; default 1), `fastKernels` (default true) and
+ * `native` (default: as fastKernels). Unknown keys and bad values are E_CONFIG.
+ */
 export type InitBackendOptions = z.input<typeof InitBackendOptionsSchema>;
 
+/** What `initBackend` chose and why, as it and `backendInfo()` return it. */
 export interface BackendInfo {
   /** The backend tfjs runs on now. */
   name: BackendName;
@@ -44,9 +59,11 @@ export interface BackendInfo {
   kernelFixes: string[];
   /** Threads of the native kernels' pool (wasm itself runs single-threaded). */
   threads: number;
+  /** Whether @tessera/native's kernels are on, and why. */
   native: NativeInfo;
 }
 
+/** The state of @tessera/native's kernels (`BackendInfo.native`); they only ever run on wasm. */
 export interface NativeInfo {
   /** Whether @tessera/native's kernels are registered for the wasm backend now. */
   active: boolean;

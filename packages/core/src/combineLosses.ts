@@ -1,6 +1,10 @@
 import { TesseraError } from '@tessera/base';
 import { tf } from './tf.js';
 
+/**
+ * What `combineLosses` returns: the total and, by name, only the parts with a non-zero weight.
+ * All are new scalars, owned by the caller.
+ */
 export type CombinedLosses = {
   /** Sum over the parts that count of weight * part. */
   loss: tf.Scalar;

@@ -9,17 +9,26 @@ import { TesseraError, writeFileAtomic } from '@tessera/base';
  */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8';
 
+/**
+ * A tensor's elements, row-major, by dtype: F32 Float32Array, F16 and BF16 Uint16Array (raw
+ * bits), I64 BigInt64Array, I32 Int32Array, U8 Uint8Array.
+ */
 export type SafetensorsData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
+/** One tensor of a safetensors file. */
 export interface SafetensorsTensor {
   dtype: SafetensorsDtype;
+  /** Dimensions, outermost first; [] for a scalar. */
   shape: number[];
   /** F16 and BF16 stay as raw bits in a Uint16Array; use `toFloat32` to widen. */
   data: SafetensorsData;
 }
 
+/** A parsed safetensors file: its tensors and its string metadata. */
 export interface SafetensorsFile {
+  /** Tensors by name (e.g. `encoder.layers.0.mlp.fc1.weight`). */
   tensors: Map<string, SafetensorsTensor>;
+  /** The header's `__metadata__`; {} when it has none. */
   metadata: Record<string, string>;
 }
 
@@ -167,6 +176,10 @@ export function serializeSafetensors(
   return out;
 }
 
+/**
+ * Reads and parses a .safetensors file, whole, into memory (each tensor copied into its own
+ * aligned array). E_IO when the file cannot be read, E_SAFETENSORS when it is malformed.
+ */
 export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
   let buffer: Uint8Array;
   try {

@@ -1,9 +1,15 @@
 import { parseConfig, SeededRandom, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
 
+/**
+ * Checks the settings of an `EpochSource`: batch size, seed, shuffling, dropLast, batches kept
+ * alive, and this process's rank of worldSize (a bad field is an E_CONFIG error).
+ */
 export const epochSourceOptionsSchema = z
   .object({
+    /** Samples per batch. */
     batchSize: z.number().int().positive(),
+    /** Seed of the per-epoch permutations. */
     seed: z.number().int().default(0),
     /** Permute the samples each epoch (false: natural order, PyTorch's SequentialSampler). */
     shuffle: z.boolean().default(true),
@@ -13,10 +19,15 @@ export const epochSourceOptionsSchema = z
     keepAlive: z.number().int().positive().default(1),
     /** This process's share of every epoch: the samples at stream places rank, rank + worldSize, ... */
     rank: z.number().int().nonnegative().default(0),
+    /** Processes sharing every epoch (data-parallel ranks). */
     worldSize: z.number().int().positive().default(1),
   })
   .strict()
   .refine((o) => o.rank < o.worldSize, { message: 'rank must be below worldSize', path: ['rank'] });
+/**
+ * The plain settings of an `EpochSource`, as a config file gives them. Only `batchSize` is
+ * required; defaults: seed 0, shuffle true, dropLast false, keepAlive 1, rank 0, worldSize 1.
+ */
 export type EpochSourceSettings = z.input<typeof epochSourceOptionsSchema>;
 
 /** Where the next batch starts (the source's state), or where a built batch sits. JSON. */
@@ -29,9 +40,11 @@ export interface EpochPosition {
 /** Makes one batch from its samples (augmentation, tokenization, tensors); `at` keys per-sample randomness. */
 export type BatchBuilder<T, B> = (samples: T[], at: EpochPosition) => B | Promise<B>;
 
+/** An `EpochSource`'s settings plus what it goes over and how samples become a batch. */
 export interface EpochSourceOptions<B, T = number> extends EpochSourceSettings {
   /** What each epoch goes over: a list (the builder gets its items) or a count n (the builder gets indices 0..n-1). */
   samples: readonly T[] | (T extends number ? number : never);
+  /** Makes each batch; the tensors it returns belong to the source, which disposes them (see keepAlive). */
   build: BatchBuilder<T, B>;
 }
 
@@ -80,10 +93,15 @@ export class EpochSource<B, T = number> {
     this.batchesPerEpoch = (dropLast ? Math.floor : Math.ceil)(this.samplesPerEpoch / batchSize);
   }
 
+  /** Where the next batch starts, `{ epoch, position }` (a JSON copy): store it in a checkpoint for `restore`. */
   state(): EpochPosition {
     return { ...this.at };
   }
 
+  /**
+   * Continues from a `state()`: the next batch is the one that would have followed it. Anything
+   * but `{ epoch, position }` with non-negative integers is an E_INPUT error.
+   */
   restore(state: unknown): void {
     const s = state as EpochPosition | null;
     if (!s || !Number.isInteger(s.epoch) || !Number.isInteger(s.position) || s.epoch < 0 || s.position < 0)

@@ -13,6 +13,7 @@ export const DEFAULT_IMAGE_KEYS = ['image', 'filepath', 'file_name', 'path', 'vi
 /** Caption keys tried in order when `captionKey` is not given. */
 export const DEFAULT_CAPTION_KEYS = ['captions', 'caption', 'text', 'title'] as const;
 
+/** Checks `ManifestOptions`; `readManifest` throws E_CONFIG for a bad or unknown field. */
 export const manifestOptionsSchema = z
   .object({
     /** `jsonl`, `csv` or `tsv`; by default from the file extension (`.jsonl`/`.json`/`.ndjson`, `.csv`, `.tsv`). */
@@ -21,12 +22,19 @@ export const manifestOptionsSchema = z
     imageKey: z.string().min(1).optional(),
     /** Column holding the caption(s) (open_clip's `--csv-caption-key`). */
     captionKey: z.string().min(1).optional(),
+    /** Column holding the language of the row's plain-string captions (`{ text, lang }` captions keep their own). */
     langKey: z.string().min(1).default('lang'),
+    /** Column holding the record's split (e.g. `train`, `val`); empty means none. */
     splitKey: z.string().min(1).default('split'),
     /** CSV field separator; `,` for csv and a tab for tsv by default. */
     separator: z.string().length(1).optional(),
   })
   .strict();
+/**
+ * How `readManifest` reads a manifest: its format, which columns hold the image path, caption(s),
+ * language and split (by default the first of DEFAULT_IMAGE_KEYS / DEFAULT_CAPTION_KEYS present,
+ * `lang` and `split`), and the CSV separator.
+ */
 export type ManifestOptions = z.input<typeof manifestOptionsSchema>;
 
 /** A manifest read into memory: one record per distinct image, captions of repeated rows merged. */

@@ -2,7 +2,9 @@ import { readSidecar } from './shardStream.js';
 import { readShard } from './shards.js';
 import { SkipCounter } from './skipCounter.js';
 
+/** What `countShardSamples` found: the total, and how many shards it took from stats files or read. */
 export interface ShardSampleCount {
+  /** Samples in all the shards: stats `successes` plus the samples read from shards without stats. */
   samples: number;
   /** Shards whose count came from img2dataset's `{shard}_stats.json`. */
   fromStats: number;

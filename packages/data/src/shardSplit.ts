@@ -1,17 +1,22 @@
 import { parseConfig, TesseraError } from '@tessera/core';
 import { z } from 'zod';
 
+/** Checks `ShardSplitOptions`: rank below worldSize and workerId below numWorkers, else E_CONFIG. */
 export const shardSplitOptionsSchema = z
   .object({
+    /** This process's rank among the `worldSize` training processes. */
     rank: z.number().int().nonnegative().default(0),
+    /** Processes training together (data-parallel ranks). */
     worldSize: z.number().int().positive().default(1),
     /** A data-loading worker within the rank (PyTorch DataLoader's worker id). */
     workerId: z.number().int().nonnegative().default(0),
+    /** Data-loading workers per rank. */
     numWorkers: z.number().int().positive().default(1),
   })
   .strict()
   .refine((o) => o.rank < o.worldSize, { message: 'rank must be below worldSize', path: ['rank'] })
   .refine((o) => o.workerId < o.numWorkers, { message: 'workerId must be below numWorkers', path: ['workerId'] });
+/** Which (rank, worker) slot `splitShards` returns the shards of; every field defaults to one slot (0 of 1). */
 export type ShardSplitOptions = z.input<typeof shardSplitOptionsSchema>;
 
 /**

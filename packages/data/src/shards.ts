@@ -15,26 +15,38 @@ const IMAGE_EXTS = new Set(['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'mp4', '
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Checks `WriteShardsOptions`; `writeShards` throws E_CONFIG for a bad or unknown field. */
 export const writeShardsOptionsSchema = z
   .object({
     /** A manifest path (read with `manifestOptions`) or a manifest already read. */
     manifest: z.union([z.string().min(1), z.custom<Manifest>((v) => typeof v === 'object' && v !== null && 'records' in v)]),
+    /** Directory the shards go to (created if missing). */
     outDir: z.string().min(1),
+    /** Samples per shard; the last shard may hold fewer. */
     perShard: z.number().int().positive().default(1000),
     /** Shard file names are `<prefix>-000000.tar`. */
     prefix: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/)
       .default('shard'),
+    /** How to read `manifest` when it is a path. */
     manifestOptions: z.custom<ManifestOptions>().optional(),
     /** Called after each sample is written or skipped, for progress bars. */
     onSample: z.custom<(done: number, total: number) => void>((v) => typeof v === 'function').optional(),
   })
   .strict();
+/**
+ * What `writeShards` converts and where: the manifest, the output directory, samples per shard
+ * (default 1000), the shard name prefix (default `shard`, letters, digits, `_` and `-`) and a
+ * progress callback.
+ */
 export type WriteShardsOptions = z.input<typeof writeShardsOptionsSchema>;
 
+/** What `writeShards` wrote: the shards in order, the samples in them, and what was skipped. */
 export interface WriteShardsResult {
+  /** Paths of the shards written, `<outDir>/<prefix>-000000.tar` onwards. */
   shards: string[];
+  /** Samples written across all shards. */
   samples: number;
   /** Manifest rows skipped plus samples whose image could not be read. */
   skipped: SkipCounter;

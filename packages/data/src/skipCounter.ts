@@ -27,18 +27,25 @@ export class SkipSample extends Error {
   }
 }
 
+/** One skipped record kept as an example by a `SkipCounter`. */
 export interface SkipExample {
   reason: SkipReason;
   /** Where: `file:line` for manifests, `shard#key` for shards. */
   where: string;
+  /** What was wrong, when the reason alone does not say. */
   message?: string;
 }
 
+/**
+ * Counts skipped records by reason and keeps the first `maxExamples` (default 10) as examples;
+ * `toString()` summarises the counts for logs.
+ */
 export class SkipCounter {
   private readonly byReason = new Map<string, number>();
   private readonly kept: SkipExample[] = [];
   constructor(private readonly maxExamples = 10) {}
 
+  /** Counts one skipped record; `where` locates it (`file:line`, `shard#key`) for the examples. */
   add(reason: SkipReason, where = '', message?: string): void {
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
     if (this.kept.length < this.maxExamples) this.kept.push(message === undefined ? { reason, where } : { reason, where, message });
@@ -65,6 +72,7 @@ export class SkipCounter {
     for (const [reason, n] of Object.entries(counts)) this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + n);
   }
 
+  /** Clears every count and example (e.g. to count the next epoch on its own). */
   reset(): void {
     this.byReason.clear();
     this.kept.length = 0;

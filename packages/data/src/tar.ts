@@ -11,8 +11,11 @@ const RECORD = 20 * BLOCK;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** One regular file read from a tar archive. */
 export interface TarEntry {
+  /** Member path inside the archive (pax, GNU long-name and ustar prefix resolved), e.g. `000000001.jpg`. */
   name: string;
+  /** The file's contents. */
   data: Uint8Array;
 }
 
@@ -60,6 +63,10 @@ export class TarWriter {
   private offset = 0;
   constructor(private readonly handle: FileHandle) {}
 
+  /**
+   * Appends a regular file, padded to 512-byte blocks. A name over 100 UTF-8 bytes (no long-name
+   * header is written) or a file of 8 GiB or more throws a RangeError.
+   */
   async add(name: string, data: Uint8Array): Promise<void> {
     await this.write(tarHeader(name, data.length));
     await this.write(data);
@@ -67,6 +74,7 @@ export class TarWriter {
     if (pad > 0) await this.write(new Uint8Array(pad));
   }
 
+  /** Writes the two zero end-of-archive blocks and pads to a whole 10 KiB record; the file handle stays open. */
   async finish(): Promise<void> {
     const end = this.offset + 2 * BLOCK;
     await this.write(new Uint8Array(Math.ceil(end / RECORD) * RECORD - this.offset));

@@ -7,8 +7,11 @@ import { TopK } from './topK.js';
 import { type BatchKernel, VectorMatrix } from './vectorMatrix.js';
 import type { SearchFilter, SearchHit, StoredEntry, StoredRecord, StoreInfo, VectorRecord, VectorStore } from './vectorStore.js';
 
+/** Settings of a new `ExactStore`: the model and dimension every vector must match, and an optional file. */
 export interface ExactStoreOptions {
+  /** The embedding model whose vectors the store holds; calls naming another are E_STORE_MODEL. */
   modelId: string;
+  /** Vector dimension, a positive integer; vectors of another length are E_STORE_DIMENSION. */
   dim: number;
   /** File to persist to on `flush`/`close`; omit for a memory-only store. */
   path?: string;
@@ -104,6 +107,7 @@ export class ExactStore implements VectorStore {
     return removed;
   }
 
+  /** The record with this id and a copy of its unit-length vector, or undefined; a lookup in memory. */
   async get(id: string): Promise<StoredRecord | undefined> {
     this.assertOpen();
     const row = this.rows.get(id);
@@ -111,11 +115,13 @@ export class ExactStore implements VectorStore {
     return { ...this.meta[row], vector: this.matrix.row(row).slice() };
   }
 
+  /** Whether a record with this id is stored (in memory, no I/O). */
   async has(id: string): Promise<boolean> {
     this.assertOpen();
     return this.rows.has(id);
   }
 
+  /** Number of records held, including changes not yet flushed to the file. */
   async count(): Promise<number> {
     this.assertOpen();
     return this.meta.length;

@@ -10,6 +10,7 @@ import { TesseraError, writeFileAtomic } from '@tessera/core';
  *   24 u64 JSON byte length
  */
 export const FLAT_MAGIC = 'TSVSTORE';
+/** Format version in the header of exact-store files; `parseFlatStore` refuses any other as E_STORE_CORRUPT. */
 export const FLAT_VERSION = 1;
 const HEADER_BYTES = 32;
 
@@ -30,6 +31,10 @@ export interface FlatStoreData {
   meta: FlatMeta[];
 }
 
+/**
+ * Encodes store data as one exact-store file (layout at FLAT_MAGIC), the inverse of `parseFlatStore`.
+ * Nothing is validated: give `count` records in `meta` and `count * dim` values in `vectors`.
+ */
 export function serializeFlatStore(data: FlatStoreData): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify({ modelId: data.modelId, records: data.meta }));
   const vectorBytes = data.count * data.dim * 4;

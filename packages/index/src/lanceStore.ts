@@ -50,6 +50,11 @@ export const LanceIndexSchema = z
     ef: z.number().int().positive().optional(),
   })
   .strict();
+/**
+ * ANN index settings for `LanceStore.buildIndex`: the index kind (`ivf_flat`, `ivf_pq`, the
+ * default, or `ivf_hnsw_sq`) with its build and query-time parameters; unset fields take the
+ * defaults of LanceIndexSchema or are derived from the row count and dimension.
+ */
 export type LanceIndexOptions = z.input<typeof LanceIndexSchema>;
 type LanceIndexConfig = z.infer<typeof LanceIndexSchema>;
 
@@ -64,10 +69,13 @@ const ManifestSchema = z
   .strict();
 type Manifest = z.infer<typeof ManifestSchema>;
 
+/** Settings of a new `LanceStore`: its directory and the model and dimension every vector must match. */
 export interface LanceStoreOptions {
   /** Directory of the store (created). */
   path: string;
+  /** The embedding model whose vectors the store holds; calls naming another are E_STORE_MODEL. */
   modelId: string;
+  /** Vector dimension, a positive integer; vectors of another length are E_STORE_DIMENSION. */
   dim: number;
 }
 
@@ -89,6 +97,10 @@ export class LanceStore implements VectorStore {
     this.info = { kind: 'lance', modelId: manifest.modelId, dim: manifest.dim, path: dir };
   }
 
+  /**
+   * Creates an empty store in a new directory (parents created): an empty Lance table, then the
+   * manifest. An existing directory is E_STORE_EXISTS; a bad modelId or dim is E_INPUT.
+   */
   static async create(options: LanceStoreOptions): Promise<LanceStore> {
     const { modelId, dim, path: dir } = options;
     if (typeof modelId !== 'string' || modelId.length === 0) throw new TesseraError('E_INPUT', 'modelId must be a non-empty string');
@@ -130,6 +142,10 @@ export class LanceStore implements VectorStore {
     return LanceStore.open(dir);
   }
 
+  /**
+   * Opens the store in `dir`: E_IO when its tessera-store.json cannot be read, E_CONFIG when
+   * the manifest is invalid, E_STORE_CORRUPT when it is not JSON or the Lance table will not open.
+   */
   static async open(dir: string): Promise<LanceStore> {
     const file = path.join(dir, LANCE_MANIFEST);
     let text: string;
@@ -202,6 +218,7 @@ export class LanceStore implements VectorStore {
     return removed;
   }
 
+  /** The row with this id read from the table (vector unit length as stored), or undefined. */
   async get(id: string): Promise<StoredRecord | undefined> {
     this.assertOpen();
     const rows = await this.table
@@ -218,11 +235,13 @@ export class LanceStore implements VectorStore {
     return record;
   }
 
+  /** Whether the table holds a row with this id. */
   async has(id: string): Promise<boolean> {
     this.assertOpen();
     return (await this.table.countRows(`id = ${quote(id)}`)) > 0;
   }
 
+  /** Rows in the table, indexed or not. */
   async count(): Promise<number> {
     this.assertOpen();
     return this.table.countRows();

@@ -7,6 +7,7 @@ import { hasFlatMagic } from './flatFile.js';
 import { LANCE_MANIFEST, LanceStore } from './lanceStore.js';
 import type { StoreInfo, VectorStore } from './vectorStore.js';
 
+/** How `openStore` behaves when nothing is at the path yet. */
 export interface OpenStoreOptions {
   /** Create this kind of store when nothing is at `path` yet (otherwise that is E_STORE_NOT_FOUND). */
   create?: { kind: StoreInfo['kind']; modelId: string; dim: number };

@@ -17,6 +17,10 @@ export class TopK {
     return this.size < this.k ? Number.NEGATIVE_INFINITY : this.scores[0];
   }
 
+  /**
+   * Offers the score of item `index`: kept while fewer than k are held or when it beats the
+   * smallest kept score (on a tie the lower index wins, evicting the other). O(log k).
+   */
   push(score: number, index: number): void {
     const { scores, indices } = this;
     if (this.size < this.k) {

@@ -57,8 +57,11 @@ export interface VectorStore {
   upsert(modelId: string, records: readonly VectorRecord[]): Promise<void>;
   /** Removes records by id; returns how many existed. */
   delete(ids: readonly string[]): Promise<number>;
+  /** The stored record with this id (its vector L2-normalised), or undefined when there is none. */
   get(id: string): Promise<StoredRecord | undefined>;
+  /** Whether a record with this id is stored. */
   has(id: string): Promise<boolean>;
+  /** Number of records stored. */
   count(): Promise<number>;
   /** The k records most similar to `query` (cosine), highest score first. */
   search(modelId: string, query: Float32Array, k: number, filter?: SearchFilter): Promise<SearchHit[]>;

@@ -1,6 +1,10 @@
 import { TesseraError, tf } from '@tessera/core';
 import type { EncodeInput, EncodeOptions, Encoding, Tokenizer } from '@tessera/tokenizer';
 
+/**
+ * Options of `encodeBatchToTensors`: the tokenizer's encode options plus the row length and
+ * padding side, which replace the tokenizer's own padding setting.
+ */
 export interface BatchTensorOptions extends EncodeOptions {
   /** Truncate every row to this many tokens (special tokens kept, as the tokenizer's truncation) and pad to it. */
   maxLength?: number;

@@ -34,6 +34,11 @@ const blipTextSchema = z
   })
   .strict();
 
+/**
+ * A BLIP captioner (transformers' BlipForConditionalGeneration, e.g.
+ * Salesforce/blip-image-captioning-base), as `blipFromHfConfig` reads it from config.json.
+ * vision.imageSize must be a multiple of vision.patchSize, and the special ids below text.vocabSize.
+ */
 export const blipCaptionerConfigSchema = z
   .object({
     vision: blipVisionSchema,
@@ -59,7 +64,9 @@ export const blipCaptionerConfigSchema = z
     message: 'bosTokenId, sepTokenId and padTokenId must be ids of the vocabulary (< text.vocabSize)',
     path: ['bosTokenId'],
   });
+/** A validated BLIP captioner config with its defaults filled in. */
 export type BlipCaptionerConfig = z.output<typeof blipCaptionerConfigSchema>;
+/** A BLIP captioner config as given to `new BlipCaptioner` (fields with defaults may be left out); invalid is E_CONFIG. */
 export type BlipCaptionerConfigInput = z.input<typeof blipCaptionerConfigSchema>;
 
 /**
@@ -159,6 +166,7 @@ export class BlipCaptioner extends Module implements CaptionModel {
     return tf.tidy(() => this.text_decoder.forward(ids, { encoderStates: this.encode(pixels), mask }).logits);
   }
 
+  /** The same as `logits`: teacher-forced logits [B, S, vocab] of images and ids [B, S]. */
   forward(pixels: tf.Tensor, ids: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
     return this.logits(pixels, ids, mask);
   }

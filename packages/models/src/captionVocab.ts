@@ -4,6 +4,7 @@ import type { CaptionGenerateOptions, CaptionText } from './captionModel.js';
 
 /** Output languages; each has a start token that selects it (`<en>`, `<zh>`). */
 export const CAPTION_LANGS = ['en', 'zh'] as const;
+/** A caption language: 'en' (English) or 'zh' (Chinese). */
 export type CaptionLang = (typeof CAPTION_LANGS)[number];
 
 const SPECIALS = ['[PAD]', '[UNK]', '[EOS]', '<en>', '<zh>'] as const;
@@ -51,6 +52,10 @@ export class CaptionVocab implements CaptionText {
     return new CaptionVocab([...SPECIALS, ...words]);
   }
 
+  /**
+   * Reads a parsed `vocab.json`. Anything but `{type: "tessera-caption-vocab", tokens: string[]}`
+   * is E_MODEL_FORMAT; special tokens missing from the first five ids are E_CONFIG.
+   */
   static fromJson(json: unknown): CaptionVocab {
     const j = json as Partial<CaptionVocabJson>;
     if (j?.type !== 'tessera-caption-vocab' || !Array.isArray(j.tokens) || j.tokens.some((t) => typeof t !== 'string')) {
@@ -62,6 +67,7 @@ export class CaptionVocab implements CaptionText {
     return new CaptionVocab(j.tokens);
   }
 
+  /** The saved form (`vocab.json`), which `fromJson` reads back. */
   toJson(): CaptionVocabJson {
     return { type: 'tessera-caption-vocab', version: 1, tokens: [...this.tokens] };
   }

@@ -2,11 +2,14 @@ import { Module, type SeededRandom, TesseraError, tf } from '@tessera/core';
 import { type TokenCrossEntropyOutput, tokenCrossEntropy } from '@tessera/objectives';
 import { Dropout, Linear, type VisionEncoder } from '@tessera/transformer';
 
+/** Options of `ClassificationHead`: a numClasses that is not an integer >= 2 is E_CONFIG. */
 export interface ClassificationHeadOptions {
   /** Width of the pooled ([CLS]) features. */
   inFeatures: number;
   numClasses: number;
+  /** Dropout probability on the features before the linear layer, in training mode (default 0). */
   dropout?: number;
+  /** Seeds the dense weights (normal, std 0.02) and the dropout masks. */
   rng: SeededRandom;
 }
 
@@ -29,6 +32,7 @@ export class ClassificationHead extends Module {
     );
   }
 
+  /** Logits [B, numClasses] of pooled features [B, inFeatures] (dropout applied in training mode only). */
   forward(features: tf.Tensor): tf.Tensor2D {
     return tf.tidy(() => this.dense.forward(this.drop.forward(features)) as tf.Tensor2D);
   }

@@ -62,6 +62,11 @@ export const textTowerSchema = z
 
 /** How a tower's pooled output reaches the shared space: bias-free linear (CLIP), none, or linear with bias. */
 export const PROJECTIONS = ['linear', 'none', 'linear_bias'] as const;
+/**
+ * One of `PROJECTIONS`: 'linear' (bias-free, CLIP's `visual_projection` / `text_projection`),
+ * 'none' (the pooled output is the embedding; the tower's dim must equal `embedDim`) or
+ * 'linear_bias' (SigLIP's text `head`).
+ */
 export type Projection = (typeof PROJECTIONS)[number];
 
 /** A CLIP dual encoder: two towers projected to a shared `embedDim`, with a learnable temperature. */
@@ -111,6 +116,11 @@ export const visionTowerModelSchema = z
   .strict()
   .refine((c) => c.visionProjection === 'none' || c.embedDim !== undefined, { message: 'a projection needs embedDim', path: ['embedDim'] });
 
+/**
+ * A text tower alone (`type: "text_tower"`; Hugging Face CLIPTextModel[WithProjection] or
+ * BertModel): `encodeText` gives its pooled output, projected to `embedDim` unless
+ * `textProjection` is 'none'.
+ */
 export const textTowerModelSchema = z
   .object({
     type: z.literal('text_tower'),
@@ -182,9 +192,15 @@ export const captionerConfigSchema = captionerBaseSchema.refine((c) => c.imageSi
   message: 'imageSize must be a multiple of patchSize',
   path: ['patchSize'],
 });
+/** A validated `Captioner` config with its defaults filled in (config.json of a captioner directory, less `type`). */
 export type CaptionerConfig = z.output<typeof captionerConfigSchema>;
+/** A `Captioner` config as written: only `vocabSize` is required, every other field has a default. */
 export type CaptionerConfigInput = z.input<typeof captionerConfigSchema>;
 
+/**
+ * Any model config, told apart by `type`: 'clip' (CLIP, or SigLIP with sigmoid scoring),
+ * 'albef', 'vision_tower' or 'text_tower'. Captioners have their own schemas.
+ */
 export const modelConfigSchema = z.discriminatedUnion('type', [
   clipConfigSchema,
   albefConfigSchema,
@@ -192,13 +208,24 @@ export const modelConfigSchema = z.discriminatedUnion('type', [
   textTowerModelSchema,
 ]);
 
+/** A validated vision tower (`visionTowerSchema`) with its defaults filled in; `buildVisionTower` builds it. */
 export type VisionTowerConfig = z.output<typeof visionTowerSchema>;
+/** A validated text tower (`textTowerSchema`) with its defaults filled in; `buildTextTower` builds it. */
 export type TextTowerConfig = z.output<typeof textTowerSchema>;
+/** A validated `type: "clip"` config (CLIP, or SigLIP under sigmoid scoring); `createModel` builds a `DualEncoder`. */
 export type ClipConfig = z.output<typeof clipConfigSchema>;
+/** A validated `type: "albef"` config; `createModel` builds a `FusionModel`. */
 export type AlbefConfig = z.output<typeof albefConfigSchema>;
+/** A validated `type: "vision_tower"` config; `createModel` builds a `TowerEncoder` with only an image encoder. */
 export type VisionTowerModelConfig = z.output<typeof visionTowerModelSchema>;
+/** A validated `type: "text_tower"` config; `createModel` builds a `TowerEncoder` with only a text encoder. */
 export type TextTowerModelConfig = z.output<typeof textTowerModelSchema>;
+/**
+ * A validated model config with its defaults filled in: what `parseModelConfig` returns,
+ * `createModel` builds and `saveModel` writes to config.json.
+ */
 export type ModelConfig = z.output<typeof modelConfigSchema>;
+/** A model config as written (a preset, a JSON file): fields with defaults may be left out. */
 export type ModelConfigInput = z.input<typeof modelConfigSchema>;
 
 /** Validates a model config: an unknown or wrong field is an E_CONFIG error naming its path. */

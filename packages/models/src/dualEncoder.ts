@@ -4,6 +4,10 @@ import type { Linear, TextEncoder, VisionEncoder } from '@tessera/transformer';
 import type { Projection } from './config.js';
 import { buildProjection } from './towers.js';
 
+/**
+ * Options of `DualEncoder`: the two towers and the heads; the defaults are CLIP's. An embedDim
+ * that is not a positive integer, or a 'none' projection whose tower width differs from it, is E_CONFIG.
+ */
 export interface DualEncoderOptions {
   /** The image tower; its `pooled` output [B, vision dim] is projected. */
   vision: VisionEncoder;

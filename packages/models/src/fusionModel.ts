@@ -2,6 +2,11 @@ import { combineLosses, Module, matMul, type SeededRandom, TesseraError, tf } fr
 import { clipLoss, ItmHead, itmLabels, itmLoss, l2Normalize, maskTokenTensor, mlmLoss, sampleHardNegatives } from '@tessera/objectives';
 import { FusionEncoder, Linear, type TextEncoder, type VisionEncoder } from '@tessera/transformer';
 
+/**
+ * Options of `FusionModel`: the towers, the fusion encoder (`fusionLayers` layers with
+ * `fusionHeads` heads at the text width, cross-attending to the image tokens), the width of the
+ * contrastive space and the loss settings; the defaults are ALBEF's. A causal text tower is E_CONFIG.
+ */
 export interface FusionModelOptions {
   vision: VisionEncoder;
   /** A bidirectional text encoder; its token states feed the fusion encoder. */

@@ -48,7 +48,9 @@ export const gitCaptionerConfigSchema = z
     message: 'several frames need temporalEmbeddings (num_image_with_embedding)',
     path: ['numFrames'],
   });
+/** A validated GIT captioner config with its defaults filled in (`gitFromHfConfig` builds one from a GitConfig). */
 export type GitCaptionerConfig = z.output<typeof gitCaptionerConfigSchema>;
+/** A GIT captioner config as given to `new GitCaptioner` (fields with defaults may be left out); invalid is E_CONFIG. */
 export type GitCaptionerConfigInput = z.input<typeof gitCaptionerConfigSchema>;
 
 /** One learned [dim] vector per frame, named `0`, `1`, ... (HF's `img_temporal_embedding` ParameterList). */

@@ -26,6 +26,10 @@ export const MODEL_FILES = {
   vocab: 'vocab.json',
 } as const;
 
+/**
+ * What `saveModel` writes. Without `processor`, a model with a vision tower gets
+ * `defaultProcessorConfig`'s preprocessing; without `tokenizer`, no tokenizer.json is written.
+ */
 export interface SavedModel {
   model: AnyModel;
   config: ModelConfig;
@@ -34,6 +38,7 @@ export interface SavedModel {
   processor?: ImageProcessor;
 }
 
+/** A model directory (or Hugging Face folder) loaded by `loadModel`: the model in eval mode, its config and its inputs. */
 export interface LoadedModel {
   model: AnyModel;
   config: ModelConfig;
@@ -41,6 +46,7 @@ export interface LoadedModel {
   tokenizer: Tokenizer | null;
   /** Null when the directory has no preprocessor_config.json. */
   processor: ImageProcessor | null;
+  /** The directory it was loaded from. */
   dir: string;
 }
 

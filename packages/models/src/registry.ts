@@ -64,8 +64,13 @@ export function expandPreset(spec: PresetModelSpec): ModelConfigInput {
   return mergeFields(structuredClone(base) as Record<string, unknown>, changes) as ModelConfigInput;
 }
 
+/**
+ * What `createModel` and `loadModel` build: a `DualEncoder` (type 'clip'), a `FusionModel`
+ * ('albef') or a `TowerEncoder` ('vision_tower', 'text_tower').
+ */
 export type AnyModel = DualEncoder | FusionModel | TowerEncoder;
 
+/** Settings `createModel` applies to the config before building; the config it returns includes them. */
 export interface CreateModelOptions {
   /** Overrides text.vocabSize (e.g. the tokenizer's vocabulary size). */
   vocabSize?: number;

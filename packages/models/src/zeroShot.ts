@@ -4,16 +4,20 @@ import { textTensors } from './textBatch.js';
 
 /** Anything with CLIP-style unit-length encoders (DualEncoder, FusionModel). */
 export interface ContrastiveEncoder {
+  /** Unit-length embeddings [B, D] of normalized images [B, 3, H, W]. */
   encodeImage(images: tf.Tensor): tf.Tensor2D;
+  /** Unit-length embeddings [T, D] of int32 token ids [T, S], with mask [T, S] (1 = token, 0 = padding). */
   encodeText(ids: tf.Tensor, mask?: tf.Tensor): tf.Tensor2D;
 }
 
+/** Options of `ZeroShotClassifier`: fewer than 2 class names, or a template without `{}`, is E_CONFIG. */
 export interface ZeroShotOptions {
   model: ContrastiveEncoder;
   tokenizer: Tokenizer;
   classNames: readonly string[];
   /** Prompt templates with `{}` for the class name, averaged per class (CLIP's prompt ensembling). Default ['{}']. */
   templates?: readonly string[];
+  /** Prompts longer than this many tokens are cut, keeping the closing special token (default 64). */
   maxLength?: number;
 }
 
@@ -62,6 +66,7 @@ export class ZeroShotClassifier {
     return idx.map((i) => this.classNames[i] as string);
   }
 
+  /** Frees `classEmbeddings` (not the model); the classifier cannot be used afterwards. */
   dispose(): void {
     this.classEmbeddings.dispose();
   }

@@ -174,8 +174,9 @@ export interface NativeAddon {
     c1: number,
     c2: number,
   ): void;
-  /** BLAS threads (OpenBLAS only; the plain kernel is single-threaded). */
+  /** Threads of the kernels' own pool, which both builds use (OpenBLAS itself stays pinned to one thread). */
   setThreads(threads: number): void;
+  /** The kernels' thread count, as last set by `setThreads` (1 until then). */
   getThreads(): number;
   /**
    * The op codes `reduce`, `unary` and `binary` take, attached by `loadNative`, so callers
@@ -184,6 +185,9 @@ export interface NativeAddon {
   readonly ops: { readonly reduce: typeof ReduceOp; readonly unary: typeof UnaryOp; readonly binary: typeof BinaryOp };
 }
 
+/** Op codes of `NativeAddon.reduce`: sum, max, min or mean over the middle axis r of [outer, r, inner]. */
 export const ReduceOp = { sum: 0, max: 1, min: 2, mean: 3 } as const;
+/** Op codes of `NativeAddon.unary`: elementwise float32 functions (rsqrt is 1 / sqrt, erf the error function). */
 export const UnaryOp = { exp: 0, log: 1, neg: 2, sqrt: 3, rsqrt: 4, square: 5, tanh: 6, erf: 7, sigmoid: 8 } as const;
+/** Op codes of `NativeAddon.binary`: elementwise a op b on float32, broadcast through the strides of its layout. */
 export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, squaredDifference: 4, maximum: 5, pow: 6 } as const;

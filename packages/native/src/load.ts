@@ -3,6 +3,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BinaryOp, type NativeAddon, ReduceOp, UnaryOp } from './addon.js';
 
+/**
+ * What `loadNative` returns: the addon and the path it was loaded from, or `ok: false` with a
+ * readable reason (not built, stale build, failed to load) and the command that builds it.
+ */
 export type NativeLoadResult = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
 
 /** Where the build script leaves the addon (src/ and dist/ are both one level below the package). */

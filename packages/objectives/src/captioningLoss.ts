@@ -16,6 +16,7 @@ export function teacherForcing(ids: tf.Tensor2D): { inputIds: tf.Tensor2D; targe
   }));
 }
 
+/** Input of `captioningLoss`: decoder logits, next-token targets and the padding id. */
 export type CaptioningLossInput = {
   /** Decoder logits [B, S, V] for each target position. */
   logits: tf.Tensor;
@@ -23,6 +24,7 @@ export type CaptioningLossInput = {
   targets: tf.Tensor;
   /** Targets equal to this id (padding) do not count. */
   padTokenId: number;
+  /** Label smoothing in [0, 1) (default 0 here; `CaptioningLoss` defaults to 0.1). */
   labelSmoothing?: number;
 };
 
@@ -36,12 +38,17 @@ export function captioningLoss(input: CaptioningLossInput): TokenCrossEntropyOut
   return tokenCrossEntropy(input.logits, input.targets, { ignoreIndex: input.padTokenId, labelSmoothing: input.labelSmoothing ?? 0 });
 }
 
+/**
+ * Zod schema (strict) of `CaptioningLoss`'s config: `padTokenId` (required integer) and
+ * `labelSmoothing` in [0, 1), default 0.1.
+ */
 export const captioningLossConfigSchema = z
   .object({
     padTokenId: z.number().int(),
     labelSmoothing: z.number().min(0).lt(1).default(0.1),
   })
   .strict();
+/** `CaptioningLoss`'s config as written (`labelSmoothing` optional); a bad or unknown field throws E_CONFIG. */
 export type CaptioningLossConfig = z.input<typeof captioningLossConfigSchema>;
 
 /** Captioning LM objective with its config. */
@@ -52,6 +59,10 @@ export class CaptioningLoss {
     this.config = parseConfig(captioningLossConfigSchema, config, 'CaptioningLoss config');
   }
 
+  /**
+   * `captioningLoss` of decoder logits [B, S, V] against int32 next-token targets [B, S] (e.g.
+   * `teacherForcing(ids).targetIds`), with the configured padding id and label smoothing.
+   */
   forward(logits: tf.Tensor, targets: tf.Tensor): TokenCrossEntropyOutput {
     return captioningLoss({ logits, targets, ...this.config });
   }

@@ -5,6 +5,7 @@ import { softTargetCrossEntropy } from './crossEntropy.js';
 import { resolvePositives } from './positives.js';
 import { expectRank, l2Normalize, matMulTransposed } from './tensorUtils.js';
 
+/** Input of `clipLoss`: two batches of embeddings, the log logit scale and optional positives. */
 export interface ClipLossInput {
   /** Image embeddings [N, D]. */
   imageEmbeds: tf.Tensor;
@@ -22,13 +23,17 @@ export interface ClipLossInput {
   normalize?: boolean;
 }
 
+/** Result of `clipLoss`: the symmetric loss, its two directions, the applied scale and in-batch metrics. */
 export type ClipLossOutput = {
   /** (lossImageToText + lossTextToImage) / 2. */
   loss: tf.Scalar;
+  /** Cross-entropy of each image's logits over the texts (rows of the logits). */
   lossImageToText: tf.Scalar;
+  /** Cross-entropy of each text's logits over the images (columns). */
   lossTextToImage: tf.Scalar;
   /** The scale actually applied: exp of the clamped log scale. */
   logitScale: tf.Scalar;
+  /** In-batch accuracy and similarities, on the unscaled similarity. */
   metrics: ContrastiveMetrics;
 };
 
@@ -67,6 +72,10 @@ export function clipLoss(input: ClipLossInput): ClipLossOutput {
   });
 }
 
+/**
+ * Zod schema (strict) of `ClipLoss`'s config, defaults as CLIP/open_clip: initial log scale
+ * ln(1/0.07), clamp ln 100, learnable scale, no label smoothing, L2-normalised embeddings.
+ */
 export const clipLossConfigSchema = z
   .object({
     /** Initial log scale: ln(1/0.07), CLIP's temperature 0.07. */
@@ -78,6 +87,7 @@ export const clipLossConfigSchema = z
     normalize: z.boolean().default(true),
   })
   .strict();
+/** `ClipLoss`'s config as written (every field optional); a bad or unknown field throws E_CONFIG. */
 export type ClipLossConfig = z.input<typeof clipLossConfigSchema>;
 
 /** CLIP's contrastive loss with its learnable logit scale as the parameter `logit_scale`. */
@@ -102,6 +112,10 @@ export class ClipLoss extends Module {
     tf.tidy(() => this.logitScale.assign(tf.clipByValue(this.logitScale, 0, this.config.maxLogitScale)));
   }
 
+  /**
+   * `clipLoss` of image embeddings [N, D] and text embeddings [M, D] with this module's scale and
+   * config; `positives` [N, M] marks matching pairs (default the diagonal, which needs N == M).
+   */
   forward(imageEmbeds: tf.Tensor, textEmbeds: tf.Tensor, positives?: tf.Tensor): ClipLossOutput {
     return clipLoss({
       imageEmbeds,

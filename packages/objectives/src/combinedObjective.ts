@@ -1,6 +1,7 @@
 import { type CombinedLosses, combineLosses, parseConfig, type tf } from '@tessera/core';
 import { z } from 'zod';
 
+/** Zod schema (strict) of `CombinedObjective`'s config: a weight >= 0 per loss name, at least one > 0. */
 export const combinedObjectiveConfigSchema = z
   .object({
     /**
@@ -12,6 +13,7 @@ export const combinedObjectiveConfigSchema = z
       .refine((w) => Object.values(w).some((v) => v > 0), 'at least one weight must be > 0'),
   })
   .strict();
+/** `CombinedObjective`'s config, e.g. `{ weights: { itc: 1, itm: 1, mlm: 1 } }`; a bad field throws E_CONFIG. */
 export type CombinedObjectiveConfig = z.input<typeof combinedObjectiveConfigSchema>;
 
 /** A combined pretraining objective (e.g. ALBEF: ITC + ITM + MLM) from config weights. */
@@ -29,6 +31,10 @@ export class CombinedObjective {
       .map(([name]) => name);
   }
 
+  /**
+   * Weighted sum of the named scalar losses by core's `combineLosses`: the total, each part and
+   * each weighted part. Throws E_CONFIG when a non-zero weight names a part that is not passed.
+   */
   forward(parts: Record<string, tf.Scalar>): CombinedLosses {
     return combineLosses(parts, this.config.weights, 'CombinedObjective weights');
   }

@@ -13,6 +13,7 @@ export function softTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D
   });
 }
 
+/** Options of `tokenCrossEntropy`, as PyTorch's `F.cross_entropy` arguments of the same names. */
 export interface TokenCrossEntropyOptions {
   /** Labels equal to this are ignored (PyTorch's ignore_index; default -100). */
   ignoreIndex?: number;
@@ -20,6 +21,7 @@ export interface TokenCrossEntropyOptions {
   labelSmoothing?: number;
 }
 
+/** Result of `tokenCrossEntropy` and the losses built on it: loss, accuracy and count over the labels that count. */
 export type TokenCrossEntropyOutput = {
   /** Mean loss over the labels that are not ignored (0 when all are ignored). */
   loss: tf.Scalar;

@@ -22,6 +22,7 @@ export function logitDistillationLoss(studentLogits: tf.Tensor, teacherLogits: t
   });
 }
 
+/** `'mse'`: mean squared error over all elements; `'cosine'`: mean over rows of 1 - cosine similarity. */
 export type EmbeddingLossKind = 'mse' | 'cosine';
 
 /**
@@ -38,6 +39,10 @@ export function embeddingDistillationLoss(student: tf.Tensor, teacher: tf.Tensor
   });
 }
 
+/**
+ * Zod schema (strict) of `DistillationLoss`'s config: temperature T > 0 (default 2), weights of
+ * the logit term (default 1) and the embedding term (default 0, off), and the embedding loss kind.
+ */
 export const distillationConfigSchema = z
   .object({
     temperature: z.number().positive().default(2),
@@ -46,19 +51,31 @@ export const distillationConfigSchema = z
     embeddingLoss: z.enum(['mse', 'cosine']).default('mse'),
   })
   .strict();
+/** `DistillationLoss`'s config as written (every field optional); a bad or unknown field throws E_CONFIG. */
 export type DistillationConfig = z.input<typeof distillationConfigSchema>;
 
+/**
+ * Tensors of `DistillationLoss.forward`. Each pair is needed only when its weight is > 0; the
+ * teacher's side gets no gradient.
+ */
 export type DistillationInput = {
+  /** Student logits [..., V]. */
   studentLogits?: tf.Tensor;
+  /** Teacher logits, the same shape as the student's. */
   teacherLogits?: tf.Tensor;
+  /** Student embeddings, already projected to the teacher's width. */
   studentEmbeds?: tf.Tensor;
+  /** Teacher embeddings, the same shape as the student's. */
   teacherEmbeds?: tf.Tensor;
 };
 
+/** Result of `DistillationLoss.forward`: the weighted total and the two unweighted terms. */
 export type DistillationOutput = {
   /** logitWeight * logitLoss + embeddingWeight * embeddingLoss. */
   loss: tf.Scalar;
+  /** `logitDistillationLoss` at the configured temperature; 0 when logitWeight is 0. */
   logitLoss: tf.Scalar;
+  /** `embeddingDistillationLoss` of the configured kind; 0 when embeddingWeight is 0. */
   embeddingLoss: tf.Scalar;
 };
 
@@ -70,6 +87,10 @@ export class DistillationLoss {
     this.config = parseConfig(distillationConfigSchema, config, 'DistillationLoss config');
   }
 
+  /**
+   * The distillation loss by the config weights; a term whose weight is 0 is not computed.
+   * Throws E_INPUT when a term with a weight > 0 lacks its student or teacher tensor.
+   */
   forward(input: DistillationInput): DistillationOutput {
     const c = this.config;
     const needLogits = c.logitWeight > 0;

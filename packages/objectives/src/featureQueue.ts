@@ -65,6 +65,7 @@ export class FeatureQueue {
     this.pointer = (this.pointer + b - start) % this.size;
   }
 
+  /** Frees the stored features; the queue cannot be used afterwards. */
   dispose(): void {
     this.features.dispose();
   }

@@ -3,15 +3,19 @@ import { z } from 'zod';
 import { FeatureQueue } from './featureQueue.js';
 import { expectRank, l2Normalize, matMulTransposed, stopGradient } from './tensorUtils.js';
 
+/** Input of `itcLoss`, with the queues and temperature passed explicitly (`ItcLoss` fills them in). */
 export type ItcLossInput = {
   /** Online image and text features [B, D] (normalised here). */
   imageFeat: tf.Tensor;
+  /** Online text features [B, D] (normalised here). */
   textFeat: tf.Tensor;
   /** Momentum-encoder features [B, D], already normalised; no gradient flows into them. */
   imageFeatMomentum: tf.Tensor;
+  /** Momentum text features [B, D], already normalised. */
   textFeatMomentum: tf.Tensor;
   /** Queued momentum features [K, D]. */
   imageQueue: tf.Tensor;
+  /** Queued momentum text features [K, D]. */
   textQueue: tf.Tensor;
   /** Temperature (scalar, learnable), clamped to [tempMin, tempMax]. */
   temp: tf.Tensor;
@@ -19,17 +23,25 @@ export type ItcLossInput = {
   alpha: number;
   /** Item ids [B] and queue ids [K]: pairs with equal ids are positives (same image). Default: only the diagonal. */
   ids?: tf.Tensor;
+  /** Ids [K] of the queue rows (-1 matches nothing); give both `ids` and `queueIds`, or neither. */
   queueIds?: tf.Tensor;
+  /** Lower clamp of `temp` (default 0.001). */
   tempMin?: number;
+  /** Upper clamp of `temp` (default 0.5). */
   tempMax?: number;
 };
 
+/** Result of `itcLoss`: the loss averaged over both directions, each direction, and argmax accuracy. */
 export type ItcLossOutput = {
+  /** (lossImageToText + lossTextToImage) / 2. */
   loss: tf.Scalar;
+  /** Cross-entropy of each image against the texts of the batch and the queue. */
   lossImageToText: tf.Scalar;
+  /** Cross-entropy of each text against the images of the batch and the queue. */
   lossTextToImage: tf.Scalar;
   /** Fraction of images whose most similar text (batch + queue) is a positive. */
   accuracyImageToText: tf.Scalar;
+  /** Fraction of texts whose most similar image (batch + queue) is a positive. */
   accuracyTextToImage: tf.Scalar;
 };
 
@@ -106,6 +118,10 @@ function positiveTargets(b: number, k: number, ids?: tf.Tensor, queueIds?: tf.Te
   });
 }
 
+/**
+ * Zod schema (strict) of `ItcLoss`'s config: `embedDim` and `queueSize` required; alpha 0.4,
+ * initial temperature 0.07 clamped to [0.001, 0.5] and queue seed 0 by default, as ALBEF.
+ */
 export const itcLossConfigSchema = z
   .object({
     /** Width of the projected features. */
@@ -121,13 +137,18 @@ export const itcLossConfigSchema = z
     seed: z.number().int().default(0),
   })
   .strict();
+/** `ItcLoss`'s config as written (defaulted fields optional); a bad field, or tempMin > tempMax, throws E_CONFIG. */
 export type ItcLossConfig = z.input<typeof itcLossConfigSchema>;
 
+/** Input of `ItcLoss.forward`: one batch's online and momentum features (the module holds the queues and `temp`). */
 export type ItcLossForward = {
+  /** Online image features [B, embedDim] (normalised inside). */
   imageFeat: tf.Tensor;
+  /** Online text features [B, embedDim] (normalised inside). */
   textFeat: tf.Tensor;
   /** From the momentum encoders (see MomentumEncoder), normalised. */
   imageFeatMomentum: tf.Tensor;
+  /** Momentum text features [B, embedDim], normalised. */
   textFeatMomentum: tf.Tensor;
   /** Item ids [B] (e.g. image index) so captions of one image are positives of each other. */
   ids?: ArrayLike<number>;
@@ -155,6 +176,11 @@ export class ItcLoss extends Module {
     this.textQueue = new FeatureQueue(this.config.queueSize, this.config.embedDim, rng.fork('text_queue'));
   }
 
+  /**
+   * `itcLoss` against this batch's momentum features plus the queues, with the learnable `temp`.
+   * It does not enqueue: call `enqueue` after the step. With `ids`, queue rows of the same id
+   * count as positives too. Throws E_INPUT on ids that are not non-negative integers.
+   */
   forward(input: ItcLossForward): ItcLossOutput {
     if (input.ids && Array.from(input.ids).some((id) => !Number.isInteger(id) || id < 0)) {
       throw new TesseraError('E_INPUT', 'ItcLoss: ids must be non-negative integers (-1 marks empty queue rows)');

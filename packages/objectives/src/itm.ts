@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type TokenCrossEntropyOutput, tokenCrossEntropy } from './crossEntropy.js';
 import { expectRank } from './tensorUtils.js';
 
+/** Result of `sampleHardNegatives`: batch indices of one sampled negative per image and per text. */
 export type HardNegatives = {
   /** For each image i, the index of a non-matching text drawn with probability softmax(sim[i, :]). */
   textForImage: Int32Array;
@@ -87,13 +88,16 @@ export function itmLoss(logits: tf.Tensor, labels: tf.Tensor): TokenCrossEntropy
   return tokenCrossEntropy(logits, labels);
 }
 
+/** Zod schema (strict) of `ItmHead`'s config: the fusion encoder's hidden size and the generator of its init. */
 export const itmHeadConfigSchema = z
   .object({
     /** Width of the fusion encoder's CLS output. */
     hiddenSize: z.number().int().positive(),
+    /** Draws the truncated-normal initial weights. */
     rng: z.custom<SeededRandom>((v) => v instanceof SeededRandom, { message: 'expected a SeededRandom' }),
   })
   .strict();
+/** `ItmHead`'s config as written; a bad or unknown field throws E_CONFIG. */
 export type ItmHeadConfig = z.input<typeof itmHeadConfigSchema>;
 
 /**

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { type PatchMasking, randomPatchMasking } from './maeMasking.js';
 import { expectRank } from './tensorUtils.js';
 
+/** Input of `maeLoss`: decoder predictions, the original images and the mask of hidden patches. */
 export type MaeLossInput = {
   /** Decoder predictions [B, N, C*P*P], patches in core's `patchify` order. */
   pred: tf.Tensor;
   /** The original images [B, C, H, W]. */
   images: tf.Tensor4D;
+  /** Side P of the square patches, in pixels. */
   patchSize: number;
   /** [B, N], 1 on masked patches (only those count). */
   mask: tf.Tensor;
@@ -15,6 +17,7 @@ export type MaeLossInput = {
   normPixLoss?: boolean;
 };
 
+/** Result of `maeLoss`: the training loss over masked patches and, for monitoring, the visible ones. */
 export type MaeLossOutput = {
   /** Mean squared error per patch, averaged over masked patches. */
   loss: tf.Scalar;
@@ -57,6 +60,10 @@ export function maeLoss(input: MaeLossInput): MaeLossOutput {
   });
 }
 
+/**
+ * Zod schema (strict) of `MaskedImageModeling`'s config: `patchSize` (required), `maskRatio` in
+ * [0, 1), default 0.75, and `normPixLoss`, default true, as MAE.
+ */
 export const maeLossConfigSchema = z
   .object({
     patchSize: z.number().int().positive(),
@@ -65,6 +72,7 @@ export const maeLossConfigSchema = z
     normPixLoss: z.boolean().default(true),
   })
   .strict();
+/** `MaskedImageModeling`'s config as written (defaulted fields optional); a bad or unknown field throws E_CONFIG. */
 export type MaeLossConfig = z.input<typeof maeLossConfigSchema>;
 
 /** Masked image modelling in MAE's style: the config shared by masking and loss. */
@@ -75,10 +83,15 @@ export class MaskedImageModeling {
     this.config = parseConfig(maeLossConfigSchema, config, 'MaskedImageModeling config');
   }
 
+  /** MAE's random masking of `numPatches` patches per image at the configured ratio (see `randomPatchMasking`). */
   mask(batch: number, numPatches: number, rng: SeededRandom): PatchMasking {
     return randomPatchMasking(batch, numPatches, this.config.maskRatio, rng);
   }
 
+  /**
+   * `maeLoss` of decoder predictions [B, N, C*P*P] against `images` [B, C, H, W] over the patches
+   * that `mask` [B, N] (e.g. `PatchMasking.mask`) hides, with the configured patch size and normPixLoss.
+   */
   loss(pred: tf.Tensor, images: tf.Tensor4D, mask: tf.Tensor): MaeLossOutput {
     return maeLoss({ pred, images, mask, patchSize: this.config.patchSize, normPixLoss: this.config.normPixLoss });
   }

@@ -1,5 +1,6 @@
 import { type SeededRandom, TesseraError, tf } from '@tessera/core';
 
+/** Result of `randomPatchMasking`: MAE's `ids_keep`, `ids_restore` and `mask`. */
 export type PatchMasking = {
   /** [B, K] int32: the patches each image keeps, in random order (K = floor(N * (1 - ratio))). */
   idsKeep: tf.Tensor2D;

@@ -4,11 +4,13 @@ import { type TokenCrossEntropyOutput, tokenCrossEntropy } from './crossEntropy.
 import { type MlmMaskingConfig, type MlmMaskingCounts, maskTokenTensor, mlmMaskingConfigSchema } from './mlmMasking.js';
 import { stopGradient } from './tensorUtils.js';
 
+/** Input of `mlmLoss`: MLM logits and labels, and optionally the momentum model's logits for distillation. */
 export type MlmLossInput = {
   /** Token logits [B, S, V] of the (image-conditioned) encoder's MLM head. */
   logits: tf.Tensor;
   /** [B, S] int32: the original id at predicted positions, `ignoreIndex` elsewhere. */
   labels: tf.Tensor;
+  /** Label of positions that are not predicted (default -100). */
   ignoreIndex?: number;
   /** Logits of the momentum model [B, S, V]: ALBEF's MLM distillation target softmax(momentumLogits). */
   momentumLogits?: tf.Tensor;
@@ -16,6 +18,10 @@ export type MlmLossInput = {
   alpha?: number;
 };
 
+/**
+ * Result of `mlmLoss`: `loss` (the distillation mix when distilling), with `accuracy` and
+ * `count` over the predicted positions, plus both terms.
+ */
 export type MlmLossOutput = TokenCrossEntropyOutput & {
   /** Cross-entropy against the true tokens (equals `loss` without momentum distillation). */
   hardLoss: tf.Scalar;
@@ -61,6 +67,10 @@ export class MaskedLanguageModeling {
     this.config = parseConfig(mlmMaskingConfigSchema, config, 'MaskedLanguageModeling config');
   }
 
+  /**
+   * BERT masking of int32 ids [B, S] with the configured rates (see `maskTokens`): the model's
+   * input ids, the labels for `loss`, and the counts. `wordIds` [B, S] are needed with wholeWord.
+   */
   mask(
     ids: tf.Tensor2D,
     rng: SeededRandom,

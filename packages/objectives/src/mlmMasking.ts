@@ -1,6 +1,10 @@
 import { parseConfig, type SeededRandom, TesseraError, tf } from '@tessera/core';
 import { z } from 'zod';
 
+/**
+ * Zod schema (strict) of BERT masking's config (`maskTokens`, `MaskedLanguageModeling`): the
+ * [MASK] id, vocabulary size and special ids required; rates default to BERT's 15 % / 80 % / 10 %.
+ */
 export const mlmMaskingConfigSchema = z
   .object({
     /** Id of the [MASK] token. */
@@ -24,8 +28,10 @@ export const mlmMaskingConfigSchema = z
     message: 'maskReplaceProbability + randomReplaceProbability must be at most 1',
     path: ['randomReplaceProbability'],
   });
+/** BERT masking's config as written (defaulted fields optional); a bad or unknown field throws E_CONFIG. */
 export type MlmMaskingConfig = z.input<typeof mlmMaskingConfigSchema>;
 
+/** What `maskTokens` did, summed over the batch: to check the masking rates on real data. */
 export type MlmMaskingCounts = {
   /** Tokens that could be masked (not special). */
   maskable: number;
@@ -33,15 +39,19 @@ export type MlmMaskingCounts = {
   predicted: number;
   /** Of those: replaced by [MASK], by a random token, left unchanged. */
   replacedWithMask: number;
+  /** Predicted tokens replaced by a random non-special token. */
   replacedWithRandom: number;
+  /** Predicted tokens left unchanged in the input. */
   kept: number;
 };
 
+/** Result of `maskTokens`: input ids and labels, flat [B, S] row-major int32, and the counts. */
 export type MlmMaskingOutput = {
   /** Model input: the ids with the chosen tokens replaced, [B, S] row-major. */
   inputIds: Int32Array;
   /** The original id where a token is predicted, `ignoreIndex` elsewhere. */
   labels: Int32Array;
+  /** What the masking did, summed over the batch. */
   counts: MlmMaskingCounts;
 };
 

@@ -54,6 +54,7 @@ export class MomentumEncoder<M extends Module> {
     });
   }
 
+  /** Disposes the momentum copy (`target`); the online module is left to its owner. */
   dispose(): void {
     this.target.dispose();
   }

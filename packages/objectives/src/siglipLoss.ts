@@ -4,6 +4,7 @@ import { type ContrastiveMetrics, contrastiveMetrics } from './contrastiveMetric
 import { resolvePositives } from './positives.js';
 import { expectRank, l2Normalize, matMulTransposed } from './tensorUtils.js';
 
+/** Input of `siglipLoss`: two batches of embeddings, the log scale and bias, and optional positives. */
 export interface SiglipLossInput {
   /** Image embeddings [N, D]. */
   imageEmbeds: tf.Tensor;
@@ -19,9 +20,11 @@ export interface SiglipLossInput {
   normalize?: boolean;
 }
 
+/** Result of `siglipLoss`: the loss and in-batch metrics. */
 export type SiglipLossOutput = {
   /** -sum over all pairs of log sigmoid(label * logit), divided by the number of images. */
   loss: tf.Scalar;
+  /** In-batch accuracy and similarities, on the unscaled similarity. */
   metrics: ContrastiveMetrics;
 };
 
@@ -49,15 +52,22 @@ export function siglipLoss(input: SiglipLossInput): SiglipLossOutput {
   });
 }
 
+/**
+ * Zod schema (strict) of `SiglipLoss`'s config: initial log scale ln 10 and bias -10 (SigLIP's
+ * init), both learnable, and L2-normalised embeddings, by default.
+ */
 export const siglipLossConfigSchema = z
   .object({
     /** SigLIP initialises t' = ln 10 and b = -10 so the many negatives do not dominate early. */
     initLogitScale: z.number().default(Math.log(10)),
     initLogitBias: z.number().default(-10),
+    /** false freezes both the scale and the bias at their initial values. */
     learnable: z.boolean().default(true),
+    /** L2-normalise the embeddings first. */
     normalize: z.boolean().default(true),
   })
   .strict();
+/** `SiglipLoss`'s config as written (every field optional); a bad or unknown field throws E_CONFIG. */
 export type SiglipLossConfig = z.input<typeof siglipLossConfigSchema>;
 
 /** SigLIP loss with parameters `logit_scale` and `logit_bias`. */
@@ -73,6 +83,10 @@ export class SiglipLoss extends Module {
     this.logitBias = this.addParameter('logit_bias', tf.scalar(this.config.initLogitBias), { trainable: this.config.learnable });
   }
 
+  /**
+   * `siglipLoss` of image embeddings [N, D] and text embeddings [M, D] with this module's scale and
+   * bias; `positives` [N, M] marks matching pairs (default the diagonal, which needs N == M).
+   */
   forward(imageEmbeds: tf.Tensor, textEmbeds: tf.Tensor, positives?: tf.Tensor): SiglipLossOutput {
     return siglipLoss({
       imageEmbeds,

@@ -2,6 +2,7 @@ import { type SeededRandom, TesseraError, tf } from '@tessera/core';
 import { captioningLoss } from './captioningLoss.js';
 import type { TokenCrossEntropyOutput } from './crossEntropy.js';
 
+/** Options of `shuffleWordOrder` and `TextDenoising`: the ids that stay in place and an optional maximum shift. */
 export type WordShuffleOptions = {
   /**
    * Each word moves at most this many word positions (Lample et al. 2018: sort by i + U(0, k + 1));
@@ -92,6 +93,10 @@ export class TextDenoising {
     this.options = { ...options, labelSmoothing: options.labelSmoothing ?? 0 };
   }
 
+  /**
+   * The noisy input, int32 [B, S]: `ids` [B, S] with the order of their words (runs of equal
+   * `wordIds`) shuffled, special ids in place (see `shuffleWordOrder`). Seeded by `rng`.
+   */
   noise(ids: tf.Tensor2D, wordIds: tf.Tensor2D, rng: SeededRandom): tf.Tensor2D {
     return shuffleWordOrderTensor(ids, wordIds, rng, this.options);
   }

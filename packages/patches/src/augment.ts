@@ -73,6 +73,10 @@ export function flipHorizontal(image: RgbImage): RgbImage {
   return { data: out, width, height, channels: ch };
 }
 
+/**
+ * Options of `ImageAugmenter`; an augmentation whose key is absent is off. A negative jitter
+ * strength, a hue above 0.5 or a flip probability outside [0, 1] is E_CONFIG.
+ */
 export interface AugmentConfig {
   /** torchvision RandomResizedCrop; without it, the processor's resize + center crop is used. */
   randomResizedCrop?: { size: number | [number, number]; scale?: [number, number]; ratio?: [number, number]; resample?: ResampleFilter };
@@ -116,7 +120,7 @@ export class ImageAugmenter {
     this.config = config;
   }
 
-  /** Augments decoded pixels; returns 8-bit RGB plus float32 CHW pixel values. */
+  /** Augments decoded 8-bit RGB pixels and returns them as float32 CHW values, with the size and the drawn parameters. */
   augmentImage(
     image: RgbImage,
     rng: SeededRandom,

@@ -18,6 +18,7 @@ export interface RawImage {
 /** What `decodeImage` accepts: a file path, encoded bytes, or raw pixels. */
 export type ImageInput = string | Uint8Array | RawImage;
 
+/** Options of `decodeImage` (and of `ImageProcessor`, which decodes with them). */
 export interface DecodeOptions {
   /** Colour that transparent pixels are flattened onto, [r, g, b] 0-255 (default white). */
   background?: [number, number, number];
@@ -41,6 +42,10 @@ export interface DecodedImage extends RgbImage {
   source: string;
 }
 
+/**
+ * The default `maxPixels` of `decodeImage`: 178,956,970 pixels, Pillow's DecompressionBombError
+ * threshold (twice `Image.MAX_IMAGE_PIXELS`). Larger images are E_IMAGE_TOO_LARGE.
+ */
 export const DEFAULT_MAX_PIXELS = 178_956_970;
 const WHITE: [number, number, number] = [255, 255, 255];
 

@@ -28,6 +28,7 @@ export const INPUT_ERROR_CODES = {
   ffmpegMissing: 'E_FFMPEG_UNAVAILABLE',
 } as const;
 
+/** One of the `INPUT_ERROR_CODES` values ('E_FILE_NOT_FOUND', 'E_IMAGE_CORRUPT', ...): the code of a refused input's TesseraError. */
 export type InputErrorCode = (typeof INPUT_ERROR_CODES)[keyof typeof INPUT_ERROR_CODES];
 
 /** A TesseraError about one input, with its path in the message and in `details.path`. */

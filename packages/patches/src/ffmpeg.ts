@@ -4,9 +4,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { INPUT_ERROR_CODES, inputError } from './errors.js';
 
+/** What one `runFfmpeg` run gave back; a non-zero `code` is for the caller to report. */
 export interface FfmpegResult {
+  /** Exit code; null when ffmpeg was killed by a signal (e.g. after `timeoutMs`). */
   code: number | null;
+  /** Everything ffmpeg wrote to stdout (decoded frames, framemd5 lines...). */
   stdout: Buffer;
+  /** ffmpeg's log and error messages, as UTF-8 text. */
   stderr: string;
 }
 
@@ -45,9 +49,11 @@ export function findFfmpeg(): string | null {
   return cached;
 }
 
+/** Options of `runFfmpeg`: no ffmpeg to run is E_FFMPEG_UNAVAILABLE naming `source`. */
 export interface RunFfmpegOptions {
   /** An ffmpeg binary to use instead of the one `findFfmpeg` picks. */
   ffmpegPath?: string;
+  /** Kill ffmpeg (SIGKILL) after this many milliseconds (default 120,000). */
   timeoutMs?: number;
   /** The file this run reads or writes, named in errors. */
   source: string;

@@ -14,6 +14,7 @@ import { PIL_RESAMPLE, type ResampleFilter, type RgbImage, resample } from './re
 
 /** OpenAI CLIP's normalisation constants (Hugging Face CLIPImageProcessor defaults). */
 export const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
+/** OpenAI CLIP's per-channel (R, G, B) standard deviations of pixels rescaled to [0, 1]: CLIPImageProcessor's `image_std` default. */
 export const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
 const positiveInt = z.number().int().positive();
@@ -56,9 +57,15 @@ export const ImageProcessorConfigSchema = z
   })
   .strict();
 
+/** A `preprocessor_config.json` object as Hugging Face writes it (CLIPImageProcessor keys); unknown or unsupported keys are E_CONFIG. */
 export type ImageProcessorConfigInput = z.input<typeof ImageProcessorConfigSchema>;
+/**
+ * A validated preprocessor config with CLIP's defaults filled in (224 px, bicubic, 1/255,
+ * CLIP mean/std): `size` and `crop_size` as objects, `image_mean` and `image_std` as triples.
+ */
 export type ImageProcessorConfig = z.output<typeof ImageProcessorConfigSchema>;
 
+/** Options of `ImageProcessor` that are not in the Hugging Face config: how inputs are decoded and resized. */
 export interface ImageProcessorOptions extends DecodeOptions {
   /**
    * 'pillow' (default): decode with sharp, then resize with our transcription of Pillow's
@@ -77,6 +84,7 @@ const SHARP_KERNEL: Partial<Record<ResampleFilter, 'nearest' | 'linear' | 'cubic
   lanczos: 'lanczos3',
 };
 
+/** Output layout of `ImageProcessor.process`, `preprocess` and `toFloat`. */
 export interface ProcessOptions {
   /** 'channels_first' (NCHW, default) or 'channels_last' (NHWC), as Hugging Face's `data_format`. */
   dataFormat?: 'channels_first' | 'channels_last';

@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises';
 import { INPUT_ERROR_CODES, inputError } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
 
+/** What `probeVideo` reads of a video's first video stream: ffmpeg's stream description and every frame's timestamp. */
 export interface VideoInfo {
+  /** The file probed. */
   path: string;
   /** Codec of the video stream ('h264', 'vp9', ...). */
   codec: string;
@@ -13,6 +15,7 @@ export interface VideoInfo {
   duration: number;
   /** Average frame rate the container reports (or frames / duration). */
   fps: number;
+  /** Frames in the stream, counted from its packets (the length of `frameTimes`). */
   numFrames: number;
   /** Presentation time of every frame in seconds from the start of the file, ascending. */
   frameTimes: Float64Array;
@@ -20,9 +23,11 @@ export interface VideoInfo {
   variableFrameRate: boolean;
 }
 
+/** Options of `probeVideo` (and of `sampleFrames`, which probes first). */
 export interface ProbeOptions {
   /** An ffmpeg binary to use instead of the one `findFfmpeg` picks. */
   ffmpegPath?: string;
+  /** Kill each ffmpeg run after this many milliseconds (default 120,000). */
   timeoutMs?: number;
 }
 

@@ -5,6 +5,7 @@ import { TesseraError } from '@tessera/core';
  * Hugging Face image processors store under `resample`.
  */
 export const PIL_RESAMPLE = { nearest: 0, lanczos: 1, bilinear: 2, bicubic: 3, box: 4, hamming: 5 } as const;
+/** A Pillow resampling filter by name: 'nearest', 'lanczos', 'bilinear', 'bicubic', 'box' or 'hamming'. */
 export type ResampleFilter = keyof typeof PIL_RESAMPLE;
 
 interface Filter {
@@ -90,6 +91,10 @@ function clip8(v: number): number {
 /** Output pixels to compute, [left, top, right, bottom) in output coordinates (a crop of the result). */
 export type OutputWindow = [number, number, number, number];
 
+/**
+ * 8-bit pixels, interleaved and row-major (HWC), as decoding gives them and resizing and
+ * cropping take them. Decoded images have 3 channels; `resample` takes any count.
+ */
 export interface RgbImage {
   /** Interleaved 8-bit samples, row-major, `channels` per pixel. */
   data: Uint8Array;

@@ -5,6 +5,11 @@ import { runFfmpeg } from './ffmpeg.js';
 import { ImageProcessor } from './imageProcessor.js';
 import { ffmpegInputError, type ProbeOptions, probeVideo, type VideoInfo } from './probeVideo.js';
 
+/**
+ * Options of `sampleFrameImages` and `sampleFrames`: which frames (`numFrames` evenly spread,
+ * or one every 1/`fps` s, between `start` and `end`) and how to decode them. An fps <= 0,
+ * or no fps and no positive integer numFrames, is E_CONFIG.
+ */
 export interface SampleFramesOptions extends ProbeOptions {
   /** Frames spread uniformly: index round(start + i * (end - start) / (N - 1)). */
   numFrames?: number;
@@ -25,15 +30,19 @@ export interface SampleFramesOptions extends ProbeOptions {
   concurrency?: number;
 }
 
+/** What `sampleFrameImages` returns: the probe result and the sampled frames as 8-bit RGB images. */
 export interface SampledFrameImages {
+  /** The video as `probeVideo` describes it. */
   info: VideoInfo;
   /** Frame indices in presentation order (repeats when more frames are asked than exist). */
   indices: number[];
   /** Their presentation times, seconds. */
   timestamps: number[];
+  /** One decoded frame per entry of `indices`, at the video's size. */
   frames: DecodedImage[];
 }
 
+/** What `sampleFrames` returns: as `SampledFrameImages`, with the frames preprocessed into one tensor (dispose it when done). */
 export interface SampledFrames extends Omit<SampledFrameImages, 'frames'> {
   /** `[T, 3, H, W]` float32 (or `[T, H, W, 3]` with `dataFormat: 'channels_last'`). */
   pixels: tf.Tensor4D;

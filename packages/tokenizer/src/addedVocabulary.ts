@@ -17,6 +17,11 @@ export interface AddedToken {
   special: boolean;
 }
 
+/**
+ * Parses one entry of a tokenizer.json `added_tokens` array (snake_case fields; `single_word`, `lstrip`, `rstrip`
+ * and `special` default to false, `normalized` to true). Throws `E_TOKENIZER_JSON` naming the field under `path`
+ * when one is missing or mistyped, or `content` is empty.
+ */
 export function addedTokenFromJSON(value: unknown, path: string): AddedToken {
   const o = asObject(value, path);
   const content = getString(o, 'content', path);

@@ -8,6 +8,7 @@ import { BertProcessing } from './postProcessors/template.js';
 import { BertPreTokenizer } from './preTokenizers/basic.js';
 import type { TokenizerParts } from './tokenizer.js';
 
+/** Options of `Tokenizer.fromBertVocab`. */
 export interface BertVocabOptions {
   /** Lowercase in the BERT normalizer (uncased models); default true. */
   lowercase?: boolean;

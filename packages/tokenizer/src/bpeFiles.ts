@@ -13,6 +13,7 @@ import { ByteLevelPreTokenizer } from './preTokenizers/byteLevel.js';
 import { preTokenizerFromJSON } from './preTokenizers/fromJSON.js';
 import type { TokenizerParts } from './tokenizer.js';
 
+/** Options of `Tokenizer.fromBpeFiles`: which tokenizer the `vocab.json` and `merges.txt` come from. */
 export interface BpeFilesOptions {
   /**
    * 'gpt2' (default): byte-level BPE as GPT-2 and RoBERTa. 'clip': OpenAI CLIP's, as transformers'
@@ -26,6 +27,7 @@ export interface BpeFilesOptions {
   specialTokens?: string[];
   /** CLIP: the start and end tokens (defaults `<|startoftext|>`, `<|endoftext|>`). */
   bosToken?: string;
+  /** CLIP: the end token, also the unknown token (default `<|endoftext|>`). */
   eosToken?: string;
 }
 

@@ -4,6 +4,7 @@ import { Tokenizer } from './tokenizer.js';
 import type { TrainerProgress } from './trainers/bpeTrainer.js';
 import { trainTokenizer } from './trainers/train.js';
 
+/** Options of `createTokenizerCommand`, for embedding the command or testing it. */
 export interface TokenizerCommandOptions {
   /** Where results go (default: process.stdout). */
   write?: (text: string) => void;

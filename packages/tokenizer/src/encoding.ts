@@ -28,6 +28,7 @@ export class Encoding {
     public overflowing: Encoding[] = [],
   ) {}
 
+  /** An encoding with no tokens (what `merge` and `slice` build on). */
   static empty(): Encoding {
     return new Encoding([], [], [], [], [], [], [], []);
   }
@@ -51,6 +52,10 @@ export class Encoding {
     return this.ids.length;
   }
 
+  /**
+   * A copy with its own token arrays (the `[start, end]` pairs of `offsets` are shared) and cloned
+   * overflowing windows.
+   */
   clone(): Encoding {
     const out = this.slice(0, this.length);
     out.overflowing = this.overflowing.map((o) => o.clone());
@@ -105,6 +110,10 @@ export class Encoding {
     this.overflowing = overflowing;
   }
 
+  /**
+   * Concatenates `encodings` in order into a new encoding, combining their overflowing windows as
+   * `mergeWith` does (Hugging Face `Encoding::merge`); the inputs are left unchanged.
+   */
   static merge(encodings: Encoding[]): Encoding {
     const out = Encoding.empty();
     for (const e of encodings) out.mergeWith(e);

@@ -11,14 +11,17 @@ export class NormalizedString {
     readonly base: number,
   ) {}
 
+  /** Unchanged `text` whose unit `i` maps to original offset `base + i` (`base`: where `text` starts in the caller's input). */
   static of(text: string, base = 0): NormalizedString {
     return new NormalizedString(text, null, base);
   }
 
+  /** Original start offset (UTF-16) of normalized unit `i`; inserted units share the range of what they replaced. */
   startOf(i: number): number {
     return this.align === null ? this.base + i : this.align[2 * i];
   }
 
+  /** Original end offset (exclusive, UTF-16) of normalized unit `i`. */
   endOf(i: number): number {
     return this.align === null ? this.base + i + 1 : this.align[2 * i + 1];
   }
@@ -33,6 +36,7 @@ export class NormalizedString {
     return [this.align[2 * a], this.align[2 * b - 1]];
   }
 
+  /** Normalized units [a, b) as a NormalizedString that keeps their original offsets. */
   slice(a: number, b: number): NormalizedString {
     if (this.align === null) return new NormalizedString(this.text.slice(a, b), null, this.base + a);
     return new NormalizedString(this.text.slice(a, b), this.align.slice(2 * a, 2 * b), this.base);

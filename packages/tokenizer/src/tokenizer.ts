@@ -25,6 +25,7 @@ import { resolveTruncation, type TruncationOptions, truncateEncodings, truncatio
 
 /** Roles special tokens play for models. */
 export type SpecialTokenRole = 'pad' | 'unk' | 'cls' | 'sep' | 'mask' | 'bos' | 'eos';
+/** Every special-token role, in the order trainers give role tokens their ids. */
 export const SPECIAL_TOKEN_ROLES: readonly SpecialTokenRole[] = ['pad', 'unk', 'cls', 'sep', 'mask', 'bos', 'eos'];
 
 /** Conventional names, used to find a role's token when no stage names it. */
@@ -38,26 +39,38 @@ const ROLE_NAMES: Record<SpecialTokenRole, string[]> = {
   eos: ['</s>', '<eos>', '<|endoftext|>', '[SEP]'],
 };
 
+/** Options of `Tokenizer.encode` and `Tokenizer.encodeBatch`. */
 export interface EncodeOptions {
   /** Add the post-processor's special tokens ([CLS], [SEP]...). Default true. */
   addSpecialTokens?: boolean;
 }
 
+/** Options of `Tokenizer.decode` and `Tokenizer.decodeBatch`. */
 export interface DecodeOptions {
+  /** Leave out added tokens marked `special` (`[CLS]`, `[PAD]`, `<|endoftext|>`...); default false. */
   skipSpecialTokens?: boolean;
 }
 
 /** One input of a batch: a text or a pair of texts. */
 export type EncodeInput = string | [string, string];
 
+/** The stages and settings `new Tokenizer(parts)` is built from; a stage left out or null is skipped. */
 export interface TokenizerParts {
+  /** Turns each word into ids: `WordPiece`, `BPE`, `Unigram` or `WordLevel`. */
   model: Model;
+  /** Rewrites the text first (lowercasing, Unicode forms...). */
   normalizer?: Normalizer | null;
+  /** Cuts the normalized text into words; without one, each text segment is one word. */
   preTokenizer?: PreTokenizer | null;
+  /** Adds special tokens and merges pairs; without one, a pair is appended as is. */
   postProcessor?: PostProcessor | null;
+  /** Turns tokens back into text; without one, `decode` joins tokens with spaces. */
   decoder?: Decoder | null;
+  /** Tokens matched in the text before the model sees it (special tokens and the like). */
   addedTokens?: AddedToken[];
+  /** Truncation to apply from the start, as `setTruncation` takes it. */
   truncation?: TruncationOptions | null;
+  /** Padding to apply from the start, as `setPadding` takes it. */
   padding?: PaddingOptions | null;
 }
 
@@ -189,19 +202,32 @@ export class Tokenizer {
 
   // ---------------------------------------------------------------- configuration
 
+  /**
+   * Truncates every encoding to `maxLength` tokens, the post-processor's special tokens included; the
+   * rest goes to `Encoding.overflowing` (Hugging Face `enable_truncation`). Throws `E_CONFIG` unless
+   * `maxLength` is a non-negative integer and `stride` an integer in [0, maxLength); `encode` throws
+   * `E_TRUNCATION` when the limit cannot be met.
+   */
   setTruncation(options: TruncationOptions): void {
     this.truncation = resolveTruncation(options);
   }
 
+  /** Turns truncation off (Hugging Face `no_truncation`). */
   noTruncation(): void {
     this.truncation = null;
   }
 
+  /**
+   * Pads every encoding to the longest of its batch, or to `length`, rounded up to `padToMultipleOf`
+   * (Hugging Face `enable_padding`). `padId` and `padToken` default to the tokenizer's pad token, else
+   * 0 and `[PAD]`.
+   */
   setPadding(options: PaddingOptions = {}): void {
     const pad = this.specialTokens.pad;
     this.padding = resolvePadding({ padId: pad?.id, padToken: pad?.token, ...options });
   }
 
+  /** Turns padding off (Hugging Face `no_padding`). */
   noPadding(): void {
     this.padding = null;
   }
@@ -282,16 +308,19 @@ export class Tokenizer {
     return n;
   }
 
+  /** Token -> id for the model's vocabulary plus the added tokens, as a new Map (Hugging Face `get_vocab(with_added_tokens=True)`). */
   getVocab(): Map<string, number> {
     const v = this.model.getVocab();
     for (const t of this.addedTokens) v.set(t.content, t.id);
     return v;
   }
 
+  /** Id of `token`, an added token or one of the model's vocabulary, or undefined. */
   tokenToId(token: string): number | undefined {
     return this.addedTokens.find((t) => t.content === token)?.id ?? this.model.tokenToId(token);
   }
 
+  /** Token of `id`, an added token or one of the model's vocabulary, or undefined. */
   idToToken(id: number): string | undefined {
     return this.addedById.get(id)?.content ?? this.model.idToToken(id);
   }
@@ -455,6 +484,7 @@ export class Tokenizer {
     return this.decoder === null ? tokens.join(' ') : this.decoder.decodeChain(tokens).join('');
   }
 
+  /** Decodes each id sequence as `decode` does (same `E_INPUT` errors). */
   decodeBatch(batch: ArrayLike<number>[], options: DecodeOptions = {}): string[] {
     return Array.from(batch, (ids) => this.decode(ids, options));
   }

@@ -147,6 +147,7 @@ export class AdamW {
     this.stepCount = state.step;
   }
 
+  /** Frees both moments of every parameter (the parameters are the caller's); the optimizer is unusable afterwards. */
   dispose(): void {
     for (const slot of this.slots.values()) {
       slot.expAvg.dispose();

@@ -12,7 +12,9 @@ import {
 } from '@tessera/core';
 import type { AdamWState } from './adamw.js';
 
+/** The `format` of every checkpoint's state.json; `loadCheckpoint` refuses other values (E_CHECKPOINT). */
 export const CHECKPOINT_FORMAT = 'tessera-train-checkpoint';
+/** The checkpoint layout version in state.json; `loadCheckpoint` refuses other versions (E_CHECKPOINT). */
 export const CHECKPOINT_VERSION = 1;
 
 /** Everything besides tensors that a run needs to continue exactly; stored as state.json. */
@@ -39,15 +41,24 @@ export interface TrainingState {
   elapsedSeconds: number;
 }
 
+/** A checkpoint read back by `loadCheckpoint`. */
 export interface Checkpoint {
+  /** The `step-NNNNNNNN` directory it was read from. */
   path: string;
+  /** The contents of state.json. */
   state: TrainingState;
+  /** model.safetensors: the weights by parameter name, for `Module.loadStateDict`. */
   model: Map<string, SafetensorsTensor>;
+  /** optimizer.safetensors: AdamW's step and moments, for `AdamW.loadState`. */
   optimizer: AdamWState;
 }
 
 /** Stages of a save, in order, for tests that interrupt one; `tempDir` is the uncommitted directory. */
 export type SaveStage = 'model-written' | 'optimizer-written' | 'before-commit';
+/**
+ * Called by `saveCheckpoint` at each `SaveStage` (awaited); throwing aborts the save before it is
+ * published, leaving earlier checkpoints intact.
+ */
 export type SaveHook = (stage: SaveStage, tempDir: string) => void | Promise<void>;
 
 const STEP_DIR = /^step-(\d+)$/;

@@ -48,7 +48,7 @@ export const trainSectionSchema = z
       .strict()
       .optional(),
     seed: z.number().int().default(0),
-    /** Where checkpoints, metrics.jsonl and curves.svg go. */
+    /** Where checkpoints, metrics.jsonl and the curves (loss.svg, and eval.svg when there are eval metrics) go. */
     outputDir: z.string().min(1),
   })
   .strict();
@@ -59,7 +59,12 @@ export const trainConfigSchema = trainSectionSchema.refine((c) => c.steps !== un
   path: ['steps'],
 });
 
+/** A validated `train` section with every default filled in, as `parseTrainConfig` returns it. */
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
+/**
+ * A `train` section as written in a config file: `lr`, `batchSize`, `outputDir` and one of
+ * `steps` or `epochs` are required; everything else has a default.
+ */
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 
 /** Validates a `train` section: a wrong or unknown field is an E_CONFIG error naming its path. */

@@ -4,11 +4,14 @@ export interface CurveSeries {
   points: Array<[number, number]>;
 }
 
+/** Title, axis labels, size and y scale of a chart drawn by `renderCurveSvg`. */
 export interface CurveOptions {
   title?: string;
   xLabel?: string;
   yLabel?: string;
+  /** Width of the SVG in pixels (default 720). */
   width?: number;
+  /** Height of the SVG in pixels (default 420). */
   height?: number;
   /** Plot y on a log10 axis (all y must be > 0). */
   logY?: boolean;

@@ -2,7 +2,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError, writeFileAtomic } from '@tessera/core';
 
-/** One line of metrics.jsonl: `kind` is 'train' or 'eval'; the rest are numbers by name. */
+/** One line of metrics.jsonl: `kind` is 'train', 'eval' or 'data' (the skip counts at each epoch's end); the rest are numbers by name. */
 export interface MetricsRecord {
   kind: 'train' | 'eval' | (string & {});
   step: number;
@@ -13,6 +13,7 @@ export interface MetricsRecord {
 export class MetricsLog {
   constructor(readonly file: string) {}
 
+  /** Appends one record as a JSON line, creating the log's directory if needed. */
   async append(record: MetricsRecord): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true });
     await appendFile(this.file, `${JSON.stringify(record)}\n`);

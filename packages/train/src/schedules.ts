@@ -3,6 +3,7 @@ import { TesseraError } from '@tessera/core';
 /** A learning-rate schedule: a pure function of the 0-based optimizer step. */
 export type LrSchedule = (step: number) => number;
 
+/** What a learning-rate schedule needs: lr > 0, minLr >= 0, integer totalSteps >= 1 and warmupSteps >= 0 (else E_CONFIG). */
 export interface ScheduleOptions {
   /** Peak learning rate, reached at the end of warmup. */
   lr: number;
@@ -69,6 +70,7 @@ export function cosineSchedule(options: ScheduleOptions): LrSchedule {
   };
 }
 
+/** The schedules `makeSchedule` knows, as `train.schedule` names them (default `cosine`). */
 export type ScheduleName = 'cosine' | 'linear' | 'constant';
 
 /** The schedule named in a config. */

@@ -28,17 +28,25 @@ export interface EvalContext {
   rng: SeededRandom;
 }
 
+/**
+ * Evaluates the model (switched to eval mode for the call) and returns metrics by name, logged as
+ * `eval/<name>`; runs every `train.evalEvery` steps and at the last step.
+ */
 export type EvalFn = (ctx: EvalContext) => Promise<Record<string, number>> | Record<string, number>;
 
+/** What a `Trainer` trains and how; give exactly one of `loss` and `gradients` (else E_INPUT). */
 export interface TrainerOptions<B> {
+  /** The module to train; its trainable parameters go to AdamW. */
   model: Module;
   /** The `train` section (validated here; a bad field is an E_CONFIG error naming it). */
   config: TrainConfigInput | TrainConfig;
+  /** Where micro-batches come from; its `state()` is saved in every checkpoint. */
   source: BatchSource<B>;
   /** The loss of one micro-batch; micro-batch gradients are averaged. Give this or `gradients`. */
   loss?: LossFn<B>;
   /** Custom gradient computation over a step's micro-batches (e.g. `cachedFeatureGradients`). */
   gradients?: GradientFn<B>;
+  /** Evaluation, needed for `train.evalEvery` and `train.monitor`. */
   evaluate?: EvalFn;
   /** Micro-batches per epoch; needed when the config gives `epochs` but no `steps`. */
   batchesPerEpoch?: number;
@@ -50,9 +58,11 @@ export interface TrainerOptions<B> {
   progress?: boolean;
   /** Called at stages of every checkpoint save (tests use it to interrupt a save). */
   onSave?: SaveHook;
+  /** Where info and warnings go (default: a `train` logger). */
   logger?: Logger;
 }
 
+/** Options of one `Trainer.fit` call. */
 export interface FitOptions {
   /** true: continue from the newest checkpoint in outputDir if there is one; a path: from that checkpoint. */
   resume?: boolean | string;
@@ -60,21 +70,27 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+/** What `Trainer.fit` returns: where and why the run stopped, its losses, evaluations and files. */
 export interface TrainResult {
   /** Optimizer steps completed. */
   step: number;
+  /** Epochs completed (ends of epoch the source signalled). */
   epoch: number;
+  /** Examples consumed, including those of the run resumed from. */
   samples: number;
+  /** `steps` or `epochs` reached, `early-stopping` (monitor patience ran out) or `interrupted` (the abort signal). */
   stopReason: 'steps' | 'epochs' | 'early-stopping' | 'interrupted';
   /** Training loss of every step run by this call, in order. */
   losses: number[];
   /** The last evaluation's metrics (`eval/<name>`), if any. */
   lastEval: Record<string, number>;
+  /** The best value of `train.monitor.metric` and its step; null without a monitor. */
   best: { metric: string; value: number; step: number } | null;
   /** The final checkpoint's directory. */
   checkpoint: string;
-  /** Where metrics.jsonl and the curve images are. */
+  /** The path of metrics.jsonl (the curve images are in `curveFiles`). */
   metricsFile: string;
+  /** SVG curves written to outputDir: loss.svg, and eval.svg when evaluation gives other metrics. */
   curveFiles: string[];
 }
 
@@ -120,6 +136,12 @@ export class Trainer<B> {
     this.log = options.logger ?? createLogger('train');
   }
 
+  /**
+   * Trains until `train.steps`, the end of `train.epochs`, early stopping or the abort signal,
+   * then saves a final checkpoint. A resume restores model, optimizer, random stream and data
+   * position and drops metrics logged after the checkpoint's step, so the run continues exactly.
+   * A non-finite loss is E_DIVERGED; a source that yields no batches is E_DATA.
+   */
   async fit(fitOptions: FitOptions = {}): Promise<TrainResult> {
     const c = this.config;
     const { model, source } = this.options;

@@ -22,6 +22,10 @@ export interface LossOutput {
   metrics?: Record<string, tf.Scalar | number>;
 }
 
+/**
+ * The loss of one micro-batch. It runs synchronously under the trainer's gradient tape, so it
+ * must return its scalars (`loss` or `parts`) directly, not a promise; the trainer disposes them.
+ */
 export type LossFn<B> = (batch: B, ctx: StepContext) => LossOutput;
 
 /**
@@ -30,8 +34,11 @@ export type LossFn<B> = (batch: B, ctx: StepContext) => LossOutput;
  * `restore()` returns to, so that a resumed run sees the same batches.
  */
 export interface BatchSource<B> {
+  /** The next batch, or null once at the end of each epoch (the call after it starts the next epoch). */
   next(): Promise<B | null>;
+  /** The position of the next batch, JSON-serialisable: saved in every checkpoint. */
   state(): unknown;
+  /** Returns to a position from `state()`, so the next batch is the one that followed it. */
   restore(state: unknown): void;
   /** Optional counters (e.g. skipped records by reason), logged as a `data` record at each epoch end. */
   stats?(): Record<string, number>;

@@ -6,6 +6,11 @@ import { z } from 'zod';
  * Names follow torch.nn.init; `kaiming_uniform` is what torch.nn.Linear does by default.
  */
 export const INIT_SCHEMES = ['kaiming_uniform', 'xavier_uniform', 'normal', 'trunc_normal', 'zeros'] as const;
+/**
+ * A weight initialiser, as layer configs take it in `init`: 'kaiming_uniform' (uniform in
+ * ±1/sqrt(fanIn)), 'xavier_uniform', 'normal' and 'trunc_normal' (cut at ±2 std; both use the
+ * config's `std`), or 'zeros'.
+ */
 export type InitScheme = (typeof INIT_SCHEMES)[number];
 
 export const InitSchemeSchema = z.enum(INIT_SCHEMES);

@@ -9,6 +9,7 @@ export class ModuleList<M extends Module> extends Module {
     for (const item of items) this.append(item);
   }
 
+  /** Registers `item` as the next child, named by its index ('0', '1', ...), and returns it. */
   append(item: M): M {
     this.addModule(String(this.items.length), item);
     this.items.push(item);

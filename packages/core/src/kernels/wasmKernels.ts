@@ -11,6 +11,11 @@ import { unsortedSegmentSum } from './unsortedSegmentSum.js';
  *   stock ones stay available (the benchmarks compare both).
  */
 export const WASM_MISSING_KERNELS = ['UnsortedSegmentSum'] as const;
+/**
+ * The stock wasm kernels that `useFastWasmKernels(true)` (initBackend's default `fastKernels`)
+ * replaces: BatchMatMul, kept on XNNPACK's fast 2-D path for transposes and batches, and Sum
+ * over leading axes (bias gradients), run as a ones-vector matmul.
+ */
 export const WASM_KERNEL_FIXES = ['BatchMatMul', 'Sum'] as const;
 
 const stockKernels = new Map<string, KernelConfig>();
@@ -57,6 +62,7 @@ function swapFastKernels(enabled: boolean): void {
   installed = enabled;
 }
 
+/** Whether Tessera's replacements for WASM_KERNEL_FIXES are registered for the wasm backend now. */
 export function fastWasmKernelsActive(): boolean {
   return installed;
 }

@@ -1,15 +1,19 @@
 import { ngramCounts, ngramOrder } from './ngrams.js';
 
+const TINY = 1e-15;
+const SMALL = 1e-9;
+
 /**
  * Corpus-level BLEU-1..N as computed by the COCO caption evaluation code (bleu_scorer.py,
  * option "closest"): clipped n-gram matches and guesses summed over the corpus, the effective
  * reference length of each candidate is the reference length closest to it (ties to the
  * shorter), and one brevity penalty exp(1 - r/c) from the corpus totals when c < r.
  * The tiny/small constants are those of the reference code (so a zero match count gives ~0).
+ *
+ * `candidates[i]` is one tokenised caption (see `tokenizeCaption`) and `references[i]` its
+ * tokenised references, at least one. Returns `[BLEU-1, ..., BLEU-n]` (default n = 4), each in
+ * [0, 1]. Inputs are not validated here; `evaluateCaptions` checks them.
  */
-const TINY = 1e-15;
-const SMALL = 1e-9;
-
 export function bleu(candidates: readonly string[][], references: readonly string[][][], n = 4): number[] {
   const correct = new Array<number>(n).fill(0);
   const guess = new Array<number>(n).fill(0);

@@ -1,5 +1,13 @@
 import { ngramCounts, ngramOrder } from './ngrams.js';
 
+const SIGMA = 6;
+
+interface TfIdf {
+  vectors: Array<Map<string, number>>;
+  norms: number[];
+  length: number;
+}
+
 /**
  * CIDEr-D as in the COCO caption evaluation code (cider_scorer.py): n-grams n = 1..4 weighted
  * by tf-idf, with document frequencies taken over the reference sets of the evaluated corpus
@@ -9,15 +17,12 @@ import { ngramCounts, ngramOrder } from './ngrams.js';
  *
  * Faithful to the reference code, the "length" in the penalty counts bigrams
  * (`if n == 1: length += term_freq` with 0-based n), i.e. tokens - 1 for non-empty captions.
+ *
+ * `candidates[i]` is one tokenised caption (see `tokenizeCaption`) and `references[i]` its
+ * tokenised references, at least one. Returns the corpus `score` and the per-item scores, each
+ * in [0, 10] (papers usually report them x 100). Since idf comes from the corpus, a corpus of
+ * one item scores 0; inputs are not validated here (`evaluateCaptions` checks them).
  */
-const SIGMA = 6;
-
-interface TfIdf {
-  vectors: Array<Map<string, number>>;
-  norms: number[];
-  length: number;
-}
-
 export function ciderD(candidates: readonly string[][], references: readonly string[][][], n = 4): { score: number; perItem: number[] } {
   const refCounts = references.map((refs) => refs.map((r) => ngramCounts(r, n)));
   const documentFrequency = new Map<string, number>();

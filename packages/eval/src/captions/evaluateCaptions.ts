@@ -4,7 +4,9 @@ import { ciderD } from './cider.js';
 import { rougeL } from './rouge.js';
 import { tokenizeCaption } from './tokenizeCaption.js';
 
+/** One item for `evaluateCaptions`: a generated caption and its reference captions, as raw text. */
 export interface CaptionItem {
+  /** Unique key of the item (a duplicate throws E_INPUT); `CaptionScores.perItem` repeats it. */
   id: string;
   /** The generated caption. */
   candidate: string;
@@ -12,14 +14,26 @@ export interface CaptionItem {
   references: string[];
 }
 
+/**
+ * Corpus scores from `evaluateCaptions`, on the scales of the COCO caption evaluation code:
+ * BLEU and ROUGE-L in [0, 1], CIDEr-D in [0, 10] (papers usually report all of them x 100).
+ */
 export interface CaptionScores {
+  /** Corpus BLEU-1: clipped unigram precision times the brevity penalty. */
   bleu1: number;
+  /** Corpus BLEU-2: geometric mean of the 1- and 2-gram precisions, times the brevity penalty. */
   bleu2: number;
+  /** Corpus BLEU-3 (n-grams up to 3). */
   bleu3: number;
+  /** Corpus BLEU-4 (n-grams up to 4), the BLEU usually reported. */
   bleu4: number;
+  /** Mean over items of ROUGE-L (LCS F-measure, beta 1.2). */
   rougeL: number;
+  /** Mean over items of CIDEr-D. */
   ciderD: number;
+  /** Number of items evaluated. */
   count: number;
+  /** ROUGE-L and CIDEr-D of each item, in input order (BLEU is defined on the corpus only). */
   perItem: Array<{ id: string; rougeL: number; ciderD: number }>;
 }
 

@@ -1,28 +1,26 @@
 import { TesseraError } from '@tessera/base';
 
-/**
- * Recall@K and ranks for text-image retrieval from a similarity matrix
- * `similarity[t][i]` (texts x images, row-major), where text t describes image
- * `imageOfText[t]`. Several texts may describe one image.
- *
- * - text -> image: the rank of the text's image among all images.
- * - image -> text: the rank of the best-ranked of the image's captions among all texts
- *   (as open_clip and the ALBEF/BLIP evaluation do with several captions per image).
- *
- * Ranks are 1-based and ties count against the model (a candidate scoring equal to the
- * correct one ranks ahead of it), so a constant similarity cannot score well.
- */
+/** Recall@K and rank statistics of one retrieval direction, over its queries. */
 export interface RankMetrics {
+  /** Recall@1: fraction of queries whose correct item ranks first, in [0, 1]. */
   r1: number;
+  /** Recall@5: fraction of queries with the correct item in the top 5. */
   r5: number;
+  /** Recall@10: fraction of queries with the correct item in the top 10. */
   r10: number;
+  /** Mean of the 1-based ranks. */
   meanRank: number;
+  /** Median of the 1-based ranks (the mean of the middle two for an even count). */
   medianRank: number;
+  /** The 1-based rank of each query, in query order. */
   ranks: number[];
 }
 
+/** Text-to-image and image-to-text retrieval scores from `retrievalMetrics`. */
 export interface RetrievalMetrics {
+  /** Each text queries the images: one rank per text, that of the image it describes. */
   textToImage: RankMetrics;
+  /** Each image queries the texts: one rank per image, that of its best-ranked caption. */
   imageToText: RankMetrics;
 }
 
@@ -41,6 +39,21 @@ function summarise(ranks: number[]): RankMetrics {
   };
 }
 
+/**
+ * Recall@K and ranks for text-image retrieval from a similarity matrix
+ * `similarity[t][i]` (texts x images, row-major), where text t describes image
+ * `imageOfText[t]`. Several texts may describe one image.
+ *
+ * - text -> image: the rank of the text's image among all images.
+ * - image -> text: the rank of the best-ranked of the image's captions among all texts
+ *   (as open_clip and the ALBEF/BLIP evaluation do with several captions per image).
+ *
+ * Ranks are 1-based and ties count against the model (a candidate scoring equal to the
+ * correct one ranks ahead of it), so a constant similarity cannot score well.
+ *
+ * Throws a TesseraError E_INPUT when `similarity` does not hold numTexts x numImages values,
+ * an `imageOfText` entry is not an image index in [0, numImages), or an image has no caption.
+ */
 export function retrievalMetrics(
   similarity: ArrayLike<number>,
   numTexts: number,

@@ -139,6 +139,13 @@ function projectionDim(kind: string, setting: string, embedDim: number | undefin
   throw exportError(setting, kind, hfType, 'Hugging Face CLIP projects each tower with a bias-free linear layer.');
 }
 
+/**
+ * Hugging Face CLIP: `clip` (CLIPModel) as a Tessera 'clip' dual encoder, `clip_vision_model` /
+ * `clip_text_model` (CLIPVisionModel, CLIPTextModel, `*WithProjection` when `architectures` says
+ * so) as a tower alone. The vision tower has pre_layrnorm and a bias-free patch conv; the text
+ * tower is causal and pooled at eos_token_id (the highest id for the legacy value 2). Exports back
+ * to the same types.
+ */
 export const clip: PretrainedType = {
   modelTypes: ['clip', 'clip_vision_model', 'clip_text_model'],
 

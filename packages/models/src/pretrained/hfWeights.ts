@@ -5,6 +5,7 @@ import { readHfJson } from './hfFolder.js';
 
 /** How a Module's parameter names map to a folder's tensor names. */
 export interface HfNameMapping {
+  /** The folder's tensor name of a Tessera parameter name (e.g. `text_model.embeddings.token_embedding.weight`). */
   toHfName(name: string): string;
   /** Tensors of the folder that are no parameters (buffers such as `position_ids`). */
   ignoreHf?: readonly RegExp[];

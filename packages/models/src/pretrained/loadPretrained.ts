@@ -33,6 +33,11 @@ export function pretrainedTypeFor(modelType: unknown, file: string): PretrainedT
   return type;
 }
 
+/**
+ * A Hugging Face folder loaded by `loadPretrained`: the model in eval mode, its Tessera config,
+ * the tokenizer (truncating at the position table unless tokenizer.json sets its own) and the
+ * image processor.
+ */
 export interface LoadedPretrained {
   model: AnyModel;
   /** The Tessera config it maps to: createModel, training, checkpoints and resume take it as is. */
@@ -43,6 +48,7 @@ export interface LoadedPretrained {
   processor: ImageProcessor | null;
   /** The folder's config.json. */
   hfConfig: Record<string, unknown>;
+  /** The folder it was loaded from. */
   dir: string;
 }
 

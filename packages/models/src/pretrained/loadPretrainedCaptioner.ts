@@ -20,6 +20,7 @@ export interface PretrainedCaptionerType {
   hfShape?(hfName: string, shape: readonly number[]): number[];
 }
 
+/** The Hugging Face captioner types `loadPretrainedCaptioner` reads: GIT (`model_type: git`) and BLIP (`blip`). */
 export const PRETRAINED_CAPTIONERS: readonly PretrainedCaptionerType[] = [gitCaptionerType, blipCaptionerType];
 
 /**

@@ -9,6 +9,7 @@ export interface PretrainedType {
   fromHfConfig(hf: Record<string, unknown>, file: string): ModelConfig;
   /** Tessera parameter name -> HF tensor name (a data table; fromHfName is its inverse). */
   toHfName(name: string): string;
+  /** HF tensor name -> Tessera parameter name (the inverse of `toHfName`). */
   fromHfName(hfName: string): string;
   /** Tensors of HF folders that are no parameters (buffers), skipped on load. */
   ignoreHf?: readonly RegExp[];
@@ -30,7 +31,9 @@ export interface PretrainedType {
  * are the same on both sides.
  */
 export function renameTable(pairs: ReadonlyArray<readonly [tessera: string, hf: string]>): {
+  /** Tessera parameter name -> HF tensor name. */
   toHfName(name: string): string;
+  /** HF tensor name -> Tessera parameter name. */
   fromHfName(name: string): string;
 } {
   const compile = (from: string, to: string) => {
@@ -60,18 +63,21 @@ export class HfConfigReader {
     });
   }
 
+  /** `key` as a finite number, `fallback` when it is absent or null; anything else is E_PRETRAINED_CONFIG naming the key. */
   number(key: string, fallback?: number): number {
     const v = this.hf[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, `must be a number, got ${JSON.stringify(v)}`);
     return v;
   }
 
+  /** `key` as an integer, as `number` reads it; a fractional value is E_PRETRAINED_CONFIG too. */
   int(key: string, fallback?: number): number {
     const v = this.number(key, fallback);
     if (!Number.isInteger(v)) this.fail(key, `must be an integer, got ${v}`);
     return v;
   }
 
+  /** `key` as a string, `fallback` when it is absent or null; anything else is E_PRETRAINED_CONFIG naming the key. */
   string(key: string, fallback?: string): string {
     const v = this.hf[key] ?? fallback;
     if (typeof v !== 'string') this.fail(key, `must be a string, got ${JSON.stringify(v)}`);

@@ -31,6 +31,7 @@ export class WordPieceDecoder implements Decoder {
       return this.cleanup ? cleanup(out) : out;
     });
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'WordPiece', prefix, cleanup }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'WordPiece', prefix: this.prefix, cleanup: this.cleanup };
   }
@@ -61,6 +62,7 @@ export class ByteLevelDecoder implements Decoder {
     }
     return [utf8Decoder.decode(Uint8Array.from(bytes))];
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'ByteLevel' }` with Hugging Face's default flags, which decoding ignores. */
   toJSON(): Record<string, unknown> {
     return { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
   }
@@ -77,6 +79,7 @@ export class MetaspaceDecoder implements Decoder {
     // As Hugging Face: in the first token every replacement character is dropped.
     return tokens.map((t, i) => t.replaceAll(this.replacement, i === 0 && this.prependScheme !== 'never' ? '' : ' '));
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'Metaspace', replacement, prepend_scheme, split }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Metaspace', replacement: this.replacement, prepend_scheme: this.prependScheme, split: this.split };
   }
@@ -88,6 +91,7 @@ export class BPEDecoder implements Decoder {
   decodeChain(tokens: string[]): string[] {
     return tokens.map((t, i) => t.replaceAll(this.suffix, i === tokens.length - 1 ? '' : ' '));
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'BPEDecoder', suffix }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'BPEDecoder', suffix: this.suffix };
   }
@@ -116,6 +120,7 @@ export class ByteFallbackDecoder implements Decoder {
     flush();
     return out;
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'ByteFallback' }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'ByteFallback' };
   }
@@ -143,6 +148,7 @@ export class ReplaceDecoder implements Decoder {
   decodeChain(tokens: string[]): string[] {
     return tokens.map((t) => t.replace(this.re, () => this.content));
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'Replace', pattern, content }`, `pattern` as `{ String }` or `{ Regex }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Replace', pattern: this.pattern, content: this.content };
   }
@@ -165,6 +171,7 @@ export class StripDecoder implements Decoder {
       return chars.slice(a, b).join('');
     });
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'Strip', content, start, stop }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Strip', content: this.content, start: this.start, stop: this.stop };
   }
@@ -175,6 +182,7 @@ export class FuseDecoder implements Decoder {
   decodeChain(tokens: string[]): string[] {
     return [tokens.join('')];
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'Fuse' }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Fuse' };
   }
@@ -188,6 +196,7 @@ export class SequenceDecoder implements Decoder {
     for (const d of this.decoders) out = d.decodeChain(out);
     return out;
   }
+  /** The tokenizer.json `decoder` section: `{ type: 'Sequence', decoders: [...] }`, each decoder's own section in order. */
   toJSON(): Record<string, unknown> {
     return { type: 'Sequence', decoders: this.decoders.map((d) => d.toJSON()) };
   }

@@ -3,12 +3,19 @@ import { badField } from '../json.js';
 import type { WordTokens } from './model.js';
 import { VocabModel } from './vocabModel.js';
 
+/** Options of the BPE model, as the fields of a tokenizer.json `BPE` model (all off or null by default). */
 export interface BpeOptions {
+  /** Token for characters outside the vocabulary; null (default): such characters are dropped. */
   unkToken?: string | null;
+  /** Prefix of non-initial subwords (`##` in WordPiece-style vocabularies); default null. */
   continuingSubwordPrefix?: string | null;
+  /** Suffix of a word's last subword (`</w>` in CLIP and classic BPE); default null. */
   endOfWordSuffix?: string | null;
+  /** Fuse runs of unknown characters into one unknown token; default false. */
   fuseUnk?: boolean;
+  /** Spell unknown characters as `<0xXX>` byte tokens (when all are in the vocabulary) before using `unkToken`; default false. */
   byteFallback?: boolean;
+  /** A word that is itself in the vocabulary becomes that one token without merging (as Llama 3); default false. */
   ignoreMerges?: boolean;
 }
 
@@ -57,6 +64,11 @@ export class BPE extends VocabModel {
     }
   }
 
+  /**
+   * Splits `word` into characters (with the prefix and suffix), spells unknown ones with byte tokens or
+   * `unkToken`, then applies merges lowest rank first. Throws `E_TOKENIZER_JSON` when `unkToken` is
+   * needed but not in the vocabulary.
+   */
   tokenizeRaw(word: string): WordTokens {
     if (this.ignoreMerges) {
       const id = this.vocab.get(word);
@@ -219,6 +231,7 @@ export class BPE extends VocabModel {
     return this.mergeList.slice();
   }
 
+  /** The tokenizer.json `model` section: `{ type: 'BPE', vocab, merges, ... }`, merges as `[left, right]` pairs, `dropout: null`. */
   toJSON(): Record<string, unknown> {
     return {
       type: 'BPE',

@@ -12,11 +12,14 @@ export interface WordTokens {
 export interface Model {
   /** Tokenizes `word` as given (for byte-level pipelines, already mapped to byte characters). */
   tokenizeRaw(word: string): WordTokens;
+  /** Id of `token` in the model's own vocabulary (added tokens not included), or undefined. */
   tokenToId(token: string): number | undefined;
+  /** Token of `id` in the model's own vocabulary, or undefined. */
   idToToken(id: number): string | undefined;
   /** Token -> id for the model's own vocabulary. */
   getVocab(): Map<string, number>;
   readonly vocabSize: number;
+  /** The tokenizer.json `model` section, vocabulary included, that rebuilds this model (read by `modelFromJSON`). */
   toJSON(): Record<string, unknown>;
 }
 

@@ -129,10 +129,12 @@ export class Unigram implements Model {
     return { ids: Int32Array.from(ids), offsets: Int32Array.from(offsets), values };
   }
 
+  /** Id of `token` (the first one when the vocabulary repeats it), or undefined. */
   tokenToId(token: string): number | undefined {
     return this.ids.get(token);
   }
 
+  /** Token of `id`, or undefined outside the vocabulary. */
   idToToken(id: number): string | undefined {
     return this.vocabR[id];
   }
@@ -141,6 +143,7 @@ export class Unigram implements Model {
     return new Map(this.ids);
   }
 
+  /** The tokenizer.json `model` section: `{ type: 'Unigram', unk_id, vocab: [[token, score], ...], byte_fallback }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Unigram', unk_id: this.unkId, vocab: this.vocabR.map((t, i) => [t, this.scores[i]]), byte_fallback: this.byteFallback };
   }

@@ -15,10 +15,12 @@ export abstract class VocabModel implements Model {
     return this.vocab.size;
   }
 
+  /** Id of `token` in the model's own vocabulary (added tokens not included), or undefined. */
   tokenToId(token: string): number | undefined {
     return this.vocab.get(token);
   }
 
+  /** Token of `id` in the model's own vocabulary, or undefined. */
   idToToken(id: number): string | undefined {
     return this.vocabR[id];
   }

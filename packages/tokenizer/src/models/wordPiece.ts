@@ -2,9 +2,13 @@ import { TesseraError } from '@tessera/base';
 import type { WordTokens } from './model.js';
 import { VocabModel } from './vocabModel.js';
 
+/** Options of the WordPiece model, as the fields of a tokenizer.json `WordPiece` model. */
 export interface WordPieceOptions {
+  /** Token for words that cannot be spelled; default `[UNK]`, and it must be in the vocabulary (else `E_TOKENIZER_JSON`). */
   unkToken?: string;
+  /** Prefix of non-initial subwords; default `##`. */
   continuingSubwordPrefix?: string;
+  /** Words longer than this many code points become `unkToken`; default 100. */
   maxInputCharsPerWord?: number;
 }
 
@@ -37,6 +41,10 @@ export class WordPiece extends VocabModel {
     this.unkId = unk;
   }
 
+  /**
+   * Greedy longest-match-first subwords, non-initial ones looked up with the prefix; a word with a
+   * piece outside the vocabulary, or over `maxInputCharsPerWord` code points, becomes one `unkToken`.
+   */
   tokenizeRaw(word: string): WordTokens {
     const n = word.length;
     const unk = (): WordTokens => ({ ids: Int32Array.of(this.unkId), offsets: Int32Array.of(0, n) });
@@ -71,6 +79,7 @@ export class WordPiece extends VocabModel {
     return { ids: Int32Array.from(ids), offsets: Int32Array.from(offsets) };
   }
 
+  /** The tokenizer.json `model` section: `{ type: 'WordPiece', unk_token, continuing_subword_prefix, max_input_chars_per_word, vocab }`. */
   toJSON(): Record<string, unknown> {
     return {
       type: 'WordPiece',

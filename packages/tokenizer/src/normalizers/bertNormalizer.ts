@@ -6,11 +6,15 @@ import { normalizeForm } from './unicodeForm.js';
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
+/** Options of `BertNormalizer`, as the fields of Hugging Face's `BertNormalizer` (the defaults are BERT's). */
 export interface BertNormalizerOptions {
+  /** Drop NUL, U+FFFD and control characters and turn other whitespace into spaces; default true. */
   cleanText?: boolean;
+  /** Put spaces around CJK ideographs, so each becomes a word of its own; default true. */
   handleChineseChars?: boolean;
   /** null: strip accents when lowercasing (the BERT default). */
   stripAccents?: boolean | null;
+  /** Lowercase the text; default true. */
   lowercase?: boolean;
 }
 
@@ -31,6 +35,7 @@ export class BertNormalizer implements Normalizer {
     this.lowercase = options.lowercase ?? true;
   }
 
+  /** Cleans the text, spaces out CJK ideographs, strips accents and lowercases, as configured. */
   normalize(ns: NormalizedString): NormalizedString {
     // Printable ASCII (most English captions): only lowercasing can change anything.
     if (PRINTABLE_ASCII.test(ns.text)) return this.lowercase ? lowercase(ns) : ns;

@@ -25,7 +25,9 @@ export function lowercase(ns: NormalizedString): NormalizedString {
   return mapCodePoints(ns, lowerCodePoint);
 }
 
+/** Lowercases every code point (Hugging Face `Lowercase`). */
 export class LowercaseNormalizer implements Normalizer {
+  /** Lowercases each code point on its own, as Rust's `char::to_lowercase` (no final-sigma rule). */
   normalize(ns: NormalizedString): NormalizedString {
     return lowercase(ns);
   }

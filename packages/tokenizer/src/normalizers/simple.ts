@@ -9,6 +9,7 @@ export class StripNormalizer implements Normalizer {
     readonly left = true,
     readonly right = true,
   ) {}
+  /** Trims whitespace at the ends chosen by `left` and `right`. */
   normalize(ns: NormalizedString): NormalizedString {
     const s = ns.text;
     let a = 0;
@@ -31,6 +32,7 @@ export class ReplaceNormalizer implements Normalizer {
   ) {
     this.re = patternRegExp(pattern);
   }
+  /** Replaces every non-empty match with `content`, which takes the original range of the match. */
   normalize(ns: NormalizedString): NormalizedString {
     const s = ns.text;
     if ('String' in this.pattern && (this.pattern.String.length === 0 || !s.includes(this.pattern.String))) return ns;
@@ -62,6 +64,7 @@ export class ReplaceNormalizer implements Normalizer {
 /** Prepends a string (aligned with the first character) to non-empty text. */
 export class PrependNormalizer implements Normalizer {
   constructor(readonly prepend: string) {}
+  /** Prepends `prepend` unless the text is empty; the prefix takes the original range of the first character. */
   normalize(ns: NormalizedString): NormalizedString {
     if (ns.text.length === 0) return ns;
     const first = ns.text.codePointAt(0)! > 0xffff ? 2 : 1;
@@ -78,6 +81,7 @@ export class PrependNormalizer implements Normalizer {
 /** Applies normalizers in order. */
 export class SequenceNormalizer implements Normalizer {
   constructor(readonly normalizers: Normalizer[]) {}
+  /** Runs `ns` through each normalizer in order. */
   normalize(ns: NormalizedString): NormalizedString {
     let out = ns;
     for (const n of this.normalizers) out = n.normalize(out);

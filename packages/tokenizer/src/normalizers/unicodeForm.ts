@@ -2,6 +2,7 @@ import { NormalizedBuilder, type NormalizedString } from '../normalizedString.js
 import { isMark } from '../unicode.js';
 import type { Normalizer } from './normalizer.js';
 
+/** A Unicode normalization form, as `String.prototype.normalize` takes it and tokenizer.json names the normalizer. */
 export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 
 /**
@@ -57,8 +58,10 @@ function continuesSegment(cp: number): boolean {
   return (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff) || isMark(cp);
 }
 
+/** Applies a Unicode normalization form (Hugging Face `NFC`, `NFD`, `NFKC`, `NFKD`). */
 export class UnicodeNormalizer implements Normalizer {
   constructor(readonly form: UnicodeForm) {}
+  /** Applies `form`; composed or decomposed characters take their source characters' original ranges as in Hugging Face. */
   normalize(ns: NormalizedString): NormalizedString {
     return normalizeForm(ns, this.form);
   }

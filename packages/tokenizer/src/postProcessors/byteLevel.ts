@@ -53,6 +53,10 @@ export class ByteLevelProcessing implements PostProcessor {
   addedTokens(): number {
     return 0;
   }
+  /**
+   * With `trimOffsets`, moves token offsets past their leading and trailing spaces (`Ġ`) in place; then
+   * appends `pair` as is. Adds no special tokens.
+   */
   process(encoding: Encoding, pair: Encoding | null): Encoding {
     if (this.trimOffsets) {
       trimByteLevelOffsets(encoding, this.addPrefixSpace);
@@ -60,6 +64,7 @@ export class ByteLevelProcessing implements PostProcessor {
     }
     return defaultProcess(encoding, pair);
   }
+  /** The tokenizer.json `post_processor` section: `{ type: 'ByteLevel', add_prefix_space, trim_offsets, use_regex }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
   }
@@ -76,6 +81,10 @@ export class SequenceProcessing implements PostProcessor {
   addedTokens(isPair: boolean): number {
     return this.processors.reduce((n, p) => n + p.addedTokens(isPair), 0);
   }
+  /**
+   * Runs the processors in order. Only the first one gets `pair`, so it must be the one that merges it:
+   * later processors see the merged encoding as a single input.
+   */
   process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
     // Each processor sees the inputs separately until the one that merges them.
     let out = encoding;
@@ -86,6 +95,7 @@ export class SequenceProcessing implements PostProcessor {
     }
     return out;
   }
+  /** The tokenizer.json `post_processor` section: `{ type: 'Sequence', processors: [...] }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Sequence', processors: this.processors.map((p) => p.toJSON()) };
   }

@@ -2,6 +2,11 @@ import { Encoding } from '../encoding.js';
 import { trimByteLevelOffsets } from './byteLevel.js';
 import type { PostProcessor } from './postProcessor.js';
 
+/**
+ * One piece of a `TemplateProcessing` template, as tokenizer.json writes it: a special token or input
+ * `A`/`B`, each with the type id its tokens get. `TemplateProcessing.parseTemplate` builds them from
+ * the `"[CLS]:0 $A:0 [SEP]:0"` form.
+ */
 export type TemplatePiece = { SpecialToken: { id: string; type_id: number } } | { Sequence: { id: 'A' | 'B'; type_id: number } };
 
 export interface TemplateSpecialToken {
@@ -42,6 +47,10 @@ export class TemplateProcessing implements PostProcessor {
     return n;
   }
 
+  /**
+   * Lays out the single or pair template: `$A`/`$B` take their template type ids, special tokens are
+   * inserted when `addSpecialTokens`; overflowing windows are combined as Hugging Face does.
+   */
   process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
     if (encoding.overflowing.length === 0 && (pair === null || pair.overflowing.length === 0))
       return this.processFlat(encoding, pair, addSpecialTokens);
@@ -82,6 +91,7 @@ export class TemplateProcessing implements PostProcessor {
     return out;
   }
 
+  /** The tokenizer.json `post_processor` section: `{ type: 'TemplateProcessing', single, pair, special_tokens }`. */
   toJSON(): Record<string, unknown> {
     return {
       type: 'TemplateProcessing',
@@ -113,6 +123,7 @@ export class RobertaProcessing extends TemplateProcessing {
     );
   }
 
+  /** Trims byte-level offsets first when `trimOffsets` (as `ByteLevelProcessing`), then applies the RoBERTa template. */
   override process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
     if (this.trimOffsets) {
       trimByteLevelOffsets(encoding, this.addPrefixSpace);
@@ -121,6 +132,7 @@ export class RobertaProcessing extends TemplateProcessing {
     return super.process(encoding, pair, addSpecialTokens);
   }
 
+  /** The tokenizer.json `post_processor` section: `{ type: 'RobertaProcessing', sep, cls, trim_offsets, add_prefix_space }`. */
   override toJSON(): Record<string, unknown> {
     return {
       type: 'RobertaProcessing',
@@ -148,6 +160,7 @@ export class BertProcessing extends TemplateProcessing {
     );
   }
 
+  /** The tokenizer.json `post_processor` section: `{ type: 'BertProcessing', sep, cls }`, each a `[token, id]` pair. */
   override toJSON(): Record<string, unknown> {
     return { type: 'BertProcessing', sep: this.sep, cls: this.cls };
   }

@@ -16,9 +16,11 @@ abstract class PlainPreTokenizer implements PreTokenizer {
 /** Words (`\w+`) and runs of other non-space characters, as Hugging Face `Whitespace`. */
 export class WhitespacePreTokenizer extends PlainPreTokenizer {
   private readonly re = new RegExp(`[${WORD}]+|[^${WORD}${WS}]+`, 'gu');
+  /** Keeps runs of word characters and runs of other non-space characters; whitespace is dropped. */
   split(text: string, spans: number[]): number[] {
     return splitByRegex(text, spans, this.re, 'Removed', true);
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'Whitespace' }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Whitespace' };
   }
@@ -26,9 +28,11 @@ export class WhitespacePreTokenizer extends PlainPreTokenizer {
 
 /** Splits on whitespace, dropping it. */
 export class WhitespaceSplitPreTokenizer extends PlainPreTokenizer {
+  /** Cuts every span at whitespace, which is dropped. */
   split(text: string, spans: number[]): number[] {
     return splitByPredicate(text, spans, isWhitespace, 'Removed');
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'WhitespaceSplit' }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'WhitespaceSplit' };
   }
@@ -41,9 +45,11 @@ export class CharDelimiterSplitPreTokenizer extends PlainPreTokenizer {
     super();
     this.cp = delimiter.codePointAt(0) ?? 0;
   }
+  /** Cuts every span at each `delimiter` code point, which is dropped. */
   split(text: string, spans: number[]): number[] {
     return splitByPredicate(text, spans, (cp) => cp === this.cp, 'Removed');
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'CharDelimiterSplit', delimiter }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'CharDelimiterSplit', delimiter: this.delimiter };
   }
@@ -54,9 +60,11 @@ export class PunctuationPreTokenizer extends PlainPreTokenizer {
   constructor(readonly behavior: SplitBehavior = 'Isolated') {
     super();
   }
+  /** Cuts every span at each punctuation character, treated as `behavior` says (default: a word of its own). */
   split(text: string, spans: number[]): number[] {
     return splitByPredicate(text, spans, isBertPunctuation, this.behavior);
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'Punctuation', behavior }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Punctuation', behavior: this.behavior };
   }
@@ -67,9 +75,11 @@ export class DigitsPreTokenizer extends PlainPreTokenizer {
   constructor(readonly individualDigits = false) {
     super();
   }
+  /** Isolates numeric characters: each alone when `individualDigits`, else runs of them. */
   split(text: string, spans: number[]): number[] {
     return splitByPredicate(text, spans, isNumeric, this.individualDigits ? 'Isolated' : 'Contiguous');
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'Digits', individual_digits }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Digits', individual_digits: this.individualDigits };
   }
@@ -86,9 +96,14 @@ export class SplitPreTokenizer extends PlainPreTokenizer {
     super();
     this.re = patternRegExp(pattern);
   }
+  /**
+   * Cuts every span at the pattern's matches, treated as `behavior` says; with `invert`, the matches
+   * are the words and the text between them the delimiters.
+   */
   split(text: string, spans: number[]): number[] {
     return splitByRegex(text, spans, this.re, this.behavior, this.invert);
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'Split', pattern, behavior, invert }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Split', pattern: this.pattern, behavior: this.behavior, invert: this.invert };
   }
@@ -96,6 +111,7 @@ export class SplitPreTokenizer extends PlainPreTokenizer {
 
 /** BERT: split on whitespace (dropped) and isolate every punctuation character; one pass. */
 export class BertPreTokenizer extends PlainPreTokenizer {
+  /** Cuts every span at whitespace (dropped) and makes each punctuation character a word of its own. */
   split(text: string, spans: number[]): number[] {
     const out: number[] = [];
     for (let k = 0; k < spans.length; k += 2) {
@@ -123,6 +139,7 @@ export class BertPreTokenizer extends PlainPreTokenizer {
     }
     return out;
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'BertPreTokenizer' }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'BertPreTokenizer' };
   }
@@ -144,6 +161,7 @@ export class SequencePreTokenizer implements PreTokenizer {
     for (const p of this.preTokenizers) out = p.split(text, out);
     return out;
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'Sequence', pretokenizers: [...] }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Sequence', pretokenizers: this.preTokenizers.map((p) => p.toJSON()) };
   }

@@ -27,6 +27,7 @@ export class ByteLevelPreTokenizer implements PreTokenizer {
   split(text: string, spans: number[]): number[] {
     return this.useRegex ? splitByRegex(text, spans, this.re, 'Isolated') : spans;
   }
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'ByteLevel', add_prefix_space, trim_offsets, use_regex }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: this.trimOffsets, use_regex: this.useRegex };
   }

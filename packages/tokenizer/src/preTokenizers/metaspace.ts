@@ -31,6 +31,7 @@ export class MetaspacePreTokenizer implements PreTokenizer {
     return this.splitWords ? splitByPredicate(text, spans, (cp) => cp === this.cp, 'MergedWithNext') : spans;
   }
 
+  /** The tokenizer.json `pre_tokenizer` section: `{ type: 'Metaspace', replacement, prepend_scheme, split }`. */
   toJSON(): Record<string, unknown> {
     return { type: 'Metaspace', replacement: this.replacement, prepend_scheme: this.prependScheme, split: this.splitWords };
   }

@@ -8,5 +8,6 @@ export interface PreTokenizer {
   split(text: string, spans: number[]): number[];
   /** Whether words reach the model as UTF-8 bytes (a ByteLevel stage is present). */
   readonly byteLevel: boolean;
+  /** The tokenizer.json `pre_tokenizer` section that rebuilds this stage (read by `preTokenizerFromJSON`). */
   toJSON(): Record<string, unknown>;
 }

@@ -1,12 +1,16 @@
 import { TesseraError } from '@tessera/base';
 
+/** Training progress, as `onProgress` receives it. */
 export interface TrainerProgress {
+  /** `count`: reading texts and counting words; `merge`: learning merges. */
   stage: 'count' | 'merge';
+  /** Texts read (`count`) or merges learned (`merge`) so far. */
   done: number;
   /** Total for the stage when known (target merges), else 0. */
   total: number;
 }
 
+/** Options of `trainBpe` (Hugging Face `BpeTrainer`). */
 export interface BpeTrainerOptions {
   /** Final vocabulary size, special tokens and alphabet included. Default 30000. */
   vocabSize?: number;
@@ -20,12 +24,20 @@ export interface BpeTrainerOptions {
   initialAlphabet?: string[];
   /** Prefix of non-initial subwords ("##" for WordPiece). */
   continuingSubwordPrefix?: string;
+  /** Suffix of word-final subwords (`</w>` in classic BPE). */
   endOfWordSuffix?: string;
+  /**
+   * Called after every merge with `stage: 'merge'`; the `train*` functions also report `stage: 'count'`
+   * while they count words (every 10000 texts and at the end).
+   */
   onProgress?: (p: TrainerProgress) => void;
 }
 
+/** What `trainBpe` learns, ready for `new BPE(vocab, merges)`. */
 export interface BpeTrainerResult {
+  /** Token -> id: the special tokens, the alphabet in code point order, then one token per merge. */
   vocab: Map<string, number>;
+  /** Merges in the order learned, which is their rank. */
   merges: Array<[string, string]>;
 }
 

@@ -18,6 +18,10 @@ import { type BpeTrainerOptions, type TrainerProgress, trainBpe } from './bpeTra
 /** Training text: file paths (one text per line) or any (async) iterable of texts. */
 export type TrainingInput = { files: string[] } | Iterable<string> | AsyncIterable<string>;
 
+/**
+ * Options of `trainByteLevelBpe`, `trainWordPiece` and `trainTokenizer`: the BPE trainer's options with
+ * special tokens given by role (default: `<pad>` and `<|endoftext|>` for BPE, BERT's five for WordPiece).
+ */
 export interface TrainOptions
   extends Omit<BpeTrainerOptions, 'specialTokens' | 'initialAlphabet' | 'continuingSubwordPrefix' | 'endOfWordSuffix'> {
   /** Special tokens by role; they get the first ids in role order (pad, unk, cls, sep, mask, bos, eos). */

@@ -4,13 +4,16 @@ import { BertNormalizer } from '../normalizers/bertNormalizer.js';
 import { BertPreTokenizer } from '../preTokenizers/basic.js';
 import { Tokenizer } from '../tokenizer.js';
 
+/** BERT's special tokens, the first five ids (0-4) of every `buildWordPieceVocab` vocabulary. */
 export const BERT_SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 
+/** Options of `buildWordPieceVocab` and `trainWordPieceTokenizer`. */
 export interface WordPieceVocabOptions {
   /** Upper bound on the vocabulary (specials + characters + words); default 8000. */
   vocabSize?: number;
   /** Words seen fewer times are spelled with characters; default 1. */
   minFrequency?: number;
+  /** Lowercase and strip accents in the BERT normalizer (an uncased vocabulary); default true. */
   lowercase?: boolean;
 }
 

@@ -21,6 +21,11 @@ export const MultiHeadAttentionConfigSchema = z
   })
   .strict()
   .refine((c) => c.dim % c.numHeads === 0, { message: 'dim must be divisible by numHeads', path: ['numHeads'] });
+/**
+ * Config of MultiHeadAttention: `dim`, `numHeads` (must divide dim) and `rng`; `kvDim` for a
+ * cross-attention source of another width, `bias` (default true), `dropout` on the attention
+ * weights (default 0), `init` (default kaiming_uniform) and `std` (0.02). E_CONFIG when invalid.
+ */
 export type MultiHeadAttentionConfig = z.input<typeof MultiHeadAttentionConfigSchema>;
 
 /** Projected keys and values: what a KV cache stores. */
@@ -31,6 +36,7 @@ export interface KeyValue {
   value: tf.Tensor;
 }
 
+/** Options of `MultiHeadAttention.forward`: the cross-attention source, masks, an extra bias and the KV cache. */
 export interface AttentionOptions {
   /** Cross-attention source [B, Sk, kvDim]; omitted for self-attention. */
   keyValue?: tf.Tensor;
@@ -42,6 +48,7 @@ export interface AttentionOptions {
   prefixLength?: number;
   /** Additive bias broadcastable to [B, heads, Sq, Sk]. */
   bias?: tf.Tensor;
+  /** Also return the attention weights as `weights`. */
   returnWeights?: boolean;
   /**
    * Cached projections. Self-attention: keys/values of earlier positions, the new ones are
@@ -52,6 +59,7 @@ export interface AttentionOptions {
   useCache?: boolean;
 }
 
+/** What `MultiHeadAttention.forward` returns. */
 export interface AttentionOutput {
   /** [B, Sq, dim] */
   output: tf.Tensor;
@@ -101,6 +109,11 @@ export class MultiHeadAttention extends Module {
     return tf.transpose(tf.reshape(x, [batch, length, this.numHeads, this.headDim]), keys ? [0, 2, 3, 1] : [0, 2, 1, 3]);
   }
 
+  /**
+   * Attends from `query` [B, Sq, dim] to itself, or to `options.keyValue` [B, Sk, kvDim]
+   * (cross-attention): output [B, Sq, dim]. E_SHAPE on mismatched shapes. At inference with only
+   * masks asked for, the attention after the projections is one native kernel (with @tessera/native).
+   */
   forward(query: tf.Tensor, options: AttentionOptions = {}): AttentionOutput {
     assertRank(query, 3, 'MultiHeadAttention', '[batch, queries, dim]');
     assertLastDim(query, this.dim, 'MultiHeadAttention query');

@@ -28,6 +28,11 @@ export const TransformerBlockConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/**
+ * Config of TransformerBlock: `dim`, `numHeads` (must divide dim) and `rng`; defaults pre-LN,
+ * no cross-attention, `mlpDim` 4 x dim, gelu, no dropout, `layerNormEps` 1e-5, `init`
+ * kaiming_uniform (`std` 0.02). E_CONFIG when invalid.
+ */
 export type TransformerBlockConfig = z.input<typeof TransformerBlockConfigSchema>;
 
 /** What one block caches during generation. */
@@ -36,9 +41,11 @@ export interface BlockCache {
   cross?: KeyValue;
 }
 
+/** Options of `TransformerBlock.forward` (and `TransformerStack.forward`): masks, attention pattern, cross-attention source, KV cache. */
 export interface BlockOptions {
   /** [B, S(+cached)] 1 = real token, 0 = padding, for self-attention keys. */
   mask?: tf.Tensor;
+  /** Causal self-attention: each position sees only itself and earlier positions (cached ones included). */
   causal?: boolean;
   /** With `causal`: leading positions that see each other in full (prefix LM). */
   prefixLength?: number;
@@ -46,12 +53,17 @@ export interface BlockOptions {
   encoderStates?: tf.Tensor;
   /** [B, Sk] padding mask of the encoder states. */
   encoderMask?: tf.Tensor;
+  /** This block's cache from the previous call: the new positions continue it. */
   past?: BlockCache;
+  /** Return `present`, the keys and values to pass as `past` next time. */
   useCache?: boolean;
 }
 
+/** What `TransformerBlock.forward` returns. */
 export interface BlockOutput {
+  /** [B, S, dim] */
   hidden: tf.Tensor;
+  /** With `useCache`: `past` extended by this call's positions (cross-attention keys reused). */
   present?: BlockCache;
 }
 
@@ -108,6 +120,10 @@ export class TransformerBlock extends Module {
     return norm.forward(tf.add(x, sublayer(x)));
   }
 
+  /**
+   * x [B, S, dim] -> hidden [B, S, dim]: self-attention, cross-attention to `encoderStates` when
+   * the block has it, then the MLP. E_INPUT when a cross-attention block gets no `encoderStates`.
+   */
   forward(x: tf.Tensor, options: BlockOptions = {}): BlockOutput {
     if (this.cross_attn && !options.encoderStates) {
       throw new TesseraError('E_INPUT', 'TransformerBlock has cross-attention: pass encoderStates [batch, tokens, crossDim]');

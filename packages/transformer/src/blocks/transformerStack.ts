@@ -54,6 +54,10 @@ export class TransformerStack extends Module {
     this.layers = list.items;
   }
 
+  /**
+   * Runs x [B, S, dim] through every block with the same options -> hidden [B, S, dim]; `past`
+   * and the returned `present` (with `useCache`) hold one BlockCache per layer.
+   */
   forward(x: tf.Tensor, options: Omit<BlockOptions, 'past'> & { past?: StackCache } = {}): { hidden: tf.Tensor; present?: StackCache } {
     return tf.tidy(() => {
       let hidden = x;

@@ -28,6 +28,11 @@ export const DecoderConfigSchema = z
     init: InitSchemeSchema.default('normal'),
   })
   .strict();
+/**
+ * Config of Decoder: the stack's `dim`, `numHeads`, `numLayers` and `rng` (`mlpDim`,
+ * `activation`, dropouts, `layerNormEps`, `std` optional), `vocabSize`, `maxPositions`; defaults
+ * pre-LN, cross-attention, learned positions, tied embeddings, `init` normal. E_CONFIG when invalid.
+ */
 export type DecoderConfig = z.input<typeof DecoderConfigSchema>;
 
 /** Cached keys/values of every layer plus how many positions they hold (`prefix` of them prefix states). */
@@ -37,11 +42,13 @@ export interface DecoderCache {
   prefix?: number;
 }
 
+/** Options of `Decoder.forward`: masks, encoder states, a prefix and the KV cache. */
 export interface DecoderOptions {
   /** [B, S] (or [B, cached + S] with a cache) 1 = token, 0 = padding. */
   mask?: tf.Tensor;
   /** [B, N, crossDim]; required with cross-attention, on every call. */
   encoderStates?: tf.Tensor;
+  /** [B, N] 1 = encoder token, 0 = padding. */
   encoderMask?: tf.Tensor;
   /**
    * [B, P, dim] states placed before the tokens, on the first call only (no cache): every token
@@ -55,11 +62,13 @@ export interface DecoderOptions {
   useCache?: boolean;
 }
 
+/** What `Decoder.forward` returns, for the tokens only (not a prefix). */
 export interface DecoderOutput {
   /** [B, S, vocab] */
   logits: tf.Tensor;
   /** [B, S, dim] before the output projection */
   hidden: tf.Tensor;
+  /** With `useCache`: pass it to the next call, then free the old one with `disposeCache(old, next)`. */
   cache?: DecoderCache;
 }
 

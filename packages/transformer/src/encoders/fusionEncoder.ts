@@ -16,8 +16,14 @@ export const FusionEncoderConfigSchema = z
     init: InitSchemeSchema.default('normal'),
   })
   .strict();
+/**
+ * Config of FusionEncoder: the stack's `dim`, `numHeads`, `numLayers` and `rng` (`mlpDim`,
+ * `activation`, dropouts, `layerNormEps`, `std` optional), `crossDim`; defaults post-LN and
+ * `init` normal, as ALBEF. E_CONFIG when invalid.
+ */
 export type FusionEncoderConfig = z.input<typeof FusionEncoderConfigSchema>;
 
+/** What `FusionEncoder.forward` takes: text states and the image tokens they attend to. */
 export interface FusionInputs {
   /** Text states [B, S, dim], e.g. a TextEncoder's `hidden`. */
   text: tf.Tensor;
@@ -25,6 +31,7 @@ export interface FusionInputs {
   textMask?: tf.Tensor;
   /** Image or video tokens [B, N, crossDim]. */
   image: tf.Tensor;
+  /** [B, N] 1 = token, 0 = padding. */
   imageMask?: tf.Tensor;
 }
 
@@ -54,6 +61,10 @@ export class FusionEncoder extends Module {
     if (c.norm === 'pre') this.final_layer_norm = this.addModule('final_layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
   }
 
+  /**
+   * Text [B, S, dim] attending to image tokens [B, N, crossDim] -> `hidden` [B, S, dim], `pooled`
+   * [B, dim] (the first token) and `mask` (the text mask, when given). E_SHAPE for other ranks or widths.
+   */
   forward(inputs: FusionInputs): EncoderOutput {
     assertRank(inputs.text, 3, 'FusionEncoder', 'of text states [batch, length, dim]');
     assertRank(inputs.image, 3, 'FusionEncoder', 'of image tokens [batch, tokens, crossDim]');

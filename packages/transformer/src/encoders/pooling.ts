@@ -1,5 +1,6 @@
 import { matMul, TesseraError, tf } from '@tessera/core';
 
+/** The poolings TextEncoder's `pooling` accepts (each one described at `Pooling`). */
 export const POOLINGS = ['cls', 'eos', 'mean', 'argmax', 'last'] as const;
 /**
  * 'cls': the first token; 'eos': the EOS token (or the last real one); 'mean': mean over real

@@ -37,6 +37,11 @@ export const TextEncoderConfigSchema = z
   })
   .strict()
   .refine((c) => !c.padToMax || c.padTokenId !== undefined, { message: 'padToMax needs padTokenId', path: ['padTokenId'] });
+/**
+ * Config of TextEncoder: the stack's `dim`, `numHeads`, `numLayers` and `rng` (`mlpDim`,
+ * `activation`, dropouts, `layerNormEps`, `std` optional), `vocabSize`, `maxPositions`; defaults
+ * bidirectional, pre-LN, 'cls' pooling, learned positions, `init` normal. E_CONFIG when invalid.
+ */
 export type TextEncoderConfig = z.input<typeof TextEncoderConfigSchema>;
 
 /** Token, token-type (BERT segments, optional) and position embeddings (+ LayerNorm for post-LN, as BERT), dropout. */

@@ -24,6 +24,11 @@ export const VideoEncoderConfigSchema = z
   })
   .strict()
   .refine((c) => c.classToken || c.pooling !== 'cls', { message: "pooling 'cls' needs classToken: true", path: ['pooling'] });
+/**
+ * Config of VideoEncoder: a VisionEncoderConfig plus `numFrames` (the most frames a clip may
+ * have), `mode` (default 'frames') and `temporalEmbedding` (default 'learned'). 'joint' mode
+ * uses neither the class token, `pooling`, `preNorm` nor `patchBias`. E_CONFIG when invalid.
+ */
 export type VideoEncoderConfig = z.input<typeof VideoEncoderConfigSchema>;
 
 /**

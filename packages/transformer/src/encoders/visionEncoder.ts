@@ -32,6 +32,12 @@ export const VisionEncoderConfigSchema = z
   })
   .strict()
   .refine((c) => c.classToken || c.pooling !== 'cls', { message: "pooling 'cls' needs classToken: true", path: ['pooling'] });
+/**
+ * Config of VisionEncoder: the stack's `dim`, `numHeads`, `numLayers` and `rng` (`mlpDim`,
+ * `activation`, dropouts, `layerNormEps`, `std` optional), `imageSize`, `patchSize`; defaults 3
+ * channels, class token, learned positions, pre-LN, `init` trunc_normal, pooling 'cls' (with a
+ * class token, else 'mean'). E_CONFIG when invalid.
+ */
 export type VisionEncoderConfig = z.input<typeof VisionEncoderConfigSchema>;
 
 /**
@@ -116,6 +122,10 @@ export class VisionEncoder extends Module {
     return poolHidden(hidden, poolingWeights(this.pooling as 'cls' | 'mean', mask, batch, length));
   }
 
+  /**
+   * Images NCHW [B, C, H, W] of the configured size -> `hidden` [B, tokens, dim] (the class
+   * token first, if any) and `pooled` [B, dim]. E_SHAPE for another rank, E_INPUT for other channels or sizes.
+   */
   forward(images: tf.Tensor): EncoderOutput {
     return tf.tidy(() => {
       const hidden = this.tokens(images);

@@ -31,11 +31,21 @@ export const GenerateConfigSchema = z
   .strict()
   .refine((c) => c.strategy !== 'sample' || c.rng !== undefined, { message: "strategy 'sample' needs rng (a SeededRandom)", path: ['rng'] })
   .refine((c) => c.minNewTokens <= c.maxNewTokens, { message: 'minNewTokens must be <= maxNewTokens', path: ['minNewTokens'] });
+/**
+ * Settings of `generate`, as in transformers' GenerationConfig: `bosTokenId` and `eosTokenId`
+ * (required); `strategy` 'greedy' (default), 'beam' (`numBeams` 4, `lengthPenalty`) or 'sample'
+ * (`temperature`, `topK`, `topP`; needs `rng`); `maxNewTokens` (default 20). E_CONFIG when invalid.
+ */
 export type GenerateConfig = z.input<typeof GenerateConfigSchema>;
 
+/**
+ * What `generate` conditions on. The batch size is the first given of `encoderStates`,
+ * `prefix`, `prompts` and `batchSize`.
+ */
 export interface GenerateInputs {
   /** [B, N, crossDim] for a decoder with cross-attention. */
   encoderStates?: tf.Tensor;
+  /** [B, N] 1 = encoder token, 0 = padding. */
   encoderMask?: tf.Tensor;
   /** [B, P, dim] prefix states of a prefix LM (GIT's image tokens), fed once before the prompt (see DecoderOptions.prefix). */
   prefix?: tf.Tensor;
@@ -45,6 +55,7 @@ export interface GenerateInputs {
   batchSize?: number;
 }
 
+/** What `generate` returns: one entry per input row. */
 export interface GenerateResult {
   /** Generated ids per input (prompt excluded), ending with EOS when it was produced. */
   sequences: number[][];

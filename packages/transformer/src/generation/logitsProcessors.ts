@@ -12,6 +12,7 @@ export function applyRepetitionPenalty(row: Float32Array, previous: Iterable<num
   }
 }
 
+/** HF TemperatureLogitsWarper: divides every logit by `temperature` (< 1 sharpens the distribution, > 1 flattens it). */
 export function applyTemperature(row: Float32Array, temperature: number): void {
   if (temperature === 1) return;
   for (let i = 0; i < row.length; i++) row[i] = (row[i] as number) / temperature;
@@ -41,6 +42,7 @@ export function applyTopP(row: Float32Array, p: number): void {
   }
 }
 
+/** Probabilities of a logit row in float64, max-subtracted for stability (-Infinity gives 0); `row` is not changed. */
 export function softmax(row: Float32Array): Float64Array {
   let max = Number.NEGATIVE_INFINITY;
   for (const v of row) if (v > max) max = v;
@@ -55,6 +57,7 @@ export function softmax(row: Float32Array): Float64Array {
   return out;
 }
 
+/** Log-probabilities of a logit row in float64, row - logsumexp(row) computed stably; `row` is not changed. */
 export function logSoftmax(row: Float32Array): Float64Array {
   let max = Number.NEGATIVE_INFINITY;
   for (const v of row) if (v > max) max = v;
@@ -64,6 +67,7 @@ export function logSoftmax(row: Float32Array): Float64Array {
   return Float64Array.from(row, (v) => v - logZ);
 }
 
+/** Index of the largest value, the first on ties (as torch.argmax): greedy decoding's pick. */
 export function argmax(row: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < row.length; i++) if ((row[i] as number) > (row[best] as number)) best = i;

@@ -8,6 +8,7 @@ import { fusedGelu, TesseraError, tf } from '@tessera/core';
  * - `relu`.
  */
 export const ACTIVATIONS = ['gelu', 'gelu_tanh', 'quick_gelu', 'relu'] as const;
+/** An activation name (one of ACTIVATIONS), as layer configs take it in `activation`. */
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /** GELU and its tanh form run as one native kernel each way with @tessera/native (plain tfjs ops otherwise). */
@@ -15,14 +16,17 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return fusedGelu(x);
 }
 
+/** GELU's tanh approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (GPT-2, F.gelu(approximate='tanh')). */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
   return fusedGelu(x, true);
 }
 
+/** x * sigmoid(1.702 x), OpenAI CLIP's QuickGELU (transformers' `quick_gelu`), in plain tfjs ops. */
 export function quickGelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
 }
 
+/** The elementwise function an activation name stands for; E_CONFIG for an unknown name. */
 export function activation(name: Activation): (x: tf.Tensor) => tf.Tensor {
   switch (name) {
     case 'gelu':

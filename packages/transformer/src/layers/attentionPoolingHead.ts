@@ -19,6 +19,10 @@ export const AttentionPoolingHeadConfigSchema = z
   })
   .strict()
   .refine((c) => c.dim % c.numHeads === 0, { message: 'dim must be divisible by numHeads', path: ['numHeads'] });
+/**
+ * Config of AttentionPoolingHead: `dim`, `numHeads` (must divide dim) and `rng`; `mlpDim`
+ * (default 4 x dim), `activation` (default gelu) and `layerNormEps` (1e-5). E_CONFIG when invalid.
+ */
 export type AttentionPoolingHeadConfig = z.input<typeof AttentionPoolingHeadConfigSchema>;
 
 /**

@@ -11,6 +11,7 @@ export const ClassTokenConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/** Config of ClassToken: `dim` and `rng`, `init` (default normal) and `std` (default 0.02). */
 export type ClassTokenConfig = z.input<typeof ClassTokenConfigSchema>;
 
 /** A learned `class_embedding` [dim] prepended to every sequence: [B, N, dim] -> [B, N+1, dim]. */
@@ -23,6 +24,7 @@ export class ClassToken extends Module {
     this.weight = this.addParameter('class_embedding', initWeight([c.dim], c.init, c.rng, c.std));
   }
 
+  /** [B, N, dim] -> [B, N+1, dim], the class token first; E_SHAPE for another rank or width. */
   forward(x: tf.Tensor): tf.Tensor {
     assertRank(x, 3, 'ClassToken', '[batch, tokens, dim]');
     assertLastDim(x, this.weight.shape[0] as number, 'ClassToken');

@@ -9,6 +9,7 @@ export const DropoutConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/** Config of Dropout: `p` (default 0) and `rng`, the generator its masks are drawn from. */
 export type DropoutConfig = z.input<typeof DropoutConfigSchema>;
 
 /** Inverted dropout with masks drawn from a SeededRandom (reproducible); identity in eval mode or at p = 0. */

@@ -8,6 +8,7 @@ export const LayerNormConfigSchema = z
     eps: z.number().positive().default(1e-5),
   })
   .strict();
+/** Config of LayerNorm: `dim`, and `eps` added to the variance (default 1e-5 as torch; BERT uses 1e-12). */
 export type LayerNormConfig = z.input<typeof LayerNormConfigSchema>;
 
 /** torch.nn.LayerNorm over the last axis: biased variance, `weight` ones and `bias` zeros. */
@@ -26,6 +27,7 @@ export class LayerNorm extends Module {
     this.bias = this.addParameter('bias', tf.zeros([c.dim]));
   }
 
+  /** Normalises x [..., dim] over its last axis, then scales and shifts; E_SHAPE when that axis is not `dim`. */
   forward(x: tf.Tensor): tf.Tensor {
     assertLastDim(x, this.dim, 'LayerNorm');
     // One native kernel each way with @tessera/native, the same math in tfjs ops otherwise.

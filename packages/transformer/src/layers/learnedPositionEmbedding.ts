@@ -12,6 +12,7 @@ export const LearnedPositionEmbeddingConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/** Config of LearnedPositionEmbedding: `maxPositions`, `dim` and `rng`, `init` (default normal) and `std` (default 0.02). */
 export type LearnedPositionEmbeddingConfig = z.input<typeof LearnedPositionEmbeddingConfigSchema>;
 
 /** A trained table `weight` [maxPositions, dim] (BERT, CLIP, ViT). */
@@ -30,6 +31,7 @@ export class LearnedPositionEmbedding extends Module implements PositionEmbeddin
     return tableRows(this.weight, length, offset, this.maxPositions, 'LearnedPositionEmbedding');
   }
 
+  /** x [..., S, dim] plus table rows `offset .. offset+S-1`; E_SHAPE past `maxPositions` or for another width. */
   forward(x: tf.Tensor, offset = 0): tf.Tensor {
     return tf.tidy(() => tf.add(x, positionRows(this.weight, x, offset, this.maxPositions, 'LearnedPositionEmbedding')));
   }

@@ -15,6 +15,7 @@ export const LinearConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/** Config of Linear: `inFeatures`, `outFeatures` and `rng`, `bias` (default true), `init` (default kaiming_uniform) and `std`. */
 export type LinearConfig = z.input<typeof LinearConfigSchema>;
 
 /**

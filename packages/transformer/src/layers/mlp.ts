@@ -16,6 +16,10 @@ export const MLPConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/**
+ * Config of MLP: `dim`, `hiddenDim` (fc1's output width; Transformer blocks use 4 x dim) and
+ * `rng`; `activation` (default gelu), `dropout` (0), `init` (kaiming_uniform) and `std` (0.02).
+ */
 export type MLPConfig = z.input<typeof MLPConfigSchema>;
 
 /** The Transformer feed-forward: fc1 -> activation -> fc2 -> dropout (names as Hugging Face CLIP). */
@@ -35,6 +39,7 @@ export class MLP extends Module {
     this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('mlp-dropout') }));
   }
 
+  /** x [..., dim] -> [..., dim]; the dropout acts in training mode only. */
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       // The activation runs inside fc1's fused kernel.

@@ -2,9 +2,14 @@ import { Module, matMul, patchify, type SeededRandom, TesseraError, tf } from '@
 import { interpolateGrid } from './interpolateGrid.js';
 import { sincos2d } from './sinCosTable.js';
 
+/**
+ * Options of PatchEmbedding. E_CONFIG unless the sizes are positive integers and both image
+ * sides are divisible by `patchSize`.
+ */
 export interface PatchEmbeddingOptions {
   /** Input image size: one number for square images, or [height, width]. */
   imageSize: number | [number, number];
+  /** Side P of the square, non-overlapping patches, in pixels. */
   patchSize: number;
   /** Image channels (default 3). */
   channels?: number;
@@ -20,6 +25,7 @@ export interface PatchEmbeddingOptions {
   rng: SeededRandom;
 }
 
+/** Options of `PatchEmbedding.forward`. */
 export interface PatchEmbeddingForwardOptions {
   /**
    * Accept images of another size than `imageSize`, resampling the position embeddings to the

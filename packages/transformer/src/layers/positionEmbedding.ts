@@ -3,7 +3,9 @@ import { assertLastDim, shapeError } from '../checks.js';
 
 /** Adds positions `offset .. offset+S-1` of a table to [B, S, dim] (offset: tokens already in a KV cache). */
 export interface PositionEmbedding extends Module {
+  /** Rows in the table: positions beyond it (cache included) are an E_SHAPE error. */
   readonly maxPositions: number;
+  /** x [..., S, dim] plus table rows `offset .. offset+S-1` (offset default 0). */
   forward(x: tf.Tensor, offset?: number): tf.Tensor;
   /** Rows `offset .. offset+length-1` of the table, [length, dim]. */
   rows(length: number, offset?: number): tf.Tensor;

@@ -15,6 +15,10 @@ export const PredictionHeadTransformConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/**
+ * Config of PredictionHeadTransform: `dim` and `rng`; `activation` (default gelu), `layerNormEps`
+ * (default 1e-12, BERT's), `init` (default normal) and `std` (0.02).
+ */
 export type PredictionHeadTransformConfig = z.input<typeof PredictionHeadTransformConfigSchema>;
 
 /**
@@ -35,6 +39,7 @@ export class PredictionHeadTransform extends Module {
     this.layer_norm = this.addModule('layer_norm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
   }
 
+  /** x [..., dim] -> layer_norm(activation(dense(x))), [..., dim]. */
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       // As MLP: GELU and ReLU run inside the dense layer's fused kernel, quick_gelu after it.

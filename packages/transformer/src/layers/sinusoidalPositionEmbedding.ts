@@ -6,6 +6,7 @@ import { sinusoidalTable } from './sinCosTable.js';
 export const SinusoidalPositionEmbeddingConfigSchema = z
   .object({ maxPositions: z.number().int().positive(), dim: z.number().int().positive().multipleOf(2) })
   .strict();
+/** Config of SinusoidalPositionEmbedding: `maxPositions` and an even `dim` (sines and cosines interleaved, as Vaswani et al.). */
 export type SinusoidalPositionEmbeddingConfig = z.input<typeof SinusoidalPositionEmbeddingConfigSchema>;
 
 /** Fixed sinusoidal positions; no parameters (nothing to save). */
@@ -24,6 +25,7 @@ export class SinusoidalPositionEmbedding extends Module implements PositionEmbed
     return tableRows(this.table, length, offset, this.maxPositions, 'SinusoidalPositionEmbedding');
   }
 
+  /** x [..., S, dim] plus table rows `offset .. offset+S-1`; E_SHAPE past `maxPositions` or for another width. */
   forward(x: tf.Tensor, offset = 0): tf.Tensor {
     return tf.tidy(() => tf.add(x, positionRows(this.table, x, offset, this.maxPositions, 'SinusoidalPositionEmbedding')));
   }

@@ -12,6 +12,7 @@ export const TokenEmbeddingConfigSchema = z
     rng: RngSchema,
   })
   .strict();
+/** Config of TokenEmbedding: `vocabSize`, `dim` and `rng`, `init` (default normal) and `std` (default 0.02). */
 export type TokenEmbeddingConfig = z.input<typeof TokenEmbeddingConfigSchema>;
 
 /** A lookup table `weight` `[vocab, dim]`: ids of any shape -> [...ids.shape, dim]. */

@@ -24,6 +24,11 @@ type Inputs = Record<string, TensorInfo>;
 
 /** The activations of a fused linear layer, numbered as the native kernel expects. */
 export const LINEAR_ACTIVATIONS = ['linear', 'gelu', 'gelu_tanh', 'relu', 'quick_gelu'] as const;
+/**
+ * The activation `fusedLinear` (and `Linear.forward`) applies after the product: 'linear' (none),
+ * 'gelu' (exact, erf), 'gelu_tanh' (the tanh approximation), 'relu', or 'quick_gelu'
+ * (x * sigmoid(1.702 x), OpenAI CLIP).
+ */
 export type LinearActivation = (typeof LINEAR_ACTIVATIONS)[number];
 
 export function fusedKernels(addon: NativeAddon): Record<(typeof FUSED_KERNEL_NAMES)[number], KernelFunc> {

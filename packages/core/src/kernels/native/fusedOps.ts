@@ -135,6 +135,7 @@ export function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
   return tf.tidy(() => (bias ? op(x, weight, bias) : op(x, weight)) as tf.Tensor);
 }
 
+/** Masks of `fusedAttention`; masked scores get -1e9 added before the softmax. */
 export interface FusedAttentionOptions {
   /** [B, Sk] 1 = key, 0 = padding (any dtype). */
   keyPaddingMask?: tf.Tensor;
@@ -180,6 +181,7 @@ export function fusedAttention(
   });
 }
 
+/** Options of `fusedSoftmaxCrossEntropy`. */
 export interface CrossEntropyOptions {
   /** Weight spread uniformly over all classes, as torch's `label_smoothing` (default 0). */
   labelSmoothing?: number;

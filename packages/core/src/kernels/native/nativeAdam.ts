@@ -3,10 +3,15 @@ import { tf } from '../../tf.js';
 import { heapBuffer, offsetOf, sizeOf } from './nativeHeap.js';
 import { activeNativeAddon } from './nativeKernels.js';
 
+/**
+ * The hyperparameters of one `nativeAdamStep`, as torch.optim.AdamW's `lr`, `betas`
+ * (`beta1`, `beta2`), `eps` and `weight_decay`, plus the step number.
+ */
 export interface AdamStepSettings {
   lr: number;
   beta1: number;
   beta2: number;
+  /** Added to sqrt(vhat) in the denominator, as torch's `eps`. */
   eps: number;
   /** Decoupled weight decay of this variable (AdamW); 0 is plain Adam. */
   weightDecay: number;
