@@ -5,10 +5,10 @@ import { type rust, toUtf16Offsets } from './reference.js';
 type RustTokenizer = InstanceType<typeof rust.Tokenizer>;
 
 /** Compares ids, tokens, offsets, masks and decoded text with the Rust binding on every hard string. */
-export async function compare(ours: Tokenizer, ref: RustTokenizer, texts: string[]) {
+export async function compare(ours: Tokenizer, ref: RustTokenizer, texts: string[], addSpecialTokens = true) {
   for (const text of texts) {
-    const r = await ref.encode(text);
-    const o = ours.encode(text);
+    const r = await ref.encode(text, null, { addSpecialTokens });
+    const o = ours.encode(text, null, { addSpecialTokens });
     const label = JSON.stringify(text.slice(0, 60));
     expect(o.ids, label).toEqual(r.getIds());
     expect(o.tokens, label).toEqual(r.getTokens());
@@ -22,13 +22,16 @@ export async function compare(ours: Tokenizer, ref: RustTokenizer, texts: string
   }
 }
 
-export async function comparePairs(ours: Tokenizer, ref: RustTokenizer, pairs: Array<[string, string]>) {
+/** Compares pair encodings (with or without special tokens) with the Rust binding; offsets point into each text. */
+export async function comparePairs(ours: Tokenizer, ref: RustTokenizer, pairs: Array<[string, string]>, addSpecialTokens = true) {
   for (const [a, b] of pairs) {
-    const r = await ref.encode(a, b);
-    const o = ours.encode(a, b);
+    const r = await ref.encode(a, b, { addSpecialTokens });
+    const o = ours.encode(a, b, { addSpecialTokens });
     expect(o.ids).toEqual(r.getIds());
+    expect(o.tokens).toEqual(r.getTokens());
     expect(o.typeIds).toEqual(r.getTypeIds());
     expect(o.specialTokensMask).toEqual(r.getSpecialTokensMask());
+    expect(o.attentionMask).toEqual(r.getAttentionMask());
     expect(o.wordIds).toEqual(r.getWordIds().map((w) => w ?? null));
     const seq = r.getSequenceIds();
     const ra = toUtf16Offsets(a, r.getOffsets());

@@ -106,6 +106,54 @@ export function gpt2TokenizerJSON(): Record<string, unknown> {
   };
 }
 
+/** Llama 3's begin-of-text token, added after GPT-2's vocabulary by `llama3TokenizerJSON`. */
+export const BOS: [string, number] = ['<|begin_of_text|>', 50257];
+
+/**
+ * GPT-2's vocabulary in the Llama 3 layout: the GPT-4-style split, byte-level without regex, an added
+ * `<|begin_of_text|>`, and the post-processor Llama 3 ships, `Sequence[ByteLevel, TemplateProcessing]`
+ * with `<|begin_of_text|> $A` and `<|begin_of_text|> $A <|begin_of_text|> $B:1`.
+ */
+export function llama3TokenizerJSON(): Record<string, unknown> {
+  const gpt2 = gpt2TokenizerJSON();
+  return {
+    ...gpt2,
+    added_tokens: [...(gpt2.added_tokens as unknown[]), special(BOS[1], BOS[0])],
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        {
+          type: 'Split',
+          pattern: {
+            Regex:
+              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+          },
+          behavior: 'Isolated',
+          invert: false,
+        },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+      ],
+    },
+    post_processor: {
+      type: 'Sequence',
+      processors: [
+        { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+        {
+          type: 'TemplateProcessing',
+          single: [{ SpecialToken: { id: BOS[0], type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+          pair: [
+            { SpecialToken: { id: BOS[0], type_id: 0 } },
+            { Sequence: { id: 'A', type_id: 0 } },
+            { SpecialToken: { id: BOS[0], type_id: 1 } },
+            { Sequence: { id: 'B', type_id: 1 } },
+          ],
+          special_tokens: { [BOS[0]]: { id: BOS[0], ids: [BOS[1]], tokens: [BOS[0]] } },
+        },
+      ],
+    },
+  };
+}
+
 /** Converts Rust code-point offsets to UTF-16 offsets into `text`. */
 export function toUtf16Offsets(text: string, offsets: number[][]): Array<[number, number]> {
   const unitAt: number[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Encoding, Tokenizer } from '../src/index.js';
-import { bertTokenizerJSON, gpt2TokenizerJSON, rust, toUtf16Offsets } from './reference.js';
+import { bertTokenizerJSON, gpt2TokenizerJSON, llama3TokenizerJSON, rust, toUtf16Offsets } from './reference.js';
 
 type RustEncoding = Awaited<ReturnType<InstanceType<typeof rust.Tokenizer>['encode']>>;
 
@@ -67,6 +67,7 @@ describe('truncation and padding match Hugging Face', () => {
   for (const [name, make] of [
     ['bert', bertTokenizerJSON],
     ['gpt2', gpt2TokenizerJSON],
+    ['llama3', llama3TokenizerJSON],
   ] as const) {
     for (const config of CONFIGS) {
       it(`${name} ${JSON.stringify(config)}`, async () => {

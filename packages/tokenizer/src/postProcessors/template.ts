@@ -1,3 +1,4 @@
+import { TesseraError } from '@tessera/base';
 import { Encoding } from '../encoding.js';
 import { trimByteLevelOffsets } from './byteLevel.js';
 import type { PostProcessor } from './postProcessor.js';
@@ -13,6 +14,11 @@ export interface TemplateSpecialToken {
   id: string;
   ids: number[];
   tokens: string[];
+}
+
+function setTypeIds(e: Encoding, typeId: number): void {
+  e.typeIds = new Array<number>(e.ids.length).fill(typeId);
+  for (const o of e.overflowing) setTypeIds(o, typeId);
 }
 
 /** Hugging Face `TemplateProcessing`: `[CLS] $A [SEP]` style templates for single inputs and pairs. */
@@ -54,25 +60,43 @@ export class TemplateProcessing implements PostProcessor {
   process(encoding: Encoding, pair: Encoding | null, addSpecialTokens: boolean): Encoding {
     if (encoding.overflowing.length === 0 && (pair === null || pair.overflowing.length === 0))
       return this.processFlat(encoding, pair, addSpecialTokens);
+    return Encoding.merge(this.layout(pair === null ? [encoding] : [encoding, pair], addSpecialTokens));
+  }
+
+  /**
+   * The template's pieces, unmerged: the single template for one encoding, the pair template for two
+   * (any other count is an error, as in Hugging Face). `$A`/`$B` are the inputs with their type ids
+   * (and those of their overflowing windows) set in place; a second use of an input is a copy.
+   */
+  processEncodings(encodings: Encoding[], addSpecialTokens: boolean): Encoding[] {
+    return this.layout(encodings, addSpecialTokens);
+  }
+
+  /** `processEncodings` without overrides (subclasses' extra steps run once, in their own `process`). */
+  private layout(encodings: Encoding[], addSpecialTokens: boolean): Encoding[] {
+    if (encodings.length !== 1 && encodings.length !== 2) {
+      throw new TesseraError(
+        'E_CONFIG',
+        `TemplateProcessing takes one encoding or a pair, not ${encodings.length}; in a Sequence post-processor, put it after ByteLevel, not after another template.`,
+        { details: { field: 'post_processor' } },
+      );
+    }
     const parts: Encoding[] = [];
-    for (const piece of pair === null ? this.single : this.pair) {
+    const used = new Set<Encoding>();
+    for (const piece of encodings.length === 1 ? this.single : this.pair) {
       if ('Sequence' in piece) {
-        const src = piece.Sequence.id === 'A' ? encoding : pair;
-        if (src === null) continue;
-        const typeId = piece.Sequence.type_id;
-        const setType = (e: Encoding) => {
-          e.typeIds = new Array<number>(e.ids.length).fill(typeId);
-          for (const o of e.overflowing) setType(o);
-        };
-        setType(src);
+        let src: Encoding | undefined = encodings[piece.Sequence.id === 'A' ? 0 : 1];
+        if (src === undefined) continue;
+        if (used.has(src)) src = src.clone();
+        used.add(src);
+        setTypeIds(src, piece.Sequence.type_id);
         parts.push(src);
       } else if (addSpecialTokens) {
         const tok = this.specialTokens.get(piece.SpecialToken.id);
-        if (tok === undefined) continue;
-        parts.push(Encoding.special(tok.ids, tok.tokens, piece.SpecialToken.type_id));
+        if (tok !== undefined) parts.push(Encoding.special(tok.ids, tok.tokens, piece.SpecialToken.type_id));
       }
     }
-    return Encoding.merge(parts);
+    return parts;
   }
 
   /** The common case without overflowing windows: one pass, no intermediate encodings. */
@@ -130,6 +154,12 @@ export class RobertaProcessing extends TemplateProcessing {
       if (pair !== null) trimByteLevelOffsets(pair, this.addPrefixSpace);
     }
     return super.process(encoding, pair, addSpecialTokens);
+  }
+
+  /** `process` unmerged: trims each encoding's offsets when `trimOffsets`, then returns the template's pieces. */
+  override processEncodings(encodings: Encoding[], addSpecialTokens: boolean): Encoding[] {
+    if (this.trimOffsets) for (const e of encodings) trimByteLevelOffsets(e, this.addPrefixSpace);
+    return super.processEncodings(encodings, addSpecialTokens);
   }
 
   /** The tokenizer.json `post_processor` section: `{ type: 'RobertaProcessing', sep, cls, trim_offsets, add_prefix_space }`. */
