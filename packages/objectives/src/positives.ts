@@ -14,18 +14,32 @@ export function resolvePositives(
   requireEach = true,
 ): tf.Tensor2D {
   if (positives === undefined) {
-    if (rows !== cols) {
-      throw new TesseraError(
-        'E_INPUT',
-        `${what}: ${rows} images and ${cols} texts need a positives mask [${rows}, ${cols}] saying which pairs match`,
-      );
-    }
+    expectDiagonalPositives(rows, cols, what);
     return tf.eye(rows) as tf.Tensor2D;
   }
+  readPositives(positives, rows, cols, what, requireEach);
+  return tf.cast(positives, 'float32') as tf.Tensor2D;
+}
+
+/** Throws E_INPUT unless the default positives (the diagonal) apply: as many images as texts. */
+export function expectDiagonalPositives(rows: number, cols: number, what: string): void {
+  if (rows !== cols) {
+    throw new TesseraError(
+      'E_INPUT',
+      `${what}: ${rows} images and ${cols} texts need a positives mask [${rows}, ${cols}] saying which pairs match`,
+    );
+  }
+}
+
+/**
+ * The checks of `resolvePositives` on a given mask, returning its values row-major (0 or 1), for
+ * losses that build their targets and metrics on the CPU.
+ */
+export function readPositives(positives: tf.Tensor, rows: number, cols: number, what: string, requireEach = true): Float32Array {
   if (positives.rank !== 2 || positives.shape[0] !== rows || positives.shape[1] !== cols) {
     throw new TesseraError('E_INPUT', `${what}: positives must be [${rows}, ${cols}], got [${positives.shape.join(', ')}]`);
   }
-  const values = positives.dataSync();
+  const values = Float32Array.from(positives.dataSync());
   const rowHas = new Array<boolean>(rows).fill(false);
   const colHas = new Array<boolean>(cols).fill(false);
   for (let i = 0; i < rows; i++) {
@@ -44,7 +58,7 @@ export function resolvePositives(
     const which = emptyRow >= 0 ? `image ${emptyRow}` : `text ${emptyCol}`;
     throw new TesseraError('E_INPUT', `${what}: ${which} has no positive in the positives mask; every image and text needs one`);
   }
-  return tf.cast(positives, 'float32') as tf.Tensor2D;
+  return values;
 }
 
 /**
