@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  backendInfo,
   initBackend,
   recordBenchmark,
   referencePython,
@@ -69,6 +70,8 @@ function time(step: () => void): { ms: Spread; tensorsFlat: boolean } {
 }
 
 await initBackend({ backend: 'wasm' });
+// What ran, as the other benches name it: the native kernels only when @tessera/native is built and on.
+const backendLabel = backendInfo().native.active ? 'wasm + Tessera kernels + @tessera/native' : 'wasm + Tessera kernels';
 const rng = new SeededRandom(0);
 
 try {
@@ -97,7 +100,7 @@ try {
     peer: torch.ms.median,
     peerName: `PyTorch ${torch.torch}, 1 thread`,
     higherIsBetter: false,
-    backend: 'wasm + Tessera kernels',
+    backend: backendLabel,
     details: {
       ...CLIP,
       steps,
@@ -136,7 +139,7 @@ try {
           ? `PyTorch ${torchMlm.torch}, 1 thread, predicted rows gathered first (same work as ours)`
           : `PyTorch ${torchMlm.torch}, 1 thread, all rows with ignore_index (as BertForMaskedLM)`,
       higherIsBetter: false,
-      backend: 'wasm + Tessera kernels',
+      backend: backendLabel,
       details: {
         ...MLM,
         predicted: '15 %',
