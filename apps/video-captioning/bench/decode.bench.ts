@@ -3,9 +3,12 @@
 // against the same model and weights in PyTorch with a key/value cache (bench/torch_captioner.py),
 // which must generate the very same tokens.
 // Usage: npm run bench -- [model dir] [manifest]   (defaults: runs/captioner-tiny/model, data/moving-emoji/test.jsonl)
+// Without arguments, a fresh clone gets both made first (the moving-emoji clips, then
+// captioner-tiny.yaml for TESSERA_BENCH_TRAIN_STEPS steps, default 400: decoding speed needs a
+// model that writes captions, not a good one), so `npm run bench` runs here end to end.
 // TESSERA_BENCH_CLIPS (default 24) and TESSERA_BENCH_ROUNDS (default 3) shorten a run.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +19,27 @@ import { clipTensor, greedyDecodeUncached, loadCaptionSet } from '../src/index.j
 const root = workspaceRoot();
 const modelDir = process.argv[2] ?? path.join(root, 'runs/captioner-tiny/model');
 const manifest = process.argv[3] ?? path.join(root, 'data/moving-emoji/test.jsonl');
+if (process.argv[2] === undefined) prepareDefaultModel();
+
+/** Builds the default clips and trains the default captioner with the `tessera` CLI, where they are missing. */
+function prepareDefaultModel(): void {
+  const tessera = (args: string[]) => {
+    console.log(`[bench] tessera ${args.join(' ')}`);
+    const run = spawnSync(process.execPath, [path.join(root, 'apps/cli/bin/tessera.js'), ...args], { cwd: root, stdio: 'inherit' });
+    if (run.status !== 0)
+      throw new TesseraError('E_BENCH', `tessera ${args[0]} failed (exit ${run.status}) while preparing the benchmark's captioner`);
+  };
+  if (!existsSync(path.join(root, 'data/moving-emoji/manifest.jsonl')))
+    tessera(['data', 'moving-emoji', '--out', 'data/moving-emoji', '--clips', '300']);
+  if (!existsSync(path.join(modelDir, 'config.json')))
+    tessera([
+      'train',
+      '--config',
+      'datasets/moving-emoji/captioner-tiny.yaml',
+      '--train.steps',
+      process.env.TESSERA_BENCH_TRAIN_STEPS ?? '400',
+    ]);
+}
 const limit = Number(process.env.TESSERA_BENCH_CLIPS ?? 24);
 const rounds = Number(process.env.TESSERA_BENCH_ROUNDS ?? 3);
 const info = await initBackend({ backend: 'wasm' });
