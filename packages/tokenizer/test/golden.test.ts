@@ -2,7 +2,15 @@ import { describe, it } from 'vitest';
 import { Tokenizer } from '../src/index.js';
 import { compare, comparePairs } from './compare.js';
 import { HARD_STRINGS } from './hardStrings.js';
-import { BOS, bertTokenizerJSON, gpt2TokenizerJSON, llama3TokenizerJSON, rust, unigramTokenizerJSON } from './reference.js';
+import {
+  BOS,
+  bertTokenizerJSON,
+  gpt2TokenizerJSON,
+  LLAMA3_PRE_TOKENIZER,
+  llama3TokenizerJSON,
+  rust,
+  unigramTokenizerJSON,
+} from './reference.js';
 
 const PAIRS: Array<[string, string]> = [
   ['A dog face.', '狗脸'],
@@ -100,21 +108,7 @@ describe('golden: GPT-4-style split + byte-level without regex (Llama 3 layout) 
   it('encodes every hard string identically', async () => {
     const json = {
       ...gpt2TokenizerJSON(),
-      pre_tokenizer: {
-        type: 'Sequence',
-        pretokenizers: [
-          {
-            type: 'Split',
-            pattern: {
-              Regex:
-                "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-            },
-            behavior: 'Isolated',
-            invert: false,
-          },
-          { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
-        ],
-      },
+      pre_tokenizer: LLAMA3_PRE_TOKENIZER,
       post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     };
     await compare(Tokenizer.fromJSON(json), rust.Tokenizer.fromString(JSON.stringify(json)), HARD_STRINGS);

@@ -107,6 +107,23 @@ export function gpt2TokenizerJSON(): Record<string, unknown> {
 }
 
 /** Llama 3's begin-of-text token, added after GPT-2's vocabulary by `llama3TokenizerJSON`. */
+/** The GPT-4 (cl100k) / Llama 3 split: a case-insensitive group, \s and a lookahead. */
+export const LLAMA3_SPLIT = {
+  type: 'Split',
+  pattern: {
+    Regex:
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  },
+  behavior: 'Isolated',
+  invert: false,
+};
+
+/** Llama 3's pre-tokenizer: that split, then byte-level without its own regex. */
+export const LLAMA3_PRE_TOKENIZER = {
+  type: 'Sequence',
+  pretokenizers: [LLAMA3_SPLIT, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }],
+};
+
 export const BOS: [string, number] = ['<|begin_of_text|>', 50257];
 
 /**
@@ -119,21 +136,7 @@ export function llama3TokenizerJSON(): Record<string, unknown> {
   return {
     ...gpt2,
     added_tokens: [...(gpt2.added_tokens as unknown[]), special(BOS[1], BOS[0])],
-    pre_tokenizer: {
-      type: 'Sequence',
-      pretokenizers: [
-        {
-          type: 'Split',
-          pattern: {
-            Regex:
-              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-          },
-          behavior: 'Isolated',
-          invert: false,
-        },
-        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
-      ],
-    },
+    pre_tokenizer: LLAMA3_PRE_TOKENIZER,
     post_processor: {
       type: 'Sequence',
       processors: [

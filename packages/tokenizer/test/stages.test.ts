@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decoderFromJSON, NormalizedString, normalizerFromJSON, preTokenizerFromJSON } from '../src/index.js';
 import { HARD_STRINGS } from './hardStrings.js';
-import { gpt2TokenizerJSON, rust } from './reference.js';
+import { gpt2TokenizerJSON, LLAMA3_SPLIT, rust } from './reference.js';
 
 /** A Rust tokenizer that has only the given stage (the model is a tiny placeholder). */
 function rustWith(section: 'normalizer' | 'pre_tokenizer', value: unknown) {
@@ -64,16 +64,7 @@ const PRE_TOKENIZERS: unknown[] = [
   { type: 'Split', pattern: { String: ' ' }, behavior: 'Removed', invert: false },
   { type: 'Split', pattern: { Regex: '\\p{N}+' }, behavior: 'Isolated', invert: false },
   { type: 'Split', pattern: { String: '-' }, behavior: 'MergedWithPrevious', invert: false },
-  // GPT-4 (cl100k) / Llama 3 split pattern: case-insensitive group, \s, lookahead.
-  {
-    type: 'Split',
-    pattern: {
-      Regex:
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-    },
-    behavior: 'Isolated',
-    invert: false,
-  },
+  LLAMA3_SPLIT,
   { type: 'Split', pattern: { Regex: '\\w+' }, behavior: 'Removed', invert: true },
   { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
   { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
