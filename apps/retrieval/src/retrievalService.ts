@@ -1,5 +1,5 @@
 import { initBackend, TesseraError } from '@tessera/core';
-import { openStore, type SearchHit, storeVersion, type VectorStore } from '@tessera/index';
+import { type ExactScanOptions, openStore, type SearchHit, storeVersion, type VectorStore } from '@tessera/index';
 import { Embedder } from './embedder.js';
 import { readSidecar, rootsFile } from './storeRoots.js';
 
@@ -37,15 +37,17 @@ export class RetrievalService {
     readonly embedder: Embedder,
     readonly storePath: string,
     first: Generation,
+    private readonly scan: ExactScanOptions,
   ) {
     this.current = first;
   }
 
   /**
    * Starts the tensor backend, opens the store (which must exist) and loads the checkpoint:
-   * `checkpoint`, else the one `tessera index` recorded for the store.
+   * `checkpoint`, else the one `tessera index` recorded for the store. `scan` picks how an
+   * exact store scans (float32, or int8 with a float32 re-rank), on this and every reload.
    */
-  static async open(storePath: string, checkpointDir?: string): Promise<RetrievalService> {
+  static async open(storePath: string, checkpointDir?: string, scan: ExactScanOptions = {}): Promise<RetrievalService> {
     const version = await versionOf(storePath);
     const sidecar = await readSidecar(storePath);
     const checkpoint = checkpointDir ?? sidecar.checkpoint;
@@ -55,12 +57,12 @@ export class RetrievalService {
     const embedder = await Embedder.load(checkpoint);
     let store: VectorStore;
     try {
-      store = await openMatching(storePath, embedder, checkpoint);
+      store = await openMatching(storePath, embedder, checkpoint, scan);
     } catch (error) {
       embedder.dispose();
       throw error;
     }
-    return new RetrievalService(embedder, storePath, { store, roots: sidecar.roots, version, leases: 0, retired: false });
+    return new RetrievalService(embedder, storePath, { store, roots: sidecar.roots, version, leases: 0, retired: false }, scan);
   }
 
   /** The store served now (a later reload may replace it: use `withStore` to keep one for a whole call). */
@@ -106,7 +108,7 @@ export class RetrievalService {
     try {
       // The stamp was taken before opening: a write racing the open only causes one more reload.
       const sidecar = await readSidecar(this.storePath);
-      const store = await openMatching(this.storePath, this.embedder, 'the served checkpoint');
+      const store = await openMatching(this.storePath, this.embedder, 'the served checkpoint', this.scan);
       next = { store, roots: sidecar.roots, version, leases: 0, retired: false };
     } catch (error) {
       // Keep serving the store that works; say why in /health.
@@ -147,8 +149,8 @@ export class RetrievalService {
 }
 
 /** Opens the store and checks it was indexed by `embedder`'s model (E_STORE_MODEL otherwise). */
-async function openMatching(storePath: string, embedder: Embedder, checkpoint: string): Promise<VectorStore> {
-  const store = await openStore(storePath);
+async function openMatching(storePath: string, embedder: Embedder, checkpoint: string, scan: ExactScanOptions): Promise<VectorStore> {
+  const store = await openStore(storePath, { exact: scan });
   if (store.info.modelId !== embedder.modelId) {
     await store.close();
     throw new TesseraError(

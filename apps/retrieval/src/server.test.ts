@@ -2,7 +2,7 @@ import { mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { initBackend } from '@tessera/core';
-import { openStore, type StoreInfo, type VectorStore } from '@tessera/index';
+import { type ExactStore, openStore, type StoreInfo, type VectorStore } from '@tessera/index';
 import type { Tokenizer } from '@tessera/tokenizer';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,23 @@ describe('RetrievalService', () => {
     const store = await openStore(other, { create: { kind: 'exact', modelId: 'someone-else@1', dim: service.embedder.dim } });
     await store.close();
     await expect(RetrievalService.open(other, fx.model)).rejects.toMatchObject({ code: 'E_STORE_MODEL' });
+  });
+
+  it('serves the same hits from an int8 scan as from the float32 one', async () => {
+    const int8 = await RetrievalService.open(storePath, undefined, { scan: 'int8' });
+    try {
+      expect((int8.store as ExactStore).scan).toBe('int8');
+      for (const text of ['a red heart', 'a blue circle', '红心']) {
+        const want = await service.searchText(text, 5);
+        const got = await int8.searchText(text, 5);
+        expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id));
+        got.forEach((h, i) => {
+          expect(h.score).toBeCloseTo(want[i]?.score as number, 6);
+        });
+      }
+    } finally {
+      await int8.close();
+    }
   });
 });
 

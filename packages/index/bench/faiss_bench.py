@@ -11,6 +11,11 @@ threads and protocol as the Tessera side, printing one JSON object.
       8 bits, the best REFINE x k candidates re-ranked exactly (IndexRefineFlat), probed at
       NPROBE; recall@k against TRUTH (the exact ids).
 
+  sq8 BASE.f32 N DIM QUERIES.f32 NQ K THREADS REPS TRUTH.i32 REFINE
+      8-bit scalar quantization with an exact re-rank, the same two passes as ExactStore's int8
+      scan: IndexRefineFlat(IndexScalarQuantizer(QT_8bit, inner product), k_factor REFINE);
+      recall@k against TRUTH (the float32 ids) and the codes' bytes.
+
   hnsw BASE.f32 N DIM QUERIES.f32 NQ K THREADS REPS TRUTH.i32 TARGET_RECALL
       IndexHNSWFlat (M 32, efConstruction 80, inner product), efSearch doubled from 16 until
       recall@k against TRUTH reaches TARGET_RECALL; latency at that efSearch.
@@ -124,6 +129,27 @@ def ivf(args):
     print(json.dumps(out))
 
 
+def sq8(args):
+    base_file, n, dim, query_file, nq, k, threads, reps, truth_file, refine = args
+    n, dim, nq, k, threads, reps, refine = int(n), int(dim), int(nq), int(k), int(threads), int(reps), int(refine)
+    faiss.omp_set_num_threads(threads)
+    base, queries = load(base_file, n, dim, query_file, nq)
+    truth = np.fromfile(truth_file, dtype="<i4").reshape(nq, k)
+    t0 = time.perf_counter()
+    sq = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexRefineFlat(sq)
+    index.k_factor = refine
+    index.train(base)
+    index.add(base)
+    build_s = time.perf_counter() - t0
+    _, ids = index.search(queries, k)
+    recall = float(np.mean([len(set(ids[i]) & set(truth[i])) / k for i in range(nq)]))
+    out = versions(threads)
+    out.update({"index": f"IndexRefineFlat(IndexScalarQuantizer(QT_8bit), k_factor {refine})", "build_s": build_s, "recall": recall,
+                "code_bytes": int(sq.code_size) * n, "latency_ms": latencies(lambda q: index.search(q, k), queries, reps)})
+    print(json.dumps(out))
+
+
 def hnsw(args):
     base_file, n, dim, query_file, nq, k, threads, reps, truth_file, target = args
     n, dim, nq, k, threads, reps, target = int(n), int(dim), int(nq), int(k), int(threads), int(reps), float(target)
@@ -153,4 +179,4 @@ def hnsw(args):
 
 
 if __name__ == "__main__":
-    {"flat": flat, "ivf": ivf, "hnsw": hnsw}[sys.argv[1]](sys.argv[2:])
+    {"flat": flat, "ivf": ivf, "sq8": sq8, "hnsw": hnsw}[sys.argv[1]](sys.argv[2:])

@@ -5,6 +5,9 @@
  *   the machine's stream-read bandwidth) and a batch of all queries in one call (ExactStore's
  *   searchBatch: one native matrix product per block of rows). Both sides' ids and scores are
  *   checked equal before anything is timed; warm-up, then BENCH_REPS repetitions, median and min-max.
+ * - ExactStore's int8 scan (int8 first pass, float32 re-rank of 10 x k) against FAISS's
+ *   IndexRefineFlat over IndexScalarQuantizer(QT_8bit) with the same re-rank, 1 thread: latency,
+ *   each side's recall@10 against the float32 answers, and the bytes a scan reads.
  * - LanceStore's IVF-PQ against the same index in FAISS (IVF-PQ with exact re-rank): same cells,
  *   sub-vectors, re-rank factor and nprobe, each side's recall@10 reported.
  *
@@ -356,10 +359,76 @@ async function benchSize(n: number, baseFile: string, queryFile: string, queries
       gflops: { ours: (2 * n * DIM * batch.median) / 1e9, peer: (2 * n * DIM * faiss.batch_qps.median) / 1e9 },
     },
   });
-  if (STORES.has('lance')) {
-    const truth = single.map((hits) => hits.map((h) => Number(h.id)));
-    await benchLance(n, base, baseFile, queryFile, queries, truth);
-  }
+  const truth = single.map((hits) => hits.map((h) => Number(h.id)));
+  const truthFile = path.join(scratch, `truth-${n}.i32`);
+  writeFileSync(truthFile, new Uint8Array(Int32Array.from(truth.flat()).buffer));
+  if (THREADS === 1) await benchInt8(n, base, baseFile, queryFile, queries, truth, truthFile, latency, common);
+  if (STORES.has('lance')) await benchLance(n, base, baseFile, queryFile, queries, truth, truthFile);
+}
+
+/** Re-rank depth of the int8 scan on both sides: 10 x k candidates (ExactStore's default). */
+const INT8_RERANK = 10;
+
+async function benchInt8(
+  n: number,
+  base: Float32Array,
+  baseFile: string,
+  queryFile: string,
+  queries: Float32Array,
+  truth: number[][],
+  truthFile: string,
+  float32Latency: Spread,
+  common: Record<string, unknown>,
+): Promise<void> {
+  const loadBeforePeer = load();
+  const sq8 = peer([
+    'sq8',
+    baseFile,
+    String(n),
+    String(DIM),
+    queryFile,
+    String(NQ),
+    String(K),
+    String(THREADS),
+    String(REPS),
+    truthFile,
+    String(INT8_RERANK),
+  ]) as { latency_ms: Spread; recall: number; index: string; code_bytes: number; faiss_version: string; [key: string]: unknown };
+  const loadAfterPeer = load();
+  const store = await ExactStore.create({ modelId: MODEL, dim: DIM, scan: 'int8', rerank: INT8_RERANK });
+  await fill(store, base, n);
+  const ids: number[][] = [];
+  for (let i = 0; i < NQ; i++) ids.push((await store.search(MODEL, row(queries, i), K)).map((h) => Number(h.id)));
+  const ours = recall(ids, truth);
+  const loadBefore = load();
+  const latency = await latencies(store, queries);
+  const loadAfter = load();
+  await store.close();
+  process.stderr.write(
+    `exact int8: p50 ${latency.median.toFixed(2)} ms, recall ${ours.toFixed(3)}; faiss ${sq8.index}: p50 ${sq8.latency_ms.median.toFixed(2)} ms, recall ${sq8.recall.toFixed(3)}\n`,
+  );
+  const { latency_ms: _l, ...peerInfo } = sq8;
+  await recordBenchmark({
+    benchmark: `index-exact-int8-latency-${n}${DATA_SUFFIX}`,
+    metric: `single-query latency, int8 scan + float32 re-rank of ${INT8_RERANK} x k, median of ${REPS} x ${NQ} queries, ${n} x ${DIM}, top-${K}, 1 thread; recall@${K} vs float32: ours ${ours.toFixed(3)}, peer ${sq8.recall.toFixed(3)}`,
+    unit: 'ms',
+    ours: latency.median,
+    peer: sq8.latency_ms.median,
+    peerName: `faiss-cpu ${sq8.faiss_version} ${sq8.index}`,
+    higherIsBetter: false,
+    backend: 'node (ExactStore scan int8, WebAssembly SIMD)',
+    details: {
+      ...common,
+      peer: peerInfo,
+      ours: latency,
+      peerLatency: sq8.latency_ms,
+      recallOurs: ours,
+      recallPeer: sq8.recall,
+      speedupOverFloat32: float32Latency.median / latency.median,
+      scanBytes: { int8: n * (DIM + 4), float32: n * DIM * 4, peerCodes: sq8.code_bytes },
+      loadAverage: { peer: { before: loadBeforePeer, after: loadAfterPeer }, ours: { before: loadBefore, after: loadAfter } },
+    },
+  });
 }
 
 /** What one core reads from memory per second (numpy summing `floats` float32s): the ceiling of a single-query scan. */
@@ -376,6 +445,7 @@ async function benchLance(
   queryFile: string,
   queries: Float32Array,
   truth: number[][],
+  truthFile: string,
 ): Promise<void> {
   const lanceDir = path.join(scratch, `lance-${n}`);
   rmSync(lanceDir, { recursive: true, force: true });
@@ -405,8 +475,6 @@ async function benchLance(
   rmSync(lanceDir, { recursive: true, force: true });
   const pick = sweep.at(-1)!;
   // The same index in FAISS, probed as LanceDB's pick: same cells, PQ, re-rank and nprobe.
-  const truthFile = path.join(scratch, `truth-${n}.i32`);
-  writeFileSync(truthFile, new Uint8Array(Int32Array.from(truth.flat()).buffer));
   const cfg = config as { numPartitions?: number; numSubVectors?: number; refineFactor?: number };
   const ivf = peer([
     'ivf',

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { TesseraError } from '@tessera/core';
 import { checkFilter, checkK, checkModel, checkRecord, closedError, normalizedCopy } from './checks.js';
 import { type FlatMeta, readFlatStore, writeFlatStore } from './flatFile.js';
+import { Int8Codes } from './int8Codes.js';
 import { nativeAddon } from './nativeGemm.js';
 import { TopK } from './topK.js';
 import { type BatchKernel, VectorMatrix } from './vectorMatrix.js';
@@ -18,6 +19,20 @@ export interface ExactStoreOptions {
 }
 
 /**
+ * How `search` scans: 'float32' scores every stored vector exactly; 'int8' first scores int8
+ * copies of them (a quarter of the bytes to stream, see Int8Codes), then re-ranks the best
+ * `k * rerank` against the float32 vectors, so the hits and scores are float32's whenever the
+ * true top k is among those candidates. The file stays float32 either way; the codes are built
+ * in memory (1.25x the float32 size in all).
+ */
+export interface ExactScanOptions {
+  /** 'float32' (default) or 'int8'. */
+  scan?: 'float32' | 'int8';
+  /** Candidates re-ranked per hit wanted under 'int8' (default 10; at least 1). */
+  rerank?: number;
+}
+
+/**
  * Exact cosine search in memory: vectors live in one contiguous row-major float32 matrix in
  * WebAssembly memory, a query scores every row with a SIMD kernel and keeps the top k in a
  * heap (no full sort). Persisted to one flat file, written atomically. The embedded default
@@ -25,18 +40,34 @@ export interface ExactStoreOptions {
  */
 export class ExactStore implements VectorStore {
   readonly info: StoreInfo;
+  /** How `search` scans (see ExactScanOptions); `searchBatch` is always exact float32. */
+  readonly scan: 'float32' | 'int8';
+  private readonly rerank: number;
   private matrix: VectorMatrix;
+  private codes: Int8Codes | null;
   private meta: FlatMeta[] = [];
   private rows = new Map<string, number>();
   private dirty = false;
   private closed = false;
 
-  private constructor(info: StoreInfo, vectors: Float32Array, meta: FlatMeta[]) {
+  private constructor(info: StoreInfo, vectors: Float32Array, meta: FlatMeta[], scan: ExactScanOptions) {
     this.info = info;
+    this.scan = scan.scan ?? 'float32';
+    this.rerank = scan.rerank ?? 10;
+    if (this.scan !== 'float32' && this.scan !== 'int8')
+      throw new TesseraError('E_INPUT', `scan must be 'float32' or 'int8' (got ${String(this.scan)})`);
+    if (!Number.isInteger(this.rerank) || this.rerank < 1)
+      throw new TesseraError('E_INPUT', `rerank must be a positive integer (got ${this.rerank})`);
     this.matrix = new VectorMatrix(info.dim);
     this.matrix.reserve(meta.length);
     this.matrix.rows = meta.length;
     this.matrix.values.set(vectors);
+    this.codes = this.scan === 'int8' ? new Int8Codes(info.dim) : null;
+    if (this.codes !== null) {
+      this.codes.reserve(meta.length);
+      this.codes.rows = meta.length;
+      for (let row = 0; row < meta.length; row++) this.codes.set(row, this.matrix.row(row));
+    }
     this.meta = meta;
     meta.forEach((m, row) => {
       this.rows.set(m.id, row);
@@ -44,7 +75,7 @@ export class ExactStore implements VectorStore {
   }
 
   /** A new empty store. Refuses to replace an existing file (open it instead). */
-  static async create(options: ExactStoreOptions): Promise<ExactStore> {
+  static async create(options: ExactStoreOptions & ExactScanOptions): Promise<ExactStore> {
     const { modelId, dim, path } = options;
     if (typeof modelId !== 'string' || modelId.length === 0) throw new TesseraError('E_INPUT', 'modelId must be a non-empty string');
     if (!Number.isInteger(dim) || dim < 1) throw new TesseraError('E_INPUT', `dim must be a positive integer (got ${dim})`);
@@ -53,15 +84,15 @@ export class ExactStore implements VectorStore {
         details: { path },
       });
     }
-    const store = new ExactStore({ kind: 'exact', modelId, dim, path }, new Float32Array(0), []);
+    const store = new ExactStore({ kind: 'exact', modelId, dim, path }, new Float32Array(0), [], options);
     store.dirty = path !== undefined;
     return store;
   }
 
   /** Opens a store file written by `flush`, validating it (E_STORE_CORRUPT names the file). */
-  static async open(path: string): Promise<ExactStore> {
+  static async open(path: string, scan: ExactScanOptions = {}): Promise<ExactStore> {
     const data = await readFlatStore(path);
-    return new ExactStore({ kind: 'exact', modelId: data.modelId, dim: data.dim, path }, data.vectors, data.meta);
+    return new ExactStore({ kind: 'exact', modelId: data.modelId, dim: data.dim, path }, data.vectors, data.meta, scan);
   }
 
   async upsert(modelId: string, records: readonly VectorRecord[]): Promise<void> {
@@ -70,15 +101,18 @@ export class ExactStore implements VectorStore {
     // Validate everything first so a bad record leaves the store unchanged.
     const vectors = records.map((record) => checkRecord(this.info, record));
     this.matrix.reserve(this.meta.length + records.length);
+    this.codes?.reserve(this.meta.length + records.length);
     records.forEach((record, i) => {
       let row = this.rows.get(record.id);
       if (row === undefined) {
         row = this.meta.length;
         this.matrix.rows = row + 1;
+        if (this.codes !== null) this.codes.rows = row + 1;
         this.rows.set(record.id, row);
         this.meta.push({ id: record.id, path: record.path });
       }
       this.matrix.row(row).set(vectors[i]);
+      this.codes?.set(row, vectors[i]);
       this.meta[row] = metaOf(record);
     });
     if (records.length > 0) this.dirty = true;
@@ -95,11 +129,13 @@ export class ExactStore implements VectorStore {
       const last = this.meta.length - 1;
       if (row !== last) {
         this.matrix.values.copyWithin(row * dim, last * dim, (last + 1) * dim);
+        this.codes?.move(last, row);
         this.meta[row] = this.meta[last];
         this.rows.set(this.meta[row].id, row);
       }
       this.meta.pop();
       this.matrix.rows = last;
+      if (this.codes !== null) this.codes.rows = last;
       this.rows.delete(id);
       removed++;
     }
@@ -133,7 +169,7 @@ export class ExactStore implements VectorStore {
     checkK(k);
     checkFilter(filter);
     const q = normalizedCopy(this.info, query, 'query');
-    return this.hits(this.scan(q, k, filter?.pathPrefix));
+    return this.hits(this.scanRows(q, k, filter?.pathPrefix));
   }
 
   /**
@@ -201,13 +237,28 @@ export class ExactStore implements VectorStore {
     await this.flush();
     this.closed = true;
     this.matrix = new VectorMatrix(1);
+    this.codes = null;
     this.meta = [];
     this.rows.clear();
   }
 
-  /** Scores every row (SIMD kernel), then keeps the best k that pass the filter. */
-  private scan(q: Float32Array, k: number, pathPrefix: string | undefined): TopK {
-    const scores = this.matrix.scores(q);
+  /** Scores every row (SIMD kernel), then keeps the best k that pass the filter; under 'int8', re-ranks the best candidates in float32. */
+  private scanRows(q: Float32Array, k: number, pathPrefix: string | undefined): TopK {
+    if (this.codes === null) return this.best(this.matrix.scores(q), k, pathPrefix);
+    const candidates = this.best(this.codes.scores(q), k * this.rerank, pathPrefix);
+    const { dim } = this.info;
+    const top = new TopK(Math.min(k, Math.max(candidates.size, 1)));
+    for (let i = 0; i < candidates.size; i++) {
+      const row = candidates.indices[i];
+      const v = this.matrix.row(row);
+      let score = 0;
+      for (let j = 0; j < dim; j++) score += v[j] * q[j];
+      top.push(Math.fround(score), row);
+    }
+    return top;
+  }
+
+  private best(scores: Float32Array, k: number, pathPrefix: string | undefined): TopK {
     const top = new TopK(Math.min(k, Math.max(scores.length, 1)));
     for (let row = 0; row < scores.length; row++) {
       const score = scores[row];

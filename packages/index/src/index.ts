@@ -3,7 +3,7 @@
  *
  * @module @tessera/index
  */
-export { ExactStore, type ExactStoreOptions } from './exactStore.js';
+export { type ExactScanOptions, ExactStore, type ExactStoreOptions } from './exactStore.js';
 export { FLAT_MAGIC, FLAT_VERSION, parseFlatStore, serializeFlatStore } from './flatFile.js';
 export { LANCE_MANIFEST, type LanceIndexOptions, LanceIndexSchema, LanceStore, type LanceStoreOptions } from './lanceStore.js';
 export { type OpenStoreOptions, openStore } from './openStore.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TesseraError } from '@tessera/core';
-import { ExactStore } from './exactStore.js';
+import { type ExactScanOptions, ExactStore } from './exactStore.js';
 import { hasFlatMagic } from './flatFile.js';
 import { LANCE_MANIFEST, LanceStore } from './lanceStore.js';
 import type { StoreInfo, VectorStore } from './vectorStore.js';
@@ -11,6 +11,8 @@ import type { StoreInfo, VectorStore } from './vectorStore.js';
 export interface OpenStoreOptions {
   /** Create this kind of store when nothing is at `path` yet (otherwise that is E_STORE_NOT_FOUND). */
   create?: { kind: StoreInfo['kind']; modelId: string; dim: number };
+  /** How an exact store scans (float32, or int8 with a float32 re-rank); ignored by a LanceStore. */
+  exact?: ExactScanOptions;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function openStore(storePath: string, options: OpenStoreOptions = {
         details: { path: storePath },
       });
     }
-    if (create.kind === 'exact') return ExactStore.create({ ...create, path: storePath });
+    if (create.kind === 'exact') return ExactStore.create({ ...create, ...options.exact, path: storePath });
     return LanceStore.openOrCreate({ ...create, path: storePath });
   }
   const stats = await stat(storePath);
@@ -57,5 +59,5 @@ export async function openStore(storePath: string, options: OpenStoreOptions = {
       details: { path: storePath },
     });
   }
-  return ExactStore.open(storePath);
+  return ExactStore.open(storePath, options.exact);
 }

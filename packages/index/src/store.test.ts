@@ -16,12 +16,19 @@ const fresh = (name: string) => path.join(root, `${name}-${counter++}`);
 const MODEL = 'clip-tiny@1';
 
 interface Kind {
+  label: string;
   name: 'exact' | 'lance';
   create(dim: number): Promise<VectorStore>;
 }
 const kinds: Kind[] = [
-  { name: 'exact', create: async (dim) => ExactStore.create({ modelId: MODEL, dim, path: fresh('exact.tsv') }) },
-  { name: 'lance', create: async (dim) => LanceStore.create({ modelId: MODEL, dim, path: fresh('lance') }) },
+  { label: 'exact', name: 'exact', create: async (dim) => ExactStore.create({ modelId: MODEL, dim, path: fresh('exact.tsv') }) },
+  // The int8 first pass with its float32 re-rank must give the exact answers on every case below.
+  {
+    label: 'exact (int8 scan)',
+    name: 'exact',
+    create: async (dim) => ExactStore.create({ modelId: MODEL, dim, path: fresh('exact8.tsv'), scan: 'int8' }),
+  },
+  { label: 'lance', name: 'lance', create: async (dim) => LanceStore.create({ modelId: MODEL, dim, path: fresh('lance') }) },
 ];
 
 function randomRecords(rng: SeededRandom, n: number, dim: number, prefix = 'img'): VectorRecord[] {
@@ -54,7 +61,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
   expect(isTesseraError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
 }
 
-describe.each(kinds)('$name store', (kind) => {
+describe.each(kinds)('$label store', (kind) => {
   it('ranks by cosine similarity (hand-computed)', async () => {
     const store = await kind.create(3);
     await store.upsert(MODEL, [
@@ -287,5 +294,50 @@ describe('ExactStore.searchBatch', () => {
     await expectCode(store.searchBatch('other-model', queries, 1), 'E_STORE_MODEL');
     await expectCode(store.searchBatch(MODEL, queries, 0), 'E_INPUT');
     await store.close();
+  });
+});
+
+describe('ExactStore int8 scan', () => {
+  it('finds the same hits and scores as the float32 scan on 4000 random vectors, filters and deletes included', async () => {
+    const rng = new SeededRandom(5);
+    const dim = 64;
+    const records = randomRecords(rng, 4000, dim);
+    const exact = await ExactStore.create({ modelId: MODEL, dim });
+    const int8 = await ExactStore.create({ modelId: MODEL, dim, scan: 'int8' });
+    expect(int8.scan).toBe('int8');
+    for (const store of [exact, int8]) {
+      await store.upsert(MODEL, records);
+      expect(await store.delete(records.slice(0, 300).map((r) => r.id))).toBe(300);
+    }
+    const remaining = records.slice(300);
+    for (let q = 0; q < 20; q++) {
+      const query = Float32Array.from(rng.array(dim, (r) => r.normal(0, 1)));
+      const filter = q % 2 === 0 ? undefined : { pathPrefix: '/data/odd/' };
+      const want = await exact.search(MODEL, query, 10, filter);
+      const got = await int8.search(MODEL, query, 10, filter);
+      expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id));
+      got.forEach((h, i) => {
+        expect(Math.abs(h.score - want[i].score)).toBeLessThan(1e-6);
+      });
+      if (filter === undefined) expect(got.map((h) => h.id)).toEqual(bruteForce(remaining, query, 10).map((e) => e.id));
+    }
+    await exact.close();
+    await int8.close();
+  });
+
+  it('reopens a float32 file with an int8 scan through openStore, and refuses bad scan settings', async () => {
+    const rng = new SeededRandom(9);
+    const records = randomRecords(rng, 200, 32);
+    const where = fresh('reopen8.tsv');
+    const store = await ExactStore.create({ modelId: MODEL, dim: 32, path: where });
+    await store.upsert(MODEL, records);
+    await store.close();
+    const reopened = await openStore(where, { exact: { scan: 'int8', rerank: 4 } });
+    expect((reopened as ExactStore).scan).toBe('int8');
+    const query = records[17].vector;
+    expect((await reopened.search(MODEL, query, 5)).map((h) => h.id)).toEqual(bruteForce(records, query, 5).map((e) => e.id));
+    await reopened.close();
+    await expectCode(ExactStore.create({ modelId: MODEL, dim: 32, scan: 'int4' as 'int8' }), 'E_INPUT');
+    await expectCode(ExactStore.open(where, { scan: 'int8', rerank: 0 }), 'E_INPUT');
   });
 });

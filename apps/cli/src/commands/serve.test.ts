@@ -22,6 +22,10 @@ describe('tessera serve', () => {
     });
   });
 
+  it('refuses an unknown --scan before reading the store', async () => {
+    await expect(parse(['--store', '/no/such.store', '--scan', 'int4'])).rejects.toMatchObject({ code: 'commander.invalidArgument' });
+  });
+
   it('documents the token in --help', () => {
     const help = createServeCommand().helpInformation();
     expect(help).toContain('--token <secret>');

@@ -28,6 +28,7 @@ interface ServeOptions {
   maxK: number;
   maxBody: number;
   maxVideo: number;
+  scan: 'float32' | 'int8';
 }
 
 /**
@@ -42,6 +43,14 @@ export function createServeCommand(): Command {
     )
     .option('--store <path>', 'vector store built by `tessera index`: enables search')
     .option('--checkpoint <dir>', 'CLIP model directory for search (default: the one `tessera index` used for this store)')
+    .addOption(
+      new Option(
+        '--scan <precision>',
+        "how an exact store scans: 'float32', or 'int8' (about 2x faster per query on a large store, same hits after a float32 re-rank, 1.25x the memory)",
+      )
+        .choices(['float32', 'int8'])
+        .default('float32'),
+    )
     .option('--captioner <dir>', 'captioner model directory (e.g. runs/captioner-tiny/model): enables POST /caption')
     .option('--port <n>', 'port (0 picks a free one)', integer('--port', 0, 65535), 8080)
     .option('--host <host>', 'interface to listen on (any but loopback needs --token or --insecure-no-auth)', '127.0.0.1')
@@ -71,7 +80,7 @@ export function createServeCommand(): Command {
       // Refuse an open network listener before loading any model.
       const token = resolveServeAuth({ host: o.host, token: o.token, insecureNoAuth: o.insecureNoAuth }) ?? undefined;
       await initBackend();
-      const service = o.store === undefined ? null : await RetrievalService.open(o.store, o.checkpoint);
+      const service = o.store === undefined ? null : await RetrievalService.open(o.store, o.checkpoint, { scan: o.scan });
       let captioner: LoadedCaptioner | null = null;
       try {
         captioner = o.captioner === undefined ? null : await loadCaptioner(o.captioner);
