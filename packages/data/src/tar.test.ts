@@ -8,6 +8,7 @@ const fixtures = path.join(import.meta.dirname, '..', 'test', 'fixtures');
 const members = JSON.parse(await readFile(path.join(fixtures, 'python-members.json'), 'utf8')) as {
   ustar: [string, number][];
   paxKey: string;
+  paxNonAscii: string;
 };
 const tmpFiles: string[] = [];
 const tmp = (name: string) => {
@@ -45,8 +46,32 @@ describe('ustar', () => {
 
   it('follows pax path records for names over 100 bytes', async () => {
     const entries = await collect(path.join(fixtures, 'python-pax.tar'));
-    expect(entries.map((e) => e.name)).toEqual([`${members.paxKey}.png`, `${members.paxKey}.txt`]);
+    expect(entries.map((e) => e.name)).toEqual([`${members.paxKey}.png`, `${members.paxKey}.txt`, members.paxNonAscii]);
     expect(new TextDecoder().decode(entries[1]?.data)).toBe('一只红苹果');
+  });
+
+  it('writes the same bytes as Python tarfile in PAX format for long and non-ASCII names', async () => {
+    const entries = await collect(path.join(fixtures, 'python-pax.tar'));
+    const out = tmp('pax.tar');
+    const handle = await open(out, 'w');
+    const writer = new TarWriter(handle);
+    for (const e of entries) await writer.add(e.name, e.data);
+    await writer.finish();
+    await handle.close();
+    expect(Buffer.compare(await readFile(out), await readFile(path.join(fixtures, 'python-pax.tar')))).toBe(0);
+  });
+
+  it('round-trips names of every kind: short, non-ASCII, over 100 bytes, near a pax length digit', async () => {
+    const names = ['000000001.png', '狗脸/0001.txt', `${'a'.repeat(150)}.png`, `${'b'.repeat(988)}.txt`, `${'c'.repeat(989)}.txt`];
+    const out = tmp('names.tar');
+    const handle = await open(out, 'w');
+    const writer = new TarWriter(handle);
+    for (const [i, name] of names.entries()) await writer.add(name, new TextEncoder().encode(`sample ${i}`));
+    await writer.finish();
+    await handle.close();
+    const entries = await collect(out);
+    expect(entries.map((e) => e.name)).toEqual(names);
+    expect(entries.map((e) => new TextDecoder().decode(e.data))).toEqual(names.map((_, i) => `sample ${i}`));
   });
 
   it('reports a truncated archive after the entries before the cut', async () => {

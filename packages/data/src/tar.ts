@@ -2,9 +2,11 @@ import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
- * A small POSIX ustar reader and writer, enough for WebDataset shards: regular files,
+ * A small POSIX tar reader and writer, enough for WebDataset shards: regular files,
  * pax (`x`) and GNU long-name (`L`) headers on read. Written archives match Python's
- * `tarfile` in USTAR format byte for byte (mode 0644, uid/gid 0, mtime 0, 10 KiB records).
+ * `tarfile` in its default PAX format byte for byte (what img2dataset and webdataset write;
+ * mode 0644, uid/gid 0, mtime 0, 10 KiB records): plain ustar headers, plus a pax `path`
+ * record before a member whose name is over 100 bytes or not ASCII.
  */
 const BLOCK = 512;
 const RECORD = 20 * BLOCK;
@@ -37,18 +39,21 @@ function writeOctal(buf: Uint8Array, offset: number, width: number, value: numbe
   buf[offset + width - 1] = 0;
 }
 
-/** The 512-byte ustar header of a regular file. */
-export function tarHeader(name: string, size: number): Uint8Array {
-  const nameBytes = encoder.encode(name);
-  if (nameBytes.length > 100) throw new RangeError(`tar entry name longer than 100 bytes: ${name}`);
+/**
+ * The 512-byte ustar header of a regular file (`type` '0', mode 0644) or of a pax extended
+ * header (`type` 'x', mode 0, as Python writes it). The name field takes the name's first 100
+ * bytes; a longer or non-ASCII name needs a pax `path` record first (see TarWriter).
+ */
+export function tarHeader(name: string, size: number, type: '0' | 'x' = '0'): Uint8Array {
+  const nameBytes = encoder.encode(name).subarray(0, 100);
   const h = new Uint8Array(BLOCK);
   h.set(nameBytes, 0);
-  writeOctal(h, 100, 8, 0o644);
+  writeOctal(h, 100, 8, type === 'x' ? 0 : 0o644);
   writeOctal(h, 108, 8, 0);
   writeOctal(h, 116, 8, 0);
   writeOctal(h, 124, 12, size);
   writeOctal(h, 136, 12, 0);
-  h[156] = 0x30; // '0': regular file
+  h[156] = type.charCodeAt(0);
   h.set(encoder.encode('ustar\u000000'), 257);
   h.fill(0x20, 148, 156);
   let sum = 0;
@@ -58,26 +63,49 @@ export function tarHeader(name: string, size: number): Uint8Array {
   return h;
 }
 
+/** A pax record `"<length> path=<name>\n"`, whose decimal length counts itself. */
+function paxPathRecord(name: string): Uint8Array {
+  const body = encoder.encode(` path=${name}\n`);
+  let length = body.length;
+  while (String(length).length + body.length !== length) length = String(length).length + body.length;
+  return encoder.encode(`${length} path=${name}\n`);
+}
+
+/** Whether a name fits a plain ustar header as Python's PAX writer decides: ASCII, at most 100 bytes. */
+function fitsUstar(name: string): boolean {
+  return name.length <= 100 && /^[\x00-\x7f]*$/.test(name);
+}
+
 /** Appends entries to an open file; `finish` writes the end-of-archive blocks and pads to a 10 KiB record. */
 export class TarWriter {
   private offset = 0;
   constructor(private readonly handle: FileHandle) {}
 
   /**
-   * Appends a regular file, padded to 512-byte blocks. A name over 100 UTF-8 bytes (no long-name
-   * header is written) or a file of 8 GiB or more throws a RangeError.
+   * Appends a regular file, padded to 512-byte blocks; a name over 100 bytes or not ASCII gets a
+   * pax `path` record first. A file of 8 GiB or more throws a RangeError.
    */
   async add(name: string, data: Uint8Array): Promise<void> {
-    await this.write(tarHeader(name, data.length));
-    await this.write(data);
-    const pad = (BLOCK - (data.length % BLOCK)) % BLOCK;
-    if (pad > 0) await this.write(new Uint8Array(pad));
+    if (!fitsUstar(name)) {
+      const record = paxPathRecord(name);
+      await this.write(tarHeader('././@PaxHeader', record.length, 'x'));
+      await this.padded(record);
+    }
+    // Python's header then holds the name's first 100 bytes with '?' for each non-ASCII character.
+    await this.write(tarHeader(fitsUstar(name) ? name : name.replace(/[^\x00-\x7f]/gu, '?'), data.length));
+    await this.padded(data);
   }
 
   /** Writes the two zero end-of-archive blocks and pads to a whole 10 KiB record; the file handle stays open. */
   async finish(): Promise<void> {
     const end = this.offset + 2 * BLOCK;
     await this.write(new Uint8Array(Math.ceil(end / RECORD) * RECORD - this.offset));
+  }
+
+  private async padded(data: Uint8Array): Promise<void> {
+    await this.write(data);
+    const pad = (BLOCK - (data.length % BLOCK)) % BLOCK;
+    if (pad > 0) await this.write(new Uint8Array(pad));
   }
 
   private async write(bytes: Uint8Array): Promise<void> {
