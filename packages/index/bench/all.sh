@@ -1,7 +1,7 @@
 #!/bin/sh
 # What `npm run bench` measures for the index, in one go (about 25 minutes on 2 idle cores).
 # ExactStore against faiss IndexFlatIP on uniform vectors at every size, batched at 1 and 2
-# threads; LanceDB IVF-PQ against the same FAISS index on uniform 10k (where no index can prune)
+# threads; its int8 scan against faiss IndexRefineFlat(IndexScalarQuantizer QT_8bit) at 1 thread; LanceDB IVF-PQ against the same FAISS index on uniform 10k (where no index can prune)
 # and on 1M clustered vectors (where an index has to earn its keep). FAISS's HNSW peer at 1M
 # takes 22 minutes to build on one thread, so it runs only on request:
 #   BENCH_DATA=clustered BENCH_SIZES=1000000 npm run bench -w @tessera/index -- --single
