@@ -73,8 +73,10 @@ function paxPathRecord(name: string): Uint8Array {
 
 /** Whether a name fits a plain ustar header as Python's PAX writer decides: ASCII, at most 100 bytes. */
 function fitsUstar(name: string): boolean {
-  return name.length <= 100 && /^[\x00-\x7f]*$/.test(name);
+  return name.length <= 100 && !Array.from(name).some(notAscii);
 }
+
+const notAscii = (char: string) => (char.codePointAt(0) as number) > 0x7f;
 
 /** Appends entries to an open file; `finish` writes the end-of-archive blocks and pads to a 10 KiB record. */
 export class TarWriter {
@@ -92,7 +94,7 @@ export class TarWriter {
       await this.padded(record);
     }
     // Python's header then holds the name's first 100 bytes with '?' for each non-ASCII character.
-    await this.write(tarHeader(fitsUstar(name) ? name : name.replace(/[^\x00-\x7f]/gu, '?'), data.length));
+    await this.write(tarHeader(fitsUstar(name) ? name : Array.from(name, (c) => (notAscii(c) ? '?' : c)).join(''), data.length));
     await this.padded(data);
   }
 
