@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decoderFromJSON, NormalizedString, normalizerFromJSON, preTokenizerFromJSON } from '../src/index.js';
+import { ByteLevelPreTokenizer, decoderFromJSON, NormalizedString, normalizerFromJSON, preTokenizerFromJSON } from '../src/index.js';
 import { HARD_STRINGS } from './hardStrings.js';
 import { gpt2TokenizerJSON, LLAMA3_SPLIT, rust } from './reference.js';
 
@@ -122,6 +122,24 @@ describe('pre-tokenizers match Hugging Face', () => {
       }
     });
   }
+});
+
+describe('ByteLevelPreTokenizer defaults', () => {
+  it("are Hugging Face's ByteLevel() defaults, and split as Rust does with them", () => {
+    const ours = new ByteLevelPreTokenizer();
+    // tokenizers 0.23 (Python): json.loads(pre_tokenizers.ByteLevel().__getstate__()).
+    const defaults = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+    expect(ours.toJSON()).toEqual(defaults);
+    const ref = rustWith('pre_tokenizer', defaults).getPreTokenizer()!;
+    for (const text of HARD_STRINGS) {
+      const ns = ours.prepare(NormalizedString.of(text));
+      const spans = ours.split(ns.text, [0, ns.text.length]);
+      const offsets: number[][] = [];
+      for (let k = 0; k < spans.length; k += 2) offsets.push(ns.original(spans[k], spans[k + 1]));
+      const u = units(text);
+      expect(offsets, JSON.stringify(text.slice(0, 40))).toEqual(ref.preTokenizeString(text).map(([, [a, b]]) => [u[a], u[b]]));
+    }
+  });
 });
 
 const DECODERS: Array<[unknown, string[]]> = [

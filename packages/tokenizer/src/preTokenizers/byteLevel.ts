@@ -12,12 +12,16 @@ export const GPT2_PATTERN = `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${W
 
 const PREFIX_SPACE = new PrependNormalizer(' ');
 
-/** Byte-level pre-tokenizer: optional GPT-2 split; words then reach the model as UTF-8 bytes. */
+/**
+ * Byte-level pre-tokenizer: optional GPT-2 split; words then reach the model as UTF-8 bytes.
+ * The defaults are Hugging Face's (`ByteLevel()` in `tokenizers`): a prefix space, the regex,
+ * trimmed offsets.
+ */
 export class ByteLevelPreTokenizer implements PreTokenizer {
   readonly byteLevel = true;
   private readonly re = new RegExp(GPT2_PATTERN, 'gu');
   constructor(
-    readonly addPrefixSpace = false,
+    readonly addPrefixSpace = true,
     readonly useRegex = true,
     readonly trimOffsets = true,
   ) {}
