@@ -158,6 +158,17 @@ describe('generate', () => {
       expect(generate(dec, {}, base).sequences[0]).toEqual([2, 2, 2, 5]);
       expect(generate(dec, {}, { ...base, strategy: 'beam', numBeams: 2 }).sequences[0]).toEqual([2, 2, 2, 5]);
       expect(() => generate(dec, {}, { ...base, allowedTokenIds: [6] })).toThrow(/outside the vocabulary of 6/);
+      // Only EOS allowed while minNewTokens rules it out: a config error for both strategies, not a TypeError.
+      for (const strategy of ['greedy', 'beam'] as const)
+        expect(() => generate(dec, {}, { ...base, strategy, allowedTokenIds: [5] })).toThrow(
+          expect.objectContaining({ code: 'E_CONFIG', message: expect.stringContaining('allows only EOS') }),
+        );
+      // Logits that are not finite leave beam search no candidate at all: a clear error, not a TypeError.
+      const head = dec.lm_head as NonNullable<Decoder['lm_head']>;
+      head.weight.assign(tf.fill([6, 4], Number.NaN));
+      expect(() => generate(dec, {}, { ...base, strategy: 'beam', numBeams: 2 })).toThrow(
+        expect.objectContaining({ code: 'E_INPUT', message: expect.stringContaining('no finite-scoring sequence') }),
+      );
       dec.dispose();
     });
 

@@ -147,6 +147,12 @@ function blockedTokens(c: Settings, vocabSize: number): Uint8Array | null {
   const outside = c.allowedTokenIds.find((id) => id >= vocabSize);
   if (outside !== undefined)
     throw new TesseraError('E_CONFIG', `generate: allowedTokenIds has ${outside}, outside the vocabulary of ${vocabSize}`);
+  // Until minNewTokens are out EOS is ruled out too, so some other token must be allowed.
+  if (c.minNewTokens > 0 && c.allowedTokenIds.every((id) => id === c.eosTokenId))
+    throw new TesseraError(
+      'E_CONFIG',
+      `generate: allowedTokenIds allows only EOS (${c.eosTokenId}), but minNewTokens ${c.minNewTokens} rules EOS out first: nothing can be generated`,
+    );
   const blocked = new Uint8Array(vocabSize).fill(1);
   for (const id of [...c.allowedTokenIds, c.eosTokenId]) blocked[id] = 0;
   return blocked;
@@ -316,6 +322,10 @@ function beamSearch(decoder: Decoder, inputs: GenerateInputs, prompts: number[][
     stepper.dispose();
     tf.dispose([encoderStates, encoderMask, prefix].filter((t): t is tf.Tensor => t !== undefined));
   }
-  const best = hypotheses.map((list) => list[0] as Hypothesis);
+  const best = hypotheses.map((list, b) => {
+    // Every candidate scored -Infinity or NaN (the decoder's logits were not finite).
+    if (list.length === 0) throw new TesseraError('E_INPUT', `generate: beam search found no finite-scoring sequence for item ${b}`);
+    return list[0] as Hypothesis;
+  });
   return { sequences: best.map((h) => h.tokens), scores: best.map((h) => h.score) };
 }
