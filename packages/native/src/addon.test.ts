@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { BinaryOp, type NativeAddon, ReduceOp, UnaryOp } from './addon.js';
-import { loadNative } from './load.js';
+import { ADDON_FUNCTIONS, ADDON_PATH, loadNative } from './load.js';
 
 // Reference results are the textbook definitions computed with plain JS loops in float64.
 const loaded = loadNative();
@@ -39,6 +40,12 @@ function expectClose(actual: Float32Array, expected: number[]) {
 }
 
 describe('@tessera/native addon', () => {
+  it('exports exactly the functions loadNative checks for (so a stale build is caught whichever one it lacks)', () => {
+    const raw = createRequire(import.meta.url)(ADDON_PATH) as Record<string, unknown>;
+    const functions = Object.keys(raw).filter((name) => typeof raw[name] === 'function');
+    expect(functions.sort()).toEqual([...ADDON_FUNCTIONS].sort());
+  });
+
   it('reports its BLAS', () => {
     expect(['openblas', 'plain']).toContain(native.blas);
     expect(native.getThreads()).toBeGreaterThanOrEqual(1);

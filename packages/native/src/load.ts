@@ -14,7 +14,8 @@ export const ADDON_PATH = path.resolve(import.meta.dirname, '..', 'build', 'Rele
 
 const BUILD_SCRIPT = path.resolve(import.meta.dirname, '..', 'scripts', 'build-addon.mjs');
 const HOW_TO_BUILD = `build it with \`node ${BUILD_SCRIPT}\` (needs a C++ toolchain; libopenblas-dev for OpenBLAS; npm 11 skips dependency install scripts unless approved: \`npm install-scripts approve @tessera/native\`)`;
-const FUNCTIONS = [
+/** Every function the addon exports: a build lacking one is stale (addon.test.ts checks this list against the build). */
+export const ADDON_FUNCTIONS = [
   'gemm',
   'reduce',
   'unary',
@@ -28,6 +29,11 @@ const FUNCTIONS = [
   'layerNormGrad',
   'gelu',
   'geluGrad',
+  'linear',
+  'linearGrad',
+  'crossEntropy',
+  'crossEntropyGrad',
+  'adam',
   'setThreads',
   'getThreads',
 ];
@@ -49,7 +55,7 @@ export function loadNative(): NativeLoadResult {
   try {
     const raw = createRequire(import.meta.url)(ADDON_PATH) as Omit<NativeAddon, 'ops'>;
     const addon: NativeAddon = { ...raw, ops: { reduce: ReduceOp, unary: UnaryOp, binary: BinaryOp } };
-    const missing = FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
+    const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
     cached =
       missing.length > 0
         ? {
