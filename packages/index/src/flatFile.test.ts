@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isTesseraError } from '@tessera/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExactStore } from './exactStore.js';
-import { FLAT_MAGIC } from './flatFile.js';
+import { FLAT_MAGIC, parseFlatStore, serializeFlatStore } from './flatFile.js';
 import { openStore } from './openStore.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'tessera-flat-'));
@@ -46,6 +46,26 @@ describe('exact store file', () => {
         { id: 'b', path: '/b.png' },
       ],
     });
+  });
+
+  it('serializes only what it can parse back: a bad dim, count, vector length or record count is E_INPUT', () => {
+    const good = { modelId: 'm', dim: 2, count: 1, vectors: new Float32Array([0.6, 0.8]), meta: [{ id: 'a', path: '/a.png' }] };
+    expect(parseFlatStore(serializeFlatStore(good), 'x.tsv')).toMatchObject({ modelId: 'm', dim: 2, count: 1, meta: good.meta });
+    for (const bad of [
+      { ...good, dim: 0 },
+      { ...good, dim: 1.5 },
+      { ...good, count: -1 },
+      { ...good, vectors: new Float32Array([0.6]) },
+      { ...good, meta: [] },
+    ]) {
+      let error: unknown;
+      try {
+        serializeFlatStore(bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(isTesseraError(error, 'E_INPUT'), `${JSON.stringify({ dim: bad.dim, count: bad.count })}: ${String(error)}`).toBe(true);
+    }
   });
 
   it('writes atomically: no temp files left, and an unchanged store is not rewritten', async () => {

@@ -36,6 +36,15 @@ export interface FlatStoreData {
  * Nothing is validated: give `count` records in `meta` and `count * dim` values in `vectors`.
  */
 export function serializeFlatStore(data: FlatStoreData): Uint8Array {
+  // Refuse what parseFlatStore would call corrupt, so no unreadable file is ever written.
+  const { dim, count } = data;
+  if (!Number.isInteger(dim) || dim < 1 || dim > 0xffffffff)
+    throw new TesseraError('E_INPUT', `dim must be a positive integer (got ${dim})`);
+  if (!Number.isInteger(count) || count < 0 || count > 0xffffffff)
+    throw new TesseraError('E_INPUT', `count must be a non-negative integer (got ${count})`);
+  if (data.vectors.length < count * dim)
+    throw new TesseraError('E_INPUT', `vectors hold ${data.vectors.length} values, fewer than count x dim = ${count * dim}`);
+  if (data.meta.length !== count) throw new TesseraError('E_INPUT', `meta has ${data.meta.length} records for count ${count}`);
   const json = new TextEncoder().encode(JSON.stringify({ modelId: data.modelId, records: data.meta }));
   const vectorBytes = data.count * data.dim * 4;
   const out = new Uint8Array(HEADER_BYTES + vectorBytes + json.byteLength);
