@@ -250,15 +250,12 @@ export class ExactStore implements VectorStore {
   private scanRows(q: Float32Array, k: number, pathPrefix: string | undefined): TopK {
     if (this.codes === null) return this.best(this.matrix.scores(q), k, pathPrefix);
     const candidates = this.best(this.codes.scores(q), k * this.rerank, pathPrefix);
-    const { dim } = this.info;
-    const top = new TopK(Math.min(k, Math.max(candidates.size, 1)));
-    for (let i = 0; i < candidates.size; i++) {
-      const row = candidates.indices[i];
-      const v = this.matrix.row(row);
-      let score = 0;
-      for (let j = 0; j < dim; j++) score += v[j] * q[j];
-      top.push(Math.fround(score), row);
-    }
+    const rows = candidates.indices.subarray(0, candidates.size);
+    const exact = new Float64Array(rows.length);
+    // The float32 kernel of the full scan, so the scores are exactly the float32 path's.
+    this.matrix.scoreRows(q, rows, exact);
+    const top = new TopK(Math.min(k, Math.max(rows.length, 1)));
+    for (let i = 0; i < rows.length; i++) top.push(exact[i] as number, rows[i] as number);
     return top;
   }
 

@@ -206,6 +206,17 @@ export class VectorMatrix {
     return this.data.subarray(outOffset, outOffset + rows);
   }
 
+  /** out[i] = <row rows[i], unit query q>: the SIMD kernel on just these rows (a re-rank). */
+  scoreRows(q: Float32Array, rows: ArrayLike<number>, out: Float64Array): void {
+    const { dim } = this;
+    const qOffset = this.rows * dim;
+    const outOffset = qOffset + dim;
+    this.ensure(outOffset + rows.length);
+    this.data.set(q, qOffset);
+    for (let i = 0; i < rows.length; i++) this.rowDots(qOffset, rows[i] as number, 1, outOffset + i);
+    for (let i = 0; i < rows.length; i++) out[i] = this.data[outOffset + i] as number;
+  }
+
   /**
    * Scores every row against every query, a block of rows at a time: `onBlock(scores, start,
    * count)` gets scores[i * count + r] = <query i, row start + r>, a view valid during the call.
