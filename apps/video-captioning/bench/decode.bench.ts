@@ -1,7 +1,8 @@
 // Decoding speed of a trained captioner, greedy, one clip at a time (as `tessera caption`):
 // with the decoder's key/value cache (ours) against re-running the whole prefix each step, and
-// against the same model and weights in PyTorch with a key/value cache (bench/torch_captioner.py),
-// which must generate the very same tokens.
+// against the same model and weights in PyTorch with a key/value cache (bench/torch_captioner.py)
+// and in onnxruntime (that model exported as an encoder and a cached decoder step,
+// bench/ort_captioner.py), each of which must generate the very same tokens.
 // Usage: npm run bench -- [model dir] [manifest]   (defaults: runs/captioner-tiny/model, data/moving-emoji/test.jsonl)
 // Without arguments, a fresh clone gets both made first (the moving-emoji clips, then
 // captioner-tiny.yaml for TESSERA_BENCH_TRAIN_STEPS steps, default 400: decoding speed needs a
@@ -91,10 +92,11 @@ const result = await recordBenchmark({
 console.log(`with KV cache ${best.ours.toFixed(1)} tokens/s, without ${best.peer.toFixed(1)} tokens/s (x${result.ratio.toFixed(2)})`);
 
 /**
- * The PyTorch peer decodes the same frames (handed over as raw float32) with the same weights
- * and must produce Tessera's tokens for every clip and language; it reports every round.
+ * A Python peer (torch_captioner.py or ort_captioner.py) decodes the same frames (handed over
+ * as raw float32) with the same weights and must produce Tessera's tokens for every clip and
+ * language; it reports every round.
  */
-function torchPeer(): { tokensPerSecond: number[]; tokens: number; torch: string } {
+function pythonPeer<T>(scriptName: string, what: string): T {
   const expected = videos.flatMap((v) => languages.map((lang) => cached(v, vocab.langId(lang))));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-decode-bench-'));
   try {
@@ -116,17 +118,18 @@ function torchPeer(): { tokensPerSecond: number[]; tokens: number; torch: string
         threads: setting.torchThreads,
         rounds,
         expected,
+        onnxDir: path.join(dir, 'onnx'),
       }),
     );
-    const script = fileURLToPath(new URL('./torch_captioner.py', import.meta.url));
+    const script = fileURLToPath(new URL(`./${scriptName}`, import.meta.url));
     const run = spawnSync(referencePython(), [script, job], { encoding: 'utf8', env: setting.env });
-    if (run.status !== 0) throw new TesseraError('E_BENCH_PEER', `PyTorch peer failed (exit ${run.status}): ${run.stderr}`);
+    if (run.status !== 0) throw new TesseraError('E_BENCH_PEER', `${what} peer failed (exit ${run.status}): ${run.stderr}`);
     return JSON.parse(run.stdout.trim().split('\n').pop() as string);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-const torch = torchPeer();
+const torch = pythonPeer<{ tokensPerSecond: number[]; tokens: number; torch: string }>('torch_captioner.py', 'PyTorch');
 const versus = await recordBenchmark({
   benchmark: 'captioner-decode-vs-pytorch',
   metric: 'greedy decoding speed, batch 1, median round',
@@ -151,5 +154,30 @@ const versus = await recordBenchmark({
   },
 });
 console.log(`Tessera ${best.ours.toFixed(1)} tokens/s, PyTorch ${versus.peer.toFixed(1)} tokens/s (x${versus.ratio.toFixed(2)})`);
+const ort = pythonPeer<{ tokensPerSecond: number[]; tokens: number; onnxruntime: string; opset: number }>('ort_captioner.py', 'onnxruntime');
+const versusOrt = await recordBenchmark({
+  benchmark: 'captioner-decode-vs-onnxruntime',
+  metric: 'greedy decoding speed, batch 1, median round',
+  unit: 'tokens/s',
+  ours: best.ours,
+  peer: spread(ort.tokensPerSecond).median,
+  peerName: `onnxruntime ${ort.onnxruntime} (same weights exported as an encoder and a cached decoder step, opset ${ort.opset}), 1 thread`,
+  higherIsBetter: true,
+  backend: info.name,
+  details: {
+    clips: videos.length,
+    languages: 2,
+    rounds,
+    tokensPerRound: ort.tokens,
+    tokensPerSecond: { ours: spread(oursRates), peer: spread(ort.tokensPerSecond) },
+    tokensMatch: 'onnxruntime generated the same token ids for every clip and language',
+    export:
+      'torch.onnx.export (TorchScript exporter, dynamic past length) of torch_captioner.py: encoder -> cross keys/values per layer; step(token, position, past keys/values, cross keys/values) -> logits, present keys/values',
+    session: 'CPUExecutionProvider, intra_op_num_threads 1, inter_op_num_threads 1, sequential, ORT_ENABLE_ALL; greedy loop in Python',
+    decoding: `greedy, minNewTokens 1, maxNewTokens ${config.maxLength - 1}, encoder run per decoding, EOS counted`,
+    modelDir,
+  },
+});
+console.log(`Tessera ${best.ours.toFixed(1)} tokens/s, onnxruntime ${versusOrt.peer.toFixed(1)} tokens/s (x${versusOrt.ratio.toFixed(2)})`);
 tf.dispose(videos);
 model.dispose();

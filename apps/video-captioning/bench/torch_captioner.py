@@ -95,7 +95,8 @@ class Captioner:
         return cache
 
     def step(self, token, position, self_cache, cross):
-        """Logits [vocab] for one new token at `position`; appends its keys/values to self_cache."""
+        """Logits [vocab] for one new token at `position`; appends its keys/values to self_cache.
+        `token` and `position` are ints, or int64 tensors of shape [1] (the ONNX export)."""
         w = self.w
         d, heads = self.c["textDim"], self.text_heads
         scale = 1 / math.sqrt(d // heads)
@@ -177,4 +178,5 @@ def main():
     print(json.dumps({"tokensPerSecond": rates, "tokens": tokens, "torch": torch.__version__}))
 
 
-main()
+if __name__ == "__main__":
+    main()
