@@ -63,6 +63,9 @@ describe('AdamW', () => {
     }
     expect(await named.get('frozen')?.variable.data()).toEqual(new Float32Array([1, 1]));
     opt.dispose();
+    // A disposed optimizer says so, rather than calling every parameter unknown.
+    expect(() => opt.apply(new Map())).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringContaining('disposed') }));
+    await expect(opt.state()).rejects.toMatchObject({ code: 'E_INPUT' });
     m.dispose();
   });
 

@@ -35,6 +35,7 @@ export class AdamW {
   readonly options: Required<AdamWOptions>;
   private readonly slots = new Map<string, Slot>();
   private stepCount = 0;
+  private disposed = false;
 
   constructor(parameters: Map<string, ParameterInfo>, options: AdamWOptions = {}) {
     this.options = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, ...options };
@@ -68,6 +69,7 @@ export class AdamW {
    * left alone (as torch skips `p.grad is None`). Does not dispose `grads`.
    */
   apply(grads: Map<string, tf.Tensor>, lr = this.options.lr): void {
+    this.assertLive();
     for (const name of grads.keys()) {
       if (!this.slots.has(name)) throw new TesseraError('E_INPUT', `AdamW: gradient for unknown or non-trainable parameter "${name}"`);
     }
@@ -112,6 +114,7 @@ export class AdamW {
 
   /** A copy of the optimizer state for a checkpoint. */
   async state(): Promise<AdamWState> {
+    this.assertLive();
     const tensors = new Map<string, SafetensorsTensor>();
     for (const [name, slot] of this.slots) {
       tensors.set(`exp_avg.${name}`, await tensorToSafetensors(slot.expAvg));
@@ -122,6 +125,7 @@ export class AdamW {
 
   /** Restores `state()`; every parameter's moments must be present with the right shape. */
   loadState(state: AdamWState): void {
+    this.assertLive();
     const problems: string[] = [];
     for (const [name, slot] of this.slots) {
       for (const key of [`exp_avg.${name}`, `exp_avg_sq.${name}`]) {
@@ -154,6 +158,11 @@ export class AdamW {
       slot.expAvgSq.dispose();
     }
     this.slots.clear();
+    this.disposed = true;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new TesseraError('E_INPUT', 'AdamW was disposed: make a new optimizer for these parameters');
   }
 }
 
