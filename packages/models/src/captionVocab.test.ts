@@ -30,5 +30,8 @@ describe('CaptionVocab', () => {
   it('round-trips through JSON and rejects other files', () => {
     expect(CaptionVocab.fromJson(JSON.parse(JSON.stringify(vocab.toJson()))).tokens).toEqual(vocab.tokens);
     expect(() => CaptionVocab.fromJson({ model: {} })).toThrow(expect.objectContaining({ code: 'E_MODEL_FORMAT' }));
+    expect(() => CaptionVocab.fromJson({ ...vocab.toJson(), version: 2 })).toThrow(
+      expect.objectContaining({ code: 'E_MODEL_FORMAT', message: expect.stringContaining('version 2') }),
+    );
   });
 });

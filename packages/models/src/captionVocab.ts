@@ -64,6 +64,13 @@ export class CaptionVocab implements CaptionText {
         'vocab.json is not a caption vocabulary (expected {type: "tessera-caption-vocab", tokens: [...]})',
       );
     }
+    // A later format may change what ids mean: refuse it rather than caption with wrong words.
+    if (j.version !== undefined && j.version !== 1) {
+      throw new TesseraError(
+        'E_MODEL_FORMAT',
+        `vocab.json is caption vocabulary version ${String(j.version)}; this Tessera reads version 1`,
+      );
+    }
     return new CaptionVocab(j.tokens);
   }
 
