@@ -85,6 +85,24 @@ describe('augmentation', () => {
     expect(never.augmentImage(image, rng, 'on the left').params.flipped).toBe(true);
   });
 
+  it("keeps the processor's pixel scale through colour jitter, with do_rescale on and off", () => {
+    const image = { data: Uint8Array.from([10, 20, 30, 200, 100, 50]), width: 2, height: 1, channels: 3 };
+    for (const do_rescale of [true, false]) {
+      const processor = ImageProcessor.fromConfig({ do_resize: false, do_center_crop: false, do_normalize: false, do_rescale });
+      // Factor-0 jitter draws nothing, so the pixels must be exactly the plain path's.
+      const plain = new ImageAugmenter(processor, {}).augmentImage(image, new SeededRandom(1)).pixels;
+      const identity = new ImageAugmenter(processor, { colorJitter: { brightness: 0 } }).augmentImage(image, new SeededRandom(1)).pixels;
+      expect(Array.from(identity), `do_rescale ${do_rescale}`).toEqual(Array.from(plain).map((v) => expect.closeTo(v, 4)));
+      // Brightness 2x (torchvision: clamp(2x, 0, 1)) on 0..255 when do_rescale is off: 20, 40, 60, 255, 200, 100.
+      const bright = new ImageAugmenter(processor, { colorJitter: { brightness: 1 } });
+      const { pixels, params } = bright.augmentImage(image, new SeededRandom(3));
+      const f = params.jitter[0]?.factor as number;
+      const scale = do_rescale ? 1 / 255 : 1;
+      const expected = [10, 200, 20, 100, 30, 50].map((v) => Math.min(255, v * f) * scale);
+      expect(Array.from(pixels)).toEqual(expected.map((v) => expect.closeTo(v, 3)));
+    }
+  });
+
   it('applies the whole pipeline reproducibly from a seed, then normalizes', async () => {
     const processor = new ImageProcessor();
     const augmenter = new ImageAugmenter(processor, {

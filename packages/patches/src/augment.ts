@@ -154,8 +154,12 @@ export class ImageAugmenter {
       if (x === 0) return null;
       return op === 'hue' ? rng.uniform(-x, x) : rng.uniform(Math.max(0, 1 - x), 1 + x);
     });
-    const { rescale_factor, do_normalize, image_mean, image_std } = this.processor.config;
-    const hwc = Float32Array.from(out.data, (v) => v * rescale_factor);
+    const { do_rescale, rescale_factor, do_normalize, image_mean, image_std } = this.processor.config;
+    // The jitter ops work on [0, 1] (torchvision's float images); without do_rescale the
+    // result goes back to 0..255, the scale `toFloat` gives the un-jittered path.
+    const unit = do_rescale ? rescale_factor : 1 / 255;
+    const back = do_rescale ? 1 : 255;
+    const hwc = Float32Array.from(out.data, (v) => v * unit);
     for (const k of order) {
       const factor = factors[k];
       if (factor === null || factor === undefined) continue;
@@ -171,7 +175,7 @@ export class ImageAugmenter {
     for (let c = 0; c < 3; c++) {
       const mean = do_normalize ? (image_mean[c] as number) : 0;
       const std = do_normalize ? (image_std[c] as number) : 1;
-      for (let p = 0; p < plane; p++) pixels[c * plane + p] = ((hwc[p * 3 + c] as number) - mean) / std;
+      for (let p = 0; p < plane; p++) pixels[c * plane + p] = ((hwc[p * 3 + c] as number) * back - mean) / std;
     }
     return { pixels, height: out.height, width: out.width, params: { crop, flipped, jitter } };
   }
