@@ -58,6 +58,37 @@ describe('encoders against PyTorch', () => {
     enc.dispose();
   });
 
+  it('VideoEncoder, joint mode with preNorm and a patch projection without bias', async () => {
+    const fx = await loadFixture('video_joint_prenorm');
+    const enc = new VideoEncoder({ ...fx.config, rng: new SeededRandom(1) } as never);
+    expect(enc.namedParameters().has('pre_layrnorm.weight')).toBe(true);
+    expect(enc.namedParameters().has('embeddings.projection.bias')).toBe(false);
+    enc.loadStateDict(fx.params());
+    checkAgainstTorch(fx, enc, ['video'], ({ video }) => out(enc.forward(video as tf.Tensor)));
+    enc.dispose();
+  });
+
+  it('VideoEncoder, joint mode has the embedding dropout of a VisionEncoder, active in training only', async () => {
+    const fx = await loadFixture('video_joint');
+    const video = tf.randomUniform([1, 2, 3, 8, 8], 0, 1, 'float32', 3);
+    const enc = new VideoEncoder({ ...fx.config, dropout: 0.5, rng: new SeededRandom(1) } as never);
+    enc.loadStateDict(fx.params());
+    expect((enc.namedModules().get('dropout') as unknown as { p: number }).p).toBe(0.5);
+    const plain = new VideoEncoder({ ...fx.config, rng: new SeededRandom(1) } as never);
+    plain.loadStateDict(fx.params());
+    const hidden = (m: VideoEncoder) => {
+      const h = m.forward(video).hidden;
+      const values = Array.from(h.dataSync());
+      h.dispose();
+      return values;
+    };
+    expect(hidden(enc.eval())).toEqual(hidden(plain));
+    expect(hidden(enc.train())).not.toEqual(hidden(plain));
+    tf.dispose([video]);
+    enc.dispose();
+    plain.dispose();
+  });
+
   it('VideoEncoder, per-frame ViT pooled to frame tokens plus temporal embeddings', async () => {
     const fx = await loadFixture('video_frames');
     const enc = new VideoEncoder({ ...fx.config, rng: new SeededRandom(1) } as never);

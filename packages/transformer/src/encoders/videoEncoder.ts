@@ -2,6 +2,7 @@ import { Module, parseConfig, tf } from '@tessera/core';
 import { z } from 'zod';
 import { blockSettings, TransformerStack } from '../blocks/transformerStack.js';
 import { assertRank, shapeError } from '../checks.js';
+import { Dropout } from '../layers/dropout.js';
 import { LayerNorm } from '../layers/layerNorm.js';
 import { LearnedPositionEmbedding } from '../layers/learnedPositionEmbedding.js';
 import { PatchEmbedding } from '../layers/patchEmbedding.js';
@@ -27,15 +28,16 @@ export const VideoEncoderConfigSchema = z
 /**
  * Config of VideoEncoder: a VisionEncoderConfig plus `numFrames` (the most frames a clip may
  * have), `mode` (default 'frames') and `temporalEmbedding` (default 'learned'). 'joint' mode
- * uses neither the class token, `pooling`, `preNorm` nor `patchBias`. E_CONFIG when invalid.
+ * has no class token and pools by the mean, so it ignores `classToken` and `pooling`; `patchBias`,
+ * `preNorm` and the embedding `dropout` apply as in a VisionEncoder. E_CONFIG when invalid.
  */
 export type VideoEncoderConfig = z.input<typeof VideoEncoderConfigSchema>;
 
 /**
  * A video encoder over clips [B, T, C, H, W]. 'frames' mode: `vision.*` (a VisionEncoder
  * shared by all frames) and `temporal_embedding.weight` [T, dim]. 'joint' mode:
- * `embeddings.*` (patches, no class token), `temporal_embedding.weight`, `encoder.layers.N.*`,
- * `layernorm`. Pooled output: the mean over frame tokens ('frames') or all tokens ('joint').
+ * `embeddings.*` (patches, no class token), `temporal_embedding.weight`, `pre_layrnorm` (with
+ * `preNorm`), `encoder.layers.N.*`, `layernorm`. Pooled output: the mean over frame tokens ('frames') or all tokens ('joint').
  */
 export class VideoEncoder extends Module {
   readonly config: z.output<typeof VideoEncoderConfigSchema>;
@@ -43,7 +45,9 @@ export class VideoEncoder extends Module {
   readonly embeddings: PatchEmbedding | null = null;
   readonly temporal_embedding: PositionEmbedding;
   readonly encoder: TransformerStack | null = null;
+  readonly pre_layrnorm: LayerNorm | null = null;
   readonly layernorm: LayerNorm | null = null;
+  private readonly drop: Dropout | null = null;
 
   constructor(config: VideoEncoderConfig) {
     super();
@@ -62,6 +66,7 @@ export class VideoEncoder extends Module {
           dim: c.dim,
           classToken: false,
           positionEmbedding: c.positionEmbedding,
+          patchBias: c.patchBias,
           rng: c.rng.fork('patches'),
         }),
       );
@@ -73,7 +78,10 @@ export class VideoEncoder extends Module {
         : new SinusoidalPositionEmbedding({ maxPositions: numFrames, dim: c.dim }),
     );
     if (mode === 'joint') {
+      if (c.preNorm) this.pre_layrnorm = this.addModule('pre_layrnorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
       this.encoder = this.addModule('encoder', new TransformerStack(c.numLayers, { ...blockSettings(c), rng: c.rng.fork('encoder') }));
+      // Forked after the encoder's stream, so the layers start from the same weights as before it existed.
+      this.drop = this.addModule('dropout', new Dropout({ p: c.dropout, rng: c.rng.fork('embedding-dropout') }));
       if (c.norm === 'pre') this.layernorm = this.addModule('layernorm', new LayerNorm({ dim: c.dim, eps: c.layerNormEps }));
     }
   }
@@ -97,7 +105,10 @@ export class VideoEncoder extends Module {
         const patches = embeddings.numPatches;
         const tokens = tf.reshape(embeddings.forward(images as tf.Tensor4D), [batch, frames, patches, dim]);
         const withTime = tf.add(tokens, tf.reshape(this.temporal_embedding.rows(frames), [1, frames, 1, dim]));
-        hidden = (this.encoder as TransformerStack).forward(tf.reshape(withTime, [batch, frames * patches, dim])).hidden;
+        let input = tf.reshape(withTime, [batch, frames * patches, dim]);
+        if (this.pre_layrnorm) input = this.pre_layrnorm.forward(input);
+        if (this.drop) input = this.drop.forward(input);
+        hidden = (this.encoder as TransformerStack).forward(input).hidden;
         if (this.layernorm) hidden = this.layernorm.forward(hidden);
       }
       return { hidden, pooled: tf.mean(hidden, 1) } as unknown as tf.TensorContainer;
