@@ -1,20 +1,6 @@
 import { TesseraError } from '@tessera/core';
+import { assembleKernels, growMemory, instantiate, lazyModule, newMemory, zeroV128 } from './wasmKernels.js';
 
-/** The few WebAssembly globals used here (the project's TypeScript libs do not declare them). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const PAGE = 65_536;
-const MAX_PAGES = 65_536;
 /** Codes are int8 in [-127, 127]; the query is int16 in [-QUERY_MAX, QUERY_MAX] so a row's sum stays far inside int32. */
 const CODE_MAX = 127;
 const QUERY_MAX = 16_383;
@@ -30,7 +16,6 @@ const QUERY_MAX = 16_383;
  * (i32x4.dot_i16x8_s) into four accumulators, so a row costs a quarter of the float32 scan's
  * memory traffic and about half its instructions. dim must be a multiple of 32.
  */
-const zeroV128 = [0xfd, 0x0c, ...new Array(16).fill(0)];
 // biome-ignore format: hand-assembled bytecode, one instruction group per line
 const dot8 = (acc: number, codeOffset: number, queryOffset: number) => [
   0x20, acc, // local.get acc
@@ -67,33 +52,7 @@ const body = [
   0x20, 0x07, 0x41, 0x01, 0x6a, 0x21, 0x07, // r += 1
   0x0c, 0x00, 0x0b, 0x0b, 0x0b, // br $row; end loop; end block; end func
 ];
-const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-// biome-ignore format: module layout, one section per line
-const KERNEL = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  ...section(1, [0x01, 0x60, 0x07, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7d, 0x00]), // type: (i32 x6, f32) -> ()
-  ...section(2, [0x01, 0x03, 0x65, 0x6e, 0x76, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x00]), // import env.mem (memory, min 0)
-  ...section(3, [0x01, 0x00]), // one function of type 0
-  ...section(7, [0x01, 0x05, 0x64, 0x6f, 0x74, 0x73, 0x38, 0x00, 0x00]), // export "dots8"
-  ...section(10, [0x01, ...uleb(body.length), ...body]), // code
-]);
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
-
-let kernelModule: object | null | undefined;
-function kernel(): object | null {
-  if (kernelModule === undefined) kernelModule = wasm.validate(KERNEL) ? new wasm.Module(KERNEL) : null;
-  return kernelModule;
-}
+const kernel = lazyModule(assembleKernels([{ name: 'dots8', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7d], body }]));
 
 type Dots8 = (m: number, q: number, rows: number, dim: number, out: number, scales: number, qScale: number) => void;
 
@@ -109,7 +68,7 @@ type Dots8 = (m: number, q: number, rows: number, dim: number, out: number, scal
  */
 export class Int8Codes {
   readonly dim: number;
-  private readonly memory = new wasm.Memory({ initial: 1 });
+  private readonly memory = newMemory();
   private readonly dots8: Dots8 | null;
   private capacity = 0;
   /** Rows in use. */
@@ -118,7 +77,7 @@ export class Int8Codes {
   constructor(dim: number, useSimd = true) {
     this.dim = dim;
     const module = useSimd && dim % 32 === 0 ? kernel() : null;
-    this.dots8 = module === null ? null : (new wasm.Instance(module, { env: { mem: this.memory } }).exports.dots8 as Dots8);
+    this.dots8 = module === null ? null : (instantiate(module, this.memory).dots8 as Dots8);
   }
 
   /** Whether scans run on the WebAssembly SIMD kernel (dim a multiple of 32) or the JS loop. */
@@ -203,16 +162,15 @@ export class Int8Codes {
   }
 
   private ensure(bytes: number): void {
-    const pages = Math.ceil(bytes / PAGE);
-    const have = this.memory.buffer.byteLength / PAGE;
-    if (pages <= have) return;
-    if (pages > MAX_PAGES) {
-      throw new TesseraError(
-        'E_STORE_FULL',
-        `int8 scan codes for this many vectors of dimension ${this.dim} exceed 4 GiB of WebAssembly memory`,
-      );
-    }
-    this.memory.grow(Math.min(MAX_PAGES, Math.max(pages, have * 2)) - have);
+    growMemory(
+      this.memory,
+      bytes,
+      () =>
+        new TesseraError(
+          'E_STORE_FULL',
+          `int8 scan codes for this many vectors of dimension ${this.dim} exceed 4 GiB of WebAssembly memory`,
+        ),
+    );
   }
 }
 

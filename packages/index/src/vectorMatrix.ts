@@ -1,22 +1,6 @@
 import { TesseraError } from '@tessera/core';
 import type { NativeAddon } from '@tessera/native';
-
-/** The few WebAssembly globals used here (the project's TypeScript libs do not declare them). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const PAGE = 65_536;
-/** wasm32 addresses 4 GiB at most (65536 pages). */
-const MAX_PAGES = 65_536;
+import { assembleKernels, growMemory, instantiate, lazyModule, MAX_PAGES, newMemory, PAGE, zeroV128 } from './wasmKernels.js';
 
 /**
  * Hand-assembled WebAssembly SIMD kernels (no toolchain needed):
@@ -29,7 +13,6 @@ const MAX_PAGES = 65_536;
  * dots4 two per query over 8 floats. Memory is imported, so the matrix lives in it and is
  * never copied per query.
  */
-const zeroV128 = [0xfd, 0x0c, ...new Array(16).fill(0)];
 // biome-ignore format: hand-assembled bytecode, one instruction group per line
 const accumulate = (acc: number, offset: number) => [
   0x20, acc, // local.get acc
@@ -102,34 +85,12 @@ const body4 = [
   0x20, 0x06, 0x41, 0x01, 0x6a, 0x21, 0x06, // r += 1
   0x0c, 0x00, 0x0b, 0x0b, 0x0b, // br $row; end loop; end block; end func
 ];
-const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-// biome-ignore format: module layout, one section per line
-const KERNEL = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  ...section(1, [0x02, 0x60, 0x05, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x06, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x00]), // types: (i32 x5) -> (), (i32 x6) -> ()
-  ...section(2, [0x01, 0x03, 0x65, 0x6e, 0x76, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x00]), // import env.mem (memory, min 0)
-  ...section(3, [0x02, 0x00, 0x01]), // two functions, of types 0 and 1
-  ...section(7, [0x02, 0x04, 0x64, 0x6f, 0x74, 0x73, 0x00, 0x00, 0x05, 0x64, 0x6f, 0x74, 0x73, 0x34, 0x00, 0x01]), // export "dots", "dots4"
-  ...section(10, [0x02, ...uleb(body.length), ...body, ...uleb(body4.length), ...body4]), // code
-]);
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
-
-let kernelModule: object | null | undefined;
-/** The compiled kernel, or null where WebAssembly SIMD is unavailable (then a JS loop is used). */
-function kernel(): object | null {
-  if (kernelModule === undefined) kernelModule = wasm.validate(KERNEL) ? new wasm.Module(KERNEL) : null;
-  return kernelModule;
-}
+const kernel = lazyModule(
+  assembleKernels([
+    { name: 'dots', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f], body },
+    { name: 'dots4', params: [0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f], body: body4 },
+  ]),
+);
 
 type Dots = (m: number, q: number, rows: number, dim: number, out: number) => void;
 type Dots4 = (m: number, q: number, rows: number, dim: number, out: number, stride: number) => void;
@@ -161,7 +122,7 @@ export function batchKernelChosen(threads: number): 'gemm' | 'dots' | undefined 
  */
 export class VectorMatrix {
   readonly dim: number;
-  private readonly memory = new wasm.Memory({ initial: 1 });
+  private readonly memory = newMemory();
   private readonly dots: Dots | null;
   private readonly dots4: Dots4 | null;
   private data: Float32Array;
@@ -171,7 +132,7 @@ export class VectorMatrix {
   constructor(dim: number, useSimd = true) {
     this.dim = dim;
     const module = useSimd && dim % 16 === 0 ? kernel() : null;
-    const exports = module === null ? null : new wasm.Instance(module, { env: { mem: this.memory } }).exports;
+    const exports = module === null ? null : instantiate(module, this.memory);
     this.dots = exports === null ? null : (exports.dots as Dots);
     this.dots4 = exports === null ? null : (exports.dots4 as Dots4);
     this.data = new Float32Array(this.memory.buffer);
@@ -302,16 +263,11 @@ export class VectorMatrix {
 
   /** Grows the memory to hold `floats` float32 values (geometrically, so appends stay amortised O(1)). */
   private ensure(floats: number): void {
-    const pages = Math.ceil((floats * 4) / PAGE);
-    const have = this.memory.buffer.byteLength / PAGE;
-    if (pages <= have) return;
-    if (pages > MAX_PAGES) {
-      throw new TesseraError(
+    const full = () =>
+      new TesseraError(
         'E_STORE_FULL',
         `an ExactStore holds at most ${Math.floor((MAX_PAGES * PAGE) / 4 / (this.dim + 1)) - this.dim - 16} vectors of dimension ${this.dim} (4 GiB of WebAssembly memory, which also holds a batch's queries and scores): use a LanceStore for larger collections, or search in smaller batches`,
       );
-    }
-    this.memory.grow(Math.min(MAX_PAGES, Math.max(pages, have * 2)) - have);
-    this.data = new Float32Array(this.memory.buffer);
+    if (growMemory(this.memory, floats * 4, full)) this.data = new Float32Array(this.memory.buffer);
   }
 }
