@@ -72,7 +72,9 @@ function requireFaiss(): void {
   }
 }
 
-function peer(args: string[]): Record<string, unknown> {
+/** Runs faiss_bench.py `mode` on the first n base vectors and the queries (the arguments every mode starts with), then `extra`. */
+function peer(mode: string, baseFile: string, n: number, queryFile: string, extra: (string | number)[]): Record<string, unknown> {
+  const args = [mode, baseFile, n, DIM, queryFile, NQ, K, THREADS, REPS, ...extra].map(String);
   return JSON.parse(
     execFileSync(PYTHON, [path.join(here, 'faiss_bench.py'), ...args], { encoding: 'utf8', env: PEER_ENV, maxBuffer: 1 << 24 }),
   );
@@ -253,18 +255,7 @@ async function benchSize(n: number, baseFile: string, queryFile: string, queries
   process.stderr.write(`\n== ${n} vectors x ${DIM}, ${THREADS} thread(s) ==\n`);
   const prefix = path.join(scratch, `faiss-flat-${n}`);
   const loadBeforePeer = load();
-  const faiss = peer([
-    'flat',
-    baseFile,
-    String(n),
-    String(DIM),
-    queryFile,
-    String(NQ),
-    String(K),
-    String(THREADS),
-    String(REPS),
-    prefix,
-  ]) as {
+  const faiss = peer('flat', baseFile, n, queryFile, [prefix]) as {
     latency_ms: Spread;
     batch_qps: Spread;
     [key: string]: unknown;
@@ -381,19 +372,14 @@ async function benchInt8(
   common: Record<string, unknown>,
 ): Promise<void> {
   const loadBeforePeer = load();
-  const sq8 = peer([
-    'sq8',
-    baseFile,
-    String(n),
-    String(DIM),
-    queryFile,
-    String(NQ),
-    String(K),
-    String(THREADS),
-    String(REPS),
-    truthFile,
-    String(INT8_RERANK),
-  ]) as { latency_ms: Spread; recall: number; index: string; code_bytes: number; faiss_version: string; [key: string]: unknown };
+  const sq8 = peer('sq8', baseFile, n, queryFile, [truthFile, INT8_RERANK]) as {
+    latency_ms: Spread;
+    recall: number;
+    index: string;
+    code_bytes: number;
+    faiss_version: string;
+    [key: string]: unknown;
+  };
   const loadAfterPeer = load();
   const store = await ExactStore.create({ modelId: MODEL, dim: DIM, scan: 'int8', rerank: INT8_RERANK });
   await fill(store, base, n);
@@ -476,21 +462,12 @@ async function benchLance(
   const pick = sweep.at(-1)!;
   // The same index in FAISS, probed as LanceDB's pick: same cells, PQ, re-rank and nprobe.
   const cfg = config as { numPartitions?: number; numSubVectors?: number; refineFactor?: number };
-  const ivf = peer([
-    'ivf',
-    baseFile,
-    String(n),
-    String(DIM),
-    queryFile,
-    String(NQ),
-    String(K),
-    String(THREADS),
-    String(REPS),
+  const ivf = peer('ivf', baseFile, n, queryFile, [
     truthFile,
-    String(cfg.numPartitions ?? 1),
-    String(pick.nprobes),
-    String(cfg.numSubVectors ?? DIM / 8),
-    String(pick.refineFactor ?? cfg.refineFactor ?? 10),
+    cfg.numPartitions ?? 1,
+    pick.nprobes,
+    cfg.numSubVectors ?? DIM / 8,
+    pick.refineFactor ?? cfg.refineFactor ?? 10,
   ]) as { latency_ms: Spread; batch_qps: Spread; recall: number; index: string; nprobe: number; [key: string]: unknown };
   process.stderr.write(
     `faiss ${ivf.index} nprobe ${ivf.nprobe}: recall ${ivf.recall.toFixed(3)} p50 ${ivf.latency_ms.median.toFixed(2)} ms\n`,
@@ -541,19 +518,7 @@ async function benchHnswPeer(
   pick: { recall: number; latency: Spread },
   common: Record<string, unknown>,
 ): Promise<void> {
-  const hnsw = peer([
-    'hnsw',
-    baseFile,
-    String(n),
-    String(DIM),
-    queryFile,
-    String(NQ),
-    String(K),
-    String(THREADS),
-    String(REPS),
-    truthFile,
-    String(pick.recall),
-  ]) as {
+  const hnsw = peer('hnsw', baseFile, n, queryFile, [truthFile, pick.recall]) as {
     latency_ms: Spread;
     recall: number;
     index: string;
