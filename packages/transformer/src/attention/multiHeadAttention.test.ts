@@ -113,7 +113,13 @@ describe('MultiHeadAttention', () => {
     expect(() => mha.forward(x, { keyPaddingMask: mask })).toThrow(/keyPaddingMask must be \[1, 3\]/);
     const other = tf.zeros([2, 3, 4]);
     expect(() => mha.forward(x, { keyValue: other })).toThrow(/batch 1 and keyValue batch 2 differ/);
-    tf.dispose([x, mask, other]);
+    // Causal with more queries than keys: E_SHAPE on the fused path (inference) and the plain one (weights asked for).
+    const keys = tf.zeros([1, 2, 4]);
+    for (const returnWeights of [false, true])
+      expect(() => mha.forward(x, { keyValue: keys, causal: true, returnWeights })).toThrow(
+        expect.objectContaining({ code: 'E_SHAPE', message: expect.stringContaining('at least as many keys (2) as queries (3)') }),
+      );
+    tf.dispose([x, mask, other, keys]);
     mha.dispose();
   });
 });

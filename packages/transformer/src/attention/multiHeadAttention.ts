@@ -127,6 +127,10 @@ export class MultiHeadAttention extends Module {
     }
     const [batch, queries] = query.shape as [number, number, number];
     const keysIn = keyValue ? (keyValue.shape[1] as number) : queries;
+    // Checked here so the fused and the plain path refuse it alike (E_SHAPE, as causalBias does).
+    if (options.causal && !past && queries > keysIn) {
+      throw shapeError('MultiHeadAttention', `causal attention needs at least as many keys (${keysIn}) as queries (${queries})`);
+    }
     const mask = options.keyPaddingMask;
     if (mask && !past && (mask.shape[0] !== batch || mask.shape[1] !== keysIn)) {
       throw shapeError('MultiHeadAttention', `keyPaddingMask must be [${batch}, ${keysIn}], got [${mask.shape.join(', ')}]`);
