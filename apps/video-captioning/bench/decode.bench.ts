@@ -154,7 +154,10 @@ const versus = await recordBenchmark({
   },
 });
 console.log(`Tessera ${best.ours.toFixed(1)} tokens/s, PyTorch ${versus.peer.toFixed(1)} tokens/s (x${versus.ratio.toFixed(2)})`);
-const ort = pythonPeer<{ tokensPerSecond: number[]; tokens: number; onnxruntime: string; opset: number }>('ort_captioner.py', 'onnxruntime');
+const ort = pythonPeer<{ tokensPerSecond: number[]; tokens: number; onnxruntime: string; opset: number }>(
+  'ort_captioner.py',
+  'onnxruntime',
+);
 const versusOrt = await recordBenchmark({
   benchmark: 'captioner-decode-vs-onnxruntime',
   metric: 'greedy decoding speed, batch 1, median round',
