@@ -153,7 +153,7 @@ export class BlipCaptioner extends Module implements CaptionModel {
       );
     }
     if (pixels.rank !== 5 && pixels.rank !== 4) {
-      throw new TesseraError('E_INPUT', `BLIP: pixels must be [batch, 1, 3, H, W] or [batch, 3, H, W], got [${pixels.shape.join(', ')}]`);
+      throw new TesseraError('E_SHAPE', `BLIP: pixels must be [batch, 1, 3, H, W] or [batch, 3, H, W], got [${pixels.shape.join(', ')}]`);
     }
     return tf.tidy(() => {
       const images = pixels.rank === 5 ? tf.squeeze(pixels, [1]) : pixels;

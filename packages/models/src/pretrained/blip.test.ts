@@ -193,12 +193,17 @@ describe('BLIP folders Tessera refuses, naming the file and the field', () => {
   const dir = path.join(FIXTURES, 'blip');
   const hf = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
 
-  it('a clip of several frames is an E_INPUT: BLIP captions one image', () => {
+  it('a clip of several frames is an E_INPUT (BLIP captions one image); a wrong rank is an E_SHAPE', () => {
     const config = blipFromHfConfig(hf, 'blip/config.json');
     const model = new BlipCaptioner(config);
     const clip = tf.zeros([1, 3, 3, 32, 32]);
     expect(() => model.encode(clip)).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringMatching(/one image/) }));
-    clip.dispose();
+    // A tensor of the wrong rank is a shape error, as in GIT's encode.
+    const flat = tf.zeros([3, 32, 32]);
+    expect(() => model.encode(flat)).toThrow(
+      expect.objectContaining({ code: 'E_SHAPE', message: expect.stringMatching(/pixels must be/) }),
+    );
+    tf.dispose([clip, flat]);
     model.dispose();
   });
 
