@@ -92,95 +92,88 @@ const result = await recordBenchmark({
 console.log(`with KV cache ${best.ours.toFixed(1)} tokens/s, without ${best.peer.toFixed(1)} tokens/s (x${result.ratio.toFixed(2)})`);
 
 /**
- * A Python peer (torch_captioner.py or ort_captioner.py) decodes the same frames (handed over
- * as raw float32) with the same weights and must produce Tessera's tokens for every clip and
- * language; it reports every round.
+ * The Python peers (torch_captioner.py, ort_captioner.py) read one job: the same frames (raw
+ * float32), the same weights, and Tessera's tokens for every clip and language, which each
+ * must reproduce; each reports every round.
  */
-function pythonPeer<T>(scriptName: string, what: string): T {
-  const expected = videos.flatMap((v) => languages.map((lang) => cached(v, vocab.langId(lang))));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-decode-bench-'));
-  try {
-    const frames = path.join(dir, 'frames.f32');
-    const per = config.numFrames * 3 * config.imageSize * config.imageSize;
-    const all = new Float32Array(clips.length * per);
-    for (const [i, c] of clips.entries()) all.set(c.frames, i * per);
-    writeFileSync(frames, new Uint8Array(all.buffer));
-    const [setting] = torchPeerSettings(1);
-    const job = path.join(dir, 'job.json');
-    writeFileSync(
-      job,
-      JSON.stringify({
-        modelDir,
-        frames,
-        clips: clips.length,
-        startIds: languages.map((lang) => vocab.langId(lang)),
-        eosId: vocab.eosId,
-        threads: setting.torchThreads,
-        rounds,
-        expected,
-        onnxDir: path.join(dir, 'onnx'),
-      }),
-    );
-    const script = fileURLToPath(new URL(`./${scriptName}`, import.meta.url));
-    const run = spawnSync(referencePython(), [script, job], { encoding: 'utf8', env: setting.env });
-    if (run.status !== 0) throw new TesseraError('E_BENCH_PEER', `${what} peer failed (exit ${run.status}): ${run.stderr}`);
-    return JSON.parse(run.stdout.trim().split('\n').pop() as string);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-const torch = pythonPeer<{ tokensPerSecond: number[]; tokens: number; torch: string }>('torch_captioner.py', 'PyTorch');
-const versus = await recordBenchmark({
-  benchmark: 'captioner-decode-vs-pytorch',
-  metric: 'greedy decoding speed, batch 1, median round',
-  unit: 'tokens/s',
-  ours: best.ours,
-  peer: spread(torch.tokensPerSecond).median,
-  peerName: `PyTorch ${torch.torch} (same weights, KV cache), 1 thread`,
-  higherIsBetter: true,
-  backend: info.name,
-  details: {
-    clips: videos.length,
-    languages: 2,
-    rounds,
-    tokensPerRound: torch.tokens,
-    tokensPerSecond: { ours: spread(oursRates), peer: spread(torch.tokensPerSecond) },
-    tokensMatch: 'PyTorch generated the same token ids for every clip and language',
+const jobDir = mkdtempSync(path.join(os.tmpdir(), 'tessera-decode-bench-'));
+const [peerSetting] = torchPeerSettings(1);
+const job = path.join(jobDir, 'job.json');
+try {
+  const frames = path.join(jobDir, 'frames.f32');
+  const per = config.numFrames * 3 * config.imageSize * config.imageSize;
+  const all = new Float32Array(clips.length * per);
+  for (const [i, c] of clips.entries()) all.set(c.frames, i * per);
+  writeFileSync(frames, new Uint8Array(all.buffer));
+  writeFileSync(
+    job,
+    JSON.stringify({
+      modelDir,
+      frames,
+      clips: clips.length,
+      startIds: languages.map((lang) => vocab.langId(lang)),
+      eosId: vocab.eosId,
+      threads: peerSetting.torchThreads,
+      rounds,
+      expected: videos.flatMap((v) => languages.map((lang) => cached(v, vocab.langId(lang)))),
+      onnxDir: path.join(jobDir, 'onnx'),
+    }),
+  );
+  const torch = pythonPeer<{ torch: string }>('torch_captioner.py', 'PyTorch');
+  await recordAgainst('pytorch', `PyTorch ${torch.torch} (same weights, KV cache), 1 thread`, torch, {
     architecture: `joint video encoder: ${config.numFrames} frames x ${(config.imageSize / config.patchSize) ** 2} patches (${config.patchSize}px) of ${config.imageSize}px, dim ${config.visionDim}, ${config.visionLayers} pre-LN layers, ${config.visionHeads} heads; decoder dim ${config.textDim}, ${config.textLayers} pre-LN layers with cross-attention, ${config.textHeads} heads, tied output embedding, vocab ${config.vocabSize}`,
-    decoding: `greedy, minNewTokens 1, maxNewTokens ${config.maxLength - 1}, encoder run per decoding, EOS counted`,
     torch: torch.torch,
     torchThreads: 1,
-    modelDir,
-  },
-});
-console.log(`Tessera ${best.ours.toFixed(1)} tokens/s, PyTorch ${versus.peer.toFixed(1)} tokens/s (x${versus.ratio.toFixed(2)})`);
-const ort = pythonPeer<{ tokensPerSecond: number[]; tokens: number; onnxruntime: string; opset: number }>(
-  'ort_captioner.py',
-  'onnxruntime',
-);
-const versusOrt = await recordBenchmark({
-  benchmark: 'captioner-decode-vs-onnxruntime',
-  metric: 'greedy decoding speed, batch 1, median round',
-  unit: 'tokens/s',
-  ours: best.ours,
-  peer: spread(ort.tokensPerSecond).median,
-  peerName: `onnxruntime ${ort.onnxruntime} (same weights exported as an encoder and a cached decoder step, opset ${ort.opset}), 1 thread`,
-  higherIsBetter: true,
-  backend: info.name,
-  details: {
-    clips: videos.length,
-    languages: 2,
-    rounds,
-    tokensPerRound: ort.tokens,
-    tokensPerSecond: { ours: spread(oursRates), peer: spread(ort.tokensPerSecond) },
-    tokensMatch: 'onnxruntime generated the same token ids for every clip and language',
-    export:
-      'torch.onnx.export (TorchScript exporter, dynamic past length) of torch_captioner.py: encoder -> cross keys/values per layer; step(token, position, past keys/values, cross keys/values) -> logits, present keys/values',
-    session: 'CPUExecutionProvider, intra_op_num_threads 1, inter_op_num_threads 1, sequential, ORT_ENABLE_ALL; greedy loop in Python',
-    decoding: `greedy, minNewTokens 1, maxNewTokens ${config.maxLength - 1}, encoder run per decoding, EOS counted`,
-    modelDir,
-  },
-});
-console.log(`Tessera ${best.ours.toFixed(1)} tokens/s, onnxruntime ${versusOrt.peer.toFixed(1)} tokens/s (x${versusOrt.ratio.toFixed(2)})`);
+  });
+  const ort = pythonPeer<{ onnxruntime: string; opset: number }>('ort_captioner.py', 'onnxruntime');
+  await recordAgainst(
+    'onnxruntime',
+    `onnxruntime ${ort.onnxruntime} (same weights exported as an encoder and a cached decoder step, opset ${ort.opset}), 1 thread`,
+    ort,
+    {
+      export:
+        'torch.onnx.export (TorchScript exporter, dynamic past length) of torch_captioner.py: encoder -> cross keys/values per layer; step(token, position, past keys/values, cross keys/values) -> logits, present keys/values',
+      session: 'CPUExecutionProvider, intra_op_num_threads 1, inter_op_num_threads 1, sequential, ORT_ENABLE_ALL; greedy loop in Python',
+    },
+  );
+} finally {
+  rmSync(jobDir, { recursive: true, force: true });
+}
+
+type PeerRun<T> = T & { tokensPerSecond: number[]; tokens: number };
+
+function pythonPeer<T>(scriptName: string, what: string): PeerRun<T> {
+  const script = fileURLToPath(new URL(`./${scriptName}`, import.meta.url));
+  const run = spawnSync(referencePython(), [script, job], { encoding: 'utf8', env: peerSetting.env });
+  if (run.status !== 0) throw new TesseraError('E_BENCH_PEER', `${what} peer failed (exit ${run.status}): ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop() as string);
+}
+
+/** Records Tessera's cached decoding against one peer's rounds, with what the peer ran. */
+async function recordAgainst(key: string, peerName: string, run: PeerRun<object>, about: Record<string, unknown>): Promise<void> {
+  const what = peerName.split(' ')[0];
+  const versus = await recordBenchmark({
+    benchmark: `captioner-decode-vs-${key}`,
+    metric: 'greedy decoding speed, batch 1, median round',
+    unit: 'tokens/s',
+    ours: best.ours,
+    peer: spread(run.tokensPerSecond).median,
+    peerName,
+    higherIsBetter: true,
+    backend: info.name,
+    details: {
+      clips: videos.length,
+      languages: 2,
+      rounds,
+      tokensPerRound: run.tokens,
+      tokensPerSecond: { ours: spread(oursRates), peer: spread(run.tokensPerSecond) },
+      tokensMatch: `${what} generated the same token ids for every clip and language`,
+      ...about,
+      decoding: `greedy, minNewTokens 1, maxNewTokens ${config.maxLength - 1}, encoder run per decoding, EOS counted`,
+      modelDir,
+    },
+  });
+  console.log(`Tessera ${best.ours.toFixed(1)} tokens/s, ${what} ${versus.peer.toFixed(1)} tokens/s (x${versus.ratio.toFixed(2)})`);
+}
 tf.dispose(videos);
 model.dispose();
