@@ -27,8 +27,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const configFile = path.join(root, 'datasets/emoji/clip-tiny.yaml');
 
 const started = performance.now();
-const info = await initBackend();
-console.log(`backend: ${info.name}${info.native.active ? ` + native kernels (${info.native.blas})` : ''}`);
+// The config (and any --key value overrides) is checked before the data is built.
+const config = await loadRunConfig(configFile, process.argv.slice(2));
+const info = await initBackend({ threads: config.backend.threads });
+console.log(
+  `backend: ${info.name}${info.native.active ? ` + native kernels (${info.native.blas}, ${info.threads} thread${info.threads === 1 ? '' : 's'})` : ''}`,
+);
 
 let bar: ReturnType<typeof progress> | null = null;
 const data = await buildEmojiDataset({
@@ -43,7 +47,6 @@ console.log(
   `data: ${data.splits.train.count} training pairs (Google style), ${data.splits.test.count} test pairs (Twitter style)${data.reused ? ', reused' : ''} in ${path.relative(root, data.outDir)}`,
 );
 
-const config = await loadRunConfig(configFile, process.argv.slice(2));
 const run = await trainClip(config, { baseDir: path.dirname(configFile) });
 const minutes = (performance.now() - started) / 60000;
 console.log(

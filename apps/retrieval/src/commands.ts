@@ -336,7 +336,7 @@ export interface TrainTaskOptions {
  */
 export async function trainClipTask(raw: Record<string, unknown>, o: TrainTaskOptions): Promise<void> {
   const config = parseRunConfig(raw);
-  await initBackend();
+  await initBackend({ threads: config.backend.threads });
   const run = await trainClip(config, {
     baseDir: path.dirname(path.resolve(o.configFile)),
     resume: o.resume,

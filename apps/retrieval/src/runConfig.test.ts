@@ -40,6 +40,12 @@ describe('CLIP run config', () => {
     // Defaults of @tessera/train's schema, filled at load.
     expect([c.train.accumulation, c.train.schedule, c.train.evalEvery]).toEqual([1, 'cosine', 0]);
     expect(c.budget?.minutes).toBe(3.5);
+    // The demo's recipe uses both cores; a config that says nothing runs one thread.
+    expect([c.backend.threads, (await loadRunConfig(CLIP_TINY, ['--backend.threads', '1'])).backend.threads]).toEqual([2, 1]);
+    expect(
+      parseRunConfig({ model: 'clip-tiny', data: { train: 't.jsonl' }, train: { lr: 1e-3, steps: 1, batchSize: 2, outputDir: 'o' } })
+        .backend,
+    ).toEqual({ threads: 1 });
   });
 
   it('loads the committed fine-tuning config once a pretrained folder is given', async () => {
@@ -94,6 +100,8 @@ describe('CLIP run config', () => {
       });
     expect(await message(config({ batchSize: -3 }))).toContain('train.batchSize');
     expect(await message(config({ batchSize: 1 }))).toContain('train.batchSize: the contrastive loss needs negatives');
+    expect(await message(config({}, { backend: { threads: 0 } }))).toContain('backend.threads: ');
+    expect(await message(config({}, { backend: { thread: 2 } }))).toContain('backend.thread');
     expect(await message(config({}, { model: 'clip-tinny' }))).toContain('model: ');
     expect(await message(config({}, { data: { train: manifest, maxTextLength: 4096 } }))).toContain(
       "data.maxTextLength: 4096 exceeds the model's text.maxPositions",

@@ -115,6 +115,14 @@ export const runConfigSchema = z
       message: 'the contrastive loss needs negatives in the batch: set train.batchSize to at least 2',
       path: ['batchSize'],
     }),
+    /**
+     * How the run initialises the backend (`initBackend`): `threads`, the native kernels' pool
+     * (default 1). A budgeted run fits its steps to the speed measured with them.
+     */
+    backend: z
+      .object({ threads: z.number().int().min(1).default(1) })
+      .strict()
+      .default({ threads: 1 }),
     /** Fit the number of steps to this many minutes of training (measured on the first steps). */
     budget: z.object({ minutes: z.number().positive() }).strict().optional(),
     /** Where the trained model directory goes (default: <outputDir>/model). */
